@@ -1,0 +1,29 @@
+# make run: install everything and launch the app.  make test: install everything and run all checks.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test setup setup-test lint check-imports pytest clean
+
+setup:
+	scripts/setup.sh run
+
+setup-test:
+	scripts/setup.sh test
+
+run: setup
+	$(BIN)/resnet-explorer
+
+test: setup-test lint check-imports pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-imports:
+	$(BIN)/lint-imports
+
+pytest:
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info

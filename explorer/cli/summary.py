@@ -1,0 +1,73 @@
+"""resnet-explorer summary / presets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from explorer.cli.specargs import add_spec_arguments, spec_from_args
+from explorer.core.analysis import analyze
+from explorer.core.presets import PRESET_NAMES, preset, preset_family
+from explorer.core.render.table import FORMATTERS
+from explorer.core.units import format_count, format_macs
+
+
+def register(subparsers: Any) -> None:
+    summary = subparsers.add_parser(
+        "summary",
+        help="the layer table: shapes, params, MACs, receptive field",
+        description="Print every layer's output shape, parameters and MACs, with totals.",
+    )
+    add_spec_arguments(summary)
+    summary.add_argument(
+        "--format",
+        choices=tuple(FORMATTERS),
+        default="table",
+        help="table (default), torchsummary (its exact text), csv, markdown or json",
+    )
+    summary.set_defaults(handler=run_summary)
+
+    presets = subparsers.add_parser("presets", help="list the presets with their params and MACs")
+    presets.add_argument("--format", choices=("table", "json"), default="table")
+    presets.set_defaults(handler=run_presets)
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    sys.stdout.write(FORMATTERS[args.format](analyze(spec)))
+    return 0
+
+
+def run_presets(args: argparse.Namespace) -> int:
+    entries = []
+    for name in PRESET_NAMES:
+        spec = preset(name)
+        totals = analyze(spec).totals
+        entries.append(
+            {
+                "name": name,
+                "family": preset_family(name),
+                "block": spec.block,
+                "depths": list(spec.depths),
+                "input": "x".join(map(str, spec.input_shape)),
+                "params": totals.total_params,
+                "macs": totals.macs,
+            }
+        )
+    if args.format == "json":
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+        return 0
+    header = f"{'preset':<30} {'block':<10} {'depths':<14} {'input':<10} {'params':>13} {'':>8} {'MACs':>11}"
+    print(header)
+    print("-" * len(header))
+    for e in entries:
+        depths = ",".join(map(str, e["depths"]))
+        if len(depths) > 14:
+            depths = f"{len(e['depths'])} x {e['depths'][0]}"
+        print(
+            f"{e['name']:<30} {e['block']:<10} {depths:<14} {e['input']:<10} "
+            f"{e['params']:>13,} {format_count(e['params']):>8} {format_macs(e['macs']):>11}"
+        )
+    return 0

@@ -1,0 +1,1 @@
+"""The architecture core: pure Python and torch, never Qt."""

@@ -1,0 +1,352 @@
+"""analyze(spec): every layer's shapes, parameters, MACs and receptive field.
+
+A pure-Python pass over the layer plan: no weights, no forward pass, no torch.
+Parameters are counted the way torchsummary counts them (a module's own ``weight``
+and ``bias``), MACs the way ``torch.utils.flop_counter`` does (convolutions and
+linear layers only, one MAC per multiply-add), and the memory figures follow
+torchsummary's formulas to the last bit so that its text can be reproduced exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any
+
+from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
+from explorer.core.spec import ArchSpec
+
+BYTES_PER_VALUE = 4  # float32, as torchsummary assumes
+MIB = 1024**2.0
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    """One step of the forward pass, in execution order.
+
+    ``params`` are the parameters the module holds itself (a block row holds none;
+    its totals are in ``BlockSummary``). ``summary_id`` is torchsummary's row name
+    (``Conv2d-5``), ``None`` for functional steps that torchsummary does not see.
+    ``macs`` are per sample; ``receptive_field`` and ``jump`` are in input pixels.
+    """
+
+    index: int
+    name: str
+    type: str
+    op: str
+    role: str
+    summary_id: str | None
+    stage: int | None
+    block: int | None
+    inputs: tuple[int, ...]
+    input_shape: Shape
+    output_shape: Shape
+    kernel_size: int | None
+    stride: int | None
+    padding: int | None
+    groups: int | None
+    params: int
+    trainable_params: int
+    macs: int
+    receptive_field: int
+    jump: int
+    output_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSummary:
+    name: str
+    type: str
+    stage: int
+    index: int
+    shortcut: str
+    stride: int
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    macs: int
+    first_row: int
+    last_row: int
+
+
+@dataclass(frozen=True, slots=True)
+class StageSummary:
+    name: str
+    index: int
+    depth: int
+    width: int
+    stride: int
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    macs: int
+    blocks: tuple[BlockSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Whole-network figures; the MB figures are torchsummary's (MiB, float32, batch 1)."""
+
+    total_params: int
+    trainable_params: int
+    non_trainable_params: int
+    input_size_mb: float
+    forward_backward_size_mb: float
+    params_size_mb: float
+    total_size_mb: float
+    macs: int
+    depth: int
+    output_shape: Shape
+    receptive_field: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    spec: ArchSpec
+    rows: tuple[LayerRow, ...]
+    stages: tuple[StageSummary, ...]
+    totals: Totals
+
+    @property
+    def summary_rows(self) -> tuple[LayerRow, ...]:
+        """The rows torchsummary prints, in its order."""
+        return tuple(row for row in self.rows if row.summary_id is not None)
+
+    def rows_of(self, role: str) -> tuple[LayerRow, ...]:
+        return tuple(row for row in self.rows if row.role == role)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.to_dict(),
+            "input_shape": list(self.spec.input_shape),
+            "totals": _plain(asdict(self.totals)),
+            "stages": [_plain(asdict(stage)) for stage in self.stages],
+            "rows": [_plain(asdict(row)) for row in self.rows],
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _output_shape(layer: PlannedLayer, shape: Shape) -> Shape:
+    op = layer.op
+    if op in ("bn", "relu", "add"):
+        return shape
+    if op in ("conv", "maxpool"):
+        k, s, p = layer.kernel_size, layer.stride, layer.padding
+        return (layer.out_channels, (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
+    if op == "zeropad":
+        s = layer.stride
+        return (layer.out_channels, (shape[1] - 1) // s + 1, (shape[2] - 1) // s + 1)
+    if op == "avgpool":
+        return (shape[0], 1, 1)
+    if op == "flatten":
+        return (math.prod(shape),)
+    if op == "linear":
+        return (layer.out_channels,)
+    raise ValueError(f"no shape rule for op {op!r}")
+
+
+def _params(layer: PlannedLayer) -> int:
+    op = layer.op
+    if op == "conv":
+        weight = layer.out_channels * (layer.in_channels // layer.groups) * layer.kernel_size**2
+        return weight + (layer.out_channels if layer.bias else 0)
+    if op == "bn":
+        return 2 * layer.out_channels
+    if op == "linear":
+        return layer.in_channels * layer.out_channels + (layer.out_channels if layer.bias else 0)
+    return 0
+
+
+def _macs(layer: PlannedLayer, output: Shape) -> int:
+    if layer.op == "conv":
+        per_output = (layer.in_channels // layer.groups) * layer.kernel_size**2
+        return math.prod(output) * per_output
+    if layer.op == "linear":
+        return layer.in_channels * layer.out_channels
+    return 0
+
+
+def _receptive(layer: PlannedLayer, sources: list[tuple[int, int]], shape: Shape) -> tuple[int, int]:
+    rf, jump = max(sources)
+    if layer.op in ("conv", "maxpool"):
+        return rf + (layer.kernel_size - 1) * jump, jump * layer.stride
+    if layer.op == "zeropad":
+        return rf, jump * layer.stride
+    if layer.op == "avgpool":
+        return rf + (max(shape[1], shape[2]) - 1) * jump, jump
+    return rf, jump
+
+
+_SPATIAL_OPS = frozenset({"conv", "maxpool"})
+
+
+def _row_details(layer: PlannedLayer) -> tuple[int | None, int | None, int | None, int | None]:
+    if layer.op in _SPATIAL_OPS:
+        groups = layer.groups if layer.op == "conv" else None
+        return layer.kernel_size, layer.stride, layer.padding, groups
+    if layer.op == "zeropad":
+        return 1, layer.stride, 0, None
+    return None, None, None, None
+
+
+def _rows(plan: LayerPlan) -> list[LayerRow]:
+    input_shape: Shape = plan.spec.input_shape
+    shapes: list[Shape] = []
+    fields: list[tuple[int, int]] = []
+    rows: list[LayerRow] = []
+    summary_count = 0
+
+    def shape_of(index: int) -> Shape:
+        return input_shape if index == NETWORK_INPUT else shapes[index]
+
+    def field_of(index: int) -> tuple[int, int]:
+        return (1, 1) if index == NETWORK_INPUT else fields[index]
+
+    for index, layer in enumerate(plan.layers):
+        source_shape = shape_of(layer.inputs[0])
+        if layer.op == "block":
+            output = shapes[index - 1]
+            receptive = fields[index - 1]
+        else:
+            output = _output_shape(layer, source_shape)
+            receptive = _receptive(layer, [field_of(i) for i in layer.inputs], source_shape)
+        if layer.op == "add":
+            other = shape_of(layer.inputs[1])
+            if other != source_shape:
+                raise AssertionError(f"{layer.name}: branch shapes {source_shape} and {other} differ")
+        shapes.append(output)
+        fields.append(receptive)
+
+        summary_id = None
+        if not layer.functional:
+            summary_count += 1
+            summary_id = f"{layer.type_name}-{summary_count}"
+        params = _params(layer)
+        kernel, stride, padding, groups = _row_details(layer)
+        rows.append(
+            LayerRow(
+                index=index,
+                name=layer.name,
+                type=layer.type_name,
+                op=layer.op,
+                role=layer.role,
+                summary_id=summary_id,
+                stage=layer.stage,
+                block=layer.block,
+                inputs=layer.inputs,
+                input_shape=source_shape,
+                output_shape=output,
+                kernel_size=kernel,
+                stride=stride,
+                padding=padding,
+                groups=groups,
+                params=params,
+                trainable_params=params,
+                macs=_macs(layer, output),
+                receptive_field=receptive[0],
+                jump=receptive[1],
+                output_bytes=math.prod(output) * BYTES_PER_VALUE,
+            )
+        )
+    return rows
+
+
+def _stages(plan: LayerPlan, rows: list[LayerRow]) -> tuple[StageSummary, ...]:
+    spec = plan.spec
+    stages = []
+    for stage in range(spec.num_stages):
+        blocks = []
+        for block in plan.blocks:
+            if block.stage != stage:
+                continue
+            members = rows[block.first_layer : block.last_layer + 1]
+            blocks.append(
+                BlockSummary(
+                    name=block.name,
+                    type=block.type_name,
+                    stage=stage,
+                    index=block.index,
+                    shortcut=block.shortcut,
+                    stride=block.stride,
+                    input_shape=members[-1].input_shape,
+                    output_shape=members[-1].output_shape,
+                    params=sum(row.params for row in members),
+                    macs=sum(row.macs for row in members),
+                    first_row=block.first_layer,
+                    last_row=block.last_layer,
+                )
+            )
+        stages.append(
+            StageSummary(
+                name=f"layer{stage + 1}",
+                index=stage,
+                depth=spec.depths[stage],
+                width=spec.stage_widths[stage],
+                stride=spec.stage_strides[stage],
+                input_shape=blocks[0].input_shape,
+                output_shape=blocks[-1].output_shape,
+                params=sum(b.params for b in blocks),
+                macs=sum(b.macs for b in blocks),
+                blocks=tuple(blocks),
+            )
+        )
+    return tuple(stages)
+
+
+def summary_memory_mb(
+    input_shape: Shape, summary_outputs: list[Shape], total_params: int, batch_size: int = -1
+) -> tuple[float, float, float, float]:
+    """torchsummary's input, forward/backward, params and total sizes, bit for bit.
+
+    It multiplies by ``batch_size`` (-1 unless given) and takes ``abs`` afterwards;
+    the operations and their order are kept so the floats round the same way.
+    """
+    total_output = sum(batch_size * math.prod(shape) for shape in summary_outputs)
+    input_mb = abs(math.prod(input_shape) * batch_size * 4.0 / MIB)
+    output_mb = abs(2.0 * total_output * 4.0 / MIB)
+    params_mb = abs(total_params * 4.0 / MIB)
+    total_mb = params_mb + output_mb + input_mb
+    return input_mb, output_mb, params_mb, total_mb
+
+
+def _totals(plan: LayerPlan, rows: list[LayerRow]) -> Totals:
+    hooked = [row for row in rows if row.summary_id is not None]
+    total = sum(row.params for row in hooked)
+    trainable = sum(row.trainable_params for row in hooked)
+    input_mb, output_mb, params_mb, total_mb = summary_memory_mb(
+        plan.spec.input_shape, [row.output_shape for row in hooked], total
+    )
+    depth = sum(
+        1 for row in rows if (row.op == "conv" and row.role in ("stem", "main")) or row.op == "linear"
+    )
+    return Totals(
+        total_params=total,
+        trainable_params=trainable,
+        non_trainable_params=total - trainable,
+        input_size_mb=input_mb,
+        forward_backward_size_mb=output_mb,
+        params_size_mb=params_mb,
+        total_size_mb=total_mb,
+        macs=sum(row.macs for row in rows),
+        depth=depth,
+        output_shape=rows[-1].output_shape,
+        receptive_field=rows[-1].receptive_field,
+    )
+
+
+@lru_cache(maxsize=32)
+def analyze(spec: ArchSpec) -> Analysis:
+    """The full analysis of ``spec`` (cached: specs and analyses are immutable)."""
+    plan = layer_plan(spec)
+    rows = _rows(plan)
+    return Analysis(spec=spec, rows=tuple(rows), stages=_stages(plan, rows), totals=_totals(plan, rows))

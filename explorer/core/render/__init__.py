@@ -1,0 +1,1 @@
+"""Renderings of core results: text tables, DOT, exported files."""

@@ -1,0 +1,228 @@
+"""Text renderings of an Analysis: torchsummary's exact text, a readable table, CSV,
+Markdown and JSON. Rendering lives here, never in the data classes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from explorer.core.analysis import Analysis, LayerRow, summary_memory_mb
+from explorer.core.units import format_count, format_macs, format_shape
+
+_RULE = "-" * 64
+_DOUBLE_RULE = "=" * 64
+
+
+def _summary_shape(shape: tuple[int, ...], batch_size: int) -> str:
+    return str([batch_size, *shape])
+
+
+def format_torchsummary(analysis: Analysis, batch_size: int = -1) -> str:
+    """The text ``torchsummary.summary(model, input_size, batch_size)`` prints, byte for byte."""
+    rows = analysis.summary_rows
+    lines = [_RULE, "{:>20}  {:>25} {:>15}".format("Layer (type)", "Output Shape", "Param #"), _DOUBLE_RULE]
+    for row in rows:
+        lines.append(
+            "{:>20}  {:>25} {:>15}".format(
+                row.summary_id, _summary_shape(row.output_shape, batch_size), f"{row.params:,}"
+            )
+        )
+    totals = analysis.totals
+    input_mb, output_mb, params_mb, total_mb = summary_memory_mb(
+        analysis.spec.input_shape, [row.output_shape for row in rows], totals.total_params, batch_size
+    )
+    lines += [
+        _DOUBLE_RULE,
+        f"Total params: {totals.total_params:,}",
+        f"Trainable params: {totals.trainable_params:,}",
+        f"Non-trainable params: {totals.total_params - totals.trainable_params:,}",
+        _RULE,
+        "Input size (MB): %0.2f" % input_mb,
+        "Forward/backward pass size (MB): %0.2f" % output_mb,
+        "Params size (MB): %0.2f" % params_mb,
+        "Estimated Total Size (MB): %0.2f" % total_mb,
+        _RULE,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+TABLE_COLUMNS = ("layer", "type", "output shape", "params", "MACs", "RF", "jump")
+
+
+def _layer_label(row: LayerRow) -> str:
+    if row.op == "block":
+        return row.name
+    if row.stage is None:
+        return row.name
+    return "    " + row.name.split(".", 2)[2]
+
+
+def _type_label(row: LayerRow) -> str:
+    if row.op == "block":
+        return row.type
+    if row.op == "add":
+        return "Add (residual)"
+    if row.summary_id is None:
+        return f"{row.type} (functional)"
+    if row.role == "shortcut":
+        return f"{row.type} (shortcut)"
+    return row.type
+
+
+def _table_lines(analysis: Analysis) -> list[tuple[str, ...]]:
+    """Rows grouped stage > block > layer: each block's header precedes its layers."""
+    lines: list[tuple[str, ...]] = []
+    stage_by_index = {stage.index: stage for stage in analysis.stages}
+    block_starting_at = {b.first_row: b for s in analysis.stages for b in s.blocks}
+    current_stage = None
+    for row in analysis.rows:
+        if row.stage is not None and row.stage != current_stage:
+            current_stage = row.stage
+            stage = stage_by_index[row.stage]
+            lines.append(
+                (
+                    stage.name,
+                    f"stage: {stage.depth} x {stage.blocks[0].type}, /{stage.stride}",
+                    format_shape(stage.output_shape),
+                    f"{stage.params:,}",
+                    f"{stage.macs:,}",
+                    "",
+                    "",
+                )
+            )
+        if row.op == "block":
+            continue
+        block = block_starting_at.get(row.index)
+        if block is not None:
+            lines.append(
+                (
+                    f"  {block.name}",
+                    f"{block.type}, {block.shortcut} shortcut",
+                    format_shape(block.output_shape),
+                    f"{block.params:,}",
+                    f"{block.macs:,}",
+                    "",
+                    "",
+                )
+            )
+        lines.append(
+            (
+                _layer_label(row),
+                _type_label(row),
+                format_shape(row.output_shape),
+                f"{row.params:,}",
+                f"{row.macs:,}",
+                str(row.receptive_field),
+                str(row.jump),
+            )
+        )
+    return lines
+
+
+def format_table(analysis: Analysis) -> str:
+    """A readable hierarchical table with MACs and receptive field, then the totals."""
+    body = _table_lines(analysis)
+    widths = [max(len(col), *(len(line[i]) for line in body)) for i, col in enumerate(TABLE_COLUMNS)]
+    right = {3, 4, 5, 6}
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(cells)
+        ).rstrip()
+
+    rule = "-" * len(fmt(tuple("x" * w for w in widths)))
+    out = [fmt(TABLE_COLUMNS), rule, *(fmt(line) for line in body), rule]
+    out += _totals_lines(analysis)
+    return "\n".join(out) + "\n"
+
+
+def _totals_lines(analysis: Analysis) -> list[str]:
+    t = analysis.totals
+    spec = analysis.spec
+    return [
+        f"Input: {format_shape(spec.input_shape)}   Output: {format_shape(t.output_shape)}   "
+        f"Depth: {t.depth} weighted layers",
+        f"Params: {t.total_params:,} ({format_count(t.total_params)}); trainable {t.trainable_params:,}, "
+        f"non-trainable {t.non_trainable_params:,}",
+        f"MACs: {t.macs:,} ({format_macs(t.macs)}) per image",
+        f"Receptive field of the last layer: {t.receptive_field} px",
+        f"Memory (torchsummary, float32): input {t.input_size_mb:.2f} MB, forward/backward "
+        f"{t.forward_backward_size_mb:.2f} MB, params {t.params_size_mb:.2f} MB, "
+        f"total {t.total_size_mb:.2f} MB",
+    ]
+
+
+CSV_COLUMNS = (
+    "index",
+    "name",
+    "type",
+    "summary_id",
+    "role",
+    "stage",
+    "block",
+    "input_shape",
+    "output_shape",
+    "kernel_size",
+    "stride",
+    "padding",
+    "groups",
+    "params",
+    "trainable_params",
+    "macs",
+    "receptive_field",
+    "jump",
+    "output_bytes",
+)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def format_csv(analysis: Analysis) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in analysis.rows:
+        writer.writerow([_cell(getattr(row, column)) for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def format_markdown(analysis: Analysis) -> str:
+    header = ("Layer", "Type", "Output shape", "Params", "MACs", "RF")
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---", "---", "---", "---:", "---:", "---:"]) + "|",
+    ]
+    for row in analysis.rows:
+        name = f"**{row.name}**" if row.op == "block" else f"`{row.name}`"
+        cells = (
+            name,
+            _type_label(row),
+            format_shape(row.output_shape),
+            f"{row.params:,}",
+            f"{row.macs:,}",
+            str(row.receptive_field),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- {line}" for line in _totals_lines(analysis)]
+    return "\n".join(lines) + "\n"
+
+
+def format_json(analysis: Analysis) -> str:
+    return json.dumps(analysis.to_dict(), indent=2) + "\n"
+
+
+FORMATTERS = {
+    "table": format_table,
+    "torchsummary": format_torchsummary,
+    "csv": format_csv,
+    "markdown": format_markdown,
+    "json": format_json,
+}

@@ -1,0 +1,304 @@
+"""ArchSpec: a frozen, validated description of one residual network.
+
+Every field is checked when the spec is made, so code that holds an ``ArchSpec``
+never has to ask whether it is valid. A bad value raises ``SpecError``, which
+names the field and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from explorer.core.files import atomic_write_text
+
+BlockType = Literal["basic", "bottleneck"]
+StemType = Literal["cifar", "imagenet"]
+ShortcutType = Literal["projection", "zero-pad"]
+
+BLOCK_TYPES: tuple[str, ...] = get_args(BlockType)
+STEM_TYPES: tuple[str, ...] = get_args(StemType)
+SHORTCUT_TYPES: tuple[str, ...] = get_args(ShortcutType)
+
+EXPANSION = {"basic": 1, "bottleneck": 4}
+DEFAULT_INPUT_SIDE = {"cifar": 32, "imagenet": 224}
+
+MAX_STAGES = 6
+MAX_BLOCKS_PER_STAGE = 512
+MAX_WIDTH = 8192
+MAX_STRIDE = 4
+MAX_IN_CHANNELS = 64
+MAX_CLASSES = 100_000
+MAX_INPUT_SIDE = 4096
+FORMAT_VERSION = 1
+
+
+class SpecError(ValueError):
+    """An invalid architecture: ``field`` names the culprit, ``reason`` the fix."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_int(field: str, value: object, low: int, high: int, hint: str = "") -> int:
+    if not _is_int(value):
+        raise SpecError(field, f"must be a whole number, got {value!r}")
+    assert isinstance(value, int)
+    if value < low:
+        raise SpecError(field, f"must be >= {low}, got {value}{hint}")
+    if value > high:
+        raise SpecError(field, f"must be <= {high}, got {value}{hint}")
+    return value
+
+
+def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise SpecError(field, f"unknown value {value!r}; choose one of {options}")
+    assert isinstance(value, str)
+    return value
+
+
+def _int_tuple(field: str, value: object) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise SpecError(field, f"must be a list of whole numbers, got {value!r}")
+    for i, item in enumerate(value):
+        if not _is_int(item):
+            raise SpecError(f"{field}[{i}]", f"must be a whole number, got {item!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """A residual network: stem, stages of blocks, global pool and optional classifier.
+
+    ``widths``, ``strides`` and ``input_size`` may be left as ``None`` and then follow
+    the defaults (widths 64, 128, 256, ... doubling; stride 1 then 2; input 32x32 for
+    the cifar stem and 224x224 for the imagenet stem), so that changing the number of
+    stages keeps a consistent spec.
+    """
+
+    block: BlockType = "basic"
+    depths: tuple[int, ...] = (2, 2, 2, 2)
+    widths: tuple[int, ...] | None = None
+    strides: tuple[int, ...] | None = None
+    stem: StemType = "cifar"
+    stem_width: int = 64
+    in_channels: int = 3
+    num_classes: int = 0
+    zero_init_residual: bool = False
+    groups: int = 1
+    width_per_group: int = 64
+    shortcut: ShortcutType = "projection"
+    input_size: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice("block", self.block, BLOCK_TYPES)
+        _check_choice("stem", self.stem, STEM_TYPES)
+        _check_choice("shortcut", self.shortcut, SHORTCUT_TYPES)
+
+        depths = _int_tuple("depths", self.depths)
+        object.__setattr__(self, "depths", depths)
+        if not 1 <= len(depths) <= MAX_STAGES:
+            raise SpecError(
+                "depths",
+                f"needs 1 to {MAX_STAGES} stages, got {len(depths)}: give one depth per stage",
+            )
+        for i, depth in enumerate(depths):
+            _check_int(f"depths[{i}]", depth, 1, MAX_BLOCKS_PER_STAGE, ": every stage needs a block")
+
+        for name, high in (("widths", MAX_WIDTH), ("strides", MAX_STRIDE)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            values = _int_tuple(name, value)
+            object.__setattr__(self, name, values)
+            if len(values) != len(depths):
+                raise SpecError(
+                    name,
+                    f"has {len(values)} entries but there are {len(depths)} stages: "
+                    f"give one per stage, or leave it out for the default",
+                )
+            for i, item in enumerate(values):
+                _check_int(f"{name}[{i}]", item, 1, high)
+
+        _check_int("stem_width", self.stem_width, 1, MAX_WIDTH)
+        _check_int("in_channels", self.in_channels, 1, MAX_IN_CHANNELS)
+        _check_int("num_classes", self.num_classes, 0, MAX_CLASSES, " (0 means no classifier)")
+        if not isinstance(self.zero_init_residual, bool):
+            raise SpecError("zero_init_residual", f"must be true or false, got {self.zero_init_residual!r}")
+        _check_int("groups", self.groups, 1, MAX_WIDTH)
+        _check_int("width_per_group", self.width_per_group, 1, MAX_WIDTH)
+
+        if self.input_size is not None:
+            size = _int_tuple("input_size", self.input_size)
+            if len(size) != 2:
+                raise SpecError("input_size", f"must be [height, width], got {list(size)}")
+            object.__setattr__(self, "input_size", size)
+            for i, side in enumerate(size):
+                _check_int(f"input_size[{i}]", side, 1, MAX_INPUT_SIDE)
+
+        self._check_block_options()
+        self._check_shortcuts()
+
+    def _check_block_options(self) -> None:
+        if self.block == "basic":
+            if self.groups != 1:
+                raise SpecError(
+                    "groups",
+                    f"the basic block supports only groups 1, got {self.groups}: "
+                    "use block 'bottleneck' for grouped convolutions",
+                )
+            if self.width_per_group != 64:
+                raise SpecError(
+                    "width_per_group",
+                    f"the basic block supports only width_per_group 64, got "
+                    f"{self.width_per_group}: use block 'bottleneck' for wide or ResNeXt blocks",
+                )
+            return
+        for stage, width in enumerate(self.stage_widths):
+            inner = self.inner_width(stage)
+            if inner < 1:
+                raise SpecError(
+                    "width_per_group",
+                    f"stage {stage + 1} of width {width} gets an inner width of 0 with "
+                    f"width_per_group {self.width_per_group}: raise width_per_group to at "
+                    f"least {math.ceil(64 / width)}",
+                )
+            if inner * EXPANSION[self.block] > MAX_WIDTH * 4:
+                raise SpecError(
+                    "groups",
+                    f"stage {stage + 1} grows to an inner width of {inner}: lower groups or width_per_group",
+                )
+
+    def _check_shortcuts(self) -> None:
+        if self.shortcut != "zero-pad":
+            return
+        channels = self.stem_width
+        for stage, width in enumerate(self.stage_widths):
+            out = width * self.expansion
+            if out < channels:
+                raise SpecError(
+                    "shortcut",
+                    f"a zero-pad shortcut cannot shrink {channels} channels to {out} at "
+                    f"stage {stage + 1}: use shortcut 'projection' or widths that do not shrink",
+                )
+            channels = out
+
+    # Derived facts
+
+    @property
+    def expansion(self) -> int:
+        return EXPANSION[self.block]
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.depths)
+
+    @property
+    def stage_widths(self) -> tuple[int, ...]:
+        if self.widths is not None:
+            return self.widths
+        return tuple(64 * 2**i for i in range(len(self.depths)))
+
+    @property
+    def stage_strides(self) -> tuple[int, ...]:
+        if self.strides is not None:
+            return self.strides
+        return tuple(1 if i == 0 else 2 for i in range(len(self.depths)))
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        if self.input_size is not None:
+            height, width = self.input_size
+        else:
+            height = width = DEFAULT_INPUT_SIDE[self.stem]
+        return (self.in_channels, height, width)
+
+    def inner_width(self, stage: int) -> int:
+        """Channels inside a block of ``stage`` (torchvision's ResNeXt / Wide formula)."""
+        width = self.stage_widths[stage]
+        if self.block == "basic":
+            return width
+        return (width * self.width_per_group // 64) * self.groups
+
+    def stage_out_channels(self, stage: int) -> int:
+        return self.stage_widths[stage] * self.expansion
+
+    def with_depths(self, depths: tuple[int, ...]) -> ArchSpec:
+        """A copy with new ``depths``; explicit widths and strides follow the new stage
+        count (extended by doubling the width with stride 2, or cut)."""
+        count = len(depths)
+        widths = self.widths
+        if widths is not None and len(widths) != count:
+            extra = tuple(widths[-1] * 2 ** (i + 1) for i in range(count - len(widths)))
+            widths = (widths + extra)[:count] if count else widths
+        strides = self.strides
+        if strides is not None and len(strides) != count:
+            strides = (strides + (2,) * count)[:count] if count else strides
+        return replace(self, depths=tuple(depths), widths=widths, strides=strides)
+
+    # Serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"format_version": FORMAT_VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            data[f.name] = list(value) if isinstance(value, tuple) else value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> ArchSpec:
+        if not isinstance(data, dict):
+            raise SpecError("file", f"must hold a JSON object, got {type(data).__name__}")
+        data = dict(data)
+        version = data.pop("format_version", None)
+        if version is None:
+            raise SpecError("format_version", "is missing: this is not a resnet-explorer spec")
+        if not _is_int(version) or version < 1:
+            raise SpecError("format_version", f"must be a positive whole number, got {version!r}")
+        if version > FORMAT_VERSION:
+            raise SpecError(
+                "format_version",
+                f"{version} is newer than this resnet-explorer reads ({FORMAT_VERSION}): "
+                "update resnet-explorer",
+            )
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SpecError(unknown[0], f"is not a spec field; known fields: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> ArchSpec:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise SpecError("file", f"is not valid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_text(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: str | Path) -> ArchSpec:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError("file", f"cannot read {path}: {exc}") from None
+        try:
+            return cls.from_json(text)
+        except SpecError as exc:
+            raise SpecError(exc.field, f"{exc.reason} (in {path})") from None

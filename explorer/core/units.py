@@ -1,0 +1,30 @@
+"""Human units for counts, MACs, bytes and shapes."""
+
+from __future__ import annotations
+
+
+def format_count(value: float) -> str:
+    """1234567 -> '1.23M' (parameters and other plain counts)."""
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.2f}{suffix}"
+    return f"{value:g}"
+
+
+def format_macs(value: float) -> str:
+    """4089184256 -> '4.09 GMACs'."""
+    for limit, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.2f} {prefix}MACs"
+    return f"{value:g} MACs"
+
+
+def format_bytes(value: float) -> str:
+    for limit, suffix in ((1024**4, "TiB"), (1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
+        if abs(value) >= limit:
+            return f"{value / limit:.2f} {suffix}"
+    return f"{value:g} B"
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    return "x".join(str(side) for side in shape)

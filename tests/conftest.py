@@ -1,0 +1,22 @@
+"""Shared test set-up: Qt renders offscreen unless a test starts its own X server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+# The reference material lies beside the checkout (../shared) on development and CI machines.
+SHARED = REPO.parent / "shared"
+
+
+def pytest_addoption(parser):  # type: ignore[no-untyped-def]
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files under tests/golden from the current output",
+    )
