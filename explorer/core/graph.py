@@ -1,0 +1,364 @@
+"""graph_from_spec(spec, level): a neutral graph of the network for diagrams.
+
+The graph is made from the same layer plan and analysis as the layer table, never
+from torch, so the diagram, the table and the model cannot disagree. Three levels:
+
+- ``stage``: the input, the stem, one node per stage and the head;
+- ``block``: one node per block and its merge (the residual add), with the
+  shortcut edge from the block's input to that merge;
+- ``layer``: every conv, BN, ReLU, pool, add, flatten and fc, each shortcut an edge
+  from the block's input to its add.
+
+A shortcut with parameters (1x1 conv + BN) or with a shape change (zero-pad) is a
+``projection`` edge; one without either is an ``identity`` edge; all else is ``main``.
+The shortcut's own layers are folded into its edge (its ``rows``), so every block
+has exactly one shortcut edge at the block and layer levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from explorer.core.analysis import Analysis, LayerRow, analyze
+from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedBlock, layer_plan
+from explorer.core.spec import ArchSpec
+
+Level = Literal["stage", "block", "layer"]
+LEVELS: tuple[Level, ...] = ("stage", "block", "layer")
+EdgeKind = Literal["main", "identity", "projection"]
+NodeKind = Literal["input", "stem", "stage", "block", "layer", "head"]
+
+INPUT_ID = "input"
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One box of the diagram.
+
+    ``id`` is unique in its graph and is the node's id in DOT and SVG. ``lines``
+    describe what it computes in the ResNet paper's words ("3x3 conv, 64, /2").
+    ``op`` is the plan's op for layer nodes, else the node's kind. ``row_index`` is
+    its LayerRow (layer level); ``block_name`` the block it shows or belongs to.
+    ``stage`` is the index of the stage whose cluster holds it (``None`` outside).
+    """
+
+    id: str
+    kind: NodeKind
+    op: str
+    name: str
+    lines: tuple[str, ...]
+    output_shape: Shape
+    params: int = 0
+    macs: int = 0
+    stage: int | None = None
+    row_index: int | None = None
+    block_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A tensor flowing from ``source`` to ``target`` (node ids).
+
+    Shortcut edges carry the ``block_name`` they bypass, a ``label`` for projections
+    ("1x1 conv, 256, /2"), the parameters and MACs of the shortcut layers and their ``rows``.
+    """
+
+    source: str
+    target: str
+    kind: EdgeKind = "main"
+    label: str = ""
+    params: int = 0
+    macs: int = 0
+    block_name: str | None = None
+    rows: tuple[int, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """Unique in its graph: a shortcut is named by its block, a main edge by its ends."""
+        if self.kind != "main":
+            return f"shortcut:{self.block_name}"
+        return f"{self.source}:{self.target}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A stage: the nodes drawn inside one coloured box."""
+
+    id: str
+    stage: int
+    label: str
+    node_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchGraph:
+    spec: ArchSpec
+    level: Level
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    clusters: tuple[Cluster, ...]
+    row_nodes: tuple[str, ...]
+    """The id of the node that shows each analysis row (indexed by row index)."""
+
+    def node(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def node_for_row(self, row_index: int) -> Node:
+        return self.node(self.row_nodes[row_index])
+
+    def rows_of(self, node_id: str) -> tuple[int, ...]:
+        """The analysis rows a node stands for (a stage node: all of its rows)."""
+        return tuple(i for i, owner in enumerate(self.row_nodes) if owner == node_id)
+
+    def shortcut_edges(self) -> tuple[Edge, ...]:
+        return tuple(edge for edge in self.edges if edge.kind != "main")
+
+
+def _shape_text(shape: Shape) -> str:
+    return "x".join(map(str, shape))
+
+
+def _stride_suffix(stride: int | None) -> str:
+    return f", /{stride}" if stride and stride > 1 else ""
+
+
+def layer_lines(row: LayerRow) -> tuple[str, ...]:
+    """A layer in the paper's words: "3x3 conv, 64, /2", "3x3 max pool, /2", "fc 1000"."""
+    op = row.op
+    channels = row.output_shape[0]
+    if op == "conv":
+        groups = f", {row.groups} groups" if row.groups and row.groups > 1 else ""
+        k = row.kernel_size
+        return (f"{k}x{k} conv, {channels}{_stride_suffix(row.stride)}{groups}",)
+    if op == "maxpool":
+        k = row.kernel_size
+        return (f"{k}x{k} max pool{_stride_suffix(row.stride)}",)
+    if op == "avgpool":
+        return ("avg pool",)
+    if op == "linear":
+        return (f"fc {channels}",)
+    if op == "zeropad":
+        return (f"zero-pad, {channels}{_stride_suffix(row.stride)}",)
+    return ({"bn": "BN", "relu": "ReLU", "add": "+", "flatten": "flatten"}.get(op, op),)
+
+
+def _shortcut_label(rows: list[LayerRow]) -> str:
+    if not rows:
+        return ""
+    return layer_lines(rows[0])[0]
+
+
+def _block_name(row: LayerRow) -> str:
+    return f"layer{(row.stage or 0) + 1}.{row.block}"
+
+
+class _Builder:
+    def __init__(self, spec: ArchSpec, level: Level) -> None:
+        self.spec = spec
+        self.level = level
+        self.plan: LayerPlan = layer_plan(spec)
+        self.analysis: Analysis = analyze(spec)
+        self.rows = self.analysis.rows
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.row_nodes: list[str] = [""] * len(self.rows)
+        self.blocks = {block.name: block for block in self.plan.blocks}
+        self.add_node(
+            Node(INPUT_ID, "input", "input", "input", ("input",), spec.input_shape, params=0),
+        )
+
+    def add_node(self, node: Node, rows: range | tuple[int, ...] = ()) -> str:
+        self.nodes.append(node)
+        for index in rows:
+            self.row_nodes[index] = node.id
+        return node.id
+
+    def section_rows(self, role: str) -> list[LayerRow]:
+        return [row for row in self.rows if row.role == role]
+
+    def summary_node(self, node_id: str, kind: NodeKind, role: str) -> str:
+        """The stem or the head as one node."""
+        rows = self.section_rows(role)
+        lines = tuple(
+            line for row in rows if row.op not in ("bn", "relu", "flatten") for line in layer_lines(row)
+        )
+        node = Node(
+            node_id,
+            kind,
+            kind,
+            node_id,
+            lines,
+            rows[-1].output_shape,
+            params=sum(row.params for row in rows),
+            macs=sum(row.macs for row in rows),
+        )
+        return self.add_node(node, tuple(row.index for row in rows))
+
+    def block_lines(self, block: PlannedBlock) -> tuple[str, ...]:
+        members = self.rows[block.first_layer : block.last_layer + 1]
+        return tuple(
+            line for row in members if row.op == "conv" and row.role == "main" for line in layer_lines(row)
+        )
+
+    def shortcut_rows(self, block: PlannedBlock) -> list[LayerRow]:
+        return [row for row in self.rows[block.first_layer : block.last_layer + 1] if row.role == "shortcut"]
+
+    def shortcut_edge(self, block: PlannedBlock, source: str, target: str) -> Edge:
+        rows = self.shortcut_rows(block)
+        kind: EdgeKind = "identity" if block.shortcut == "identity" else "projection"
+        return Edge(
+            source,
+            target,
+            kind,
+            label=_shortcut_label(rows),
+            params=sum(row.params for row in rows),
+            macs=sum(row.macs for row in rows),
+            block_name=block.name,
+            rows=tuple(row.index for row in rows),
+        )
+
+    def chain(self, source: str, target: str) -> str:
+        self.edges.append(Edge(source, target))
+        return target
+
+    # The three levels
+
+    def stage_level(self) -> None:
+        x = self.chain(INPUT_ID, self.summary_node("stem", "stem", "stem"))
+        for stage in self.analysis.stages:
+            first = stage.blocks[0]
+            lines = (f"{stage.depth} x {self.spec.block}", *self.block_lines(self.blocks[first.name]))
+            rows = range(first.first_row, stage.blocks[-1].last_row + 1)
+            node = Node(
+                stage.name,
+                "stage",
+                "stage",
+                stage.name,
+                lines,
+                stage.output_shape,
+                params=stage.params,
+                macs=stage.macs,
+                stage=stage.index,
+            )
+            x = self.chain(x, self.add_node(node, rows))
+        self.chain(x, self.summary_node("head", "head", "head"))
+
+    def block_level(self) -> None:
+        x = self.chain(INPUT_ID, self.summary_node("stem", "stem", "stem"))
+        summaries = {b.name: b for stage in self.analysis.stages for b in stage.blocks}
+        for block in self.plan.blocks:
+            summary = summaries[block.name]
+            merge_row = next(
+                i for i in range(block.first_layer, block.last_layer + 1) if self.rows[i].op == "add"
+            )
+            body_rows = [
+                i
+                for i in range(block.first_layer, block.last_layer + 1)
+                if self.rows[i].role != "shortcut" and i < merge_row
+            ]
+            body = Node(
+                block.name,
+                "block",
+                "block",
+                block.name,
+                self.block_lines(block),
+                summary.output_shape,
+                params=sum(self.rows[i].params for i in body_rows),
+                macs=sum(self.rows[i].macs for i in body_rows),
+                stage=block.stage,
+                block_name=block.name,
+            )
+            self.add_node(body, (*body_rows, block.last_layer))
+            merge_id = f"{block.name}.add"
+            merge = Node(
+                merge_id,
+                "layer",
+                "add",
+                merge_id,
+                ("+",),
+                summary.output_shape,
+                stage=block.stage,
+                block_name=block.name,
+            )
+            merge_owned = tuple(
+                i for i in range(merge_row, block.last_layer) if self.rows[i].role != "shortcut"
+            )
+            self.add_node(merge, merge_owned + tuple(row.index for row in self.shortcut_rows(block)))
+            self.chain(x, block.name)
+            self.chain(block.name, merge_id)
+            self.edges.append(self.shortcut_edge(block, x, merge_id))
+            x = merge_id
+        self.chain(x, self.summary_node("head", "head", "head"))
+
+    def layer_level(self) -> None:
+        blocks = self.plan.blocks
+        block_of_add = {block.last_layer - 2: block for block in blocks}
+        ids: dict[int, str] = {NETWORK_INPUT: INPUT_ID}
+        seen: dict[str, int] = {}
+        for row in self.rows:
+            if row.op == "block" or row.role == "shortcut":
+                continue
+            count = seen.get(row.name, 0) + 1
+            seen[row.name] = count
+            node_id = row.name if count == 1 else f"{row.name}@{count}"
+            ids[row.index] = node_id
+            block = self.blocks[_block_name(row)] if row.block is not None else None
+            node = Node(
+                node_id,
+                "layer",
+                row.op,
+                row.name,
+                layer_lines(row),
+                row.output_shape,
+                params=row.params,
+                macs=row.macs,
+                stage=row.stage,
+                row_index=row.index,
+                block_name=block.name if block else None,
+            )
+            self.add_node(node, (row.index,))
+            if row.op == "add":
+                block = block_of_add[row.index]
+                block_input = ids[self.plan.layers[block.first_layer].inputs[0]]
+                self.chain(ids[row.inputs[0]], node_id)
+                self.edges.append(self.shortcut_edge(block, block_input, node_id))
+                for shortcut in self.shortcut_rows(block):
+                    self.row_nodes[shortcut.index] = node_id
+            else:
+                self.chain(ids[row.inputs[0]], node_id)
+        for block in blocks:
+            # A block row stands for the whole block: show it at the block's add.
+            self.row_nodes[block.last_layer] = ids[block.last_layer - 2]
+
+    def clusters(self) -> tuple[Cluster, ...]:
+        result = []
+        for stage in self.analysis.stages:
+            members = tuple(node.id for node in self.nodes if node.stage == stage.index)
+            if self.level == "stage" or not members:
+                continue
+            label = f"{stage.name}\n{stage.depth} x {self.spec.block}{_stride_suffix(stage.stride)}"
+            result.append(Cluster(f"cluster_{stage.name}", stage.index, label, members))
+        return tuple(result)
+
+
+@lru_cache(maxsize=32)
+def graph_from_spec(spec: ArchSpec, level: Level = "block") -> ArchGraph:
+    """The diagram graph of ``spec`` at ``level`` (cached: specs are immutable)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    builder = _Builder(spec, level)
+    getattr(builder, f"{level}_level")()
+    return ArchGraph(
+        spec=spec,
+        level=level,
+        nodes=tuple(builder.nodes),
+        edges=tuple(builder.edges),
+        clusters=builder.clusters(),
+        row_nodes=tuple(builder.row_nodes),
+    )
