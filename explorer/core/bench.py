@@ -1,0 +1,376 @@
+"""Timed forward passes of a spec's real model: ``run_benchmark`` and ``run_sweep``.
+
+The conventions are timm's and torch.utils.benchmark's: ``eval()``, ``inference_mode``,
+warm-up first, the device synchronized before every clock read (CUDA events on
+CUDA), the median and IQR reported. Mistakes in the configuration raise
+``BenchError`` before anything is built; what goes wrong on the device (too little
+memory, an out-of-memory error, a device error) comes back as a result with
+``error`` set, after the memory has been released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import math
+import platform
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from explorer.core.analysis import analyze
+from explorer.core.benchtypes import (
+    MAX_ITERATIONS,
+    BenchConfig,
+    BenchError,
+    BenchResult,
+    ErrorKind,
+    ReproCard,
+    SweepResult,
+    TimingStats,
+)
+from explorer.core.devices import (
+    Device,
+    DeviceError,
+    free_memory,
+    resolve_device,
+    supported_dtypes,
+    synchronize,
+)
+from explorer.core.memory import ProcessPeakTracker, estimate_memory
+from explorer.core.spec import ArchSpec
+from explorer.core.units import format_bytes
+
+__all__ = [
+    "BenchConfig",
+    "BenchError",
+    "BenchResult",
+    "ReproCard",
+    "SweepResult",
+    "TimingStats",
+    "run_benchmark",
+    "run_sweep",
+    "sweep_batch_sizes",
+]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+ShouldStop = Callable[[], bool]
+Runner = Callable[[Any], Any]
+
+
+def sweep_batch_sizes(limit: int) -> tuple[int, ...]:
+    """1, 2, 4, ... up to ``limit``."""
+    return tuple(2**power for power in range(int(math.log2(max(limit, 1))) + 1))
+
+
+def _checked_device(config: BenchConfig) -> Device:
+    try:
+        device = resolve_device(config.device)
+    except DeviceError as exc:
+        raise BenchError(str(exc)) from None
+    supported = supported_dtypes(device)
+    if config.dtype not in supported:
+        raise BenchError(
+            f"dtype {config.dtype} is not supported on {device.key} ({device.name}); "
+            f"choose one of {', '.join(supported)}"
+        )
+    return device
+
+
+@contextlib.contextmanager
+def _thread_count(threads: int | None) -> Iterator[None]:
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def _cudnn_benchmark(device: Device) -> Iterator[None]:
+    import torch
+
+    previous = torch.backends.cudnn.benchmark
+    if device.kind == "cuda":
+        # Lets cuDNN pick its fastest convolution for these shapes during warm-up, as timm does.
+        torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous
+
+
+def _card(spec: ArchSpec, config: BenchConfig, device: Device, iterations: int) -> ReproCard:
+    import torch
+
+    return ReproCard(
+        torch_version=torch.__version__,
+        python_version=platform.python_version(),
+        platform=platform.platform(terse=True),
+        device=device.key,
+        device_name=device.name,
+        threads=torch.get_num_threads(),
+        dtype=config.dtype,
+        layout=config.layout,
+        batch_size=config.batch_size,
+        input_shape=(config.batch_size, *spec.input_shape),
+        compiled=config.compile,
+        warmup=config.warmup,
+        iterations=iterations,
+        cudnn_benchmark=torch.backends.cudnn.benchmark if device.kind == "cuda" else None,
+    )
+
+
+class _MemoryWatch:
+    """Peak memory over a run: the allocator's figure on CUDA and MPS, RSS growth on the CPU."""
+
+    def __init__(self, device: Device) -> None:
+        import torch
+
+        self.device = device
+        self.source = {
+            "cuda": "CUDA allocator peak",
+            "mps": "MPS driver memory peak (includes the allocator cache)",
+            "cpu": "process peak RSS growth",
+        }[device.kind]
+        self._rss: ProcessPeakTracker | None = None
+        self._mps_peak = 0
+        if device.kind == "cuda":
+            torch.cuda.reset_peak_memory_stats(device.key)
+            self._baseline = torch.cuda.memory_allocated(device.key)
+        elif device.kind == "mps":
+            self._baseline = torch.mps.driver_allocated_memory()
+        else:
+            self._rss = ProcessPeakTracker()
+            if not self._rss.exact:
+                self.source += " (lower bound)"
+
+    def sample(self) -> None:
+        if self.device.kind == "mps":
+            import torch
+
+            self._mps_peak = max(self._mps_peak, torch.mps.driver_allocated_memory())
+
+    def peak_bytes(self) -> int:
+        import torch
+
+        if self._rss is not None:
+            return self._rss.growth_bytes()
+        if self.device.kind == "cuda":
+            return int(torch.cuda.max_memory_allocated(self.device.key) - self._baseline)
+        return max(0, self._mps_peak - self._baseline)
+
+
+def _time_once(runner: Runner, inputs: Any, device: Device) -> float:
+    # The model and input come as arguments, not in a closure: a closure would keep
+    # them alive through an exception's traceback even after its frames are cleared.
+    import torch
+
+    if device.kind == "cuda":
+        start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+        end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+        start.record()
+        runner(inputs)
+        end.record()
+        end.synchronize()
+        return float(start.elapsed_time(end)) / 1e3
+    synchronize(device)
+    began = time.perf_counter()
+    runner(inputs)
+    synchronize(device)
+    return time.perf_counter() - began
+
+
+def _planned_total(config: BenchConfig, samples: list[float]) -> int:
+    if config.min_time_s is None or not samples:
+        return config.iterations
+    needed = math.ceil(config.min_time_s / (sum(samples) / len(samples)))
+    return min(MAX_ITERATIONS, max(config.iterations, needed))
+
+
+def _more_needed(config: BenchConfig, samples: list[float]) -> bool:
+    if len(samples) < config.iterations:
+        return True
+    if config.min_time_s is None or len(samples) >= MAX_ITERATIONS:
+        return False
+    return sum(samples) < config.min_time_s
+
+
+def _measure(
+    spec: ArchSpec,
+    config: BenchConfig,
+    device: Device,
+    watch: _MemoryWatch,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+) -> tuple[list[float], bool]:
+    """The timed samples in seconds, and whether ``should_stop`` ended the run."""
+    import torch
+
+    from explorer.core.build import build_model
+
+    model = build_model(spec, device.key).eval()
+    inputs = torch.randn((config.batch_size, *spec.input_shape), device=device.key)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    runner: Runner = torch.compile(model) if config.compile else model
+    autocast: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if config.dtype != "float32":
+        autocast = torch.autocast(device_type=device.kind, dtype=getattr(torch, config.dtype))
+
+    warmup_samples: list[float] = []
+    samples: list[float] = []
+    with torch.inference_mode(), autocast:
+        for done in range(config.warmup):
+            if should_stop is not None and should_stop():
+                return samples, True
+            warmup_samples.append(_time_once(runner, inputs, device))
+            watch.sample()
+            if progress is not None:
+                progress(done + 1, config.warmup + _planned_total(config, warmup_samples[-1:]))
+        while _more_needed(config, samples):
+            if should_stop is not None and should_stop():
+                return samples, True
+            samples.append(_time_once(runner, inputs, device))
+            watch.sample()
+            if progress is not None:
+                done = len(samples)
+                total = max(_planned_total(config, samples), done + int(_more_needed(config, samples)))
+                progress(config.warmup + done, config.warmup + total)
+    return samples, False
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    if isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(exc).lower()
+    return "out of memory" in text or "can't allocate memory" in text
+
+
+def _release(device: Device) -> None:
+    import torch
+
+    gc.collect()
+    if device.kind == "cuda":
+        torch.cuda.empty_cache()
+    elif device.kind == "mps":
+        torch.mps.empty_cache()
+
+
+def run_benchmark(
+    spec: ArchSpec,
+    config: BenchConfig,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> BenchResult:
+    """Time ``spec``'s forward pass as ``config`` says.
+
+    ``progress(done, total)`` is called after every iteration, warm-up included (the
+    total can grow while a minimum time is being filled); ``should_stop()`` is asked
+    before every iteration and ends the run with status ``cancelled``.
+    Raises ``BenchError`` for a configuration this machine cannot run.
+    """
+    device = _checked_device(config)
+    macs = analyze(spec).totals.macs
+    estimate = estimate_memory(spec, config.batch_size, config.dtype)
+    with _thread_count(config.threads), _cudnn_benchmark(device):
+        free = free_memory(device)
+        common: dict[str, Any] = {
+            "spec": spec,
+            "config": config,
+            "macs_per_image": macs,
+            "estimated_memory_bytes": estimate.total_bytes,
+            "free_memory_bytes": free,
+        }
+        if config.check_memory and free is not None and estimate.total_bytes > free:
+            message = (
+                f"batch {config.batch_size} needs about {format_bytes(estimate.total_bytes)} "
+                f"(weights {format_bytes(estimate.weights_bytes)} + activations "
+                f"{format_bytes(estimate.activation_bytes + estimate.input_bytes)}) but {device.key} has "
+                f"{format_bytes(free)} free; lower the batch size"
+            )
+            return _failed(common, _card(spec, config, device, 0), message, "insufficient-memory")
+
+        watch = _MemoryWatch(device)
+        failure: tuple[str, ErrorKind] | None = None
+        samples: list[float] = []
+        cancelled = False
+        try:
+            samples, cancelled = _measure(spec, config, device, watch, progress, should_stop)
+        except (RuntimeError, MemoryError) as exc:
+            log.debug("benchmark of batch %d on %s failed", config.batch_size, device.key, exc_info=True)
+            failure = _describe_failure(exc, config, device)
+            # The traceback's frames hold the model and its tensors for as long as anyone
+            # keeps the exception; the memory must come back now.
+            traceback.clear_frames(exc.__traceback__)
+        _release(device)
+        card = _card(spec, config, device, len(samples))
+        if failure is not None:
+            return _failed(common, card, *failure)
+        return BenchResult(
+            **common,
+            card=card,
+            status="cancelled" if cancelled else "ok",
+            stats=TimingStats.from_samples(samples) if samples else None,
+            peak_memory_bytes=watch.peak_bytes(),
+            memory_source=watch.source,
+        )
+
+
+def _describe_failure(exc: BaseException, config: BenchConfig, device: Device) -> tuple[str, ErrorKind]:
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if _is_out_of_memory(exc):
+        return (
+            f"out of memory on {device.key} at batch {config.batch_size}: {first_line}; lower the batch size",
+            "out-of-memory",
+        )
+    return f"{type(exc).__name__} on {device.key}: {first_line}", "device"
+
+
+def _failed(common: dict[str, Any], card: ReproCard, message: str, kind: ErrorKind) -> BenchResult:
+    return BenchResult(**common, card=card, status="error", error=message, error_kind=kind)
+
+
+def run_sweep(
+    spec: ArchSpec,
+    config: BenchConfig,
+    batch_sizes: Sequence[int],
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    on_result: Callable[[BenchResult], None] | None = None,
+) -> SweepResult:
+    """Throughput and latency at each batch size, in order, up to the first that fails.
+
+    A run refused by the memory check, one that runs out of memory, fails on the
+    device or is cancelled ends the sweep; it is kept as ``stopped_by``.
+    ``progress`` sees the whole sweep; ``on_result`` gets each result as it comes.
+    """
+    if not batch_sizes:
+        raise BenchError("the sweep needs at least one batch size")
+    steps = config.warmup + config.iterations
+    points: list[BenchResult] = []
+    for position, batch in enumerate(batch_sizes):
+
+        def step(done: int, total: int, offset: int = position * steps) -> None:
+            if progress is not None:
+                progress(offset + min(steps, done * steps // max(total, 1)), len(batch_sizes) * steps)
+
+        result = run_benchmark(spec, replace(config, batch_size=batch), step, should_stop)
+        if on_result is not None:
+            on_result(result)
+        if not result.ok:
+            return SweepResult(points=tuple(points), stopped_by=result)
+        points.append(result)
+    return SweepResult(points=tuple(points))

@@ -1,0 +1,237 @@
+"""A timed forward pass's configuration and results: frozen, JSON-able records, no torch needed."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from explorer.core.memory import DTYPE_BYTES
+from explorer.core.spec import ArchSpec
+
+DTYPES = tuple(DTYPE_BYTES)
+MAX_ITERATIONS = 100_000
+
+Status = Literal["ok", "cancelled", "error"]
+# insufficient-memory: refused before building; out-of-memory and device: failed while running.
+ErrorKind = Literal["insufficient-memory", "out-of-memory", "device"]
+
+
+class BenchError(ValueError):
+    """A benchmark configuration that cannot run here; nothing was built."""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    """How to time a forward pass.
+
+    ``iterations`` timed passes follow ``warmup`` untimed ones; with ``min_time_s``,
+    timing goes on past ``iterations`` until the timed passes add up to that long.
+    ``threads`` sets torch's CPU thread count for the run (``None`` keeps it).
+    """
+
+    device: str = "auto"
+    batch_size: int = 1
+    dtype: str = "float32"
+    channels_last: bool = False
+    compile: bool = False
+    warmup: int = 3
+    iterations: int = 10
+    min_time_s: float | None = None
+    threads: int | None = None
+    check_memory: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise BenchError(f"batch size {self.batch_size}: give 1 or more")
+        if self.dtype not in DTYPES:
+            raise BenchError(f"dtype {self.dtype!r}: choose one of {', '.join(DTYPES)}")
+        if self.warmup < 0:
+            raise BenchError(f"warm-up {self.warmup}: give 0 or more iterations")
+        if not 1 <= self.iterations <= MAX_ITERATIONS:
+            raise BenchError(f"iterations {self.iterations}: give 1 to {MAX_ITERATIONS:,}")
+        if self.min_time_s is not None and not 0 < self.min_time_s <= 3600:
+            raise BenchError(f"minimum time {self.min_time_s} s: give more than 0 and at most 3600 seconds")
+        if self.threads is not None and self.threads < 1:
+            raise BenchError(f"threads {self.threads}: give 1 or more")
+
+    @property
+    def layout(self) -> str:
+        return "channels_last" if self.channels_last else "contiguous"
+
+
+def quantile(sorted_values: tuple[float, ...], q: float) -> float:
+    """The ``q`` quantile by linear interpolation between ranks (numpy's default)."""
+    position = (len(sorted_values) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    fraction = position - low
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+
+
+@dataclass(frozen=True, slots=True)
+class TimingStats:
+    """Seconds per forward pass of one batch."""
+
+    samples_s: tuple[float, ...]
+    median_s: float
+    mean_s: float
+    iqr_s: float
+    min_s: float
+    max_s: float
+    p90_s: float
+
+    @classmethod
+    def from_samples(cls, samples: tuple[float, ...] | list[float]) -> TimingStats:
+        if not samples:
+            raise ValueError("timing statistics need at least one sample")
+        ordered = tuple(sorted(samples))
+        return cls(
+            samples_s=tuple(samples),
+            median_s=statistics.median(ordered),
+            mean_s=statistics.fmean(ordered),
+            iqr_s=quantile(ordered, 0.75) - quantile(ordered, 0.25),
+            min_s=ordered[0],
+            max_s=ordered[-1],
+            p90_s=quantile(ordered, 0.90),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReproCard:
+    """Everything needed to read a figure again: attached to every result and export."""
+
+    torch_version: str
+    python_version: str
+    platform: str
+    device: str
+    device_name: str
+    threads: int
+    dtype: str
+    layout: str
+    batch_size: int
+    input_shape: tuple[int, ...]
+    compiled: bool
+    warmup: int
+    iterations: int
+    cudnn_benchmark: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    """One timed run. ``stats`` is ``None`` when no timed iteration finished."""
+
+    spec: ArchSpec
+    config: BenchConfig
+    card: ReproCard
+    status: Status
+    stats: TimingStats | None = None
+    macs_per_image: int = 0
+    peak_memory_bytes: int | None = None
+    memory_source: str = ""
+    estimated_memory_bytes: int | None = None
+    free_memory_bytes: int | None = None
+    error: str | None = None
+    error_kind: ErrorKind | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def batch_size(self) -> int:
+        return self.card.batch_size
+
+    @property
+    def images_per_s(self) -> float | None:
+        if self.stats is None:
+            return None
+        return self.card.batch_size / self.stats.median_s
+
+    @property
+    def gmacs_per_s(self) -> float | None:
+        """Achieved multiply-accumulates per second (the analysis's MACs, at the median)."""
+        if self.stats is None:
+            return None
+        return self.macs_per_image * self.card.batch_size / self.stats.median_s / 1e9
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.stats is None else self.stats.median_s * 1e3
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "status": self.status,
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "spec": self.spec.to_dict(),
+            "config": asdict(self.config),
+            "card": _plain(asdict(self.card)),
+            "images_per_s": self.images_per_s,
+            "gmacs_per_s": self.gmacs_per_s,
+            "macs_per_image": self.macs_per_image,
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "memory_source": self.memory_source,
+            "estimated_memory_bytes": self.estimated_memory_bytes,
+            "free_memory_bytes": self.free_memory_bytes,
+            "stats": None if self.stats is None else _plain(asdict(self.stats)),
+        }
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchResult:
+        """The inverse of ``to_dict``."""
+        card = data["card"]
+        stats = data["stats"]
+        return cls(
+            spec=ArchSpec.from_dict(data["spec"]),
+            config=BenchConfig(**data["config"]),
+            card=ReproCard(**{**card, "input_shape": tuple(card["input_shape"])}),
+            status=data["status"],
+            stats=None if stats is None else TimingStats(**{**stats, "samples_s": tuple(stats["samples_s"])}),
+            **{f.name: data[f.name] for f in fields(cls) if f.name in _SCALAR_FIELDS},
+        )
+
+
+_SCALAR_FIELDS = frozenset(
+    {
+        "macs_per_image",
+        "peak_memory_bytes",
+        "memory_source",
+        "estimated_memory_bytes",
+        "free_memory_bytes",
+        "error",
+        "error_kind",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """A batch-size sweep: the sizes that ran, and the run that ended it early, if any."""
+
+    points: tuple[BenchResult, ...]
+    stopped_by: BenchResult | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.stopped_by is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "points": [point.to_dict() for point in self.points],
+            "stopped_by": None if self.stopped_by is None else self.stopped_by.to_dict(),
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

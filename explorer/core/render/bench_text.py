@@ -1,0 +1,90 @@
+"""Readable text of benchmark results: the result card and the batch-sweep table."""
+
+from __future__ import annotations
+
+from explorer.core.benchtypes import BenchResult, SweepResult
+from explorer.core.presets import preset_name_of
+from explorer.core.units import format_bytes, format_macs, format_shape
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
+def spec_title(result: BenchResult) -> str:
+    name = preset_name_of(result.spec)
+    depths = ",".join(map(str, result.spec.depths))
+    shape = f"{result.spec.block} [{depths}]"
+    return f"{name} ({shape})" if name else shape
+
+
+def card_lines(result: BenchResult) -> list[str]:
+    """The reproducibility card: what a reader needs to get the same figure again."""
+    card = result.card
+    threads = f"{card.threads} thread{'s' if card.threads != 1 else ''}"
+    run = "torch.compile" if card.compiled else "eager"
+    cudnn = "" if card.cudnn_benchmark is None else f", cudnn.benchmark {card.cudnn_benchmark}"
+    return [
+        f"device     {card.device} ({card.device_name}), {threads}{cudnn}",
+        f"run        batch {card.batch_size}, {card.dtype}, {card.layout}, "
+        f"input {format_shape(card.input_shape)}, {run}, {card.warmup} warm-up + {card.iterations} timed",
+        f"software   torch {card.torch_version}, Python {card.python_version}, {card.platform}",
+    ]
+
+
+def result_text(result: BenchResult) -> str:
+    lines = [f"{spec_title(result)}: {result.status}"]
+    if result.error is not None:
+        lines.append(f"error      {result.error}")
+    stats = result.stats
+    if stats is not None and result.images_per_s is not None and result.gmacs_per_s is not None:
+        lines += [
+            f"latency    median {_ms(stats.median_s)} a batch (IQR {_ms(stats.iqr_s)}; "
+            f"min {_ms(stats.min_s)}, p90 {_ms(stats.p90_s)}, max {_ms(stats.max_s)}, "
+            f"mean {_ms(stats.mean_s)}; {len(stats.samples_s)} samples)",
+            f"throughput {result.images_per_s:,.1f} images/s, {result.gmacs_per_s:,.2f} GMAC/s achieved "
+            f"({format_macs(result.macs_per_image)} an image)",
+        ]
+    memory = []
+    if result.peak_memory_bytes is not None:
+        memory.append(f"peak {format_bytes(result.peak_memory_bytes)} ({result.memory_source})")
+    if result.estimated_memory_bytes is not None:
+        estimate = f"estimated {format_bytes(result.estimated_memory_bytes)}"
+        if result.free_memory_bytes is not None:
+            estimate += f" of {format_bytes(result.free_memory_bytes)} free"
+        memory.append(estimate)
+    if memory:
+        lines.append("memory     " + "; ".join(memory))
+    lines += card_lines(result)
+    return "\n".join(lines) + "\n"
+
+
+def sweep_text(sweep: SweepResult) -> str:
+    first = sweep.points[0] if sweep.points else sweep.stopped_by
+    lines = []
+    if first is not None:
+        lines.append(f"{spec_title(first)}: batch sweep")
+    header = f"{'batch':>6} {'median':>11} {'IQR':>10} {'images/s':>11} {'GMAC/s':>9} {'peak memory':>12}"
+    lines += [header, "-" * len(header)]
+    for point in sweep.points:
+        if point.stats is None or point.images_per_s is None or point.gmacs_per_s is None:
+            continue  # only finished runs are points; a stopped one is reported below
+        peak = format_bytes(point.peak_memory_bytes) if point.peak_memory_bytes is not None else "-"
+        lines.append(
+            f"{point.batch_size:>6} {_ms(point.stats.median_s):>11} {_ms(point.stats.iqr_s):>10} "
+            f"{point.images_per_s:>11,.1f} {point.gmacs_per_s:>9,.2f} {peak:>12}"
+        )
+    if sweep.stopped_by is not None:
+        reason = sweep.stopped_by.error or sweep.stopped_by.status
+        lines.append(f"stopped at batch {sweep.stopped_by.batch_size}: {reason}")
+    if first is not None:
+        card = first.card
+        run = "torch.compile" if card.compiled else "eager"
+        device, _, software = card_lines(first)
+        lines += [
+            device,
+            f"run        {card.dtype}, {card.layout}, input {format_shape(card.input_shape[1:])} an image, "
+            f"{run}, {card.warmup} warm-up + {first.config.iterations} timed at least",
+            software,
+        ]
+    return "\n".join(lines) + "\n"
