@@ -41,8 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
-        return 0
+        if args.command is None:
+            # A bare "resnet-explorer" opens the desktop app.
+            from explorer.cli.gui import run_gui
+
+            args.command = "gui"
+            handler = run_gui
+        else:
+            parser.print_help()
+            return 0
     try:
         return int(handler(args))
     except CliError as exc:

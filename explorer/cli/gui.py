@@ -1,0 +1,89 @@
+"""resnet-explorer gui / screenshot: open the desktop app, or render it to PNG headless.
+
+The GUI sits above the command line in the layering (it imports Qt, the command line
+never does), so these commands hand over to it by module name at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from explorer.cli.errors import CliError
+from explorer.cli.specargs import load_source
+
+GUI_APP = "explorer.gui.app"
+GUI_SCREENSHOT = "explorer.gui.screenshot"
+
+
+def register(subparsers: Any) -> None:
+    gui = subparsers.add_parser(
+        "gui",
+        help="open the desktop app (the default without a command)",
+        description="Open the desktop app on a preset or a saved spec, or on the last one used.",
+    )
+    gui.add_argument("source", nargs="?", metavar="PRESET|CONFIG.json", help="default: the last spec")
+    gui.set_defaults(handler=run_gui)
+
+    shot = subparsers.add_parser(
+        "screenshot",
+        help="render the main window and each tab to PNG, headless",
+        description="Render the main window and each of its tabs to PNG files, without a display.",
+    )
+    shot.add_argument("source", nargs="?", metavar="PRESET|CONFIG.json", help="default: resnet50")
+    shot.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the PNG files")
+    shot.add_argument("--size", default="1280x800", metavar="WxH", help="window size (default 1280x800)")
+    shot.set_defaults(handler=run_screenshot)
+
+
+def _spec_and_path(source: str | None) -> tuple[Any, Path | None]:
+    if source is None:
+        return None, None
+    spec = load_source(source)
+    path = Path(source) if source.endswith(".json") or Path(source).is_file() else None
+    return spec, path
+
+
+def _check_display() -> None:
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise CliError(
+            "no display to open the window on (DISPLAY is not set); run it in a desktop session, "
+            "or use 'resnet-explorer screenshot --out DIR' and the other commands, which work headless"
+        )
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    spec, path = _spec_and_path(getattr(args, "source", None))
+    _check_display()
+    return int(importlib.import_module(GUI_APP).main(spec, path))
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match:
+        raise CliError(f"--size {text!r}: give width x height in pixels, e.g. 1280x800")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (400 <= width <= 8000 and 300 <= height <= 8000):
+        raise CliError(f"--size {text!r}: width and height must be between 400x300 and 8000x8000")
+    return width, height
+
+
+def run_screenshot(args: argparse.Namespace) -> int:
+    size = _size(args.size)
+    spec, path = _spec_and_path(args.source)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})") from None
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    written = importlib.import_module(GUI_SCREENSHOT).take_screenshots(args.out, spec, path, size)
+    for file in written:
+        print(file)
+    return 0

@@ -1,0 +1,54 @@
+"""Help > About: the versions of the app and what it runs on, without importing torch."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from importlib import metadata
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import qVersion
+
+from explorer import __version__
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _dot_version() -> str:
+    dot = shutil.which("dot")
+    if dot is None:
+        return "not found (install Graphviz for diagrams)"
+    try:
+        done = subprocess.run([dot, "-V"], capture_output=True, text=True, timeout=3)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable ({exc})"
+    text = (done.stderr or done.stdout).strip()
+    return text.split("version", 1)[-1].strip() if "version" in text else text
+
+
+def versions() -> dict[str, str]:
+    return {
+        "resnet-explorer": __version__,
+        "torch": _package_version("torch"),
+        "Qt": qVersion(),
+        "PySide6": pyside_version,
+        "pyqtgraph": _package_version("pyqtgraph"),
+        "graphviz (Python)": _package_version("graphviz"),
+        "Graphviz dot": _dot_version(),
+    }
+
+
+def about_html() -> str:
+    rows = "".join(
+        f"<tr><td><b>{name}</b></td><td>&nbsp;&nbsp;{value}</td></tr>" for name, value in versions().items()
+    )
+    return (
+        "<h3>ResNet Explorer</h3>"
+        "<p>See what a residual network really is: layers, shapes, parameters, MACs.</p>"
+        f"<table>{rows}</table>"
+    )

@@ -1,0 +1,63 @@
+"""main(): the application object, the remembered state and the main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from explorer import __version__
+from explorer.core.presets import preset
+from explorer.core.spec import ArchSpec
+from explorer.gui import icons
+from explorer.gui.main_window import MainWindow
+from explorer.gui.session import Session
+from explorer.gui.settings import APPLICATION, ORGANIZATION, restore_document, user_settings
+from explorer.gui.style import apply_style
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("ResNet Explorer")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("resnet-explorer")
+    apply_style(app)  # type: ignore[arg-type]
+    app.setWindowIcon(icons.app_icon())
+    return app  # type: ignore[return-value]
+
+
+def create_window(
+    settings: QSettings,
+    spec: ArchSpec | None = None,
+    path: Path | None = None,
+    verify: bool = True,
+) -> MainWindow:
+    """A window on ``spec`` (from ``path``), or on the spec remembered in ``settings``."""
+    saved: ArchSpec | None = None
+    if spec is None:
+        restored = restore_document(settings)
+        if restored is not None:
+            spec, path, saved = restored
+        else:
+            spec = preset("resnet18")
+    session = Session(spec)
+    window = MainWindow(session, settings, verify=verify)
+    session.setParent(window)
+    session.load(spec, path, saved)
+    if path is not None:
+        window.documents.settings.setValue("files/folder", str(path.resolve().parent))
+    window.restore_state()
+    return window
+
+
+def main(spec: ArchSpec | None = None, path: Path | None = None) -> int:
+    app = application()
+    window = create_window(user_settings(), spec, path)
+    window.show()
+    return app.exec()

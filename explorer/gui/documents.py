@@ -1,0 +1,152 @@
+"""The File menu's work: new, open, save, recent files, export, the unsaved-changes prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+
+from explorer.core.files import atomic_write_text
+from explorer.core.presets import preset
+from explorer.core.render.table import format_csv, format_markdown, format_torchsummary
+from explorer.core.spec import ArchSpec, SpecError
+from explorer.gui.session import Session
+from explorer.gui.settings import add_recent_file, recent_files
+
+SPEC_FILTER = "Architecture spec (*.json)"
+EXPORTS = {
+    "csv": ("CSV", "CSV table (*.csv)", ".csv", format_csv),
+    "markdown": ("Markdown", "Markdown table (*.md)", ".md", format_markdown),
+    "torchsummary": ("torchsummary text", "Text (*.txt)", ".txt", format_torchsummary),
+}
+
+
+class Documents(QObject):
+    def __init__(self, window: QWidget, session: Session, settings: QSettings) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session = session
+        self.settings = settings
+        self.recent_menu: QMenu | None = None
+
+    # Prompts (tests replace these)
+
+    def ask_unsaved(self) -> QMessageBox.StandardButton:
+        name = self.session.path.name if self.session.path else "this architecture"
+        return QMessageBox.question(
+            self.window,
+            "Unsaved changes",
+            f"Save the changes to {name} first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+
+    def report(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.window, title, text)
+
+    def ask_open_path(self) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(self.window, "Open spec", self._folder(), SPEC_FILTER)
+        return Path(name) if name else None
+
+    def ask_save_path(self, title: str, suggestion: str, file_filter: str) -> Path | None:
+        start = str(Path(self._folder()) / suggestion)
+        name, _ = QFileDialog.getSaveFileName(self.window, title, start, file_filter)
+        return Path(name) if name else None
+
+    # Actions
+
+    def may_discard(self) -> bool:
+        """True when the current document may be replaced (saved, discarded or unchanged)."""
+        if not self.session.is_modified():
+            return True
+        answer = self.ask_unsaved()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_from_preset(self, name: str) -> None:
+        if self.may_discard():
+            self.session.load(preset(name))
+
+    def open(self) -> None:
+        if not self.may_discard():
+            return
+        path = self.ask_open_path()
+        if path is not None:
+            self.open_path(path, ask=False)
+
+    def open_path(self, path: Path, ask: bool = True) -> bool:
+        if ask and not self.may_discard():
+            return False
+        try:
+            spec = ArchSpec.load(path)
+        except SpecError as exc:
+            self.report("Cannot open the spec", str(exc))
+            return False
+        self.session.load(spec, path)
+        self._remember(path)
+        return True
+
+    def save(self) -> bool:
+        if self.session.path is None:
+            return self.save_as()
+        return self._write(self.session.path)
+
+    def save_as(self) -> bool:
+        suggestion = self.session.path.name if self.session.path else "architecture.json"
+        path = self.ask_save_path("Save spec as", suggestion, SPEC_FILTER)
+        if path is None:
+            return False
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.session.spec.save(path)
+        except OSError as exc:
+            self.report("Cannot save the spec", f"{path}: {exc.strerror or exc}")
+            return False
+        self.session.mark_saved(path)
+        self._remember(path)
+        return True
+
+    def export_table(self, kind: str) -> Path | None:
+        title, file_filter, suffix, render = EXPORTS[kind]
+        stem = self.session.path.stem if self.session.path else "layers"
+        path = self.ask_save_path(f"Export table as {title}", stem + suffix, file_filter)
+        if path is None:
+            return None
+        try:
+            atomic_write_text(path, render(self.session.analysis))
+        except OSError as exc:
+            self.report("Cannot export the table", f"{path}: {exc.strerror or exc}")
+            return None
+        return path
+
+    # Recent files
+
+    def _remember(self, path: Path) -> None:
+        add_recent_file(self.settings, path)
+        self.settings.setValue("files/folder", str(path.resolve().parent))
+        self.fill_recent_menu()
+
+    def _folder(self) -> str:
+        return str(self.settings.value("files/folder", str(Path.home())))
+
+    def fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        if menu is None:
+            return
+        menu.clear()
+        paths = recent_files(self.settings)
+        for number, path in enumerate(paths, start=1):
+            action = menu.addAction(f"&{number}  {path.name}", lambda p=path: self.open_path(p))
+            action.setToolTip(str(path))
+            action.setEnabled(path.exists())
+        if not paths:
+            menu.addAction("(no recent files)").setEnabled(False)
+        menu.setToolTipsVisible(True)

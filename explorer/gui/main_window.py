@@ -1,0 +1,263 @@
+"""The main window: the editor dock, the totals, the tabs, menus and remembered state.
+
+Adding a tab is one line in ``TABS``: a title and the panel's ``module:Class``; the
+class is called with the ``Session`` the first time the tab is shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QGraphicsOpacityEffect,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.presets import FAMILIES, presets_in
+from explorer.core.spec import SpecError
+from explorer.gui import icons
+from explorer.gui.about import about_html
+from explorer.gui.documents import EXPORTS, Documents
+from explorer.gui.panels.layer_view import LayerView
+from explorer.gui.panels.spec_editor import SpecEditor
+from explorer.gui.panels.totals import TotalsPanel
+from explorer.gui.session import Session
+from explorer.gui.settings import CURRENT_TAB, GEOMETRY, WINDOW_STATE, remember_document
+from explorer.gui.style import repolish
+from explorer.gui.tabs import LazyTab
+from explorer.gui.verifier import Verification, Verifier
+
+TABS: list[tuple[str, str]] = [
+    ("Layers", "explorer.gui.panels.layer_view:LayerView"),
+    ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, settings: QSettings, verify: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = settings
+        self.documents = Documents(self, session, settings)
+        self.setWindowIcon(icons.app_icon())
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.editor = SpecEditor(session.spec)
+        self.editor_dock = QDockWidget("Architecture", self, objectName="ArchitectureDock")
+        self.editor_dock.setWidget(self.editor)
+        self.editor_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.editor_dock)
+
+        self.banner = QLabel(objectName="Banner", wordWrap=True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        self.totals = TotalsPanel(session)
+        self.tabs = QTabWidget(documentMode=False)
+        self.tab_pages: dict[str, QWidget] = {}
+        for title, target in TABS:
+            page: QWidget = LayerView(session) if title == "Layers" else LazyTab(target, session)
+            self.tab_pages[title] = page
+            self.tabs.addTab(page, title)
+        self.layer_view: LayerView = self.tab_pages["Layers"]  # type: ignore[assignment]
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(8, 8, 8, 4)
+        column.setSpacing(8)
+        column.addWidget(self.banner)
+        column.addWidget(self.totals)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.verification_label = QLabel(objectName="Verification")
+        self.statusBar().addPermanentWidget(self.verification_label)
+        self.verifier = Verifier(self)
+        self.verifier.changed.connect(self._show_verification)
+        self._verify = verify
+
+        self._build_menus()
+        self.editor.edited.connect(self._edited)
+        session.spec_loaded.connect(self.editor.set_spec)
+        session.spec_changed.connect(self._spec_changed)
+        session.spec_error_changed.connect(lambda _error: self._update_banner())
+        session.analysis_changed.connect(lambda _analysis: self._update_banner())
+        session.analysis_failed.connect(self._analysis_failed)
+        session.modified_changed.connect(lambda _modified: self._update_title())
+        session.path_changed.connect(lambda _path: self._update_title())
+        self._mismatch: Verification | None = None
+        self._failure = ""
+        self._update_title()
+        self._show_verification(self.verifier.last)
+        self.resize(1280, 800)
+
+    # Menus
+
+    def _build_menus(self) -> None:
+        docs = self.documents
+        file_menu = self.menuBar().addMenu("&File")
+        new_menu = file_menu.addMenu("&New from preset")
+        for family in FAMILIES:
+            new_menu.addSection(family.title)
+            for name in presets_in(family.key):
+                new_menu.addAction(name.split("/")[-1], lambda n=name: docs.new_from_preset(n))
+        self._action(
+            file_menu,
+            "&New (resnet18)",
+            QKeySequence.StandardKey.New,
+            lambda: docs.new_from_preset("resnet18"),
+        )
+        self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, docs.open)
+        docs.recent_menu = file_menu.addMenu("Open &Recent")
+        docs.fill_recent_menu()
+        file_menu.addSeparator()
+        self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, docs.save)
+        self._action(file_menu, "Save &As…", QKeySequence("Ctrl+Shift+S"), docs.save_as)
+        export_menu = file_menu.addMenu("&Export table")
+        keys = {"csv": "Ctrl+E", "markdown": "Ctrl+Shift+E", "torchsummary": "Ctrl+Alt+E"}
+        for kind, (title, *_rest) in EXPORTS.items():
+            self._action(
+                export_menu, f"{title}…", QKeySequence(keys[kind]), lambda k=kind: docs.export_table(k)
+            )
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
+
+        view_menu = self.menuBar().addMenu("&View")
+        toggle = self.editor_dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+A"))
+        view_menu.addAction(toggle)
+        view_menu.addSeparator()
+        self._action(view_menu, "Expand all layers", QKeySequence("Ctrl+]"), self.layer_view.expand_all)
+        self._action(view_menu, "Collapse all layers", QKeySequence("Ctrl+["), self.layer_view.collapse_all)
+        view_menu.addAction(self.layer_view.filter_action)
+        view_menu.addSeparator()
+        for number, (title, _target) in enumerate(TABS, start=1):
+            self._action(
+                view_menu, f"{title} tab", QKeySequence(f"Ctrl+{number}"), lambda t=title: self.show_tab(t)
+            )
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About ResNet Explorer", QKeySequence("F1"), self.show_about)
+
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
+        action = menu.addAction(text)
+        action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def show_about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("About ResNet Explorer")
+        box.setIconPixmap(icons.app_icon().pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(about_html())
+        box.exec()
+
+    def show_tab(self, title: str) -> QWidget:
+        """Switch to the tab ``title`` and return its panel (built if needed)."""
+        page = self.tab_pages[title]
+        self.tabs.setCurrentWidget(page)
+        return page.ensure_panel() if isinstance(page, LazyTab) else page
+
+    # Session events
+
+    def _edited(self, result: object) -> None:
+        if isinstance(result, SpecError):
+            self.session.report_invalid(result)
+        else:
+            self.session.propose(result)  # type: ignore[arg-type]
+
+    def _spec_changed(self, spec: object) -> None:
+        self._failure = ""
+        if self._verify:
+            self.verifier.check(spec)  # type: ignore[arg-type]
+        self._update_title()
+
+    def _analysis_failed(self, message: str) -> None:
+        self._failure = message
+        self._update_banner()
+
+    def _show_verification(self, result: Verification) -> None:
+        marks = {"ok": "✔ ", "pending": "⏳ ", "mismatch": "✖ ", "unavailable": "⚠ "}
+        self.verification_label.setText(marks[result.state] + result.message)
+        self.verification_label.setToolTip("\n".join(result.details) or result.message)
+        self.verification_label.setProperty("state", result.state)
+        repolish(self.verification_label)
+        self._mismatch = result if result.state == "mismatch" else None
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        error = self.session.spec_error
+        if self._mismatch is not None:
+            text, level = "✖ " + self._mismatch.message + "  (the analysis shown may be wrong)", "error"
+        elif self._failure:
+            text, level = f"✖ The analysis failed: {self._failure}", "error"
+        elif error is not None:
+            text = (
+                f"⚠ {error.field}: {error.reason}. Showing the last valid architecture until this is fixed."
+            )
+            level = "warning"
+        else:
+            text, level = "", ""
+        self.banner.setText(text)
+        self.banner.setProperty("level", level)
+        repolish(self.banner)
+        self.banner.setVisible(bool(text))
+        stale = error is not None or bool(self._failure)
+        for widget in (self.tabs, self.totals):
+            if stale and widget.graphicsEffect() is None:
+                widget.setGraphicsEffect(QGraphicsOpacityEffect(opacity=0.45))
+            elif not stale and widget.graphicsEffect() is not None:
+                widget.setGraphicsEffect(None)  # type: ignore[arg-type]
+
+    def _update_title(self) -> None:
+        path = self.session.path
+        name = path.name if path else self.editor.preset_caption() or "untitled"
+        self.setWindowTitle(f"{name}[*] — ResNet Explorer")
+        self.setWindowModified(self.session.is_modified())
+
+    # State
+
+    def restore_state(self) -> None:
+        geometry = self.settings.value(GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value(WINDOW_STATE)
+        if state is not None:
+            self.restoreState(state)
+        index = int(self.settings.value(CURRENT_TAB, 0) or 0)
+        if 0 <= index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
+
+    def save_state(self) -> None:
+        self.settings.setValue(GEOMETRY, self.saveGeometry())
+        self.settings.setValue(WINDOW_STATE, self.saveState())
+        self.settings.setValue(CURRENT_TAB, self.tabs.currentIndex())
+        remember_document(self.settings, self.session.spec, self.session.path)
+        self.settings.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._verify:
+            # Start the torch process once the window is on screen, not before.
+            QTimer.singleShot(0, self._start_verifier)
+
+    def _start_verifier(self) -> None:
+        self.verifier.start()
+        if self.verifier.last.spec is None:
+            self.verifier.check(self.session.spec)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.documents.may_discard():
+            event.ignore()
+            return
+        self.save_state()
+        self.verifier.stop()
+        event.accept()

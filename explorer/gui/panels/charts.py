@@ -1,0 +1,138 @@
+"""The Charts tab: where the parameters and MACs sit, and how the feature maps change.
+
+pyqtgraph is imported here, and this module is loaded only when the tab is first
+shown, so it stays off the path to the first picture.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from explorer.core.analysis import Analysis
+from explorer.core.units import format_count
+from explorer.gui import icons
+from explorer.gui.session import Session
+
+BAR_COLOUR = "#5f8fc9"
+MACS_COLOUR = "#e0a03a"
+SPATIAL_COLOUR = icons.STAGE_COLOUR.name()
+CHANNEL_COLOUR = icons.RESIDUAL_COLOUR.name()
+
+
+def part_totals(analysis: Analysis) -> list[tuple[str, int, int]]:
+    """(name, params, MACs) for the stem, each stage and the head, in order."""
+    parts: dict[str, list[int]] = {}
+    for row in analysis.rows:
+        if row.op == "block":
+            continue
+        if row.stage is not None:
+            name = f"layer{row.stage + 1}"
+        else:
+            name = "stem" if not parts or list(parts) == ["stem"] else "head"
+        entry = parts.setdefault(name, [0, 0])
+        entry[0] += row.params
+        entry[1] += row.macs
+    return [(name, params, macs) for name, (params, macs) in parts.items()]
+
+
+def feature_path(analysis: Analysis) -> list[tuple[int, int, int, str]]:
+    """(step, channels, spatial side, stage name): the stem's layers, then each block's output."""
+    points: list[tuple[int, int, int, str]] = []
+    for row in analysis.rows:
+        shape = row.output_shape
+        if len(shape) != 3:
+            continue
+        if row.stage is None and row.summary_id is not None and row.op != "avgpool":
+            points.append((len(points), shape[0], shape[1], "stem"))
+        elif row.op == "block":
+            points.append((len(points), shape[0], shape[1], f"layer{row.stage + 1}"))
+    return points
+
+
+class HumanAxis(pg.AxisItem):
+    """Tick labels such as 1.5M and 2G instead of 1.5e+06."""
+
+    def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
+        return [format_count(value * scale) for value in values]
+
+
+class ChartsPanel(QWidget):
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True, background="w", foreground="#344054")
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.ci.setSpacing(14)
+        self.params_plot = self._plot(0, 0, "Parameters per stage", "parameters", human=True)
+        self.macs_plot = self._plot(0, 1, "MACs per stage (per image)", "MACs", human=True)
+        self.spatial_plot = self._plot(1, 0, "Feature map side through the network", "pixels")
+        self.channel_plot = self._plot(1, 1, "Channels through the network", "channels")
+        for plot in (self.spatial_plot, self.channel_plot):
+            plot.setLabel("bottom", "stem layers, then the output of each block")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.canvas)
+        self._shown: Analysis | None = None
+        session.analysis_changed.connect(self.show_analysis)
+        self.show_analysis(session.analysis)
+
+    def _plot(self, row: int, column: int, title: str, unit: str, human: bool = False) -> pg.PlotItem:
+        axes = {"left": HumanAxis("left")} if human else None
+        plot = self.canvas.addPlot(row=row, col=column, axisItems=axes)
+        plot.setTitle(f"<span style='font-size:11pt; font-weight:600'>{title}</span>")
+        plot.setLabel("left", unit)
+        plot.showGrid(x=False, y=True, alpha=0.25)
+        plot.setMenuEnabled(False)
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        return plot
+
+    def is_ready(self) -> bool:
+        return self._shown is not None
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        parts = part_totals(analysis)
+        names = [name for name, _, _ in parts]
+        self._bars(self.params_plot, names, [p for _, p, _ in parts], BAR_COLOUR, format_count)
+        self._bars(self.macs_plot, names, [m for _, _, m in parts], MACS_COLOUR, format_count)
+        path = feature_path(analysis)
+        self._steps(self.spatial_plot, path, [side for _, _, side, _ in path], SPATIAL_COLOUR)
+        self._steps(self.channel_plot, path, [channels for _, channels, _, _ in path], CHANNEL_COLOUR)
+        self._shown = analysis
+
+    @staticmethod
+    def _bars(plot: pg.PlotItem, names: list[str], values: list[int], colour: str, fmt) -> None:  # type: ignore[no-untyped-def]
+        plot.clear()
+        xs = list(range(len(values)))
+        plot.addItem(pg.BarGraphItem(x=xs, height=values, width=0.62, brush=colour, pen=pg.mkPen(colour)))
+        top = max(values) if values and max(values) > 0 else 1
+        for x, value in zip(xs, values, strict=True):
+            label = pg.TextItem(fmt(value), color="#344054", anchor=(0.5, 1.0))
+            label.setPos(x, value + 0.02 * top)
+            plot.addItem(label)
+        plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        plot.setXRange(-0.6, len(values) - 0.4, padding=0)
+        plot.setYRange(0, top * 1.15, padding=0)
+
+    @staticmethod
+    def _steps(
+        plot: pg.PlotItem, path: list[tuple[int, int, int, str]], values: list[int], colour: str
+    ) -> None:
+        plot.clear()
+        if not path:
+            return
+        xs = [step for step, *_ in path] + [len(path)]
+        plot.plot(xs, values, stepMode="center", pen=pg.mkPen(colour, width=2.5))
+        current = "stem"
+        for step, _, _, stage in path:
+            if stage != current:
+                current = stage
+                line = pg.InfiniteLine(
+                    pos=step,
+                    angle=90,
+                    pen=pg.mkPen("#98a2b3", style=pg.QtCore.Qt.PenStyle.DashLine),
+                    label=stage,
+                    labelOpts={"position": 0.93, "color": "#475467", "anchors": [(0, 0.5), (0, 0.5)]},
+                )
+                plot.addItem(line)
+        plot.setYRange(0, max(values) * 1.12, padding=0)
+        plot.setXRange(0, len(path), padding=0.01)

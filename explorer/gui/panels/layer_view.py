@@ -1,0 +1,221 @@
+"""The Layers tab: the layer tree with a filter, expand/collapse and copy."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.analysis import Analysis
+from explorer.gui import icons
+from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, SORT_ROLE, LayerTreeModel
+from explorer.gui.session import Session
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class LayerFilterProxy(QSortFilterProxyModel):
+    """Keeps the rows whose full module path or type contains the filter text
+    (a match keeps its stage and block, so the tree still shows where it sits)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._needle = ""
+        self.setRecursiveFilteringEnabled(True)
+        self.setSortRole(SORT_ROLE)
+
+    def set_needle(self, text: str) -> None:
+        self._needle = text.strip().lower()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        if not self._needle:
+            return True
+        model = self.sourceModel()
+        node = model.node(model.index(source_row, 0, source_parent))  # type: ignore[attr-defined]
+        return self._needle in node.full_name.lower() or self._needle in node.type_text.lower()
+
+
+class LayerView(QWidget):
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.model = LayerTreeModel(self)
+        self.proxy = LayerFilterProxy()
+        self.proxy.setParent(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.filter_edit = QLineEdit(placeholderText="Filter by name or type  (e.g. conv, shortcut, layer3)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._filter_changed)
+        expand = QToolButton(text="Expand all", toolTip="Expand every stage and block")
+        collapse = QToolButton(text="Collapse all", toolTip="Show only the stem, the stages and the head")
+        expand.clicked.connect(self.expand_all)
+        collapse.clicked.connect(self.collapse_all)
+        legend = QLabel(
+            f'<span style="color:{icons.RESIDUAL_COLOUR.name()}">⊕ residual add</span> &nbsp; '
+            f'<span style="color:{icons.PROJECTION_COLOUR.name()}">↱ projection shortcut</span> &nbsp; '
+            f'<span style="color:{icons.ZERO_PAD_COLOUR.name()}">⇢ zero-pad shortcut</span>'
+        )
+        legend.setProperty("role", "hint")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(expand)
+        bar.addWidget(collapse)
+        bar.addSpacing(12)
+        bar.addWidget(legend)
+
+        self.tree = QTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 190), (2, 110), (3, 100), (4, 125), (5, 125)):
+            self.tree.setColumnWidth(column, width)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+        self.copy_action = QAction("Copy rows", self, shortcut=QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_action.triggered.connect(self.copy_selection)
+        self.tree.addAction(self.copy_action)
+        self.filter_action = QAction("Filter layers", self, shortcut=QKeySequence.StandardKey.Find)
+        self.filter_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.filter_action.triggered.connect(
+            lambda: (self.filter_edit.setFocus(), self.filter_edit.selectAll())
+        )
+        self.addAction(self.filter_action)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(bar)
+        layout.addWidget(self.tree, 1)
+
+        # The expanded state survives rebuilds: a default plus the nodes toggled against it.
+        self._expand_by_default = True
+        self._toggled: set[str] = set()
+        self._restoring = False
+        self.tree.expanded.connect(lambda index: self._user_toggled(index, True))
+        self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
+
+        session.analysis_changed.connect(self.show_analysis)
+        self.show_analysis(session.analysis)
+
+    # Showing an analysis
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        self.model.set_analysis(analysis)
+        self._restore_expansion()
+
+    def _restore_expansion(self) -> None:
+        self._restoring = True
+        try:
+            if self._expand_by_default:
+                self.tree.expandAll()
+            else:
+                self.tree.collapseAll()
+            if self._toggled:
+                for index in self._group_indexes():
+                    if index.data(KEY_ROLE) in self._toggled:
+                        self.tree.setExpanded(index, not self._expand_by_default)
+        finally:
+            self._restoring = False
+
+    def _group_indexes(self) -> list[QModelIndex]:
+        found = []
+        pending = [QModelIndex()]
+        while pending:
+            parent = pending.pop()
+            for row in range(self.proxy.rowCount(parent)):
+                index = self.proxy.index(row, 0, parent)
+                if index.data(KIND_ROLE) != "layer":
+                    found.append(index)
+                    pending.append(index)
+        return found
+
+    def _user_toggled(self, index: QModelIndex, expanded: bool) -> None:
+        if self._restoring:
+            return
+        key = index.data(KEY_ROLE)
+        if expanded == self._expand_by_default:
+            self._toggled.discard(key)
+        else:
+            self._toggled.add(key)
+
+    def expand_all(self) -> None:
+        self._expand_by_default, self._toggled = True, set()
+        self._restore_expansion()
+
+    def collapse_all(self) -> None:
+        self._expand_by_default, self._toggled = False, set()
+        self._restore_expansion()
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.set_needle(text)
+        if text.strip():
+            self.tree.expandAll()
+        else:
+            self._restore_expansion()
+
+    # Copying
+
+    def selected_text(self) -> str:
+        """The selected rows, in the order shown, as tab-separated text with a header line."""
+        rows = self.tree.selectionModel().selectedRows(0)
+        rows.sort(key=_display_path)
+        lines = ["\t".join(COLUMNS)]
+        for index in rows:
+            cells = [index.siblingAtColumn(c).data(COPY_ROLE) for c in range(len(COLUMNS))]
+            lines.append("\t".join(cells))
+        return "\n".join(lines) + "\n" if rows else ""
+
+    def copy_selection(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    def _context_menu(self, position) -> None:  # type: ignore[no-untyped-def]
+        menu = QMenu(self)
+        menu.addAction(self.copy_action)
+        menu.addSeparator()
+        menu.addAction("Expand all", self.expand_all)
+        menu.addAction("Collapse all", self.collapse_all)
+        menu.exec(self.tree.viewport().mapToGlobal(position))
+
+    def visible_row_count(self) -> int:
+        """Rows the tree holds under its current filter (expanded or not)."""
+        total, pending = 0, [QModelIndex()]
+        while pending:
+            parent = pending.pop()
+            count = self.proxy.rowCount(parent)
+            total += count
+            pending.extend(self.proxy.index(row, 0, parent) for row in range(count))
+        return total
+
+
+def _display_path(index: QModelIndex) -> tuple[int, ...]:
+    path = []
+    while index.isValid():
+        path.append(index.row())
+        index = index.parent()
+    return tuple(reversed(path))

@@ -1,0 +1,471 @@
+"""The architecture editor: every field of an ArchSpec, checked as it is typed.
+
+Each change makes a new ``ArchSpec`` from the fields and emits it, or emits the
+``SpecError`` that the spec raised; the error is shown under the field it names.
+The spin boxes deliberately allow values beyond the valid range so that a bad value
+is explained rather than silently clamped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
+from explorer.core.spec import (
+    DEFAULT_INPUT_SIDE,
+    MAX_STAGES,
+    MAX_WIDTH,
+    ArchSpec,
+    SpecError,
+)
+from explorer.gui.style import repolish
+
+_FIELD = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?")
+PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _spin(low: int, high: int, tooltip: str = "") -> QSpinBox:
+    spin = QSpinBox(minimum=low, maximum=high, toolTip=tooltip)
+    spin.setAccelerated(True)
+    spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+    # Scrolling the dock must not change a value the pointer happens to pass over.
+    spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    spin.wheelEvent = lambda event, s=spin: s.hasFocus() and QSpinBox.wheelEvent(s, event)  # type: ignore[method-assign]
+    return spin
+
+
+def _combo(items: tuple[tuple[str, str], ...]) -> QComboBox:
+    combo = QComboBox()
+    for value, label in items:
+        combo.addItem(label, value)
+    return combo
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setProperty("role", "field-error")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+class StageRow:
+    def __init__(self, grid: QGridLayout, index: int, depth: int, width: int, stride: int) -> None:
+        self.label = QLabel(f"layer{index + 1}")
+        self.depth = _spin(0, 9999, "blocks in this stage (1 to 512)")
+        self.width = _spin(0, 99999, "base width: a basic block outputs this many channels, a bottleneck 4x")
+        self.stride = _spin(0, 9, "stride of the stage's first block (1 to 4)")
+        self.depth.setValue(depth)
+        self.width.setValue(width)
+        self.stride.setValue(stride)
+        for column, widget in enumerate((self.label, self.depth, self.width, self.stride)):
+            grid.addWidget(widget, index + 1, column)
+
+    def widgets(self) -> tuple[QWidget, ...]:
+        return (self.label, self.depth, self.width, self.stride)
+
+
+class SpecEditor(QScrollArea):
+    edited = Signal(object)  # ArchSpec, or the SpecError the fields raise
+
+    def __init__(self, spec: ArchSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._updating = False
+        self._origin = preset_name_of(spec) or "resnet18"
+        self._stem = spec.stem
+        self.stage_rows: list[StageRow] = []
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(8, 4, 8, 8)
+        column.setSpacing(6)
+        column.addWidget(self._preset_box())
+        column.addWidget(self._architecture_box())
+        column.addWidget(self._stages_box())
+        column.addWidget(self._bottleneck_box())
+        column.addWidget(self._input_box())
+        column.addStretch(1)
+        self.setWidget(body)
+        self.setMinimumWidth(300)
+
+        self.errors: dict[str, QLabel] = {
+            "block": self.block_error,
+            "stem": self.stem_error,
+            "stem_width": self.stem_error,
+            "shortcut": self.shortcut_error,
+            "depths": self.stages_error,
+            "widths": self.stages_error,
+            "strides": self.stages_error,
+            "groups": self.bottleneck_error,
+            "width_per_group": self.bottleneck_error,
+            "in_channels": self.input_error,
+            "input_size": self.input_error,
+            "num_classes": self.classes_error,
+            "zero_init_residual": self.classes_error,
+        }
+        self._marked: list[QWidget] = []
+        self.set_spec(spec)
+
+    # Building the form
+
+    def _preset_box(self) -> QGroupBox:
+        box = QGroupBox("Preset")
+        self.preset_combo = QComboBox()
+        model = QStandardItemModel(self.preset_combo)
+        header_font = QFont()
+        header_font.setBold(True)
+        for family in FAMILIES:
+            header = QStandardItem(family.title)
+            header.setFlags(Qt.ItemFlag.NoItemFlags)
+            header.setFont(header_font)
+            header.setToolTip(family.description)
+            model.appendRow(header)
+            for name in presets_in(family.key):
+                item = QStandardItem("    " + name.split("/")[-1])
+                item.setData(name, PRESET_ROLE)
+                item.setToolTip(f"{name}: {family.description}")
+                model.appendRow(item)
+        self.preset_combo.setModel(model)
+        self.preset_combo.setMaxVisibleItems(24)
+        self.preset_combo.setToolTip("Start from a published architecture; any edit makes it a custom one")
+        self.preset_combo.activated.connect(self._preset_chosen)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.preset_combo)
+        return box
+
+    def _architecture_box(self) -> QGroupBox:
+        box = QGroupBox("Architecture")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.block_combo = _combo(
+            (("basic", "basic  (3x3, 3x3)"), ("bottleneck", "bottleneck  (1x1, 3x3, 1x1, x4)"))
+        )
+        self.stem_combo = _combo((("cifar", "3x3 conv, stride 1"), ("imagenet", "7x7 conv /2 + max-pool /2")))
+        self.stem_width_spin = _spin(0, 99999, "channels out of the stem convolution")
+        self.shortcut_combo = _combo(
+            (("projection", "projection  (1x1 conv + BN)"), ("zero-pad", "zero-pad  (parameter-free)"))
+        )
+        self.shortcut_combo.setToolTip("The shortcut used where a block changes the shape")
+        self.block_error, self.stem_error, self.shortcut_error = (
+            _error_label(),
+            _error_label(),
+            _error_label(),
+        )
+        form.addRow("Block", self.block_combo)
+        form.addRow(self.block_error)
+        form.addRow("Stem", self.stem_combo)
+        form.addRow("Stem width", self.stem_width_spin)
+        form.addRow(self.stem_error)
+        form.addRow("Shortcut", self.shortcut_combo)
+        form.addRow(self.shortcut_error)
+        for widget in (self.block_combo, self.stem_combo, self.shortcut_combo):
+            widget.currentIndexChanged.connect(self._changed)
+        self.stem_width_spin.valueChanged.connect(self._changed)
+        return box
+
+    def _stages_box(self) -> QGroupBox:
+        box = QGroupBox("Stages")
+        layout = QVBoxLayout(box)
+        self.stage_grid = QGridLayout()
+        self.stage_grid.setHorizontalSpacing(6)
+        self.stage_grid.setVerticalSpacing(3)
+        for column, title in enumerate(("", "Depth", "Width", "Stride")):
+            head = QLabel(title)
+            head.setProperty("role", "column-head")
+            self.stage_grid.addWidget(head, 0, column, Qt.AlignmentFlag.AlignHCenter)
+        for column, stretch in enumerate((0, 1, 1, 1)):
+            self.stage_grid.setColumnStretch(column, stretch)
+        layout.addLayout(self.stage_grid)
+        self.stages_error = _error_label()
+        layout.addWidget(self.stages_error)
+        buttons = QHBoxLayout()
+        self.add_stage_button = QPushButton("+ Add stage", toolTip="Append a stage (up to 6)")
+        self.remove_stage_button = QPushButton("− Remove stage", toolTip="Drop the last stage")
+        self.add_stage_button.clicked.connect(self.add_stage)
+        self.remove_stage_button.clicked.connect(self.remove_stage)
+        buttons.addWidget(self.add_stage_button)
+        buttons.addWidget(self.remove_stage_button)
+        layout.addLayout(buttons)
+        return box
+
+    def _bottleneck_box(self) -> QGroupBox:
+        self.bottleneck_box = QGroupBox("Grouped / wide bottleneck")
+        form = QFormLayout(self.bottleneck_box)
+        self.groups_spin = _spin(0, 99999, "groups of the 3x3 convolution (ResNeXt: 32)")
+        self.width_per_group_spin = _spin(0, 99999, "inner width = width x width_per_group / 64 x groups")
+        self.bottleneck_hint = QLabel()
+        self.bottleneck_hint.setProperty("role", "hint")
+        self.bottleneck_hint.setWordWrap(True)
+        self.bottleneck_error = _error_label()
+        form.addRow("Groups", self.groups_spin)
+        form.addRow("Width per group", self.width_per_group_spin)
+        form.addRow(self.bottleneck_hint)
+        form.addRow(self.bottleneck_error)
+        self.groups_spin.valueChanged.connect(self._changed)
+        self.width_per_group_spin.valueChanged.connect(self._changed)
+        return self.bottleneck_box
+
+    def _input_box(self) -> QGroupBox:
+        box = QGroupBox("Input and head")
+        form = QFormLayout(box)
+        self.channels_spin = _spin(0, 999, "input channels (3 for RGB)")
+        self.height_spin = _spin(0, 99999, "input height in pixels")
+        self.width_spin = _spin(0, 99999, "input width in pixels")
+        shape = QHBoxLayout()
+        shape.setSpacing(4)
+        for i, spin in enumerate((self.channels_spin, self.height_spin, self.width_spin)):
+            if i:
+                shape.addWidget(QLabel("×"))
+            shape.addWidget(spin, 1)
+        self.input_error = _error_label()
+        self.classes_spin = _spin(0, 9_999_999, "outputs of the final linear layer; 0 for pooled features")
+        self.classes_spin.setSpecialValueText("none")
+        self.zero_init_check = QCheckBox("Zero-init residual")
+        self.zero_init_check.setToolTip("Start each block's last BatchNorm at zero (Goyal et al. 2017)")
+        self.classes_error = _error_label()
+        form.addRow("Input C×H×W", shape)
+        form.addRow(self.input_error)
+        form.addRow("Classes", self.classes_spin)
+        form.addRow("", self.zero_init_check)
+        form.addRow(self.classes_error)
+        for spin in (self.channels_spin, self.height_spin, self.width_spin, self.classes_spin):
+            spin.valueChanged.connect(self._changed)
+        self.zero_init_check.toggled.connect(self._changed)
+        return box
+
+    # Stages
+
+    def _set_stage_count(self, count: int, spec_values: list[tuple[int, int, int]]) -> None:
+        while len(self.stage_rows) > count:
+            row = self.stage_rows.pop()
+            for widget in row.widgets():
+                self.stage_grid.removeWidget(widget)
+                widget.hide()
+                widget.deleteLater()
+        while len(self.stage_rows) < count:
+            index = len(self.stage_rows)
+            depth, width, stride = spec_values[index]
+            row = StageRow(self.stage_grid, index, depth, width, stride)
+            for spin in (row.depth, row.width, row.stride):
+                spin.valueChanged.connect(self._changed)
+            self.stage_rows.append(row)
+        self.add_stage_button.setEnabled(count < MAX_STAGES)
+        self.remove_stage_button.setEnabled(count > 1)
+
+    def add_stage(self) -> None:
+        if len(self.stage_rows) >= MAX_STAGES:
+            return
+        last = self.stage_rows[-1]
+        new = (2, min(max(last.width.value(), 1) * 2, MAX_WIDTH), 2)
+        self._set_stage_count(len(self.stage_rows) + 1, [(0, 0, 0)] * len(self.stage_rows) + [new])
+        self._changed()
+
+    def remove_stage(self) -> None:
+        if len(self.stage_rows) <= 1:
+            return
+        self._set_stage_count(len(self.stage_rows) - 1, [])
+        self._changed()
+
+    # Spec <-> fields
+
+    def set_spec(self, spec: ArchSpec) -> None:
+        """Show ``spec`` in the fields without emitting ``edited``."""
+        self._updating = True
+        try:
+            self._set_stage_count(0, [])
+            values = list(zip(spec.depths, spec.stage_widths, spec.stage_strides, strict=True))
+            self._set_stage_count(spec.num_stages, values)
+            self.block_combo.setCurrentIndex(self.block_combo.findData(spec.block))
+            self.stem_combo.setCurrentIndex(self.stem_combo.findData(spec.stem))
+            self.shortcut_combo.setCurrentIndex(self.shortcut_combo.findData(spec.shortcut))
+            self.stem_width_spin.setValue(spec.stem_width)
+            self.groups_spin.setValue(spec.groups)
+            self.width_per_group_spin.setValue(spec.width_per_group)
+            channels, height, width = spec.input_shape
+            self.channels_spin.setValue(channels)
+            self.height_spin.setValue(height)
+            self.width_spin.setValue(width)
+            self.classes_spin.setValue(spec.num_classes)
+            self.zero_init_check.setChecked(spec.zero_init_residual)
+            self._stem = spec.stem
+            self._update_bottleneck_fields()
+            self.show_error(None)
+            self._update_caption(spec)
+        finally:
+            self._updating = False
+
+    def field_values(self) -> dict[str, Any]:
+        """The fields as ArchSpec keyword arguments (defaults left as ``None``)."""
+        depths = tuple(row.depth.value() for row in self.stage_rows)
+        widths = tuple(row.width.value() for row in self.stage_rows)
+        strides = tuple(row.stride.value() for row in self.stage_rows)
+        stem = self.stem_combo.currentData()
+        block = self.block_combo.currentData()
+        size = (self.height_spin.value(), self.width_spin.value())
+        bottleneck = block == "bottleneck"
+        return {
+            "block": block,
+            "depths": depths,
+            "widths": None if widths == tuple(64 * 2**i for i in range(len(depths))) else widths,
+            "strides": None if strides == tuple(1 if i == 0 else 2 for i in range(len(depths))) else strides,
+            "stem": stem,
+            "stem_width": self.stem_width_spin.value(),
+            "in_channels": self.channels_spin.value(),
+            "num_classes": self.classes_spin.value(),
+            "zero_init_residual": self.zero_init_check.isChecked(),
+            "groups": self.groups_spin.value() if bottleneck else 1,
+            "width_per_group": self.width_per_group_spin.value() if bottleneck else 64,
+            "shortcut": self.shortcut_combo.currentData(),
+            "input_size": None if size == (DEFAULT_INPUT_SIDE[stem],) * 2 else size,
+        }
+
+    def current(self) -> ArchSpec | SpecError:
+        try:
+            return ArchSpec(**self.field_values())
+        except SpecError as exc:
+            return exc
+
+    def _changed(self) -> None:
+        if self._updating:
+            return
+        self._updating = True
+        try:
+            self._follow_stem_default()
+            self._update_bottleneck_fields()
+        finally:
+            self._updating = False
+        result = self.current()
+        if isinstance(result, SpecError):
+            self.show_error(result)
+        else:
+            self.show_error(None)
+            self._update_caption(result)
+        self.edited.emit(result)
+
+    def _follow_stem_default(self) -> None:
+        stem = self.stem_combo.currentData()
+        if stem == self._stem:
+            return
+        old_side = DEFAULT_INPUT_SIDE[self._stem]
+        if (self.height_spin.value(), self.width_spin.value()) == (old_side, old_side):
+            self.height_spin.setValue(DEFAULT_INPUT_SIDE[stem])
+            self.width_spin.setValue(DEFAULT_INPUT_SIDE[stem])
+        self._stem = stem
+
+    def _update_bottleneck_fields(self) -> None:
+        bottleneck = self.block_combo.currentData() == "bottleneck"
+        if not bottleneck:
+            self.groups_spin.setValue(1)
+            self.width_per_group_spin.setValue(64)
+        for widget in (self.groups_spin, self.width_per_group_spin):
+            widget.setEnabled(bottleneck)
+        groups, per_group = self.groups_spin.value(), self.width_per_group_spin.value()
+        if not bottleneck:
+            self.bottleneck_hint.setText("Only the bottleneck block has groups and a width per group.")
+        elif (groups, per_group) == (1, 64):
+            self.bottleneck_hint.setText("Plain bottleneck (ResNet-50 style).")
+        else:
+            width = self.stage_rows[0].width.value() if self.stage_rows else 64
+            inner = width * per_group // 64 * groups
+            self.bottleneck_hint.setText(
+                f"Inner width of layer1: {width} × {per_group}/64 × {groups} = {inner}"
+            )
+
+    # Errors and the preset caption
+
+    def show_error(self, error: SpecError | None) -> None:
+        for label in set(self.errors.values()):
+            label.hide()
+        for widget in self._marked:
+            widget.setProperty("invalid", False)
+            repolish(widget)
+        self._marked = []
+        if error is None:
+            return
+        match = _FIELD.fullmatch(error.field)
+        name = match.group("name") if match else error.field
+        index = int(match.group("index")) if match and match.group("index") else None
+        label = self.errors.get(name, self.stages_error if name.startswith("depth") else self.classes_error)
+        label.setText(self._error_text(name, index, error.reason))
+        label.show()
+        for widget in self._widgets_of(name, index):
+            widget.setProperty("invalid", True)
+            repolish(widget)
+            self._marked.append(widget)
+
+    def _error_text(self, name: str, index: int | None, reason: str) -> str:
+        titles = {"depths": "depth", "widths": "width", "strides": "stride"}
+        if name in titles and index is not None:
+            return f"⚠ layer{index + 1} {titles[name]}: {reason}"
+        if name == "input_size" and index is not None:
+            return f"⚠ input {('height', 'width')[index]}: {reason}"
+        return f"⚠ {name.replace('_', ' ')}: {reason}"
+
+    def _widgets_of(self, name: str, index: int | None) -> list[QWidget]:
+        column = {"depths": "depth", "widths": "width", "strides": "stride"}.get(name)
+        if column is not None:
+            rows = self.stage_rows if index is None else self.stage_rows[index : index + 1]
+            return [getattr(row, column) for row in rows]
+        if name == "input_size":
+            spins = [self.height_spin, self.width_spin]
+            return spins if index is None else spins[index : index + 1]
+        single = {
+            "block": self.block_combo,
+            "stem": self.stem_combo,
+            "stem_width": self.stem_width_spin,
+            "shortcut": self.shortcut_combo,
+            "groups": self.groups_spin,
+            "width_per_group": self.width_per_group_spin,
+            "in_channels": self.channels_spin,
+            "num_classes": self.classes_spin,
+        }
+        return [single[name]] if name in single else []
+
+    def _update_caption(self, spec: ArchSpec) -> None:
+        name = preset_name_of(spec)
+        if name is not None:
+            self._origin = name
+            for row in range(self.preset_combo.count()):
+                if self.preset_combo.itemData(row, PRESET_ROLE) == name:
+                    self.preset_combo.setCurrentIndex(row)
+                    break
+        else:
+            self.preset_combo.setPlaceholderText(f"custom (from {self._origin})")
+            self.preset_combo.setCurrentIndex(-1)
+
+    def preset_caption(self) -> str:
+        """What the preset picker shows: a preset's name or "custom (from ...)"."""
+        if self.preset_combo.currentIndex() < 0:
+            return self.preset_combo.placeholderText()
+        return str(self.preset_combo.currentData(PRESET_ROLE))
+
+    def _preset_chosen(self, row: int) -> None:
+        name = self.preset_combo.itemData(row, PRESET_ROLE)
+        if not name:
+            return
+        spec = preset(name)
+        self._origin = name
+        self.set_spec(spec)
+        self.edited.emit(spec)

@@ -1,0 +1,96 @@
+"""The totals strip: the whole network's figures in human units, exact ones in tooltips."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from explorer.core.analysis import Analysis
+from explorer.core.units import format_count, format_macs, format_shape
+from explorer.gui.session import Session
+
+
+class TotalCard(QFrame):
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TotalCard")
+        self.title = QLabel(title, objectName="CardTitle")
+        self.value = QLabel("–", objectName="CardValue")
+        self.detail = QLabel("", objectName="CardDetail")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(1)
+        for label in (self.title, self.value, self.detail):
+            layout.addWidget(label)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(118)
+
+    def show_figure(self, value: str, detail: str, tooltip: str) -> None:
+        self.value.setText(value)
+        self.detail.setText(detail)
+        self.setToolTip(tooltip)
+
+
+class TotalsPanel(QWidget):
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cards = {
+            key: TotalCard(title)
+            for key, title in (
+                ("params", "PARAMETERS"),
+                ("macs", "MACs / IMAGE"),
+                ("memory", "MEMORY (torchsummary)"),
+                ("depth", "DEPTH"),
+                ("output", "OUTPUT"),
+                ("receptive", "RECEPTIVE FIELD"),
+            )
+        }
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        for card in self.cards.values():
+            layout.addWidget(card)
+        session.analysis_changed.connect(self.show_analysis)
+        self.show_analysis(session.analysis)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        t = analysis.totals
+        spec = analysis.spec
+        self.cards["params"].show_figure(
+            format_count(t.total_params),
+            f"trainable {format_count(t.trainable_params)}",
+            f"Total params: {t.total_params:,}\nTrainable params: {t.trainable_params:,}\n"
+            f"Non-trainable params: {t.non_trainable_params:,}",
+        )
+        gmacs = format_macs(t.macs)
+        self.cards["macs"].show_figure(
+            gmacs.replace("MACs", "").strip(),
+            f"≈ {2 * t.macs / 1e9:.2f} GFLOPs",
+            f"{t.macs:,} multiply-adds per image at {format_shape(spec.input_shape)}\n"
+            "(convolutions and linear layers, as torch.utils.flop_counter counts them)",
+        )
+        self.cards["memory"].show_figure(
+            f"{t.total_size_mb:.1f} MB",
+            f"fwd/bwd {t.forward_backward_size_mb:.1f} · params {t.params_size_mb:.1f}",
+            f"Input size (MB): {t.input_size_mb:.2f}\n"
+            f"Forward/backward pass size (MB): {t.forward_backward_size_mb:.2f}\n"
+            f"Params size (MB): {t.params_size_mb:.2f}\n"
+            f"Estimated Total Size (MB): {t.total_size_mb:.2f}\n"
+            "(torchsummary's figures: float32, batch 1, MB = MiB)",
+        )
+        self.cards["depth"].show_figure(
+            f"{t.depth}",
+            f"{len(analysis.stages)} stages · {sum(spec.depths)} blocks",
+            f"{t.depth} weighted layers on the main path (convolutions and the classifier)\n"
+            f"blocks per stage: {', '.join(map(str, spec.depths))}",
+        )
+        head = f"a classifier of {spec.num_classes} classes" if spec.num_classes else "no classifier"
+        self.cards["output"].show_figure(
+            format_shape(t.output_shape),
+            "logits" if spec.num_classes else "pooled features",
+            f"final output per image: {format_shape(t.output_shape)} ({head})",
+        )
+        self.cards["receptive"].show_figure(
+            f"{t.receptive_field:,} px",
+            f"input {spec.input_shape[1]}×{spec.input_shape[2]}",
+            f"the last layer's receptive field: {t.receptive_field} x {t.receptive_field} input pixels",
+        )

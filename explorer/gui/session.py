@@ -1,0 +1,145 @@
+"""The document being edited: its spec, its analysis, where it is saved.
+
+Every accepted edit bumps a generation counter and (after a short debounce) starts
+``analyze`` on a worker thread. A result is accepted only if its generation is still
+the newest, so a slow, stale analysis can never overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from explorer.core.analysis import Analysis, analyze
+from explorer.core.spec import ArchSpec, SpecError
+from explorer.gui.workers import run_in_thread
+
+DEBOUNCE_MS = 15
+
+
+class Session(QObject):
+    spec_loaded = Signal(object)  # ArchSpec: a new document (the editor resets its fields)
+    spec_changed = Signal(object)  # ArchSpec: the current valid spec, at every accepted edit
+    analysis_changed = Signal(object)  # Analysis of the current spec
+    spec_error_changed = Signal(object)  # SpecError, or None once the fields are valid again
+    analysis_failed = Signal(str)
+    modified_changed = Signal(bool)
+    path_changed = Signal(object)  # Path | None
+
+    def __init__(
+        self,
+        spec: ArchSpec,
+        parent: QObject | None = None,
+        analyze_fn: Callable[[ArchSpec], Analysis] = analyze,
+        debounce_ms: int = DEBOUNCE_MS,
+    ) -> None:
+        super().__init__(parent)
+        self._analyze = analyze_fn
+        self._spec = spec
+        self._saved_spec = spec
+        self._path: Path | None = None
+        self._spec_error: SpecError | None = None
+        self._generation = 0
+        # The first analysis runs at once (about 2 ms) so the first picture already shows it.
+        self._analysis = analyze_fn(spec)
+        self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
+        self._timer.timeout.connect(self._start_analysis)
+
+    # State
+
+    @property
+    def spec(self) -> ArchSpec:
+        return self._spec
+
+    @property
+    def analysis(self) -> Analysis:
+        """The analysis of the newest valid spec that has finished (may lag ``spec``)."""
+        return self._analysis
+
+    @property
+    def spec_error(self) -> SpecError | None:
+        return self._spec_error
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the analysis shown belongs to the spec being edited."""
+        return self._analysis.spec == self._spec and self._spec_error is None
+
+    def is_modified(self) -> bool:
+        return self._spec != self._saved_spec
+
+    # Edits
+
+    def propose(self, spec: ArchSpec) -> None:
+        """A valid spec from the editor."""
+        self._set_error(None)
+        if spec == self._spec:
+            return
+        was_modified = self.is_modified()
+        self._spec = spec
+        self._generation += 1
+        self.spec_changed.emit(spec)
+        if self.is_modified() != was_modified:
+            self.modified_changed.emit(self.is_modified())
+        self._timer.start()
+
+    def report_invalid(self, error: SpecError) -> None:
+        """The editor's fields do not make a valid spec; the last valid results stay."""
+        self._set_error(error)
+
+    def load(self, spec: ArchSpec, path: Path | None = None, saved_spec: ArchSpec | None = None) -> None:
+        """Start a new document (New, Open, restore); ``saved_spec`` is what ``path`` holds."""
+        self._path = path
+        self._saved_spec = spec if saved_spec is None else saved_spec
+        self._set_error(None)
+        self.spec_loaded.emit(spec)
+        if spec != self._spec:
+            self._spec = spec
+            self._generation += 1
+            self.spec_changed.emit(spec)
+            self._timer.start()
+        self.path_changed.emit(path)
+        self.modified_changed.emit(self.is_modified())
+
+    def mark_saved(self, path: Path) -> None:
+        self._path = path
+        self._saved_spec = self._spec
+        self.path_changed.emit(path)
+        self.modified_changed.emit(False)
+
+    def _set_error(self, error: SpecError | None) -> None:
+        if error is None and self._spec_error is None:
+            return
+        self._spec_error = error
+        self.spec_error_changed.emit(error)
+
+    # The analysis
+
+    def _start_analysis(self) -> None:
+        generation, spec = self._generation, self._spec
+        run_in_thread(
+            self._analyze,
+            spec,
+            on_result=lambda analysis: self._accept(generation, analysis),
+            on_error=lambda message: self._fail(generation, message),
+        )
+
+    def _accept(self, generation: int, analysis: Analysis) -> None:
+        if generation != self._generation:
+            return
+        self._analysis = analysis
+        self.analysis_changed.emit(analysis)
+
+    def _fail(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.analysis_failed.emit(message)

@@ -1,0 +1,63 @@
+"""The application's look: Fusion, a calm light palette and a small style sheet."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+STYLE_SHEET = """
+QMainWindow, QDockWidget { background: #f4f6f9; }
+QDockWidget::title { padding: 6px 8px; background: #e9edf2; font-weight: 600; }
+QGroupBox { font-weight: 600; border: 1px solid #d7dde5; border-radius: 6px;
+            margin-top: 12px; padding: 10px 8px 8px 8px; background: #ffffff; }
+QGroupBox QWidget { font-weight: 400; }
+QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; color: #34495e; }
+QLabel[role="field-error"] { color: #b3261e; font-size: 11px; }
+QLabel[role="hint"] { color: #667085; font-size: 11px; }
+QLabel[role="column-head"] { color: #667085; font-size: 11px; font-weight: 600; }
+QSpinBox[invalid="true"], QComboBox[invalid="true"] { border: 2px solid #d93025; border-radius: 3px;
+            background: #fdecea; }
+QFrame#TotalCard { background: #ffffff; border: 1px solid #d7dde5; border-radius: 8px; }
+QLabel#CardTitle { color: #667085; font-size: 11px; font-weight: 600; }
+QLabel#CardValue { color: #101828; font-size: 19px; font-weight: 600; }
+QLabel#CardDetail { color: #667085; font-size: 11px; }
+QLabel#Banner { padding: 8px 12px; border-radius: 6px; }
+QLabel#Banner[level="warning"] { background: #fff4e5; border: 1px solid #f0b429; color: #5f370e; }
+QLabel#Banner[level="error"] { background: #fdecea; border: 2px solid #d93025; color: #8c1d18;
+            font-weight: 600; }
+QLabel#Verification[state="ok"] { color: #1e7b34; font-weight: 600; }
+QLabel#Verification[state="pending"] { color: #667085; }
+QLabel#Verification[state="mismatch"] { color: #ffffff; background: #d93025; font-weight: 700;
+            padding: 2px 8px; border-radius: 4px; }
+QLabel#Verification[state="unavailable"] { color: #8a6d00; }
+QTreeView { background: #ffffff; alternate-background-color: #f7f9fc; border: 1px solid #d7dde5;
+            selection-background-color: #cfe2ff; selection-color: #101828; }
+QHeaderView::section { background: #eef1f5; padding: 4px 6px; border: none;
+            border-right: 1px solid #d7dde5; border-bottom: 1px solid #d7dde5; font-weight: 600; }
+QTabWidget::pane { border: 1px solid #d7dde5; border-radius: 4px; background: #ffffff; top: -1px; }
+QTabBar::tab { padding: 6px 16px; border: 1px solid #d7dde5; border-bottom: none;
+            background: #e9edf2; margin-right: 2px; border-top-left-radius: 4px;
+            border-top-right-radius: 4px; }
+QTabBar::tab:selected { background: #ffffff; font-weight: 600; }
+QStatusBar { background: #e9edf2; }
+"""
+
+
+def apply_style(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    palette = app.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor("#f4f6f9"))
+    palette.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f7f9fc"))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#1f5fa8"))
+    palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffff"))
+    palette.setColor(QPalette.ColorRole.ToolTipText, QColor("#101828"))
+    app.setPalette(palette)
+    app.setStyleSheet(STYLE_SHEET)
+
+
+def repolish(widget: object) -> None:
+    """Re-apply the style sheet after a dynamic property changed."""
+    style = widget.style()  # type: ignore[attr-defined]
+    style.unpolish(widget)
+    style.polish(widget)

@@ -1,0 +1,46 @@
+"""Tabs that build their panel the first time they are shown.
+
+A panel's module (and what it imports, such as pyqtgraph) is loaded only when a
+person opens its tab, which keeps those imports off the path to the first picture.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from explorer.gui.session import Session
+from explorer.gui.workers import describe_error
+
+
+def load_factory(target: str) -> Callable[[Session], QWidget]:
+    """``"package.module:Name"`` -> the class or function it names."""
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+
+
+class LazyTab(QWidget):
+    def __init__(self, target: str, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.target = target
+        self.session = session
+        self.panel: QWidget | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+    def ensure_panel(self) -> QWidget:
+        if self.panel is None:
+            try:
+                self.panel = load_factory(self.target)(self.session)
+            except Exception as exc:  # a broken panel must not take the window down
+                self.panel = QLabel(f"This tab could not be opened: {describe_error(exc)}")
+                self.panel.setWordWrap(True)
+            self.layout().addWidget(self.panel)
+        return self.panel
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.ensure_panel()
+        super().showEvent(event)
