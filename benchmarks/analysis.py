@@ -41,7 +41,6 @@ def child(tool: str, preset_name: str, input_shape: str) -> None:
         baseline = rss_mb()
         samples = timed(once, 50)
     elif tool == "torchsummary":
-
         from explorer.core.build import build_model
         from tests.oracles import torchsummary_text
 

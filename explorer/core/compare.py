@@ -1,0 +1,321 @@
+"""Comparing variants: a named list of specs, one of them the baseline, with deltas,
+chart series, the Pareto front and a structural diff. Everything here is immutable;
+editing operations return a new Comparison."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from explorer.core.analysis import Analysis, analyze
+from explorer.core.files import atomic_write_text
+from explorer.core.spec import ArchSpec, SpecError
+
+COMPARISON_FORMAT_VERSION = 1
+
+
+class ComparisonError(ValueError):
+    """An invalid comparison operation or file; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchFigures:
+    """The timing of one variant: enough to compare, not the whole run."""
+
+    device: str
+    batch_size: int
+    median_ms: float
+    iqr_ms: float
+    images_per_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "batch_size": self.batch_size,
+            "median_ms": self.median_ms,
+            "iqr_ms": self.iqr_ms,
+            "images_per_s": self.images_per_s,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchFigures:
+        try:
+            return cls(
+                device=str(data["device"]),
+                batch_size=int(data["batch_size"]),
+                median_ms=float(data["median_ms"]),
+                iqr_ms=float(data["iqr_ms"]),
+                images_per_s=float(data["images_per_s"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ComparisonError(f"bench figures are incomplete or malformed ({exc})") from None
+
+    @classmethod
+    def from_result(cls, result: Any) -> BenchFigures:
+        """From a successful ``BenchResult`` (explorer.core.benchtypes)."""
+        if not result.ok or result.stats is None:
+            raise ComparisonError(f"the benchmark did not succeed: {result.error or result.status}")
+        return cls(
+            device=result.card.device_name,
+            batch_size=result.card.batch_size,
+            median_ms=result.stats.median_s * 1000,
+            iqr_ms=result.stats.iqr_s * 1000,
+            images_per_s=result.images_per_s,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    name: str
+    spec: ArchSpec
+    bench: BenchFigures | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    key: str
+    label: str
+    value: Callable[[Variant, Analysis], float | None]
+    lower_is_better: bool = True
+    integer: bool = True
+
+
+def _prod(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("params", "Params", lambda v, a: a.totals.total_params),
+    Metric("macs", "MACs", lambda v, a: a.totals.macs),
+    Metric("depth", "Depth", lambda v, a: a.totals.depth, lower_is_better=False),
+    Metric(
+        "output_features", "Output features", lambda v, a: _prod(a.totals.output_shape), lower_is_better=False
+    ),
+    Metric(
+        "forward_backward_mb", "Fwd/bwd (MB)", lambda v, a: a.totals.forward_backward_size_mb, integer=False
+    ),
+    Metric("params_mb", "Params (MB)", lambda v, a: a.totals.params_size_mb, integer=False),
+    Metric("total_mb", "Total size (MB)", lambda v, a: a.totals.total_size_mb, integer=False),
+    Metric(
+        "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
+    ),
+    Metric("latency_ms", "Latency (ms)", lambda v, a: v.bench.median_ms if v.bench else None, integer=False),
+    Metric(
+        "images_per_s",
+        "Images/s",
+        lambda v, a: v.bench.images_per_s if v.bench else None,
+        lower_is_better=False,
+        integer=False,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    value: float | None
+    delta: float | None
+    delta_percent: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    variant: Variant
+    is_baseline: bool
+    cells: dict[str, Cell]
+
+
+def _delta(value: float | None, base: float | None) -> tuple[float | None, float | None]:
+    if value is None or base is None:
+        return None, None
+    delta = value - base
+    percent = None if base == 0 else 100.0 * delta / base
+    return delta, percent
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    variants: tuple[Variant, ...] = ()
+    baseline: int = 0
+
+    def __post_init__(self) -> None:
+        if self.variants and not 0 <= self.baseline < len(self.variants):
+            raise ComparisonError(
+                f"baseline {self.baseline + 1} is not one of the {len(self.variants)} variants"
+            )
+
+    # Editing
+
+    def unique_name(self, wanted: str) -> str:
+        names = {v.name for v in self.variants}
+        if wanted not in names:
+            return wanted
+        n = 2
+        while f"{wanted} ({n})" in names:
+            n += 1
+        return f"{wanted} ({n})"
+
+    def add(self, name: str, spec: ArchSpec) -> Comparison:
+        return replace(self, variants=(*self.variants, Variant(self.unique_name(name), spec)))
+
+    def duplicate(self, index: int) -> Comparison:
+        source = self._variant(index)
+        copy = Variant(self.unique_name(source.name), source.spec, source.bench)
+        variants = list(self.variants)
+        variants.insert(index + 1, copy)
+        baseline = self.baseline + (1 if self.baseline > index else 0)
+        return Comparison(tuple(variants), baseline)
+
+    def rename(self, index: int, name: str) -> Comparison:
+        name = name.strip()
+        if not name:
+            raise ComparisonError("a variant needs a name")
+        if any(v.name == name for i, v in enumerate(self.variants) if i != index):
+            raise ComparisonError(f"another variant is already called {name!r}")
+        return self._with(index, replace(self._variant(index), name=name))
+
+    def remove(self, index: int) -> Comparison:
+        self._variant(index)
+        variants = self.variants[:index] + self.variants[index + 1 :]
+        if index < self.baseline or self.baseline >= len(variants):
+            baseline = max(0, self.baseline - 1)
+        else:
+            baseline = self.baseline
+        return Comparison(variants, baseline if variants else 0)
+
+    def move(self, index: int, to: int) -> Comparison:
+        self._variant(index)
+        to = max(0, min(to, len(self.variants) - 1))
+        order = list(range(len(self.variants)))
+        order.insert(to, order.pop(index))
+        return Comparison(tuple(self.variants[i] for i in order), order.index(self.baseline))
+
+    def with_baseline(self, index: int) -> Comparison:
+        self._variant(index)
+        return replace(self, baseline=index)
+
+    def with_bench(self, index: int, bench: BenchFigures | None) -> Comparison:
+        return self._with(index, replace(self._variant(index), bench=bench))
+
+    def with_spec(self, index: int, spec: ArchSpec) -> Comparison:
+        # A new architecture makes an old timing meaningless.
+        return self._with(index, replace(self._variant(index), spec=spec, bench=None))
+
+    def _variant(self, index: int) -> Variant:
+        if not 0 <= index < len(self.variants):
+            raise ComparisonError(f"there is no variant {index + 1} (there are {len(self.variants)})")
+        return self.variants[index]
+
+    def _with(self, index: int, variant: Variant) -> Comparison:
+        variants = list(self.variants)
+        variants[index] = variant
+        return replace(self, variants=tuple(variants))
+
+    # Figures
+
+    def table(self) -> list[TableRow]:
+        if not self.variants:
+            return []
+        analyses = [analyze(v.spec) for v in self.variants]
+        base_variant, base_analysis = self.variants[self.baseline], analyses[self.baseline]
+        rows = []
+        for i, (variant, analysis) in enumerate(zip(self.variants, analyses, strict=True)):
+            cells = {}
+            for metric in METRICS:
+                value = metric.value(variant, analysis)
+                delta, percent = _delta(value, metric.value(base_variant, base_analysis))
+                cells[metric.key] = Cell(value, delta, percent)
+            rows.append(TableRow(variant, i == self.baseline, cells))
+        return rows
+
+    def stage_series(self, metric: str = "params") -> list[tuple[str, list[int]]]:
+        """Per-stage params or MACs of every variant (stages padded with 0 to the longest)."""
+        if metric not in ("params", "macs"):
+            raise ComparisonError(f"stage series are 'params' or 'macs', not {metric!r}")
+        series = [
+            (v.name, [getattr(stage, metric) for stage in analyze(v.spec).stages]) for v in self.variants
+        ]
+        longest = max((len(values) for _, values in series), default=0)
+        return [(name, values + [0] * (longest - len(values))) for name, values in series]
+
+    # Files
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": COMPARISON_FORMAT_VERSION,
+            "kind": "comparison",
+            "baseline": self.baseline,
+            "variants": [
+                {
+                    "name": v.name,
+                    "spec": v.spec.to_dict(),
+                    "bench": v.bench.to_dict() if v.bench else None,
+                }
+                for v in self.variants
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Comparison:
+        if not isinstance(data, dict) or data.get("kind") != "comparison":
+            raise ComparisonError("this is not a resnet-explorer comparison file")
+        version = data.get("format_version")
+        if not isinstance(version, int) or version < 1:
+            raise ComparisonError(f"format_version {version!r} is not a positive whole number")
+        if version > COMPARISON_FORMAT_VERSION:
+            raise ComparisonError(
+                f"format_version {version} is newer than this resnet-explorer reads "
+                f"({COMPARISON_FORMAT_VERSION}): update resnet-explorer"
+            )
+        entries = data.get("variants")
+        if not isinstance(entries, list):
+            raise ComparisonError("'variants' must be a list")
+        variants = []
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise ComparisonError(f"variant {i + 1} needs a name and a spec")
+            try:
+                spec = ArchSpec.from_dict(entry.get("spec"))
+            except SpecError as exc:
+                raise ComparisonError(f"variant {i + 1} ({entry['name']}): {exc}") from None
+            bench = entry.get("bench")
+            variants.append(
+                Variant(
+                    entry["name"], spec, BenchFigures.from_dict(bench) if isinstance(bench, dict) else None
+                )
+            )
+        baseline = data.get("baseline", 0)
+        if not isinstance(baseline, int):
+            raise ComparisonError("'baseline' must be a whole number")
+        return cls(tuple(variants), baseline)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_text(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Comparison:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ComparisonError(f"cannot read {path}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise ComparisonError(f"{path} is not valid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both coordinates (lower is better)."""
+    front = []
+    for i, (x, y) in enumerate(points):
+        dominated = any(
+            (ox <= x and oy <= y) and (ox < x or oy < y) for j, (ox, oy) in enumerate(points) if j != i
+        )
+        if not dominated:
+            front.append(i)
+    return front

@@ -1,0 +1,96 @@
+"""resnet-explorer compare."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from explorer.cli import main
+from explorer.core.analysis import analyze
+from explorer.core.compare import Comparison
+from explorer.core.presets import preset
+
+NOTEBOOK = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+
+
+def test_csv_of_the_notebook_family_has_five_rows_with_the_right_params(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["compare", *NOTEBOOK, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["variant"] for row in rows] == NOTEBOOK
+    for row in rows:
+        assert int(row["params"]) == analyze(preset(row["variant"])).totals.total_params
+    assert rows[0]["baseline"] == "yes"
+
+
+def test_table_names_the_structural_difference(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "resnet50", "resnet101"]) == 0
+    out = capsys.readouterr().out
+    assert "resnet101 vs resnet50: stage 3 (layer3): 6 against 23 blocks" in out
+    assert "+18,992,128" in out  # 42,492,480 - 23,500,352
+
+
+def test_baseline_files_and_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "mine.json"
+    preset("cifar/resnet56").save(config)
+    saved = tmp_path / "cmp.json"
+    code = main(
+        [
+            "compare",
+            "cifar/resnet20",
+            str(config),
+            "--baseline",
+            "2",
+            "--format",
+            "json",
+            "--save",
+            str(saved),
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["baseline"] == 1
+    assert [row["variant"] for row in data["table"]] == ["cifar/resnet20", "mine"]
+    assert Comparison.load(saved).variants[1].spec == preset("cifar/resnet56")
+
+
+def test_bench_adds_timings(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "compare",
+            "cifar/resnet20",
+            "cifar/resnet32",
+            "--bench",
+            "--iters",
+            "2",
+            "--warmup",
+            "0",
+            "--format",
+            "json",
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    for row in data["table"]:
+        assert row["latency_ms"]["value"] > 0
+        assert row["images_per_s"]["value"] == pytest.approx(1000 / row["latency_ms"]["value"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["compare", "resnet18", "resnet99"], "unknown preset 'resnet99'"),
+        (["compare", "resnet18", "resnet34", "--baseline", "0"], "give a number from 1 to 2"),
+        (["compare", "resnet18", "--bench", "--batch", "0"], "batch size 0"),
+    ],
+)
+def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert len(err.strip().splitlines()) == 1

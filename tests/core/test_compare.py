@@ -1,0 +1,154 @@
+"""Comparisons: figures, deltas, editing, the Pareto front, the structural diff, files."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from explorer.core.analysis import analyze
+from explorer.core.compare import BenchFigures, Comparison, ComparisonError, pareto_front
+from explorer.core.diff import spec_diff
+from explorer.core.presets import preset
+from explorer.core.spec import ArchSpec
+
+NOTEBOOK = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+
+
+def _comparison(names: list[str]) -> Comparison:
+    comparison = Comparison()
+    for name in names:
+        comparison = comparison.add(name, preset(name))
+    return comparison
+
+
+def test_table_figures_equal_each_variants_analysis() -> None:
+    comparison = _comparison([*NOTEBOOK, "torchvision/resnet50"])
+    for row in comparison.table():
+        totals = analyze(row.variant.spec).totals
+        assert row.cells["params"].value == totals.total_params
+        assert row.cells["macs"].value == totals.macs
+        assert row.cells["depth"].value == totals.depth
+        assert row.cells["total_mb"].value == totals.total_size_mb
+        assert row.cells["receptive_field"].value == totals.receptive_field
+        assert row.cells["latency_ms"].value is None
+
+
+def test_deltas_against_the_baseline_by_hand() -> None:
+    small = ArchSpec(depths=(1,), widths=(4,), input_size=(4, 4))  # params 3*4*9 + 8 + block
+    comparison = Comparison().add("a", small).add("b", small.with_depths((2,)))
+    a, b = (analyze(v.spec).totals.total_params for v in comparison.variants)
+    rows = comparison.with_baseline(1).table()
+    assert rows[0].cells["params"].delta == a - b
+    assert rows[0].cells["params"].delta_percent == pytest.approx(100 * (a - b) / b)
+    assert rows[1].is_baseline and rows[1].cells["params"].delta == 0
+
+
+def test_deltas_of_timings() -> None:
+    spec = preset("cifar/resnet20")
+    comparison = (
+        Comparison()
+        .add("x", spec)
+        .add("y", spec)
+        .with_bench(0, BenchFigures("cpu", 1, 10.0, 1.0, 100.0))
+        .with_bench(1, BenchFigures("cpu", 1, 15.0, 1.0, 66.0))
+    )
+    cell = comparison.table()[1].cells["latency_ms"]
+    assert (cell.value, cell.delta, cell.delta_percent) == (15.0, 5.0, 50.0)
+
+
+def test_pareto_front_by_hand() -> None:
+    points = [(1, 10), (2, 5), (3, 6), (4, 1), (4, 2), (1, 10)]
+    # (3, 6) is beaten by (2, 5); (4, 2) by (4, 1); the two equal (1, 10) beat nobody and stay.
+    assert pareto_front(points) == [0, 1, 3, 5]
+    assert pareto_front([]) == []
+
+
+def test_editing_keeps_the_baseline_on_its_variant() -> None:
+    comparison = _comparison(["resnet18", "resnet34", "resnet50"]).with_baseline(1)
+    assert comparison.move(1, 0).variants[comparison.move(1, 0).baseline].name == "resnet34"
+    assert comparison.remove(0).variants[comparison.remove(0).baseline].name == "resnet34"
+    duplicated = comparison.duplicate(0)
+    assert [v.name for v in duplicated.variants] == ["resnet18", "resnet18 (2)", "resnet34", "resnet50"]
+    assert duplicated.variants[duplicated.baseline].name == "resnet34"
+    assert comparison.rename(2, "big").variants[2].name == "big"
+    with pytest.raises(ComparisonError, match="already called"):
+        comparison.rename(2, "resnet18")
+    with pytest.raises(ComparisonError, match="no variant 9"):
+        comparison.remove(8)
+
+
+def test_changing_a_variants_spec_drops_its_old_timing() -> None:
+    comparison = _comparison(["resnet18"]).with_bench(0, BenchFigures("cpu", 1, 1.0, 0.1, 1000.0))
+    assert comparison.with_spec(0, preset("resnet34")).variants[0].bench is None
+
+
+def test_stage_series_pad_shorter_variants() -> None:
+    comparison = _comparison(["cifar/resnet20", "resnet18"])
+    series = dict(comparison.stage_series("macs"))
+    assert series["cifar/resnet20"][3] == 0
+    assert series["resnet18"] == [stage.macs for stage in analyze(preset("resnet18")).stages]
+
+
+def test_diff_of_resnet50_and_resnet101_names_stage_3_only() -> None:
+    diff = spec_diff(preset("resnet50"), preset("resnet101"))
+    assert diff.network_changes == ()
+    assert len(diff.stage_changes) == 1
+    change = diff.stage_changes[0]
+    assert change.index == 2
+    assert [(c.field, c.before, c.after) for c in change.changes] == [("depth", 6, 23)]
+    assert "stage 3 (layer3): 6 against 23 blocks" in diff.describe()
+    assert diff.layers_removed == () and diff.layers_changed == ()
+    assert diff.blocks_differing_second == tuple(f"layer3.{i}" for i in range(6, 23))
+    assert diff.blocks_differing_first == ()
+
+
+def test_diff_of_different_blocks_and_stems() -> None:
+    diff = spec_diff(preset("resnet18"), preset("torchvision/resnet50"))
+    fields = {c.field for c in diff.network_changes}
+    assert {"stem", "num_classes", "input_shape"} <= fields
+    assert all(any(c.field == "block" for c in s.changes) for s in diff.stage_changes)
+    assert spec_diff(preset("resnet18"), preset("resnet18")).identical
+
+
+def test_files_round_trip_and_bad_files_are_clear(tmp_path: Path) -> None:
+    comparison = _comparison(["resnet18", "cifar/resnet20"]).with_baseline(1)
+    comparison = comparison.with_bench(0, BenchFigures("cpu", 2, 3.0, 0.2, 600.0))
+    path = tmp_path / "cmp.json"
+    comparison.save(path)
+    assert Comparison.load(path) == comparison
+    path.write_text(json.dumps({"kind": "comparison", "format_version": 7, "variants": []}))
+    with pytest.raises(ComparisonError, match="update resnet-explorer"):
+        Comparison.load(path)
+    path.write_text("{")
+    with pytest.raises(ComparisonError, match="not valid JSON"):
+        Comparison.load(path)
+    bad = comparison.to_dict()
+    bad["variants"][0]["spec"]["depths"] = [0]
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ComparisonError, match=r"variant 1 \(resnet18\): depths\[0\]"):
+        Comparison.load(path)
+
+
+_SAVE_THEN_DIE = """
+import os, signal, sys
+from explorer.core.compare import Comparison
+from explorer.core.presets import preset
+path = sys.argv[1]
+comparison = Comparison.load(path).add("resnet152", preset("resnet152"))
+comparison.save(path)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_saved_comparison_survives_the_process_being_killed(tmp_path: Path) -> None:
+    path = tmp_path / "workspace.json"
+    _comparison(["resnet18", "resnet50"]).save(path)
+    result = subprocess.run([sys.executable, "-c", _SAVE_THEN_DIE, str(path)], capture_output=True)
+    assert result.returncode == -signal.SIGKILL
+    assert [v.name for v in Comparison.load(path).variants] == ["resnet18", "resnet50", "resnet152"]
+    assert [p.name for p in tmp_path.iterdir()] == ["workspace.json"]
