@@ -1,0 +1,196 @@
+"""ArchGraph -> DOT text for graphviz.
+
+Two styles: ``paper`` draws boxes in the words of the ResNet paper's Figure 3
+("3x3 conv, 64", "/2" when strided) and ``detailed`` adds each node's name,
+output shape and parameter count. Stages are coloured clusters; identity
+shortcuts are solid and projection shortcuts dashed and labelled, as in the paper.
+
+The text depends only on the graph and the options (no dict order, no ids drawn
+from memory), so equal inputs give equal bytes and golden files can hold it.
+Every node's DOT name and ``id`` attribute is its graph id, so the SVG's
+``<g id=...>`` and ``<title>`` map clicks back to nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import Literal
+
+from explorer.core.graph import ArchGraph, Edge, Node
+
+Style = Literal["paper", "detailed"]
+STYLES: tuple[Style, ...] = ("paper", "detailed")
+Rankdir = Literal["TB", "LR"]
+RANKDIRS: tuple[Rankdir, ...] = ("TB", "LR")
+
+FONT = "Helvetica"
+INK = "#222222"
+SHORTCUT_INK = "#555555"
+PROJECTION_INK = "#B03A2E"
+OUTSIDE_FILL = "#F2F2F2"
+FACTS_INK = "#444444"
+
+# Per stage: (cluster fill, node fill, border). Pale enough for black text, apart
+# enough that neighbouring stages read as different colours.
+STAGE_COLOURS = (
+    ("#EEF4FB", "#D5E5F5", "#5B8DB8"),
+    ("#FDF4E8", "#F8DEBD", "#C08A45"),
+    ("#EEF7EE", "#D4EBD4", "#5E9E5E"),
+    ("#F5F0F9", "#E3D6EF", "#8A6AA8"),
+    ("#FBEFEF", "#F3D5D5", "#B86060"),
+    ("#ECF6F6", "#CEE8E8", "#4E9A9A"),
+)
+
+GRAPH_ATTRS: dict[str, str | float] = {
+    "newrank": "true",
+    "nodesep": 0.35,
+    "ranksep": 0.22,
+    "fontname": FONT,
+    "fontsize": 11,
+}
+NODE_DEFAULTS: dict[str, str | float] = {
+    "shape": "box",
+    "style": "filled",
+    "fillcolor": OUTSIDE_FILL,
+    "color": INK,
+    "fontname": FONT,
+    "fontsize": 10,
+    "height": 0.36,
+    "margin": "0.12,0.04",
+    "penwidth": 1,
+}
+EDGE_DEFAULTS: dict[str, str | float] = {"color": INK, "arrowsize": 0.6, "fontname": FONT, "fontsize": 9}
+
+# The shortcut leaves and enters on the side, so it runs beside the main column
+# instead of through it (compass points are taken before rankdir rotates them).
+_SHORTCUT_PORT = {"TB": "e", "LR": "s"}
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string; line breaks become centred ``\\n`` breaks."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n") + '"'
+
+
+class LeftAligned(str):
+    """A label whose lines graphviz aligns to the left (each ends in ``\\l``)."""
+
+
+class Html(str):
+    """An HTML-like graphviz label, written between angle brackets."""
+
+
+def _value(value: str | float) -> str:
+    if isinstance(value, Html):
+        return f"<{value}>"
+    if isinstance(value, LeftAligned):
+        lines = value.split("\n")
+        return '"' + "".join(quote(line)[1:-1] + "\\l" for line in lines) + '"'
+    if isinstance(value, str):
+        return quote(value)
+    return f"{value:g}"
+
+
+def _attrs(pairs: Mapping[str, str | float]) -> str:
+    parts = []
+    for key, value in pairs.items():
+        text = _value(value)
+        parts.append(f"{key}={text}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def node_label(node: Node, style: Style) -> str:
+    """The text in the node's box; the detailed style's is an HTML-like label."""
+    if node.kind == "input":
+        return f"input\n{_shape_text(node.output_shape)}"
+    if node.op == "add":
+        return "+"
+    lines = list(node.lines)
+    if style == "paper":
+        if node.kind == "stage":
+            lines[0] = f"{node.name}: {lines[0]}"
+        return "\n".join(lines)
+    facts = _shape_text(node.output_shape)
+    if node.params:
+        facts += f", {node.params:,} params"
+    rows = [f"<b>{escape(node.name)}</b>", *(escape(line) for line in lines)]
+    rows.append(f'<font point-size="8" color="{FACTS_INK}">{escape(facts)}</font>')
+    return Html("<br/>".join(rows))
+
+
+def _node_attrs(node: Node, style: Style) -> dict[str, str | float]:
+    attrs: dict[str, str | float] = {"id": node.id, "label": node_label(node, style)}
+    if node.stage is not None:
+        _, fill, border = STAGE_COLOURS[node.stage % len(STAGE_COLOURS)]
+        attrs["fillcolor"] = fill
+        attrs["color"] = border
+    if node.op == "add":
+        attrs.update(shape="circle", width=0.3, fixedsize="true", fontsize=14)
+    elif node.op in ("bn", "relu", "flatten"):
+        attrs["height"] = 0.3
+    if node.kind == "input":
+        attrs.update(shape="box", style="rounded,filled", fillcolor="white")
+    return attrs
+
+
+def _edge_attrs(edge: Edge, style: Style, rankdir: Rankdir) -> dict[str, str | float]:
+    attrs: dict[str, str | float] = {"id": edge.id}
+    if edge.kind == "main":
+        attrs["weight"] = 100
+        return attrs
+    port = _SHORTCUT_PORT[rankdir]
+    attrs.update(tailport=port, headport=port, weight=1)
+    if edge.kind == "identity":
+        attrs.update(color=SHORTCUT_INK, penwidth=1.2)
+        return attrs
+    label = edge.label
+    if style == "detailed" and edge.params:
+        label += f" + BN\n{edge.params:,} params"
+    attrs.update(style="dashed", color=PROJECTION_INK, fontcolor=PROJECTION_INK, penwidth=1.4, label=label)
+    return attrs
+
+
+def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "TB") -> str:
+    """The DOT text of ``graph`` drawn in ``style`` from top to bottom or left to right."""
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"unknown rankdir {rankdir!r}; choose one of {', '.join(RANKDIRS)}")
+    name = f"{graph.level}_{style}"
+    out = [
+        f"digraph {quote(name)} {{",
+        f"  graph {_attrs({'rankdir': rankdir, **GRAPH_ATTRS})};",
+        f"  node {_attrs(NODE_DEFAULTS)};",
+        f"  edge {_attrs(EDGE_DEFAULTS)};",
+    ]
+    clustered = {node_id for cluster in graph.clusters for node_id in cluster.node_ids}
+    by_id = {node.id: node for node in graph.nodes}
+    for node in graph.nodes:
+        if node.id not in clustered:
+            out.append(f"  {quote(node.id)} {_attrs(_node_attrs(node, style))};")
+    for cluster in graph.clusters:
+        background, _, border = STAGE_COLOURS[cluster.stage % len(STAGE_COLOURS)]
+        out.append(f"  subgraph {quote(cluster.id)} {{")
+        cluster_attrs = {
+            "label": LeftAligned(cluster.label),
+            "style": "filled,rounded",
+            "fillcolor": background,
+            "color": border,
+            "labeljust": "l",
+            "id": cluster.id,
+        }
+        out.append(f"    graph {_attrs(cluster_attrs)};")
+        for node_id in cluster.node_ids:
+            out.append(f"    {quote(node_id)} {_attrs(_node_attrs(by_id[node_id], style))};")
+        out.append("  }")
+    for edge in graph.edges:
+        out.append(
+            f"  {quote(edge.source)} -> {quote(edge.target)} {_attrs(_edge_attrs(edge, style, rankdir))};"
+        )
+    out.append("}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,174 @@
+"""DOT text -> SVG, PNG or PDF bytes through graphviz's ``dot`` program, and files.
+
+``dot`` runs as a subprocess with a time limit. When it is not installed,
+``GraphvizNotFound`` says how to install it on this platform; ``graphviz_status``
+lets a caller ask beforehand without raising.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from explorer.core.files import atomic_write_bytes, atomic_write_text
+from explorer.core.graph import Level, graph_from_spec
+from explorer.core.render.dot import Rankdir, Style, graph_to_dot
+from explorer.core.spec import ArchSpec
+
+Format = Literal["svg", "png", "pdf", "dot"]
+FORMATS: tuple[Format, ...] = ("svg", "png", "pdf", "dot")
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_DPI = 96
+
+_INSTALL_HINTS = {
+    "linux": "on Debian/Ubuntu run 'sudo apt install graphviz' (Fedora: 'sudo dnf install graphviz')",
+    "darwin": "on macOS run 'brew install graphviz'",
+    "win32": (
+        "on Windows run 'winget install graphviz' or 'choco install graphviz', or use the installer "
+        "from https://graphviz.org/download/, and add its bin folder to PATH"
+    ),
+}
+_OTHER_HINT = "install Graphviz from https://graphviz.org/download/ and put 'dot' on PATH"
+
+
+class GraphvizError(RuntimeError):
+    """Rendering through graphviz failed; the message says why and what to do."""
+
+
+class GraphvizNotFound(GraphvizError):
+    def __init__(self) -> None:
+        super().__init__(
+            f"Graphviz's 'dot' program was not found on PATH, so diagrams cannot be drawn: "
+            f"{install_hint()}, then try again (the .dot format needs no Graphviz)"
+        )
+
+
+class GraphvizFailed(GraphvizError):
+    pass
+
+
+def install_hint(platform: str | None = None) -> str:
+    """How to install graphviz on ``platform`` (``sys.platform`` by default)."""
+    platform = sys.platform if platform is None else platform
+    key = "linux" if platform.startswith("linux") else platform
+    return _INSTALL_HINTS.get(key, _OTHER_HINT)
+
+
+def install_instructions() -> str:
+    """Every platform's way to install graphviz, one per line (for a help panel)."""
+    return "\n".join(
+        [
+            "Debian/Ubuntu: sudo apt install graphviz",
+            "Fedora: sudo dnf install graphviz",
+            "macOS (Homebrew): brew install graphviz",
+            "Windows: winget install graphviz  (or: choco install graphviz)",
+            "Any platform: https://graphviz.org/download/  (then put 'dot' on PATH)",
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GraphvizStatus:
+    available: bool
+    path: str | None
+    version: str
+    message: str
+
+
+def find_dot() -> str | None:
+    return shutil.which("dot")
+
+
+def graphviz_status(timeout_s: float = 10.0) -> GraphvizStatus:
+    """Whether ``dot`` can be run, its path and version, or how to install it."""
+    path = find_dot()
+    if path is None:
+        return GraphvizStatus(False, None, "", str(GraphvizNotFound()))
+    try:
+        done = subprocess.run([path, "-V"], capture_output=True, timeout=timeout_s, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return GraphvizStatus(False, path, "", f"'{path}' could not be run ({exc}): {install_hint()}")
+    version = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+    return GraphvizStatus(True, path, version, version)
+
+
+def format_from_path(path: Path) -> Format:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    for fmt in FORMATS:
+        if suffix == fmt:
+            return fmt
+    known = ", ".join(f".{fmt}" for fmt in FORMATS)
+    raise ValueError(f"cannot tell the format of {str(path)!r}: name it {known} or give the format")
+
+
+def render_dot(
+    dot_text: str, fmt: Format, dpi: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> bytes:
+    """``dot_text`` laid out and drawn as ``fmt`` bytes (``dot`` is the text itself)."""
+    if fmt == "dot":
+        return dot_text.encode("utf-8")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if dpi is not None and dpi <= 0:
+        raise ValueError(f"dpi must be a positive whole number, got {dpi}")
+    path = find_dot()
+    if path is None:
+        raise GraphvizNotFound()
+    command = [path, f"-T{fmt}"]
+    if fmt == "png":
+        command.append(f"-Gdpi={dpi or DEFAULT_DPI}")
+    try:
+        done = subprocess.run(
+            command, input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout_s, check=False
+        )
+    except FileNotFoundError:
+        raise GraphvizNotFound() from None
+    except subprocess.TimeoutExpired:
+        raise GraphvizFailed(
+            f"'dot' did not finish within {timeout_s:g} s: try a coarser level (block or stage)"
+        ) from None
+    if done.returncode != 0 or not done.stdout:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = detail[-1] if detail else f"exit code {done.returncode}"
+        raise GraphvizFailed(f"'dot' could not draw the diagram as {fmt}: {reason}")
+    return done.stdout
+
+
+def write_rendered(dot_text: str, path: Path, fmt: Format | None = None, dpi: int | None = None) -> Format:
+    """Render ``dot_text`` into ``path`` atomically; the format follows the suffix unless given."""
+    fmt = fmt or format_from_path(path)
+    if fmt == "dot":
+        atomic_write_text(Path(path), dot_text)
+    else:
+        atomic_write_bytes(Path(path), render_dot(dot_text, fmt, dpi))
+    return fmt
+
+
+def diagram_dot(
+    spec: ArchSpec, level: Level = "block", style: Style = "paper", rankdir: Rankdir = "TB"
+) -> str:
+    return graph_to_dot(graph_from_spec(spec, level), style, rankdir)
+
+
+def render_svg_bytes(
+    spec: ArchSpec, level: Level = "block", style: Style = "paper", rankdir: Rankdir = "TB"
+) -> bytes:
+    """The diagram of ``spec`` as SVG; each node's ``<g id=...>`` is its graph node id."""
+    return render_dot(diagram_dot(spec, level, style, rankdir), "svg")
+
+
+def export_diagram(
+    spec: ArchSpec,
+    path: Path,
+    level: Level = "block",
+    style: Style = "paper",
+    rankdir: Rankdir = "TB",
+    fmt: Format | None = None,
+    dpi: int | None = None,
+) -> Format:
+    """Draw ``spec`` into ``path`` (svg, png, pdf or dot); returns the format written."""
+    return write_rendered(diagram_dot(spec, level, style, rankdir), Path(path), fmt, dpi)

@@ -1,0 +1,120 @@
+"""resnet-explorer diagram: formats, options, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from explorer.cli import main
+from explorer.core.render import export
+from explorer.core.spec import ArchSpec
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF-"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["diagram", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@needs_dot
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_format_follows_the_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    path = tmp_path / f"net.{fmt}"
+    code, out, err = run(capsys, "cifar/resnet20", "-o", str(path), "--level", "layer")
+    assert (code, err) == (0, "")
+    assert path.read_bytes().startswith(MAGIC[fmt])
+    assert str(path) in out
+
+
+def test_dot_output_with_options_and_spec_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "net.dot"
+    code, _, err = run(
+        capsys,
+        "torchvision/resnet50",
+        "--depths",
+        "1,1",
+        "-o",
+        str(path),
+        "--level",
+        "layer",
+        "--style",
+        "detailed",
+        "--rankdir",
+        "LR",
+    )
+    assert (code, err) == (0, "")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith('digraph "layer_detailed"')
+    assert 'rankdir="LR"' in text
+    assert '"layer2.0.add"' in text and "layer3" not in text
+
+
+def test_explicit_format_overrides_the_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "net.txt"
+    code, _, _ = run(capsys, "resnet18", "-o", str(path), "--format", "dot", "--level", "stage")
+    assert code == 0
+    assert path.read_text(encoding="utf-8").startswith('digraph "stage_paper"')
+
+
+def test_config_file_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "net.json"
+    ArchSpec(block="bottleneck", depths=(1, 2)).save(config)
+    path = tmp_path / "net.dot"
+    assert run(capsys, str(config), "-o", str(path))[0] == 0
+    assert '"layer2.1"' in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["resnet18", "-o", "{tmp}/net.jpeg"], "cannot tell the format"),
+        (["resnet18", "-o", "{tmp}/net.svg", "--dpi", "150"], "--dpi applies to PNG only"),
+        (["resnet18", "-o", "{tmp}/net.png", "--dpi", "0"], "--dpi 0"),
+        (["resnet9", "-o", "{tmp}/net.svg"], "unknown preset 'resnet9'"),
+        (["resnet18", "--depths", "2,x", "-o", "{tmp}/net.svg"], "--depths"),
+        (["resnet18", "--widths", "0,1,2,3", "-o", "{tmp}/net.svg"], "widths[0]"),
+        (["resnet18", "-o", "{tmp}/missing/net.svg"], "does not exist"),
+    ],
+)
+def test_mistakes_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    code, out, err = run(capsys, *(arg.format(tmp=tmp_path) for arg in argv))
+    assert code == 2
+    assert words in err
+    assert err.startswith("resnet-explorer diagram: error:") and err.count("\n") == 1
+    assert out == ""
+    assert not [p for p in tmp_path.iterdir() if p.is_file()]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["resnet18", "-o", "x.svg", "--level", "layers"],
+        ["resnet18", "-o", "x.svg", "--style", "fancy"],
+        ["resnet18", "-o", "x.svg", "--rankdir", "BT"],
+        ["resnet18"],
+    ],
+)
+def test_bad_choices_and_missing_output_exit_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["diagram", *argv])
+    assert caught.value.code == 2
+
+
+def test_missing_dot_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export.shutil, "which", lambda name: None)
+    code, out, err = run(capsys, "resnet18", "-o", str(tmp_path / "net.png"))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "'dot' program was not found" in err and "graphviz" in err
+    assert not list(tmp_path.iterdir())
+    # The DOT text itself needs no graphviz.
+    assert run(capsys, "resnet18", "-o", str(tmp_path / "net.dot"))[0] == 0

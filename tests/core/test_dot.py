@@ -1,0 +1,112 @@
+"""graph_to_dot: deterministic text (golden files), styles, shortcut edges, quoting."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from explorer.core.graph import graph_from_spec
+from explorer.core.presets import preset
+from explorer.core.render.dot import graph_to_dot, node_label, quote
+from tests.conftest import GOLDEN
+
+GOLDEN_DIAGRAMS = GOLDEN / "diagram"
+
+CASES = [
+    ("resnet18", "layer", "paper", "TB"),
+    ("torchvision/resnet50", "block", "detailed", "TB"),
+    ("torchvision/resnet152", "stage", "paper", "TB"),
+    ("cifar/resnet20", "block", "paper", "LR"),
+    ("resnet18", "stage", "detailed", "LR"),
+]
+
+
+def golden_path(name: str, level: str, style: str, rankdir: str):  # type: ignore[no-untyped-def]
+    return GOLDEN_DIAGRAMS / f"{name.replace('/', '_')}-{level}-{style}-{rankdir}.dot"
+
+
+@pytest.mark.parametrize(("name", "level", "style", "rankdir"), CASES)
+def test_dot_matches_golden_file(
+    request: pytest.FixtureRequest, name: str, level: str, style: str, rankdir: str
+) -> None:
+    text = graph_to_dot(graph_from_spec(preset(name), level), style, rankdir)  # type: ignore[arg-type]
+    path = golden_path(name, level, style, rankdir)
+    if request.config.getoption("--update-golden"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"missing {path}: run pytest with --update-golden"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_dot_is_deterministic() -> None:
+    spec = preset("torchvision/resnet50")
+    first = graph_to_dot(graph_from_spec(spec, "layer"), "detailed")
+    graph_from_spec.cache_clear()
+    assert graph_to_dot(graph_from_spec(spec, "layer"), "detailed") == first
+
+
+def edge_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if " -> " in line]
+
+
+@pytest.mark.parametrize("level", ["block", "layer"])
+def test_shortcut_edges_are_drawn_apart(level: str) -> None:
+    graph = graph_from_spec(preset("torchvision/resnet50"), level)  # type: ignore[arg-type]
+    text = graph_to_dot(graph, "paper")
+    dashed = [line for line in edge_lines(text) if 'style="dashed"' in line]
+    projections = [edge for edge in graph.shortcut_edges() if edge.kind == "projection"]
+    assert len(dashed) == len(projections) == 4
+    for line, edge in zip(dashed, projections, strict=True):
+        assert f'label="{edge.label}"' in line
+        assert f'id="shortcut:{edge.block_name}"' in line
+    sided = [line for line in edge_lines(text) if 'tailport="e"' in line]
+    assert len(sided) == len(graph.shortcut_edges()) == 16
+    assert "1x1 conv, 512, /2" in text
+
+
+def test_every_node_has_its_graph_id() -> None:
+    graph = graph_from_spec(preset("cifar/resnet20"), "layer")
+    text = graph_to_dot(graph, "detailed")
+    ids = re.findall(r'^\s+"[^"]+" \[id="([^"]+)"', text, flags=re.MULTILINE)
+    assert ids and sorted(ids) == sorted(node.id for node in graph.nodes)
+
+
+def test_stages_are_coloured_clusters() -> None:
+    graph = graph_from_spec(preset("resnet50"), "block")
+    text = graph_to_dot(graph)
+    assert text.count("subgraph") == 4
+    fills = re.findall(r'subgraph "cluster_layer\d" \{\n\s+graph \[.*fillcolor="(#[0-9A-F]{6})"', text)
+    assert len(set(fills)) == 4
+    assert 'label="layer2\\l4 x bottleneck, /2\\l"' in text
+
+
+def test_paper_and_detailed_labels() -> None:
+    graph = graph_from_spec(preset("torchvision/resnet50"), "layer")
+    conv = graph.node("layer2.0.conv2")
+    assert node_label(conv, "paper") == "3x3 conv, 128, /2"
+    detailed = node_label(conv, "detailed")
+    assert "<b>layer2.0.conv2</b>" in detailed
+    assert "128x28x28, 147,456 params" in detailed
+    assert node_label(graph.node("layer2.0.add"), "detailed") == "+"
+    stage = graph_from_spec(preset("torchvision/resnet50"), "stage").node("layer2")
+    assert node_label(stage, "paper").splitlines()[0] == "layer2: 4 x bottleneck"
+
+
+def test_detailed_projection_label_has_params() -> None:
+    text = graph_to_dot(graph_from_spec(preset("torchvision/resnet18"), "block"), "detailed")
+    assert 'label="1x1 conv, 128, /2 + BN\\n8,448 params"' in text
+
+
+def test_rankdir_and_refusals() -> None:
+    graph = graph_from_spec(preset("resnet18"), "block")
+    assert 'rankdir="LR"' in graph_to_dot(graph, rankdir="LR")
+    assert 'tailport="s"' in graph_to_dot(graph, rankdir="LR")
+    with pytest.raises(ValueError, match="unknown style"):
+        graph_to_dot(graph, "fancy")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown rankdir"):
+        graph_to_dot(graph, rankdir="BT")  # type: ignore[arg-type]
+
+
+def test_quote_escapes_quotes_backslashes_and_newlines() -> None:
+    assert quote('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'
