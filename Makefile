@@ -18,6 +18,7 @@ test: setup-test lint check-imports pytest
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 check-imports:
 	$(BIN)/lint-imports

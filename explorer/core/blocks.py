@@ -54,14 +54,16 @@ class ResidualBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     @property
-    def last_bn(self) -> nn.Module:
+    def last_bn(self) -> nn.BatchNorm2d:
+        assert isinstance(self.bn2, nn.BatchNorm2d)
         return self.bn2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         out += self.shortcut(x)
-        return self.relu(out)
+        result: torch.Tensor = self.relu(out)
+        return result
 
 
 class BottleneckBlock(nn.Module):
@@ -90,7 +92,8 @@ class BottleneckBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     @property
-    def last_bn(self) -> nn.Module:
+    def last_bn(self) -> nn.BatchNorm2d:
+        assert isinstance(self.bn3, nn.BatchNorm2d)
         return self.bn3
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,7 +101,8 @@ class BottleneckBlock(nn.Module):
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         out += self.shortcut(x)
-        return self.relu(out)
+        result: torch.Tensor = self.relu(out)
+        return result
 
 
 class ResNet(nn.Module):
