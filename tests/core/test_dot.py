@@ -58,7 +58,7 @@ def test_shortcut_edges_are_drawn_apart(level: str) -> None:
     projections = [edge for edge in graph.shortcut_edges() if edge.kind == "projection"]
     assert len(dashed) == len(projections) == 4
     for line, edge in zip(dashed, projections, strict=True):
-        assert f'label="{edge.label}"' in line
+        assert f"<td>{edge.label}</td>" in line
         assert f'id="shortcut:{edge.block_name}"' in line
     sided = [line for line in edge_lines(text) if 'tailport="e"' in line]
     assert len(sided) == len(graph.shortcut_edges()) == 16
@@ -69,7 +69,9 @@ def test_every_node_has_its_graph_id() -> None:
     graph = graph_from_spec(preset("cifar/resnet20"), "layer")
     text = graph_to_dot(graph, "detailed")
     ids = re.findall(r'^\s+"[^"]+" \[id="([^"]+)"', text, flags=re.MULTILINE)
-    assert ids and sorted(ids) == sorted(node.id for node in graph.nodes)
+    captions = [f"{cluster.id}:caption" for cluster in graph.clusters]
+    assert len(captions) == 3
+    assert sorted(ids) == sorted([node.id for node in graph.nodes] + captions)
 
 
 def test_stages_are_coloured_clusters() -> None:
@@ -78,7 +80,7 @@ def test_stages_are_coloured_clusters() -> None:
     assert text.count("subgraph") == 4
     fills = re.findall(r'subgraph "cluster_layer\d" \{\n\s+graph \[.*fillcolor="(#[0-9A-F]{6})"', text)
     assert len(set(fills)) == 4
-    assert 'label="layer2\\l4 x bottleneck, /2\\l"' in text
+    assert '[id="cluster_layer2:caption", label="layer2\\l4 x bottleneck, /2\\l"' in text
 
 
 def test_paper_and_detailed_labels() -> None:
@@ -95,7 +97,7 @@ def test_paper_and_detailed_labels() -> None:
 
 def test_detailed_projection_label_has_params() -> None:
     text = graph_to_dot(graph_from_spec(preset("torchvision/resnet18"), "block"), "detailed")
-    assert 'label="1x1 conv, 128, /2 + BN\\n8,448 params"' in text
+    assert "<td>1x1 conv, 128, /2 + BN<br/>8,448 params</td>" in text
 
 
 def test_rankdir_and_refusals() -> None:

@@ -44,7 +44,6 @@ STAGE_COLOURS = (
 
 GRAPH_ATTRS: dict[str, str | float] = {
     "newrank": "true",
-    "nodesep": 0.35,
     "ranksep": 0.22,
     "fontname": FONT,
     "fontsize": 11,
@@ -60,7 +59,12 @@ NODE_DEFAULTS: dict[str, str | float] = {
     "margin": "0.12,0.04",
     "penwidth": 1,
 }
+CAPTION_ATTRS: dict[str, str | float] = {"shape": "plaintext", "style": "", "fontsize": 11, "margin": 0}
 EDGE_DEFAULTS: dict[str, str | float] = {"color": INK, "arrowsize": 0.6, "fontname": FONT, "fontsize": 9}
+
+# Top to bottom, room beside the main column keeps shortcuts clear of cluster
+# borders; left to right that room would only stretch the clusters' height.
+_NODESEP = {"TB": 0.5, "LR": 0.3}
 
 # The shortcut leaves and enters on the side, so it runs beside the main column
 # instead of through it (compass points are taken before rankdir rotates them).
@@ -141,16 +145,21 @@ def _node_attrs(node: Node, style: Style) -> dict[str, str | float]:
 def _edge_attrs(edge: Edge, style: Style, rankdir: Rankdir) -> dict[str, str | float]:
     attrs: dict[str, str | float] = {"id": edge.id}
     if edge.kind == "main":
-        attrs["weight"] = 100
+        attrs["weight"] = 1000
         return attrs
     port = _SHORTCUT_PORT[rankdir]
     attrs.update(tailport=port, headport=port, weight=1)
     if edge.kind == "identity":
         attrs.update(color=SHORTCUT_INK, penwidth=1.2)
         return attrs
-    label = edge.label
+    lines = [escape(edge.label)]
     if style == "detailed" and edge.params:
-        label += f" + BN\n{edge.params:,} params"
+        lines = [f"{lines[0]} + BN", f"{edge.params:,} params"]
+    # A white tag keeps the text readable where it crosses a cluster's border.
+    label = Html(
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1" bgcolor="white">'
+        f"<tr><td>{'<br/>'.join(lines)}</td></tr></table>"
+    )
     attrs.update(style="dashed", color=PROJECTION_INK, fontcolor=PROJECTION_INK, penwidth=1.4, label=label)
     return attrs
 
@@ -164,7 +173,7 @@ def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "T
     name = f"{graph.level}_{style}"
     out = [
         f"digraph {quote(name)} {{",
-        f"  graph {_attrs({'rankdir': rankdir, **GRAPH_ATTRS})};",
+        f"  graph {_attrs({'rankdir': rankdir, 'nodesep': _NODESEP[rankdir], **GRAPH_ATTRS})};",
         f"  node {_attrs(NODE_DEFAULTS)};",
         f"  edge {_attrs(EDGE_DEFAULTS)};",
     ]
@@ -177,16 +186,24 @@ def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "T
         background, _, border = STAGE_COLOURS[cluster.stage % len(STAGE_COLOURS)]
         out.append(f"  subgraph {quote(cluster.id)} {{")
         cluster_attrs = {
-            "label": LeftAligned(cluster.label),
             "style": "filled,rounded",
             "fillcolor": background,
             "color": border,
-            "labeljust": "l",
             "id": cluster.id,
         }
         out.append(f"    graph {_attrs(cluster_attrs)};")
         for node_id in cluster.node_ids:
             out.append(f"    {quote(node_id)} {_attrs(_node_attrs(by_id[node_id], style))};")
+        # The stage's name stands beside its first node, away from the main edge
+        # that enters the cluster and from the shortcuts on the other side.
+        caption = f"{cluster.id}:caption"
+        caption_attrs = {"id": caption, "label": LeftAligned(cluster.label), **CAPTION_ATTRS}
+        out.append(f"    {quote(caption)} {_attrs(caption_attrs)};")
+        first, second = (caption, cluster.node_ids[0])
+        if rankdir == "LR":
+            # Rotated, the order within a rank runs bottom to top: keep the caption on top.
+            first, second = second, first
+        out.append(f'    {{rank=same; {quote(first)} -> {quote(second)} [style="invis"];}}')
         out.append("  }")
     for edge in graph.edges:
         out.append(
