@@ -298,7 +298,8 @@ def run_benchmark(
             message = (
                 f"batch {config.batch_size} needs about {format_bytes(estimate.total_bytes)} "
                 f"(weights {format_bytes(estimate.weights_bytes)} + activations "
-                f"{format_bytes(estimate.activation_bytes + estimate.input_bytes)}) but {device.key} has "
+                f"{format_bytes(estimate.activation_bytes + estimate.input_bytes)} + runtime "
+                f"{format_bytes(estimate.overhead_bytes)}) but {device.key} has "
                 f"{format_bytes(free)} free; lower the batch size"
             )
             return _failed(common, _card(spec, config, device, 0), message, "insufficient-memory")
