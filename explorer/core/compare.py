@@ -91,6 +91,14 @@ def _prod(shape: tuple[int, ...]) -> int:
 METRICS: tuple[Metric, ...] = (
     Metric("params", "Params", lambda v, a: a.totals.total_params),
     Metric("macs", "MACs", lambda v, a: a.totals.macs),
+    Metric("latency_ms", "Latency (ms)", lambda v, a: v.bench.median_ms if v.bench else None, integer=False),
+    Metric(
+        "images_per_s",
+        "Images/s",
+        lambda v, a: v.bench.images_per_s if v.bench else None,
+        lower_is_better=False,
+        integer=False,
+    ),
     Metric("depth", "Depth", lambda v, a: a.totals.depth, lower_is_better=False),
     Metric(
         "output_features", "Output features", lambda v, a: _prod(a.totals.output_shape), lower_is_better=False
@@ -102,14 +110,6 @@ METRICS: tuple[Metric, ...] = (
     Metric("total_mb", "Total size (MB)", lambda v, a: a.totals.total_size_mb, integer=False),
     Metric(
         "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
-    ),
-    Metric("latency_ms", "Latency (ms)", lambda v, a: v.bench.median_ms if v.bench else None, integer=False),
-    Metric(
-        "images_per_s",
-        "Images/s",
-        lambda v, a: v.bench.images_per_s if v.bench else None,
-        lower_is_better=False,
-        integer=False,
     ),
 )
 
@@ -309,12 +309,18 @@ class Comparison:
         return cls.from_dict(data)
 
 
-def pareto_front(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of the points no other point beats on both coordinates (lower is better)."""
+def pareto_front(points: list[tuple[float, float]], higher_x_is_better: bool = False) -> list[int]:
+    """Indices of the points that no other point beats on both coordinates.
+
+    Lower y is better; x is better lower (a cost) or, with ``higher_x_is_better``,
+    higher (capacity such as MACs, bought with latency on y).
+    """
+    sign = -1.0 if higher_x_is_better else 1.0
+    oriented = [(sign * x, y) for x, y in points]
     front = []
-    for i, (x, y) in enumerate(points):
+    for i, (x, y) in enumerate(oriented):
         dominated = any(
-            (ox <= x and oy <= y) and (ox < x or oy < y) for j, (ox, oy) in enumerate(points) if j != i
+            (ox <= x and oy <= y) and (ox < x or oy < y) for j, (ox, oy) in enumerate(oriented) if j != i
         )
         if not dominated:
             front.append(i)

@@ -66,6 +66,10 @@ def test_pareto_front_by_hand() -> None:
     # (3, 6) is beaten by (2, 5); (4, 2) by (4, 1); the two equal (1, 10) beat nobody and stay.
     assert pareto_front(points) == [0, 1, 3, 5]
     assert pareto_front([]) == []
+    # With more x counted as better (compute bought with latency), (4, 1) is larger and faster
+    # than every other point; of the last three, (2, 3) has less compute than (3, 2) and is slower.
+    assert pareto_front(points, higher_x_is_better=True) == [3]
+    assert pareto_front([(1, 1), (2, 3), (3, 2)], higher_x_is_better=True) == [0, 2]
 
 
 def test_editing_keeps_the_baseline_on_its_variant() -> None:

@@ -1,0 +1,114 @@
+"""The side-by-side table of a Comparison: a row per variant, a column per figure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from explorer.core.compare import METRICS, Cell, Comparison, Metric, TableRow
+from explorer.core.units import format_count
+
+_Index = QModelIndex | QPersistentModelIndex
+# Figures where lower is cheaper or faster; the others (depth, receptive field, features) are neutral.
+_JUDGED = {"params", "macs", "forward_backward_mb", "params_mb", "total_mb", "latency_ms", "images_per_s"}
+BETTER = QColor("#2e7d32")
+WORSE = QColor("#c62828")
+
+
+def human(metric: Metric, value: float) -> str:
+    if metric.key in ("params", "macs", "output_features"):
+        return format_count(value)
+    if metric.integer:
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def exact(metric: Metric, value: float) -> str:
+    return f"{int(value):,}" if metric.integer else f"{value:,.4f}"
+
+
+class ComparisonTableModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[TableRow] = []
+        self._metrics: list[Metric] = list(METRICS)
+
+    def set_comparison(self, comparison: Comparison) -> None:
+        self.beginResetModel()
+        self._rows = comparison.table()
+        benched = any(v.bench for v in comparison.variants)
+        self._metrics = [m for m in METRICS if benched or m.key not in ("latency_ms", "images_per_s")]
+        self.endResetModel()
+
+    def metrics(self) -> list[Metric]:
+        return list(self._metrics)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 1 + len(self._metrics)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return "Variant" if section == 0 else self._metrics[section - 1].label
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if index.column() == 0:
+            return self._name_data(row, role)
+        metric = self._metrics[index.column() - 1]
+        cell = row.cells[metric.key]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(metric, cell, row.is_baseline)
+        if role == Qt.ItemDataRole.ToolTipRole and cell.value is not None:
+            tip = f"{metric.label}: {exact(metric, cell.value)}"
+            if not row.is_baseline and cell.delta is not None:
+                tip += f"\nagainst the baseline: {cell.delta:+,.4g}"
+                if cell.delta_percent is not None:
+                    tip += f" ({cell.delta_percent:+.2f}%)"
+            if metric.key in ("latency_ms", "images_per_s") and row.variant.bench:
+                bench = row.variant.bench
+                tip += f"\n{bench.device}, batch {bench.batch_size}, IQR {bench.iqr_ms:.3f} ms"
+            return tip
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._judgement(metric, cell, row.is_baseline)
+        if role == Qt.ItemDataRole.UserRole:
+            return cell.value
+        return None
+
+    def _name_data(self, row: TableRow, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.variant.name + ("  (baseline)" if row.is_baseline else "")
+        if role == Qt.ItemDataRole.FontRole and row.is_baseline:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.variant.spec.to_json()
+        return None
+
+    @staticmethod
+    def _text(metric: Metric, cell: Cell, is_baseline: bool) -> str:
+        if cell.value is None:
+            return "-"
+        text = human(metric, cell.value)
+        if not is_baseline and cell.delta_percent is not None:
+            text += f"  ({cell.delta_percent:+.1f}%)"
+        return text
+
+    @staticmethod
+    def _judgement(metric: Metric, cell: Cell, is_baseline: bool) -> QBrush | None:
+        if is_baseline or metric.key not in _JUDGED or not cell.delta:
+            return None
+        better = (cell.delta < 0) == metric.lower_is_better
+        return QBrush(BETTER if better else WORSE)

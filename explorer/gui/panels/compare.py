@@ -1,0 +1,419 @@
+"""The Compare tab: variants side by side, with charts, a structural diff and timings.
+
+The variants live in the window's Workspace, which saves itself after every change.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.compare import BenchFigures, Comparison, ComparisonError
+from explorer.core.files import atomic_write_text
+from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
+from explorer.core.render.compare_text import COMPARISON_FORMATTERS
+from explorer.gui.models.comparison_table import ComparisonTableModel
+from explorer.gui.session import Session
+from explorer.gui.workers import describe_error, run_in_thread
+from explorer.gui.workspace import Workspace, workspace_of
+
+
+class _Relay(QObject):
+    """Carries progress from the benchmark thread to the GUI thread (queued signals)."""
+
+    progressed = Signal(int, int)  # steps done, steps in all
+    measured = Signal(int, object)  # variant index, BenchFigures or an error text
+
+
+def benchmark_variants(
+    comparison: Comparison,
+    device: str,
+    batch_size: int,
+    iterations: int,
+    relay: _Relay,
+    stop: threading.Event,
+) -> int:
+    """Times every variant in turn; returns how many were timed. Runs on a worker thread."""
+    from explorer.core.bench import run_benchmark
+    from explorer.core.benchtypes import BenchConfig
+
+    config = BenchConfig(device=device, batch_size=batch_size, iterations=iterations, warmup=2)
+    total = len(comparison.variants) * (config.warmup + config.iterations)
+    done = 0
+    for index, variant in enumerate(comparison.variants):
+        if stop.is_set():
+            break
+        base = done
+
+        def progress(step: int, _of: int, base: int = base) -> None:
+            relay.progressed.emit(base + step, total)
+
+        result = run_benchmark(variant.spec, config, progress=progress, should_stop=stop.is_set)
+        done = base + config.warmup + config.iterations
+        if result.ok:
+            relay.measured.emit(index, BenchFigures.from_result(result))
+        elif result.status != "cancelled":
+            relay.measured.emit(index, f"{variant.name}: {result.error}")
+    return done
+
+
+class ComparePanel(QWidget):
+    def __init__(self, session: Session, workspace: Workspace | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.workspace = workspace or workspace_of(session)
+        self._stop: threading.Event | None = None
+        self._relay = _Relay(self)
+        self._relay.progressed.connect(self._show_progress)
+        self._relay.measured.connect(self._take_measurement)
+
+        self.variants = QListWidget(objectName="CompareVariants")
+        self.variants.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.variants.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.variants.itemChanged.connect(self._renamed)
+        self.variants.currentRowChanged.connect(lambda _row: self._update_buttons())
+
+        self.table_model = ComparisonTableModel()
+        self.table = QTableView(objectName="CompareTable")
+        self.table.setModel(self.table_model)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.clicked.connect(lambda index: self.variants.setCurrentRow(index.row()))
+
+        self.views = QTabWidget(objectName="CompareViews")
+        self.views.addTab(self.table, "Table")
+        self._charts: QWidget | None = None
+        self._diff: QWidget | None = None
+        self.views.addTab(QWidget(), "Charts")
+        self.views.addTab(QWidget(), "Diff")
+        self.views.currentChanged.connect(self._ensure_view)
+
+        self.message = QLabel(objectName="InlineError", wordWrap=True)
+        self.message.hide()
+        self.progress = QProgressBar(textVisible=True, maximumWidth=220)
+        self.progress.hide()
+
+        left = QWidget(maximumWidth=320)
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(QLabel("<b>Variants</b> (double-click to rename)"))
+        left_column.addWidget(self.variants, 1)
+        left_column.addLayout(self._variant_buttons())
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.views)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([230, 900])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(self._toolbar())
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+
+        self.workspace.changed.connect(self._refresh)
+        self.workspace.problem.connect(self.show_message)
+        if self.workspace.restore_problem:
+            self.show_message(self.workspace.restore_problem)
+        self._refresh(self.workspace.comparison)
+
+    # Building
+
+    def _button(self, text: str, tip: str, slot: Any, name: str = "") -> QPushButton:
+        button = QPushButton(text, toolTip=tip, objectName=name)
+        button.clicked.connect(slot)
+        return button
+
+    def _variant_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.duplicate_button = self._button(
+            "Duplicate", "Copy the selected variant", self.duplicate_selected
+        )
+        self.remove_button = self._button("Remove", "Remove the selected variant", self.remove_selected)
+        self.up_button = self._button("↑", "Move up", lambda: self.move_selected(-1))
+        self.down_button = self._button("↓", "Move down", lambda: self.move_selected(1))
+        self.baseline_button = self._button(
+            "Baseline", "Make the selected variant the baseline", self.baseline_selected
+        )
+        for button in (self.duplicate_button, self.remove_button, self.up_button, self.down_button):
+            row.addWidget(button)
+        row.addWidget(self.baseline_button)
+        return row
+
+    def _toolbar(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(
+            self._button("Add current", "Add the architecture being edited", self.add_current, "AddCurrent")
+        )
+        presets = QToolButton(text="Add preset", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(presets)
+        for family in FAMILIES:
+            sub = menu.addMenu(family.title)
+            for name in presets_in(family.key):
+                action = QAction(name, sub)
+                action.triggered.connect(lambda _checked=False, n=name: self.add_preset(n))
+                sub.addAction(action)
+        presets.setMenu(menu)
+        row.addWidget(presets)
+        row.addSpacing(16)
+        self.device_box = QComboBox(toolTip="Device for the timings")
+        self.device_box.addItems(["auto", "cpu"])
+        self.batch_box = QSpinBox(
+            minimum=1, maximum=4096, value=1, prefix="batch ", toolTip="Images per forward pass"
+        )
+        self.iterations_box = QSpinBox(
+            minimum=1, maximum=1000, value=10, suffix=" iters", toolTip="Timed passes"
+        )
+        self.bench_button = self._button(
+            "Benchmark all", "Time a forward pass of every variant", self.benchmark_all
+        )
+        self.cancel_button = self._button("Cancel", "Stop the timings", self.cancel_benchmark)
+        self.cancel_button.setEnabled(False)
+        for widget in (
+            self.device_box,
+            self.batch_box,
+            self.iterations_box,
+            self.bench_button,
+            self.cancel_button,
+        ):
+            row.addWidget(widget)
+        row.addWidget(self.progress)
+        row.addStretch(1)
+        files = QToolButton(text="File", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        file_menu = QMenu(files)
+        file_menu.addAction("Open comparison…", self.open_file)
+        file_menu.addAction("Save comparison as…", self.save_file)
+        file_menu.addSeparator()
+        for fmt, label in (("csv", "CSV"), ("markdown", "Markdown"), ("json", "JSON")):
+            file_menu.addAction(f"Export table as {label}…", lambda f=fmt: self.export_table(f))
+        files.setMenu(file_menu)
+        row.addWidget(files)
+        return row
+
+    # Showing
+
+    @property
+    def comparison(self) -> Comparison:
+        return self.workspace.comparison
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _refresh(self, comparison: Comparison) -> None:
+        current = self.variants.currentRow()
+        self.variants.blockSignals(True)
+        self.variants.clear()
+        for i, variant in enumerate(comparison.variants):
+            item = QListWidgetItem(variant.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            if i == comparison.baseline:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                item.setToolTip("the baseline: every delta is measured against it")
+            self.variants.addItem(item)
+        self.variants.blockSignals(False)
+        if comparison.variants:
+            self.variants.setCurrentRow(min(max(current, 0), len(comparison.variants) - 1))
+        self.table_model.set_comparison(comparison)
+        for view in (self._charts, self._diff):
+            if view is not None:
+                view.set_comparison(comparison)  # type: ignore[attr-defined]
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        row = self.variants.currentRow()
+        count = len(self.comparison.variants)
+        chosen = 0 <= row < count
+        for button in (self.duplicate_button, self.remove_button, self.baseline_button):
+            button.setEnabled(chosen)
+        self.up_button.setEnabled(chosen and row > 0)
+        self.down_button.setEnabled(chosen and row < count - 1)
+        self.bench_button.setEnabled(count > 0 and self._stop is None)
+
+    def _ensure_view(self, tab: int) -> None:
+        # The charts (pyqtgraph) and the diff (graphviz) load only when first opened.
+        if tab == 1 and self._charts is None:
+            from explorer.gui.panels.compare_charts import ComparisonCharts
+
+            self._charts = ComparisonCharts()
+            self._replace_tab(1, self._charts, "Charts")
+        elif tab == 2 and self._diff is None:
+            from explorer.gui.panels.compare_diff import DiffView
+
+            self._diff = DiffView()
+            self._replace_tab(2, self._diff, "Diff")
+        view = self._charts if tab == 1 else self._diff if tab == 2 else None
+        if view is not None:
+            view.set_comparison(self.comparison)  # type: ignore[attr-defined]
+
+    def _replace_tab(self, index: int, widget: QWidget, title: str) -> None:
+        self.views.blockSignals(True)
+        self.views.removeTab(index)
+        self.views.insertTab(index, widget, title)
+        self.views.setCurrentIndex(index)
+        self.views.blockSignals(False)
+
+    # Editing
+
+    def _apply(self, change: Any) -> None:
+        try:
+            self.workspace.set(change())
+            self.show_message("")
+        except ComparisonError as exc:
+            self.show_message(str(exc))
+
+    def add_current(self) -> None:
+        spec = self.session.spec
+        name = preset_name_of(spec) or (self.session.path.stem if self.session.path else "custom")
+        self._apply(lambda: self.comparison.add(name, spec))
+        self.variants.setCurrentRow(len(self.comparison.variants) - 1)
+
+    def add_preset(self, name: str) -> None:
+        self._apply(lambda: self.comparison.add(name, preset(name)))
+        self.variants.setCurrentRow(len(self.comparison.variants) - 1)
+
+    def duplicate_selected(self) -> None:
+        row = self.variants.currentRow()
+        self._apply(lambda: self.comparison.duplicate(row))
+        self.variants.setCurrentRow(row + 1)
+
+    def remove_selected(self) -> None:
+        row = self.variants.currentRow()
+        self._apply(lambda: self.comparison.remove(row))
+
+    def move_selected(self, step: int) -> None:
+        row = self.variants.currentRow()
+        self._apply(lambda: self.comparison.move(row, row + step))
+        self.variants.setCurrentRow(row + step)
+
+    def baseline_selected(self) -> None:
+        row = self.variants.currentRow()
+        self._apply(lambda: self.comparison.with_baseline(row))
+
+    def rename(self, row: int, name: str) -> None:
+        self._apply(lambda: self.comparison.rename(row, name))
+        if self.comparison.variants[row].name != name.strip():
+            self._refresh(self.comparison)
+
+    def _renamed(self, item: QListWidgetItem) -> None:
+        self.rename(self.variants.row(item), item.text())
+
+    # Timing
+
+    def benchmark_all(self) -> None:
+        if not self.comparison.variants or self._stop is not None:
+            return
+        self._stop = threading.Event()
+        self.cancel_button.setEnabled(True)
+        self.bench_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.show_message("")
+        run_in_thread(
+            benchmark_variants,
+            self.comparison,
+            self.device_box.currentText(),
+            self.batch_box.value(),
+            self.iterations_box.value(),
+            self._relay,
+            self._stop,
+            on_result=lambda _done: self._benchmark_finished(""),
+            on_error=lambda message: self._benchmark_finished(message),
+            context=self,
+        )
+
+    def cancel_benchmark(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            self.cancel_button.setEnabled(False)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _take_measurement(self, index: int, outcome: object) -> None:
+        if isinstance(outcome, BenchFigures) and index < len(self.comparison.variants):
+            self._apply(lambda: self.comparison.with_bench(index, outcome))
+        elif isinstance(outcome, str):
+            self.show_message(f"Timing failed: {outcome}")
+
+    def _benchmark_finished(self, error: str) -> None:
+        cancelled = self._stop is not None and self._stop.is_set()
+        self._stop = None
+        self.progress.hide()
+        self.cancel_button.setEnabled(False)
+        self._update_buttons()
+        if error:
+            self.show_message(f"Timing failed: {error}")
+        elif cancelled:
+            self.show_message("Timing cancelled; the variants timed so far keep their figures.")
+
+    # Files
+
+    def open_file(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open comparison", "", "Comparison (*.json)")
+            if not path:
+                return
+        try:
+            comparison = Comparison.load(path)
+        except ComparisonError as exc:
+            self.show_message(str(exc))
+            return
+        self._apply(lambda: comparison)
+
+    def save_file(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save comparison", "comparison.json", "Comparison (*.json)"
+            )
+            if not path:
+                return
+        try:
+            self.comparison.save(path)
+        except OSError as exc:
+            self.show_message(f"Could not save {path}: {describe_error(exc)}")
+
+    def export_table(self, fmt: str, path: str | None = None) -> None:
+        suffix = {"csv": "csv", "markdown": "md", "json": "json"}[fmt]
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export comparison", f"comparison.{suffix}", f"*.{suffix}"
+            )
+            if not path:
+                return
+        try:
+            atomic_write_text(Path(path), COMPARISON_FORMATTERS[fmt](self.comparison))
+        except OSError as exc:
+            self.show_message(f"Could not export to {path}: {describe_error(exc)}")

@@ -1,0 +1,134 @@
+"""The structural diff of two variants: what differs, and their block diagrams side by
+side with the differing blocks highlighted. Graphviz runs on a worker thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtSvgWidgets import QSvgWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.compare import Comparison
+from explorer.core.diff import SpecDiff, spec_diff
+from explorer.core.spec import ArchSpec
+from explorer.gui.workers import run_in_thread
+
+
+def diff_svgs(first: ArchSpec, second: ArchSpec, diff: SpecDiff) -> tuple[bytes, bytes]:
+    """Both block-level diagrams, differing blocks highlighted (runs on a worker)."""
+    from explorer.core.render.export import diagram_dot, render_dot
+    from explorer.core.render.highlight import highlight_nodes
+
+    left = highlight_nodes(diagram_dot(first, "block"), diff.blocks_differing_first)
+    right = highlight_nodes(diagram_dot(second, "block"), diff.blocks_differing_second)
+    return render_dot(left, "svg"), render_dot(right, "svg")
+
+
+class _Diagram(QScrollArea):
+    def __init__(self) -> None:
+        super().__init__()
+        self.svg = QSvgWidget()
+        self.setWidget(self.svg)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.setWidgetResizable(False)
+
+    def show_svg(self, data: bytes) -> None:
+        self.svg.load(QByteArray(data))
+        size = self.svg.renderer().defaultSize()
+        self.svg.setFixedSize(size)
+
+
+class DiffView(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_box = QComboBox(objectName="DiffFirst")
+        self.second_box = QComboBox(objectName="DiffSecond")
+        for box in (self.first_box, self.second_box):
+            box.setMinimumWidth(160)
+            box.currentIndexChanged.connect(lambda _i: self.update_diff())
+        self.summary = QPlainTextEdit(readOnly=True, objectName="DiffSummary", maximumHeight=120)
+        self.status = QLabel(objectName="Hint", wordWrap=True)
+        self.first_diagram = _Diagram()
+        self.second_diagram = _Diagram()
+        self.first_title = QLabel()
+        self.second_title = QLabel()
+
+        pickers = QHBoxLayout()
+        pickers.addWidget(QLabel("Compare"))
+        pickers.addWidget(self.first_box)
+        pickers.addWidget(QLabel("with"))
+        pickers.addWidget(self.second_box)
+        pickers.addWidget(self.status, 1)
+        diagrams = QGridLayout()
+        diagrams.addWidget(self.first_title, 0, 0)
+        diagrams.addWidget(self.second_title, 0, 1)
+        diagrams.addWidget(self.first_diagram, 1, 0)
+        diagrams.addWidget(self.second_diagram, 1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(pickers)
+        layout.addWidget(self.summary)
+        layout.addLayout(diagrams, 1)
+        self._comparison = Comparison()
+        self._generation = 0
+        self.diff: SpecDiff | None = None
+
+    def set_comparison(self, comparison: Comparison) -> None:
+        names = [v.name for v in comparison.variants]
+        first, second = self.first_box.currentText(), self.second_box.currentText()
+        self._comparison = comparison
+        for box, wanted, fallback in (
+            (self.first_box, first, comparison.baseline),
+            (self.second_box, second, 1 if comparison.baseline == 0 else 0),
+        ):
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(names)
+            index = names.index(wanted) if wanted in names else min(fallback, len(names) - 1)
+            box.setCurrentIndex(index)
+            box.blockSignals(False)
+        self.update_diff()
+
+    def update_diff(self) -> None:
+        variants = self._comparison.variants
+        i, j = self.first_box.currentIndex(), self.second_box.currentIndex()
+        if len(variants) < 2 or i < 0 or j < 0:
+            self.diff = None
+            self.summary.setPlainText("Add two or more variants to see how they differ.")
+            return
+        first, second = variants[i], variants[j]
+        self.diff = spec_diff(first.spec, second.spec)
+        self.summary.setPlainText("\n".join(self.diff.describe()))
+        self.first_title.setText(f"<b>{first.name}</b> (highlighted: blocks it has that differ)")
+        self.second_title.setText(f"<b>{second.name}</b> (highlighted: blocks it adds or changes)")
+        self._generation += 1
+        generation = self._generation
+        self.status.setText("drawing…")
+        run_in_thread(
+            diff_svgs,
+            first.spec,
+            second.spec,
+            self.diff,
+            on_result=lambda svgs: self._show(generation, svgs),
+            on_error=lambda message: self._failed(generation, message),
+            context=self,
+        )
+
+    def _show(self, generation: int, svgs: tuple[bytes, bytes]) -> None:
+        if generation != self._generation:
+            return
+        self.first_diagram.show_svg(svgs[0])
+        self.second_diagram.show_svg(svgs[1])
+        self.status.setText("")
+
+    def _failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.status.setText(f"The diagrams could not be drawn: {message}")

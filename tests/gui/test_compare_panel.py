@@ -1,0 +1,179 @@
+"""The Compare tab: editing variants, the table, charts, diff, timings and the saved workspace."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from explorer.core.analysis import analyze
+from explorer.core.compare import BenchFigures, Comparison
+from explorer.core.presets import preset
+from explorer.gui.app import application
+from explorer.gui.panels.compare import ComparePanel
+from explorer.gui.session import Session
+from explorer.gui.workspace import Workspace
+
+NOTEBOOK = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path: Path) -> ComparePanel:  # type: ignore[no-untyped-def]
+    application()
+    session = Session(preset("resnet50"))
+    workspace = Workspace(tmp_path / "workspace.json", parent=session)
+    widget = ComparePanel(session, workspace)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    widget.show()
+    return widget
+
+
+def _cell(panel: ComparePanel, row: int, key: str) -> object:
+    column = 1 + [m.key for m in panel.table_model.metrics()].index(key)
+    return panel.table_model.index(row, column).data(Qt.ItemDataRole.UserRole)
+
+
+def test_table_figures_equal_each_variants_analysis(panel: ComparePanel) -> None:
+    for name in NOTEBOOK:
+        panel.add_preset(name)
+    panel.add_current()
+    assert panel.table_model.rowCount() == 6
+    for row, variant in enumerate(panel.comparison.variants):
+        totals = analyze(variant.spec).totals
+        assert _cell(panel, row, "params") == totals.total_params
+        assert _cell(panel, row, "macs") == totals.macs
+    assert panel.comparison.variants[5].name == "resnet50 (2)"
+    baseline_text = panel.table_model.index(0, 0).data()
+    assert "baseline" in baseline_text
+
+
+def test_editing_buttons(panel: ComparePanel) -> None:
+    for name in ("resnet18", "resnet34", "resnet50"):
+        panel.add_preset(name)
+    panel.variants.setCurrentRow(2)
+    panel.baseline_selected()
+    assert panel.comparison.baseline == 2
+    panel.move_selected(-1)
+    assert [v.name for v in panel.comparison.variants] == ["resnet18", "resnet50", "resnet34"]
+    assert panel.comparison.variants[panel.comparison.baseline].name == "resnet50"
+    panel.variants.setCurrentRow(0)
+    panel.duplicate_selected()
+    panel.rename(1, "copy of 18")
+    assert [v.name for v in panel.comparison.variants][:2] == ["resnet18", "copy of 18"]
+    panel.rename(1, "resnet34")  # taken: refused inline, nothing changes
+    assert panel.message.isVisible() and "already called" in panel.message.text()
+    assert panel.comparison.variants[1].name == "copy of 18"
+    panel.variants.setCurrentRow(0)
+    panel.remove_selected()
+    assert [v.name for v in panel.comparison.variants] == ["copy of 18", "resnet50", "resnet34"]
+
+
+def test_charts_and_pareto_front(panel: ComparePanel, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for name in ("cifar/resnet20", "cifar/resnet56", "cifar/resnet110"):
+        panel.add_preset(name)
+    # resnet56 has more compute than resnet20 and is faster: resnet20 leaves the front.
+    timings = [(0, 5.0), (1, 4.0), (2, 20.0)]
+    for index, ms in timings:
+        panel.workspace.set(panel.comparison.with_bench(index, BenchFigures("cpu", 1, ms, 0.1, 1000 / ms)))
+    panel.views.setCurrentIndex(1)
+    charts = panel._charts
+    assert charts is not None
+    assert charts.front == ["cifar/resnet56", "cifar/resnet110"]
+    png, svg = tmp_path / "charts.png", tmp_path / "charts.svg"
+    charts.export("png", str(png))
+    charts.export("svg", str(svg))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in svg.read_bytes()[:500]
+
+
+def test_diff_names_stage_3_and_highlights_its_new_blocks(panel: ComparePanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel.add_preset("resnet50")
+    panel.add_preset("resnet101")
+    panel.views.setCurrentIndex(2)
+    view = panel._diff
+    assert view is not None
+    assert view.summary.toPlainText().splitlines()[0] == "stage 3 (layer3): 6 against 23 blocks"
+    assert view.diff is not None and view.diff.blocks_differing_second[0] == "layer3.6"
+    qtbot.waitUntil(lambda: not view.second_diagram.svg.renderer().defaultSize().isEmpty(), timeout=20_000)
+
+
+def test_benchmark_all_times_every_variant(panel: ComparePanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel.add_preset("cifar/resnet20")
+    panel.add_preset("cifar/resnet32")
+    panel.iterations_box.setValue(2)
+    panel.device_box.setCurrentText("cpu")
+    panel.benchmark_all()
+    qtbot.waitUntil(lambda: all(v.bench for v in panel.comparison.variants), timeout=60_000)
+    qtbot.waitUntil(lambda: panel._stop is None, timeout=10_000)
+    assert _cell(panel, 0, "latency_ms") > 0
+    assert panel.bench_button.isEnabled()
+
+
+def test_cancel_stops_benchmark_all(panel: ComparePanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(4):
+        panel.add_preset("resnet18")
+    panel.iterations_box.setValue(1000)
+    panel.device_box.setCurrentText("cpu")
+    panel.benchmark_all()
+    qtbot.waitUntil(lambda: panel.progress.maximum() > 0 and panel.progress.value() > 0, timeout=60_000)
+    panel.cancel_benchmark()
+    qtbot.waitUntil(lambda: panel._stop is None, timeout=60_000)
+    assert not any(v.bench for v in panel.comparison.variants)
+    assert "cancelled" in panel.message.text()
+
+
+def test_files_and_exports(panel: ComparePanel, tmp_path: Path) -> None:
+    panel.add_preset("resnet18")
+    panel.add_preset("resnet34")
+    path = tmp_path / "saved.json"
+    panel.save_file(str(path))
+    assert Comparison.load(path) == panel.comparison
+    panel.export_table("csv", str(tmp_path / "t.csv"))
+    assert (tmp_path / "t.csv").read_text().splitlines()[2].startswith("resnet34,")
+    (tmp_path / "bad.json").write_text("{oops")
+    panel.open_file(str(tmp_path / "bad.json"))
+    assert "not valid JSON" in panel.message.text()
+    assert len(panel.comparison.variants) == 2
+
+
+_EDIT_THEN_DIE = """
+import os, signal, sys
+from pathlib import Path
+from explorer.gui.app import application
+from explorer.gui.panels.compare import ComparePanel
+from explorer.gui.session import Session
+from explorer.gui.workspace import Workspace
+from explorer.core.presets import preset
+application()
+session = Session(preset("resnet18"))
+panel = ComparePanel(session, Workspace(Path(sys.argv[1]), parent=session))
+panel.add_preset("resnet50")
+panel.add_current()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workspace_survives_a_kill(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "workspace.json"
+    result = subprocess.run([sys.executable, "-c", _EDIT_THEN_DIE, str(path)], capture_output=True, text=True)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    session = Session(preset("resnet18"))
+    reopened = ComparePanel(session, Workspace(path, parent=session))
+    qtbot.addWidget(reopened)
+    assert [v.name for v in reopened.comparison.variants] == ["resnet50", "resnet18"]
+
+
+def test_an_unreadable_workspace_is_kept_aside_and_reported(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "workspace.json"
+    path.write_text("{broken")
+    session = Session(preset("resnet18"))
+    reopened = ComparePanel(session, Workspace(path, parent=session))
+    qtbot.addWidget(reopened)
+    assert reopened.comparison.variants == ()
+    assert "could not be opened" in reopened.message.text()
+    assert (tmp_path / "workspace.unreadable.json").read_text() == "{broken"
