@@ -213,7 +213,9 @@ class MainWindow(QMainWindow):
         stale = error is not None or bool(self._failure)
         for widget in (self.tabs, self.totals):
             if stale and widget.graphicsEffect() is None:
-                widget.setGraphicsEffect(QGraphicsOpacityEffect(opacity=0.45))
+                effect = QGraphicsOpacityEffect(widget)
+                effect.setOpacity(0.45)
+                widget.setGraphicsEffect(effect)
             elif not stale and widget.graphicsEffect() is not None:
                 widget.setGraphicsEffect(None)  # type: ignore[arg-type]
 

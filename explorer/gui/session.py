@@ -132,6 +132,7 @@ class Session(QObject):
             spec,
             on_result=lambda analysis: self._accept(generation, analysis),
             on_error=lambda message: self._fail(generation, message),
+            context=self,
         )
 
     def _accept(self, generation: int, analysis: Analysis) -> None:

@@ -58,12 +58,15 @@ class Verifier(QObject):
         process.start()
 
     def stop(self) -> None:
+        """End the child at once: it holds nothing worth waiting for (it may still be
+        importing torch, which would delay quitting by seconds)."""
         if self._process is None:
             return
         self._stopping = True
         process, self._process = self._process, None
         process.closeWriteChannel()
-        if not process.waitForFinished(1500):
+        process.terminate()
+        if not process.waitForFinished(1000):
             process.kill()
             process.waitForFinished(1000)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
+from PySide6.QtCore import QObject
 from superqt.utils import create_worker
 
 
@@ -22,10 +24,16 @@ def run_in_thread(
     *args: Any,
     on_result: Callable[[Any], None],
     on_error: Callable[[str], None],
+    context: QObject | None = None,
 ) -> Any:
-    """Run ``fn(*args)`` on the thread pool; the callbacks run on the GUI thread."""
+    """Run ``fn(*args)`` on the thread pool; the callbacks run on the GUI thread,
+    and not at all once ``context`` (the object that asked) has been deleted."""
+
+    def alive() -> bool:
+        return context is None or shiboken6.isValid(context)
+
     worker = create_worker(fn, *args, _start_thread=False)
-    worker.returned.connect(on_result)
-    worker.errored.connect(lambda exc: on_error(describe_error(exc)))
+    worker.returned.connect(lambda result: alive() and on_result(result))
+    worker.errored.connect(lambda exc: alive() and on_error(describe_error(exc)))
     worker.start()
     return worker

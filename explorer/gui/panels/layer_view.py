@@ -36,8 +36,13 @@ class LayerFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_needle(self, text: str) -> None:
-        self._needle = text.strip().lower()
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
+            self.beginFilterChange()
+            self._needle = text.strip().lower()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._needle = text.strip().lower()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         if not self._needle:
@@ -74,8 +79,6 @@ class LayerView(QWidget):
         bar.addWidget(self.filter_edit, 1)
         bar.addWidget(expand)
         bar.addWidget(collapse)
-        bar.addSpacing(12)
-        bar.addWidget(legend)
 
         self.tree = QTreeView()
         self.tree.setModel(self.proxy)
@@ -110,6 +113,7 @@ class LayerView(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(legend)
 
         # The expanded state survives rebuilds: a default plus the nodes toggled against it.
         self._expand_by_default = True

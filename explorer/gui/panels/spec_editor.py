@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
+from explorer.core.presets import FAMILIES, PRESET_NAMES, preset, preset_name_of, presets_in
 from explorer.core.spec import (
     DEFAULT_INPUT_SIDE,
     MAX_STAGES,
@@ -68,6 +68,17 @@ def _error_label() -> QLabel:
     return label
 
 
+def closest_preset(spec: ArchSpec) -> str:
+    """The preset that differs from ``spec`` in the fewest fields (the first on a tie)."""
+    fields = spec.to_dict()
+
+    def distance(name: str) -> int:
+        other = preset(name).to_dict()
+        return sum(1 for key, value in fields.items() if other.get(key) != value)
+
+    return min(PRESET_NAMES, key=distance)
+
+
 class StageRow:
     def __init__(self, grid: QGridLayout, index: int, depth: int, width: int, stride: int) -> None:
         self.label = QLabel(f"layer{index + 1}")
@@ -93,7 +104,7 @@ class SpecEditor(QScrollArea):
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._updating = False
-        self._origin = preset_name_of(spec) or "resnet18"
+        self._origin = closest_preset(spec)
         self._stem = spec.stem
         self.stage_rows: list[StageRow] = []
 
@@ -310,6 +321,7 @@ class SpecEditor(QScrollArea):
             self.classes_spin.setValue(spec.num_classes)
             self.zero_init_check.setChecked(spec.zero_init_residual)
             self._stem = spec.stem
+            self._origin = closest_preset(spec)
             self._update_bottleneck_fields()
             self.show_error(None)
             self._update_caption(spec)

@@ -22,7 +22,7 @@ class TotalCard(QFrame):
         for label in (self.title, self.value, self.detail):
             layout.addWidget(label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(118)
+        self.setMinimumWidth(100)
 
     def show_figure(self, value: str, detail: str, tooltip: str) -> None:
         self.value.setText(value)

@@ -1,0 +1,57 @@
+"""resnet-explorer gui / screenshot from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from explorer.cli import main
+
+PROGRAM = Path(sys.executable).parent / "resnet-explorer"
+
+
+def test_screenshot_renders_the_window_and_each_tab(tmp_path: Path) -> None:
+    out = tmp_path / "shots"
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [str(PROGRAM), "screenshot", "--out", str(out), "--size", "1024x700", "cifar/resnet20"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    names = sorted(Path(line).name for line in done.stdout.split())
+    assert names == ["main-window.png", "tab-charts.png", "tab-layers.png"]
+    for name in names:
+        image = QImage(str(out / name))
+        assert (image.width(), image.height()) == (1024, 700)
+    assert not (tmp_path / "resnet-explorer").exists()  # the user's settings were not touched
+
+
+def test_a_bad_size_is_one_clear_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["screenshot", "--out", "x", "--size", "big"]) == 2
+    assert "--size 'big': give width x height in pixels, e.g. 1280x800" in capsys.readouterr().err
+
+
+def test_an_unknown_preset_is_one_clear_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["gui", "resnet51"]) == 2
+    assert "unknown preset 'resnet51'" in capsys.readouterr().err
+
+
+def test_without_a_display_the_app_says_what_to_do(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "no display" in err and "screenshot" in err

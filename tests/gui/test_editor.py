@@ -1,0 +1,143 @@
+"""The architecture editor: live updates, presets, stages and every kind of invalid input."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from explorer.core.analysis import analyze
+from explorer.core.presets import preset
+from explorer.core.spec import SpecError
+
+from .conftest import expected_layers, open_window, table_layers, wait_current
+
+
+def test_changing_a_depth_updates_rows_and_totals(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    before = len(table_layers(window))
+    window.editor.stage_rows[2].depth.setValue(5)
+    wait_current(qtbot, window)
+    spec = window.session.spec
+    assert spec.depths == (2, 2, 5, 2)
+    analysis = analyze(spec)
+    assert table_layers(window) == expected_layers(analysis)
+    assert len(table_layers(window)) == before + 3 * 7
+    card = window.totals.cards["params"]
+    assert f"{analysis.totals.total_params:,}" in card.toolTip()
+    assert card.value.text() == "14.71M"  # 11.17M before the edit
+    assert window.editor.preset_caption() == "custom (from resnet18)"
+    assert window.isWindowModified()
+
+
+def test_choosing_a_preset_shows_its_name(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    combo = window.editor.preset_combo
+    row = next(r for r in range(combo.count()) if combo.itemData(r, 257) == "torchvision/resnet50")
+    combo.setCurrentIndex(row)
+    combo.activated.emit(row)
+    wait_current(qtbot, window)
+    assert window.session.spec == preset("torchvision/resnet50")
+    assert window.editor.preset_caption() == "torchvision/resnet50"
+    window.editor.stage_rows[0].width.setValue(96)
+    assert window.editor.preset_caption() == "custom (from torchvision/resnet50)"
+    window.editor.stage_rows[0].width.setValue(64)
+    assert window.editor.preset_caption() == "torchvision/resnet50"
+
+
+def test_groups_are_for_the_bottleneck_only(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+    assert not editor.groups_spin.isEnabled() and not editor.width_per_group_spin.isEnabled()
+    editor.block_combo.setCurrentIndex(editor.block_combo.findData("bottleneck"))
+    assert editor.groups_spin.isEnabled() and editor.width_per_group_spin.isEnabled()
+    editor.groups_spin.setValue(32)
+    editor.width_per_group_spin.setValue(4)
+    wait_current(qtbot, window)
+    assert (window.session.spec.groups, window.session.spec.width_per_group) == (32, 4)
+    editor.block_combo.setCurrentIndex(editor.block_combo.findData("basic"))
+    assert (window.session.spec.groups, window.session.spec.width_per_group) == (1, 64)
+
+
+def test_stages_can_be_added_and_removed_from_one_to_six(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+    while editor.add_stage_button.isEnabled():
+        editor.add_stage_button.click()
+    assert window.session.spec.num_stages == 6
+    assert window.session.spec.stage_widths[-2:] == (1024, 2048)
+    while editor.remove_stage_button.isEnabled():
+        editor.remove_stage_button.click()
+    assert window.session.spec.depths == (2,)
+    wait_current(qtbot, window)
+    assert table_layers(window) == expected_layers(analyze(window.session.spec))
+
+
+def _set_stem_imagenet(editor) -> None:  # type: ignore[no-untyped-def]
+    editor.stem_combo.setCurrentIndex(editor.stem_combo.findData("imagenet"))
+
+
+INVALID_EDITS = [
+    ("a stage without blocks", lambda e: e.stage_rows[1].depth.setValue(0), "depths[1]", "must be >= 1"),
+    ("too many blocks", lambda e: e.stage_rows[0].depth.setValue(600), "depths[0]", "must be <= 512"),
+    ("a zero width", lambda e: e.stage_rows[3].width.setValue(0), "widths[3]", "must be >= 1"),
+    ("a stride of 5", lambda e: e.stage_rows[2].stride.setValue(5), "strides[2]", "must be <= 4"),
+    ("a stem of no channels", lambda e: e.stem_width_spin.setValue(0), "stem_width", "must be >= 1"),
+    ("65 input channels", lambda e: e.channels_spin.setValue(65), "in_channels", "must be <= 64"),
+    ("a huge input", lambda e: e.height_spin.setValue(5000), "input_size[0]", "must be <= 4096"),
+    ("too many classes", lambda e: e.classes_spin.setValue(200_000), "num_classes", "must be <= 100000"),
+    (
+        "a zero-pad shortcut that shrinks",
+        lambda e: (e.shortcut_combo.setCurrentIndex(1), e.stage_rows[1].width.setValue(32)),
+        "shortcut",
+        "cannot shrink",
+    ),
+    (
+        "a bottleneck of inner width 0",
+        lambda e: (e.block_combo.setCurrentIndex(1), e.width_per_group_spin.setValue(0)),
+        "width_per_group",
+        "must be >= 1",
+    ),
+    (
+        "groups that round the inner width to 0",
+        lambda e: (
+            e.block_combo.setCurrentIndex(1),
+            e.stage_rows[0].width.setValue(16),
+            e.width_per_group_spin.setValue(2),
+        ),
+        "width_per_group",
+        "inner width of 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "field", "reason"), [case[1:] for case in INVALID_EDITS],
+                         ids=[case[0] for case in INVALID_EDITS])  # fmt: skip
+def test_invalid_input_is_explained_inline(qtbot, settings, edit, field, reason) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, settings, preset("resnet18"))
+    edit(window.editor)
+    error = window.session.spec_error
+    assert isinstance(error, SpecError)
+    assert error.field == field
+    assert reason in error.reason
+    shown = [label for label in window.editor.findChildren(QLabel) if label.isVisible()]
+    messages = [label.text() for label in shown if label.property("role") == "field-error"]
+    assert len(messages) == 1 and error.reason in messages[0]
+    assert window.banner.isVisible() and error.reason in window.banner.text()
+    assert window.tabs.graphicsEffect() is not None  # the last valid results, greyed
+    # The table keeps showing the last valid spec (for a compound edit, its valid first step).
+    last_valid = window.session.spec
+    qtbot.waitUntil(lambda: window.session.analysis.spec == last_valid)
+    assert table_layers(window) == expected_layers(analyze(last_valid))
+    # Putting the preset back clears every trace of the error.
+    window.editor.set_spec(preset("resnet18"))
+    window.editor.edited.emit(window.editor.current())
+    assert window.session.spec_error is None
+    assert not window.banner.isVisible()
+    assert window.tabs.graphicsEffect() is None
+    assert not any(label.isVisible() for label in window.editor.errors.values())
+
+
+def test_the_stem_keeps_a_default_input_size_in_step(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+    editor.stem_combo.setCurrentIndex(editor.stem_combo.findData("imagenet"))
+    assert (editor.height_spin.value(), editor.width_spin.value()) == (224, 224)
+    assert window.session.spec.input_size is None
+    editor.height_spin.setValue(160)
+    editor.stem_combo.setCurrentIndex(editor.stem_combo.findData("cifar"))
+    assert window.session.spec.input_size == (160, 224)

@@ -1,0 +1,102 @@
+"""The layer tree: its structure, numbers, sorting, filtering and markers."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+
+from explorer.core.analysis import analyze
+from explorer.core.presets import preset
+from explorer.gui import icons
+from explorer.gui.models.layer_tree import COPY_ROLE, LayerTreeModel
+
+from .conftest import expected_layers, table_layers
+
+
+def _children(model, parent=None):  # type: ignore[no-untyped-def]
+    parent = parent if parent is not None else QModelIndex()
+    return [model.index(row, 0, parent) for row in range(model.rowCount(parent))]
+
+
+def test_tree_is_stem_stages_head_with_blocks_and_their_layers(qapp) -> None:  # type: ignore[no-untyped-def]
+    analysis = analyze(preset("torchvision/resnet50"))
+    model = LayerTreeModel()
+    model.set_analysis(analysis)
+    top = [index.data() for index in _children(model)]
+    assert top == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
+    layer3 = _children(model)[3]
+    blocks = _children(model, layer3)
+    assert [b.data() for b in blocks] == [f"layer3.{i}" for i in range(6)]
+    assert [i.data() for i in _children(model, blocks[0])] == [
+        "conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3",
+        "shortcut.0", "shortcut.1", "add", "relu",
+    ]  # fmt: skip
+    stage = analysis.stages[2]
+    assert layer3.siblingAtColumn(3).data() == f"{stage.params:,}"
+    assert layer3.siblingAtColumn(4).data() == f"{stage.macs:,}"
+    assert blocks[1].siblingAtColumn(3).data(COPY_ROLE) == str(stage.blocks[1].params)
+
+
+def test_layer_rows_equal_the_analysis(qapp, window) -> None:  # type: ignore[no-untyped-def]
+    assert table_layers(window) == expected_layers(analyze(preset("resnet18")))
+
+
+def test_numbers_have_separators_and_align_right(qapp) -> None:  # type: ignore[no-untyped-def]
+    model = LayerTreeModel()
+    model.set_analysis(analyze(preset("resnet18")))
+    conv1 = model.index(0, 0, model.index(0, 0))
+    assert conv1.data() == "conv1"
+    assert conv1.siblingAtColumn(3).data() == "1,728"
+    assert conv1.siblingAtColumn(4).data() == "1,769,472"
+    align = Qt.AlignmentFlag(conv1.siblingAtColumn(3).data(Qt.ItemDataRole.TextAlignmentRole))
+    assert align & Qt.AlignmentFlag.AlignRight
+    assert "1,728 parameters" in conv1.siblingAtColumn(3).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_sorting_is_numeric(qapp, window) -> None:  # type: ignore[no-untyped-def]
+    view = window.layer_view
+    view.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+    proxy = view.proxy
+    stages = [proxy.index(row, 0) for row in range(proxy.rowCount())]
+    params = [int(index.siblingAtColumn(3).data(COPY_ROLE)) for index in stages]
+    assert params == sorted(params, reverse=True)
+    # Text order would put 525,568 before 2,099,712; numeric order does not.
+    assert [index.data() for index in stages][:2] == ["layer4", "layer3"]
+
+
+def test_filter_keeps_matches_and_their_parents(qapp, window) -> None:  # type: ignore[no-untyped-def]
+    view = window.layer_view
+    view.filter_edit.setText("shortcut")
+    proxy = view.proxy
+    leaves = []
+    pending = [QModelIndex()]
+    while pending:
+        parent = pending.pop()
+        for row in range(proxy.rowCount(parent)):
+            index = proxy.index(row, 0, parent)
+            if proxy.rowCount(index) == 0:
+                leaves.append(index.data(COPY_ROLE))
+            pending.append(index)
+    assert sorted(leaves) == sorted(f"layer{s}.0.shortcut.{i}" for s in (2, 3, 4) for i in (0, 1))
+    view.filter_edit.setText("")
+    assert view.visible_row_count() == len(expected_layers(analyze(preset("resnet18")))) + 4 + 8 + 2
+
+
+def test_residual_adds_and_projections_are_marked(qapp) -> None:  # type: ignore[no-untyped-def]
+    model = LayerTreeModel()
+    model.set_analysis(analyze(preset("resnet18")))
+    block = model.index(0, 0, model.index(2, 0))  # layer2.0
+    assert block.data() == "layer2.0"
+    rows = {model.index(r, 0, block).data(): model.index(r, 0, block) for r in range(model.rowCount(block))}
+    assert rows["add"].data(Qt.ItemDataRole.DecorationRole) is not None
+    assert rows["shortcut.0"].data(Qt.ItemDataRole.ForegroundRole).color() == icons.PROJECTION_COLOUR
+    assert rows["conv1"].data(Qt.ItemDataRole.ForegroundRole) is None
+    assert block.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert "projection" in block.siblingAtColumn(1).data()
+
+
+def test_zero_pad_shortcut_is_marked(qapp) -> None:  # type: ignore[no-untyped-def]
+    model = LayerTreeModel()
+    model.set_analysis(analyze(preset("cifar/resnet20")))
+    block = model.index(0, 0, model.index(2, 0))
+    rows = {model.index(r, 0, block).data(): model.index(r, 0, block) for r in range(model.rowCount(block))}
+    assert rows["shortcut"].data(Qt.ItemDataRole.ForegroundRole).color() == icons.ZERO_PAD_COLOUR

@@ -1,0 +1,63 @@
+"""Live rebuild: rapid edits settle on the final spec; a stale result never wins."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from explorer.core.analysis import analyze
+from explorer.core.presets import preset
+from explorer.core.spec import ArchSpec
+from explorer.gui.session import Session
+
+from .conftest import expected_layers, table_layers, wait_current
+
+
+def test_200_rapid_edits_end_with_the_final_spec(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+    chooser = random.Random(20151210)
+    for step in range(200):
+        row = editor.stage_rows[chooser.randrange(len(editor.stage_rows))]
+        kind = chooser.choice(("depth", "width", "stride", "classes"))
+        if kind == "depth":
+            row.depth.setValue(chooser.randint(1, 6))
+        elif kind == "width":
+            row.width.setValue(chooser.choice((16, 32, 48, 64, 96, 128)))
+        elif kind == "stride":
+            row.stride.setValue(chooser.randint(1, 2))
+        else:
+            editor.classes_spin.setValue(chooser.randint(0, 20))
+        if step % 25 == 0:
+            qtbot.wait(1)  # let some analyses start and finish in between
+    final = editor.current()
+    assert isinstance(final, ArchSpec)
+    assert window.session.spec == final
+    wait_current(qtbot, window)
+    analysis = analyze(final)
+    assert window.layer_view.model.analysis == analysis
+    assert table_layers(window) == expected_layers(analysis)
+    assert (
+        window.totals.cards["params"].toolTip().startswith(f"Total params: {analysis.totals.total_params:,}")
+    )
+
+
+def test_a_slow_stale_analysis_never_overwrites_a_newer_one(qtbot) -> None:  # type: ignore[no-untyped-def]
+    first, second = preset("resnet18"), preset("resnet34")
+    release = threading.Event()
+
+    def analyze_slowly(spec: ArchSpec):  # type: ignore[no-untyped-def]
+        if spec == first:
+            release.wait(5)  # the older edit finishes last
+        return analyze(spec)
+
+    session = Session(preset("cifar/resnet20"), analyze_fn=analyze_slowly, debounce_ms=0)
+    shown = []
+    session.analysis_changed.connect(lambda analysis: shown.append(analysis.spec))
+    session.propose(first)
+    qtbot.wait(30)  # the first analysis is running
+    session.propose(second)
+    qtbot.waitUntil(lambda: shown == [second], timeout=5000)
+    release.set()
+    qtbot.wait(100)
+    assert shown == [second]
+    assert session.analysis.spec == second
