@@ -54,15 +54,28 @@ def edge_lines(text: str) -> list[str]:
 def test_shortcut_edges_are_drawn_apart(level: str) -> None:
     graph = graph_from_spec(preset("torchvision/resnet50"), level)  # type: ignore[arg-type]
     text = graph_to_dot(graph, "paper")
-    dashed = [line for line in edge_lines(text) if 'style="dashed"' in line]
     projections = [edge for edge in graph.shortcut_edges() if edge.kind == "projection"]
-    assert len(dashed) == len(projections) == 4
-    for line, edge in zip(dashed, projections, strict=True):
-        assert f"<td>{edge.label}</td>" in line
-        assert f'id="shortcut:{edge.block_name}"' in line
-    sided = [line for line in edge_lines(text) if 'tailport="e"' in line]
-    assert len(sided) == len(graph.shortcut_edges()) == 16
-    assert "1x1 conv, 512, /2" in text
+    identities = [edge for edge in graph.shortcut_edges() if edge.kind == "identity"]
+    assert (len(projections), len(identities)) == (4, 12)
+    for edge in projections:
+        # source -> labelled tag -> add, both halves dashed, the arrow on the second.
+        tag = f"{edge.id}:label"
+        assert f'"{tag}" [id="{tag}", label="{edge.label}"' in text
+        tail = one_line(text, f'"{edge.source}" -> "{tag}"')
+        head = one_line(text, f'"{tag}" -> "{edge.target}"')
+        assert 'style="dashed"' in tail and 'arrowhead="none"' in tail and 'tailport="e"' in tail
+        assert 'style="dashed"' in head and f'id="{edge.id}"' in head and 'headport="e"' in head
+    for edge in identities:
+        line = one_line(text, f'"{edge.source}" -> "{edge.target}"')
+        assert "dashed" not in line and 'tailport="e"' in line and f'id="{edge.id}"' in line
+    assert sum('style="dashed"' in line for line in edge_lines(text)) == 2 * len(projections)
+    assert '"shortcut:layer2.0:label" [id="shortcut:layer2.0:label", label="1x1 conv, 512, /2"' in text
+
+
+def one_line(text: str, start: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip().startswith(start + " ")]
+    assert len(lines) == 1, start
+    return lines[0]
 
 
 def test_every_node_has_its_graph_id() -> None:
@@ -70,8 +83,9 @@ def test_every_node_has_its_graph_id() -> None:
     text = graph_to_dot(graph, "detailed")
     ids = re.findall(r'^\s+"[^"]+" \[id="([^"]+)"', text, flags=re.MULTILINE)
     captions = [f"{cluster.id}:caption" for cluster in graph.clusters]
-    assert len(captions) == 3
-    assert sorted(ids) == sorted([node.id for node in graph.nodes] + captions)
+    tags = [f"{edge.id}:label" for edge in graph.shortcut_edges() if edge.kind == "projection"]
+    assert (len(captions), len(tags)) == (3, 2)
+    assert sorted(ids) == sorted([node.id for node in graph.nodes] + captions + tags)
 
 
 def test_stages_are_coloured_clusters() -> None:
@@ -97,7 +111,7 @@ def test_paper_and_detailed_labels() -> None:
 
 def test_detailed_projection_label_has_params() -> None:
     text = graph_to_dot(graph_from_spec(preset("torchvision/resnet18"), "block"), "detailed")
-    assert "<td>1x1 conv, 128, /2 + BN<br/>8,448 params</td>" in text
+    assert 'label="1x1 conv, 128, /2 + BN\\n8,448 params"' in text
 
 
 def test_rankdir_and_refusals() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Literal
 
-from explorer.core.graph import ArchGraph, Edge, Node
+from explorer.core.graph import ArchGraph, Cluster, Edge, Node
 
 Style = Literal["paper", "detailed"]
 STYLES: tuple[Style, ...] = ("paper", "detailed")
@@ -59,7 +59,18 @@ NODE_DEFAULTS: dict[str, str | float] = {
     "margin": "0.12,0.04",
     "penwidth": 1,
 }
-CAPTION_ATTRS: dict[str, str | float] = {"shape": "plaintext", "style": "", "fontsize": 11, "margin": 0}
+CAPTION: dict[str, str | float] = {"shape": "plaintext", "style": "", "fontsize": 11, "margin": 0}
+TAG_ATTRS: dict[str, str | float] = {
+    "shape": "box",
+    "style": "rounded,filled",
+    "fillcolor": "white",
+    "color": PROJECTION_INK,
+    "fontcolor": PROJECTION_INK,
+    "penwidth": 1,
+    "fontsize": 9,
+    "height": 0.2,
+    "margin": "0.06,0.02",
+}
 EDGE_DEFAULTS: dict[str, str | float] = {"color": INK, "arrowsize": 0.6, "fontname": FONT, "fontsize": 9}
 
 # Top to bottom, room beside the main column keeps shortcuts clear of cluster
@@ -142,7 +153,7 @@ def _node_attrs(node: Node, style: Style) -> dict[str, str | float]:
     return attrs
 
 
-def _edge_attrs(edge: Edge, style: Style, rankdir: Rankdir) -> dict[str, str | float]:
+def _edge_attrs(edge: Edge, rankdir: Rankdir) -> dict[str, str | float]:
     attrs: dict[str, str | float] = {"id": edge.id}
     if edge.kind == "main":
         attrs["weight"] = 1000
@@ -151,17 +162,54 @@ def _edge_attrs(edge: Edge, style: Style, rankdir: Rankdir) -> dict[str, str | f
     attrs.update(tailport=port, headport=port, weight=1)
     if edge.kind == "identity":
         attrs.update(color=SHORTCUT_INK, penwidth=1.2)
-        return attrs
-    lines = [escape(edge.label)]
-    if style == "detailed" and edge.params:
-        lines = [f"{lines[0]} + BN", f"{edge.params:,} params"]
-    # A white tag keeps the text readable where it crosses a cluster's border.
-    label = Html(
-        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1" bgcolor="white">'
-        f"<tr><td>{'<br/>'.join(lines)}</td></tr></table>"
-    )
-    attrs.update(style="dashed", color=PROJECTION_INK, fontcolor=PROJECTION_INK, penwidth=1.4, label=label)
+    else:
+        attrs.update(style="dashed", color=PROJECTION_INK, penwidth=1.4)
     return attrs
+
+
+def projection_label(edge: Edge, style: Style) -> str:
+    if style == "detailed" and edge.params:
+        return f"{edge.label} + BN\n{edge.params:,} params"
+    return edge.label
+
+
+def _projection_lines(edge: Edge, style: Style, rankdir: Rankdir) -> list[str]:
+    """A projection drawn as source -> labelled tag -> add.
+
+    An edge label would double the ranks of the whole layout (three times slower
+    in dot) and a floating ``xlabel`` may land on another edge; a small node on
+    the shortcut's own path does neither.
+    """
+    tag = f"{edge.id}:label"
+    attrs = _edge_attrs(edge, rankdir)
+    tail = {key: value for key, value in attrs.items() if key != "headport"}
+    tail.update(id=f"{edge.id}:tail", arrowhead="none")
+    head = {key: value for key, value in attrs.items() if key != "tailport"}
+    return [
+        f"  {quote(tag)} {_attrs({'id': tag, 'label': projection_label(edge, style), **TAG_ATTRS})};",
+        f"  {quote(edge.source)} -> {quote(tag)} {_attrs(tail)};",
+        f"  {quote(tag)} -> {quote(edge.target)} {_attrs(head)};",
+    ]
+
+
+def _cluster_lines(cluster: Cluster, nodes: list[str], rankdir: Rankdir) -> list[str]:
+    background, _, border = STAGE_COLOURS[cluster.stage % len(STAGE_COLOURS)]
+    attrs = {"style": "filled,rounded", "fillcolor": background, "color": border, "id": cluster.id}
+    # The stage's name stands beside its first node, away from the main edge
+    # that enters the cluster and from the shortcuts on the other side.
+    caption = f"{cluster.id}:caption"
+    first, second = caption, cluster.node_ids[0]
+    if rankdir == "LR":
+        # Rotated, the order within a rank runs bottom to top: keep the caption on top.
+        first, second = second, first
+    return [
+        f"  subgraph {quote(cluster.id)} {{",
+        f"    graph {_attrs(attrs)};",
+        *(f"  {line}" for line in nodes),
+        f"    {quote(caption)} {_attrs({'id': caption, 'label': LeftAligned(cluster.label), **CAPTION})};",
+        f'    {{rank=same; {quote(first)} -> {quote(second)} [style="invis"];}}',
+        "  }",
+    ]
 
 
 def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "TB") -> str:
@@ -170,44 +218,23 @@ def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "T
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"unknown rankdir {rankdir!r}; choose one of {', '.join(RANKDIRS)}")
-    name = f"{graph.level}_{style}"
     out = [
-        f"digraph {quote(name)} {{",
+        f"digraph {quote(f'{graph.level}_{style}')} {{",
         f"  graph {_attrs({'rankdir': rankdir, 'nodesep': _NODESEP[rankdir], **GRAPH_ATTRS})};",
         f"  node {_attrs(NODE_DEFAULTS)};",
         f"  edge {_attrs(EDGE_DEFAULTS)};",
     ]
+    node_lines = {node.id: f"  {quote(node.id)} {_attrs(_node_attrs(node, style))};" for node in graph.nodes}
     clustered = {node_id for cluster in graph.clusters for node_id in cluster.node_ids}
-    by_id = {node.id: node for node in graph.nodes}
-    for node in graph.nodes:
-        if node.id not in clustered:
-            out.append(f"  {quote(node.id)} {_attrs(_node_attrs(node, style))};")
+    out.extend(line for node_id, line in node_lines.items() if node_id not in clustered)
     for cluster in graph.clusters:
-        background, _, border = STAGE_COLOURS[cluster.stage % len(STAGE_COLOURS)]
-        out.append(f"  subgraph {quote(cluster.id)} {{")
-        cluster_attrs = {
-            "style": "filled,rounded",
-            "fillcolor": background,
-            "color": border,
-            "id": cluster.id,
-        }
-        out.append(f"    graph {_attrs(cluster_attrs)};")
-        for node_id in cluster.node_ids:
-            out.append(f"    {quote(node_id)} {_attrs(_node_attrs(by_id[node_id], style))};")
-        # The stage's name stands beside its first node, away from the main edge
-        # that enters the cluster and from the shortcuts on the other side.
-        caption = f"{cluster.id}:caption"
-        caption_attrs = {"id": caption, "label": LeftAligned(cluster.label), **CAPTION_ATTRS}
-        out.append(f"    {quote(caption)} {_attrs(caption_attrs)};")
-        first, second = (caption, cluster.node_ids[0])
-        if rankdir == "LR":
-            # Rotated, the order within a rank runs bottom to top: keep the caption on top.
-            first, second = second, first
-        out.append(f'    {{rank=same; {quote(first)} -> {quote(second)} [style="invis"];}}')
-        out.append("  }")
+        out.extend(_cluster_lines(cluster, [node_lines[node_id] for node_id in cluster.node_ids], rankdir))
     for edge in graph.edges:
-        out.append(
-            f"  {quote(edge.source)} -> {quote(edge.target)} {_attrs(_edge_attrs(edge, style, rankdir))};"
-        )
+        if edge.kind == "projection":
+            out.extend(_projection_lines(edge, style, rankdir))
+        else:
+            out.append(
+                f"  {quote(edge.source)} -> {quote(edge.target)} {_attrs(_edge_attrs(edge, rankdir))};"
+            )
     out.append("}")
     return "\n".join(out) + "\n"

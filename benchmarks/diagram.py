@@ -1,0 +1,136 @@
+"""Spec -> SVG time of our diagrams against torchview on the meta device, in one run.
+
+    .venv/bin/python benchmarks/diagram.py [--presets torchvision/resnet152,resnet152] [--level layer]
+                                           [--repeat 7]
+
+Ours: layer plan + analysis + graph + DOT text with every cache cleared ("graph+DOT"),
+then graphviz's dot to SVG ("dot"). torchview: the model built on the meta device,
+``draw_graph(..., device="meta")`` ("graph"), then its own dot to SVG. Medians of
+``--repeat`` runs after one warm-up. Target for ours: <= 300 ms total for resnet152 at
+layer level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import median_ms
+
+TARGET_MS = 300
+
+
+def clock(function):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def measure_ours(spec, level: str, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from explorer.core import analysis, graph, plan
+    from explorer.core.render.dot import graph_to_dot
+    from explorer.core.render.export import render_dot
+
+    def text() -> str:
+        plan.layer_plan.cache_clear()
+        analysis.analyze.cache_clear()
+        graph.graph_from_spec.cache_clear()
+        return graph_to_dot(graph.graph_from_spec(spec, level))  # type: ignore[arg-type]
+
+    build, draw = [], []
+    for run in range(repeat + 1):
+        build_s, dot_text = clock(text)
+        draw_s, svg = clock(lambda dot_text=dot_text: render_dot(dot_text, "svg"))
+        if run:  # the first run warms imports and the file cache
+            build.append(build_s)
+            draw.append(draw_s)
+    nodes = len(graph.graph_from_spec(spec, level).nodes)  # type: ignore[arg-type]
+    return {"graph": median_ms(build), "dot": median_ms(draw), "nodes": nodes, "svg_kb": len(svg) / 1024}
+
+
+def measure_torchview(spec, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    import torchview
+
+    from explorer.core.build import build_model
+
+    channels, height, width = spec.input_shape
+    model_times, graph_times, draw_times = [], [], []
+    for run in range(repeat + 1):
+        model_s, model = clock(lambda: build_model(spec, "meta"))
+        graph_s, drawn = clock(
+            lambda model=model: torchview.draw_graph(
+                model, input_size=(1, channels, height, width), device="meta"
+            )
+        )
+        draw_s, svg = clock(lambda drawn=drawn: drawn.visual_graph.pipe(format="svg"))
+        if run:
+            model_times.append(model_s)
+            graph_times.append(graph_s)
+            draw_times.append(draw_s)
+    nodes = drawn.visual_graph.source.count(" [label=")
+    return {
+        "model": median_ms(model_times),
+        "graph": median_ms(graph_times),
+        "dot": median_ms(draw_times),
+        "nodes": nodes,
+        "svg_kb": len(svg) / 1024,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--presets", default="torchvision/resnet152,resnet152")
+    parser.add_argument("--level", default="layer", choices=("stage", "block", "layer"))
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--skip-torchview", action="store_true")
+    args = parser.parse_args()
+
+    from explorer.core.presets import preset
+    from explorer.core.render.export import graphviz_status
+
+    status = graphviz_status()
+    if not status.available:
+        print(status.message, file=sys.stderr)
+        return 2
+    print(f"{status.version}; median of {args.repeat} runs after a warm-up; level {args.level}")
+    header = (
+        f"{'preset':<24} {'tool':<10} {'nodes':>6} {'model ms':>9} {'graph ms':>9} {'dot ms':>8} "
+        f"{'total ms':>9} {'SVG KiB':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name in args.presets.split(","):
+        spec = preset(name)
+        ours = measure_ours(spec, args.level, args.repeat)
+        ours_total = ours["graph"] + ours["dot"]
+        print(
+            f"{name:<24} {'ours':<10} {ours['nodes']:>6.0f} {'-':>9} {ours['graph']:>9.1f} "
+            f"{ours['dot']:>8.1f} {ours_total:>9.1f} {ours['svg_kb']:>8.0f}"
+        )
+        if args.skip_torchview:
+            continue
+        peer = measure_torchview(spec, args.repeat)
+        peer_total = peer["model"] + peer["graph"] + peer["dot"]
+        print(
+            f"{'':<24} {'torchview':<10} {peer['nodes']:>6.0f} {peer['model']:>9.1f} {peer['graph']:>9.1f} "
+            f"{peer['dot']:>8.1f} {peer_total:>9.1f} {peer['svg_kb']:>8.0f}"
+        )
+        peer_graph = peer["model"] + peer["graph"]
+        verdict = "meets" if ours_total <= TARGET_MS else "MISSES"
+        print(
+            f"{'':<24} {'ratio':<10} torchview/ours: graph {peer_graph / ours['graph']:.1f}x, "
+            f"dot {peer['dot'] / ours['dot']:.2f}x, total {peer_total / ours_total:.1f}x; "
+            f"ours {verdict} the {TARGET_MS} ms target"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
