@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,12 @@ def run_diagram(args: argparse.Namespace) -> int:
     from explorer.core.render.export import GraphvizError, export_diagram
 
     try:
-        export_diagram(spec, path, args.level, args.style, args.rankdir, fmt, args.dpi)  # type: ignore[arg-type]
+        rendered = export_diagram(spec, path, args.level, args.style, args.rankdir, fmt, args.dpi)  # type: ignore[arg-type]
     except GraphvizError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    for warning in rendered.warnings:
+        print(f"resnet-explorer diagram: warning: {warning}", file=sys.stderr)
     print(f"wrote {path} ({fmt}, {args.level} level, {args.style} style)")
     return 0

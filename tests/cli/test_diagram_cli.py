@@ -118,3 +118,23 @@ def test_missing_dot_is_one_clear_line(
     assert not list(tmp_path.iterdir())
     # The DOT text itself needs no graphviz.
     assert run(capsys, "resnet18", "-o", str(tmp_path / "net.dot"))[0] == 0
+
+
+def test_dot_warnings_reach_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "fake-dot"
+    fake.write_text(
+        "#!/bin/sh\ncat > /dev/null\n"
+        "echo 'dot: graph is too large for cairo-renderer bitmaps. Scaling by 0.78 to fit' >&2\n"
+        "printf 'PNG'\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(export, "find_dot", lambda: str(fake))
+    path = tmp_path / "net.png"
+    code, out, err = run(capsys, "resnet152", "--level", "layer", "-o", str(path), "--dpi", "300")
+    assert code == 0 and path.read_bytes() == b"PNG"
+    assert err.startswith("resnet-explorer diagram: warning: dot: graph is too large")
+    assert "lower the dpi" in err
+    assert str(path) in out

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from explorer.core.graph import graph_from_spec
+from explorer.core.graph import Cluster, Edge, graph_from_spec
 from explorer.core.presets import preset
-from explorer.core.render.dot import graph_to_dot, node_label, quote
+from explorer.core.render.dot import element_target, graph_to_dot, node_label, quote
 from tests.conftest import GOLDEN
 
 GOLDEN_DIAGRAMS = GOLDEN / "diagram"
@@ -126,3 +126,19 @@ def test_rankdir_and_refusals() -> None:
 
 def test_quote_escapes_quotes_backslashes_and_newlines() -> None:
     assert quote('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'
+
+
+def test_element_ids_lead_back_to_the_graph() -> None:
+    graph = graph_from_spec(preset("torchvision/resnet18"), "layer")
+    assert element_target(graph, "layer2.0.conv1") == graph.node("layer2.0.conv1")
+    assert element_target(graph, "layer1.0.relu@2") == graph.node("layer1.0.relu@2")
+    main = element_target(graph, "layer2.0.conv1:layer2.0.bn1")
+    assert isinstance(main, Edge) and main.kind == "main"
+    for part in ("", ":label", ":tail"):
+        shortcut = element_target(graph, f"shortcut:layer3.0{part}")
+        assert isinstance(shortcut, Edge) and shortcut.label == "1x1 conv, 256, /2"
+    for part in ("", ":caption"):
+        stage = element_target(graph, f"cluster_layer4{part}")
+        assert isinstance(stage, Cluster) and stage.stage == 3
+    assert element_target(graph, "graph0") is None
+    assert element_target(graph, "nothing:label") is None

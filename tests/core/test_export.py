@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from explorer.core.graph import graph_from_spec
+from explorer.core.graph import Cluster, Edge, graph_from_spec
 from explorer.core.presets import preset
 from explorer.core.render import export
+from explorer.core.render.dot import element_target
 from explorer.core.render.export import (
     GraphvizFailed,
     GraphvizNotFound,
@@ -20,6 +21,7 @@ from explorer.core.render.export import (
     format_from_path,
     graphviz_status,
     install_hint,
+    render,
     render_dot,
     render_svg_bytes,
 )
@@ -43,7 +45,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
 def test_export_writes_a_real_file(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / f"resnet18.{fmt}"
-    assert export_diagram(preset("resnet18"), path, "block") == fmt
+    assert export_diagram(preset("resnet18"), path, "block").format == fmt
     assert path.read_bytes().startswith(MAGIC[fmt])
     assert not [p for p in tmp_path.iterdir() if p != path], "no temporary file is left behind"
 
@@ -58,22 +60,53 @@ def test_png_dpi_scales_the_image() -> None:
 
 
 @needs_dot
-def test_svg_names_every_node_and_shortcut_by_its_graph_id() -> None:
+@pytest.mark.parametrize("level", ["block", "layer"])
+def test_svg_elements_map_back_to_the_graph(level: str) -> None:
     spec = preset("cifar/resnet20")
-    root = ET.fromstring(render_svg_bytes(spec, "layer", "detailed"))
+    root = ET.fromstring(render_svg_bytes(spec, level, "detailed"))  # type: ignore[arg-type]
     groups = {g.get("id"): g.get("class") for g in root.iter(f"{SVG}g")}
-    graph = graph_from_spec(spec, "layer")
+    graph = graph_from_spec(spec, level)  # type: ignore[arg-type]
     for node in graph.nodes:
         assert groups.get(node.id) == "node", node.id
     for edge in graph.shortcut_edges():
         assert groups.get(edge.id) == "edge", edge.id
-    titles = {t.text for t in root.iter(f"{SVG}title")}
-    assert "layer2.0.conv1" in titles
+    # Every drawn element, tags and captions included, leads back to what it shows.
+    targets = {element_id: element_target(graph, element_id) for element_id in groups if element_id}
+    unknown = [i for i, target in targets.items() if target is None and groups[i] != "graph"]
+    assert not unknown
+    tag = targets["shortcut:layer2.0:label"]
+    assert isinstance(tag, Edge) and tag.kind == "projection" and tag.block_name == "layer2.0"
+    caption = targets["cluster_layer2:caption"]
+    assert isinstance(caption, Cluster) and caption.stage == 1
+    assert targets["layer3.0.add"] == graph.node("layer3.0.add")
+
+
+def fake_dot(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "dot"
+    script.write_text(f"#!/bin/sh\ncat > /dev/null\n{body}\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_dot_warnings_are_kept_and_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warning = "Warning: graph is too large for cairo-renderer bitmaps. Scaling by 0.78 to fit"
+    fake = fake_dot(tmp_path, f"echo '{warning}' >&2\nprintf 'PNGDATA'")
+    monkeypatch.setattr(export, "find_dot", lambda: fake)
+    rendered = render("digraph {}", "png", dpi=600)
+    assert rendered.data == b"PNGDATA"
+    assert rendered.warnings == (f"{warning}: lower the dpi, or export svg or pdf for full resolution",)
+
+
+def test_a_dot_that_hangs_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = fake_dot(tmp_path, "exec sleep 5")
+    monkeypatch.setattr(export, "find_dot", lambda: fake)
+    with pytest.raises(GraphvizFailed, match=r"did not finish within 0\.2 s"):
+        render("digraph {}", "svg", timeout_s=0.2)
 
 
 def test_dot_format_needs_no_graphviz(tmp_path: Path, no_dot: None) -> None:
     path = tmp_path / "net.dot"
-    assert export_diagram(preset("resnet18"), path, "stage") == "dot"
+    assert export_diagram(preset("resnet18"), path, "stage").format == "dot"
     assert path.read_text(encoding="utf-8").startswith('digraph "stage_paper"')
 
 

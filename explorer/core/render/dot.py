@@ -212,6 +212,27 @@ def _cluster_lines(cluster: Cluster, nodes: list[str], rankdir: Rankdir) -> list
     ]
 
 
+_DRAWN_PARTS = (":label", ":tail", ":caption")
+
+
+def element_target(graph: ArchGraph, element_id: str) -> Node | Edge | Cluster | None:
+    """What an element of the drawing stands for, from its SVG ``id``.
+
+    A node's id is its graph id; an edge's is ``Edge.id``; a projection's tag and
+    first half (``shortcut:layer2.0:label``, ``...:tail``) give its shortcut edge; a
+    stage's box and caption (``cluster_layer2``, ``...:caption``) give its cluster.
+    """
+    targets: dict[str, Node | Edge | Cluster] = {cluster.id: cluster for cluster in graph.clusters}
+    targets.update((edge.id, edge) for edge in graph.edges)
+    targets.update((node.id, node) for node in graph.nodes)
+    if element_id in targets:
+        return targets[element_id]
+    for part in _DRAWN_PARTS:
+        if element_id.endswith(part):
+            return targets.get(element_id[: -len(part)])
+    return None
+
+
 def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "TB") -> str:
     """The DOT text of ``graph`` drawn in ``style`` from top to bottom or left to right."""
     if style not in STYLES:

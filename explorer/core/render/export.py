@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from explorer.core.files import atomic_write_bytes, atomic_write_text
+from explorer.core.files import atomic_write_bytes
 from explorer.core.graph import Level, graph_from_spec
 from explorer.core.render.dot import Rankdir, Style, graph_to_dot
 from explorer.core.spec import ArchSpec
@@ -105,12 +105,21 @@ def format_from_path(path: Path) -> Format:
     raise ValueError(f"cannot tell the format of {str(path)!r}: name it {known} or give the format")
 
 
-def render_dot(
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What dot drew, and what it warned about (e.g. a PNG scaled down to fit cairo's limit)."""
+
+    format: Format
+    data: bytes
+    warnings: tuple[str, ...] = ()
+
+
+def render(
     dot_text: str, fmt: Format, dpi: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
-) -> bytes:
-    """``dot_text`` laid out and drawn as ``fmt`` bytes (``dot`` is the text itself)."""
+) -> Rendered:
+    """``dot_text`` laid out and drawn as ``fmt`` (``dot`` is the text itself)."""
     if fmt == "dot":
-        return dot_text.encode("utf-8")
+        return Rendered(fmt, dot_text.encode("utf-8"))
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if dpi is not None and dpi <= 0:
@@ -131,21 +140,31 @@ def render_dot(
         raise GraphvizFailed(
             f"'dot' did not finish within {timeout_s:g} s: try a coarser level (block or stage)"
         ) from None
+    messages = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     if done.returncode != 0 or not done.stdout:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = detail[-1] if detail else f"exit code {done.returncode}"
+        reason = messages[-1] if messages else f"exit code {done.returncode}"
         raise GraphvizFailed(f"'dot' could not draw the diagram as {fmt}: {reason}")
-    return done.stdout
+    return Rendered(fmt, done.stdout, tuple(_explained(message) for message in messages))
 
 
-def write_rendered(dot_text: str, path: Path, fmt: Format | None = None, dpi: int | None = None) -> Format:
+def _explained(message: str) -> str:
+    if "too large for cairo" in message:
+        return f"{message}: lower the dpi, or export svg or pdf for full resolution"
+    return message
+
+
+def render_dot(
+    dot_text: str, fmt: Format, dpi: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> bytes:
+    """``dot_text`` drawn as ``fmt`` bytes; warnings are dropped (see ``render``)."""
+    return render(dot_text, fmt, dpi, timeout_s).data
+
+
+def write_rendered(dot_text: str, path: Path, fmt: Format | None = None, dpi: int | None = None) -> Rendered:
     """Render ``dot_text`` into ``path`` atomically; the format follows the suffix unless given."""
-    fmt = fmt or format_from_path(path)
-    if fmt == "dot":
-        atomic_write_text(Path(path), dot_text)
-    else:
-        atomic_write_bytes(Path(path), render_dot(dot_text, fmt, dpi))
-    return fmt
+    rendered = render(dot_text, fmt or format_from_path(path), dpi)
+    atomic_write_bytes(Path(path), rendered.data)
+    return rendered
 
 
 def diagram_dot(
@@ -157,7 +176,11 @@ def diagram_dot(
 def render_svg_bytes(
     spec: ArchSpec, level: Level = "block", style: Style = "paper", rankdir: Rankdir = "TB"
 ) -> bytes:
-    """The diagram of ``spec`` as SVG; each node's ``<g id=...>`` is its graph node id."""
+    """The diagram of ``spec`` as SVG for a viewer.
+
+    Each node's ``<g id=...>`` is its graph node id; ``element_target`` in
+    ``explorer.core.render.dot`` maps any element id back to its node, edge or stage.
+    """
     return render_dot(diagram_dot(spec, level, style, rankdir), "svg")
 
 
@@ -169,6 +192,6 @@ def export_diagram(
     rankdir: Rankdir = "TB",
     fmt: Format | None = None,
     dpi: int | None = None,
-) -> Format:
-    """Draw ``spec`` into ``path`` (svg, png, pdf or dot); returns the format written."""
+) -> Rendered:
+    """Draw ``spec`` into ``path`` (svg, png, pdf or dot) and say what was written."""
     return write_rendered(diagram_dot(spec, level, style, rankdir), Path(path), fmt, dpi)
