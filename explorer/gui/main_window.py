@@ -30,13 +30,15 @@ from explorer.gui.panels.totals import TotalsPanel
 from explorer.gui.session import Session
 from explorer.gui.settings import CURRENT_TAB, GEOMETRY, WINDOW_STATE, remember_document
 from explorer.gui.style import repolish
-from explorer.gui.tabs import LazyTab
+from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
 
 TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
 ]
+
+PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self.verifier = Verifier(self)
         self.verifier.changed.connect(self._show_verification)
         self._verify = verify
+        self._preloaded = False
 
         self._build_menus()
         self.editor.edited.connect(self._edited)
@@ -250,6 +253,10 @@ class MainWindow(QMainWindow):
         if self._verify:
             # Start the torch process once the window is on screen, not before.
             QTimer.singleShot(0, self._start_verifier)
+        if not self._preloaded:
+            self._preloaded = True
+            lazy = [target for title, target in TABS if isinstance(self.tab_pages[title], LazyTab)]
+            QTimer.singleShot(PRELOAD_DELAY_MS, lambda: preload_modules(lazy))
 
     def _start_verifier(self) -> None:
         self.verifier.start()

@@ -7,7 +7,8 @@ person opens its tab, which keeps those imports off the path to the first pictur
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -20,6 +21,23 @@ def load_factory(target: str) -> Callable[[Session], QWidget]:
     """``"package.module:Name"`` -> the class or function it names."""
     module_name, _, attribute = target.partition(":")
     return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+
+
+def preload_modules(targets: Iterable[str]) -> threading.Thread:
+    """Import the tabs' modules on a background thread, so that opening a tab later
+    only builds its panel. Python's import lock makes a tab opened meanwhile wait for
+    the import instead of doing it twice; a module that fails is reported when its tab opens."""
+
+    def run() -> None:
+        for target in targets:
+            try:
+                importlib.import_module(target.partition(":")[0])
+            except Exception:  # LazyTab shows the error when the tab is opened
+                continue
+
+    thread = threading.Thread(target=run, name="preload-tabs", daemon=True)
+    thread.start()
+    return thread
 
 
 class LazyTab(QWidget):

@@ -9,7 +9,7 @@ from .conftest import wait_current
 
 
 def _index_of(view, *labels):  # type: ignore[no-untyped-def]
-    proxy = view.proxy
+    proxy = view.model
     index = None
     for label in labels:
         parent = index if index is not None else proxy.index(-1, -1)

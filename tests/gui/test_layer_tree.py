@@ -55,7 +55,7 @@ def test_numbers_have_separators_and_align_right(qapp) -> None:  # type: ignore[
 def test_sorting_is_numeric(qapp, window) -> None:  # type: ignore[no-untyped-def]
     view = window.layer_view
     view.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
-    proxy = view.proxy
+    proxy = view.model
     stages = [proxy.index(row, 0) for row in range(proxy.rowCount())]
     params = [int(index.siblingAtColumn(3).data(COPY_ROLE)) for index in stages]
     assert params == sorted(params, reverse=True)
@@ -66,7 +66,7 @@ def test_sorting_is_numeric(qapp, window) -> None:  # type: ignore[no-untyped-de
 def test_filter_keeps_matches_and_their_parents(qapp, window) -> None:  # type: ignore[no-untyped-def]
     view = window.layer_view
     view.filter_edit.setText("shortcut")
-    proxy = view.proxy
+    proxy = view.model
     leaves = []
     pending = [QModelIndex()]
     while pending:

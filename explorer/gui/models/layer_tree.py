@@ -1,12 +1,15 @@
 """The layer table as a tree: stem, stages > blocks > layers, head.
 
 A read-only model over one frozen ``Analysis``. Numbers are shown with thousands
-separators and sorted by their value (``SORT_ROLE``); the filter matches a layer's
-full module path or its type.
+separators and sorted by their value; the filter matches a layer's full module path
+or its type and keeps the stages and blocks around a match. Sorting and filtering
+live here rather than in a QSortFilterProxyModel because every proxy step calls back
+into Python, which made each rebuild of a deep network visibly slower.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -18,10 +21,10 @@ from explorer.gui import icons
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "Receptive field")
 NUMERIC_COLUMNS = frozenset({3, 4, 5})
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-KIND_ROLE = Qt.ItemDataRole.UserRole + 2  # "group", "stage", "block" or "layer"
-KEY_ROLE = Qt.ItemDataRole.UserRole + 3  # a name that survives a rebuild, for the expanded state
-COPY_ROLE = Qt.ItemDataRole.UserRole + 4  # the cell as copied: full paths, plain numbers
+SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # "group", "stage", "block" or "layer"
+KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 3  # a name that survives a rebuild, for the expanded state
+COPY_ROLE = int(Qt.ItemDataRole.UserRole) + 4  # the cell as copied: full paths, plain numbers
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -43,6 +46,7 @@ class Node:
     parent: Node | None = None
     row: int = 0
     children: list[Node] = field(default_factory=list)
+    _cells: tuple[str, ...] = ()
 
     def adopt(self, child: Node) -> Node:
         child.parent = self
@@ -50,16 +54,26 @@ class Node:
         self.children.append(child)
         return child
 
-    def cells(self) -> tuple[str, ...]:
-        rf = "" if self.receptive_field is None else f"{self.receptive_field:,}"
-        return (
-            self.label,
+    def sort_key(self, column: int) -> object:
+        keys = (
+            self.order,
             self.type_text,
-            format_shape(self.shape),
-            f"{self.params:,}",
-            f"{self.macs:,}",
-            rf,
+            _numel(self.shape),
+            self.params,
+            self.macs,
+            self.receptive_field or 0,
         )
+        return keys[column]
+
+    def matches(self, needle: str) -> bool:
+        return needle in self.full_name.lower() or needle in self.type_text.lower()
+
+    def cells(self) -> tuple[str, ...]:
+        if not self._cells:  # formatted once: a repaint asks for each cell many times
+            rf = "" if self.receptive_field is None else f"{self.receptive_field:,}"
+            shape = format_shape(self.shape)
+            self._cells = (self.label, self.type_text, shape, f"{self.params:,}", f"{self.macs:,}", rf)
+        return self._cells
 
 
 def _layer_type(row: LayerRow) -> str:
@@ -184,18 +198,50 @@ class LayerTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self._root = Node("root", "", "", "", "", (), 0, 0, None, -1)
         self._analysis: Analysis | None = None
+        self._needle = ""
+        self._sort_column = -1
+        self._sort_order = Qt.SortOrder.AscendingOrder
         self._bold = QFont()
         self._bold.setBold(True)
+        self._roles = self._role_handlers()
 
     @property
     def analysis(self) -> Analysis | None:
         return self._analysis
 
     def set_analysis(self, analysis: Analysis) -> None:
-        self.beginResetModel()
         self._analysis = analysis
-        self._root = build_tree(analysis)
+        self._rebuild()
+
+    def set_filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        if needle != self._needle:
+            self._needle = needle
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        if self._analysis is None:
+            return
+        self.beginResetModel()
+        root = build_tree(self._analysis)
+        if self._needle:
+            _prune(root, self._needle)
+        if self._sort_column >= 0:
+            _sort(root, self._sort_column, self._sort_order)
+        old, self._root = self._root, root
         self.endResetModel()
+        _dismantle(old)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort every level by ``column`` (-1: execution order), keeping what is expanded."""
+        self._sort_column, self._sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        nodes = [(index.internalPointer(), index.column()) for index in before]
+        _sort(self._root, column if column >= 0 else 0, order if column >= 0 else Qt.SortOrder.AscendingOrder)
+        after = [self.createIndex(node.row, col, node) for node, col in nodes]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
 
     def root(self) -> Node:
         return self._root
@@ -236,37 +282,42 @@ class LayerTreeModel(QAbstractItemModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
-        if not index.isValid():
+    def data(self, index: _Index, role: int = 0):  # type: ignore[no-untyped-def]
+        # Called thousands of times per repaint: one dict lookup on a plain int role.
+        handler = self._roles.get(int(role))
+        if handler is None or not index.isValid():
             return None
-        node: Node = index.internalPointer()
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return node.cells()[column]
-        if role == SORT_ROLE:
-            return (node.order, node.type_text, _numel(node.shape), node.params, node.macs,
-                    node.receptive_field or 0)[column]  # fmt: skip
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in NUMERIC_COLUMNS:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.DecorationRole and column == 0:
-            if node.kind == "stage":
-                return icons.stage_icon()
-            return _marker_icon(node.marker)
-        if role == Qt.ItemDataRole.ForegroundRole and node.kind == "layer" and node.marker:
-            return QBrush(_MARKER_COLOURS[node.marker])
-        if role == Qt.ItemDataRole.FontRole and node.kind in ("stage", "group"):
-            return self._bold
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(node, column)
-        if role == KIND_ROLE:
-            return node.kind
-        if role == KEY_ROLE:
-            return node.key
-        if role == COPY_ROLE:
-            return self._copy_cell(node, column)
-        return None
+        return handler(index.internalPointer(), index.column())
+
+    def _role_handlers(self) -> dict[int, Callable[[Node, int], object]]:
+        role = Qt.ItemDataRole
+        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        left = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        brushes = {marker: QBrush(colour) for marker, colour in _MARKER_COLOURS.items()}
+        bold = self._bold
+
+        marks = {marker: _marker_icon(marker) for marker in _MARKER_COLOURS}
+        stage = icons.stage_icon()
+
+        def decoration(node: Node, column: int) -> object:
+            if column != 0:
+                return None
+            return stage if node.kind == "stage" else marks.get(node.marker)
+
+        return {
+            int(role.DisplayRole): lambda node, column: node.cells()[column],
+            int(role.TextAlignmentRole): lambda node, column: right if column in NUMERIC_COLUMNS else left,
+            int(role.DecorationRole): decoration,
+            int(role.ForegroundRole): lambda node, column: (
+                brushes.get(node.marker) if node.kind == "layer" else None
+            ),
+            int(role.FontRole): lambda node, column: bold if node.kind in ("stage", "group") else None,
+            int(role.ToolTipRole): self._tooltip,
+            int(SORT_ROLE): lambda node, column: node.sort_key(column),
+            int(KIND_ROLE): lambda node, column: node.kind,
+            int(KEY_ROLE): lambda node, column: node.key,
+            int(COPY_ROLE): self._copy_cell,
+        }
 
     def _tooltip(self, node: Node, column: int) -> str:
         if column == 3:
@@ -288,6 +339,36 @@ class LayerTreeModel(QAbstractItemModel):
         if column == 4:
             return str(node.macs)
         return node.cells()[column]
+
+
+def _prune(node: Node, needle: str) -> bool:
+    """Keep the nodes that match ``needle`` or hold a match; True if ``node`` is kept."""
+    kept = [child for child in node.children if _prune(child, needle)]
+    for row, child in enumerate(kept):
+        child.row = row
+    node.children = kept
+    return bool(kept) or (node.kind != "root" and node.matches(needle))
+
+
+def _sort(node: Node, column: int, order: Qt.SortOrder) -> None:
+    if not node.children:
+        return
+    descending = order == Qt.SortOrder.DescendingOrder
+    node.children.sort(key=lambda child: child.sort_key(column), reverse=descending)
+    for row, child in enumerate(node.children):
+        child.row = row
+        _sort(child, column, order)
+
+
+def _dismantle(root: Node) -> None:
+    """Break the parent <-> child cycles so the old tree is freed at once, by reference
+    counting, instead of by a full garbage collection that would pause the window."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        pending.extend(node.children)
+        node.children = []
+        node.parent = None
 
 
 def _numel(shape: tuple[int, ...]) -> int:

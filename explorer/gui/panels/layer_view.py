@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,37 +19,8 @@ from PySide6.QtWidgets import (
 
 from explorer.core.analysis import Analysis
 from explorer.gui import icons
-from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, SORT_ROLE, LayerTreeModel
+from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, LayerTreeModel
 from explorer.gui.session import Session
-
-_Index = QModelIndex | QPersistentModelIndex
-
-
-class LayerFilterProxy(QSortFilterProxyModel):
-    """Keeps the rows whose full module path or type contains the filter text
-    (a match keeps its stage and block, so the tree still shows where it sits)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._needle = ""
-        self.setRecursiveFilteringEnabled(True)
-        self.setSortRole(SORT_ROLE)
-
-    def set_needle(self, text: str) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
-            self.beginFilterChange()
-            self._needle = text.strip().lower()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self._needle = text.strip().lower()
-            self.invalidateFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
-        if not self._needle:
-            return True
-        model = self.sourceModel()
-        node = model.node(model.index(source_row, 0, source_parent))  # type: ignore[attr-defined]
-        return self._needle in node.full_name.lower() or self._needle in node.type_text.lower()
 
 
 class LayerView(QWidget):
@@ -57,9 +28,6 @@ class LayerView(QWidget):
         super().__init__(parent)
         self.session = session
         self.model = LayerTreeModel(self)
-        self.proxy = LayerFilterProxy()
-        self.proxy.setParent(self)
-        self.proxy.setSourceModel(self.model)
 
         self.filter_edit = QLineEdit(placeholderText="Filter by name or type  (e.g. conv, shortcut, layer3)")
         self.filter_edit.setClearButtonEnabled(True)
@@ -81,11 +49,12 @@ class LayerView(QWidget):
         bar.addWidget(collapse)
 
         self.tree = QTreeView()
-        self.tree.setModel(self.proxy)
+        self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
+        # No sort until a header is clicked: the tree starts in execution order.
+        self.tree.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.tree.setSortingEnabled(True)
-        self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -150,8 +119,8 @@ class LayerView(QWidget):
         pending = [QModelIndex()]
         while pending:
             parent = pending.pop()
-            for row in range(self.proxy.rowCount(parent)):
-                index = self.proxy.index(row, 0, parent)
+            for row in range(self.model.rowCount(parent)):
+                index = self.model.index(row, 0, parent)
                 if index.data(KIND_ROLE) != "layer":
                     found.append(index)
                     pending.append(index)
@@ -175,7 +144,7 @@ class LayerView(QWidget):
         self._restore_expansion()
 
     def _filter_changed(self, text: str) -> None:
-        self.proxy.set_needle(text)
+        self.model.set_filter(text)
         if text.strip():
             self.tree.expandAll()
         else:
@@ -211,9 +180,9 @@ class LayerView(QWidget):
         total, pending = 0, [QModelIndex()]
         while pending:
             parent = pending.pop()
-            count = self.proxy.rowCount(parent)
+            count = self.model.rowCount(parent)
             total += count
-            pending.extend(self.proxy.index(row, 0, parent) for row in range(count))
+            pending.extend(self.model.index(row, 0, parent) for row in range(count))
         return total
 
 

@@ -1,0 +1,121 @@
+"""Cold start: from launching resnet-explorer to the window showing the layer table.
+
+Each run is a fresh process of the real entry point (``resnet-explorer gui``, as a
+bare ``resnet-explorer`` runs it) with a settings file whose last spec is resnet152;
+the time ends when the layer table's first paint has finished. For scale, the same
+run measures ``import torch, PySide6.QtWidgets, pyqtgraph`` in fresh processes:
+torch must not be on the path to the first picture. Target: at most 1.2 s.
+
+    .venv/bin/python benchmarks/startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Runs inside the child: the real command line, plus a watcher for the first paint.
+CHILD = r"""
+import os, sys, time
+launched = float(sys.argv[1])
+from PySide6.QtCore import QEvent, QObject, QTimer
+import explorer.gui.app as app_module
+
+class FirstPaint(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and self.window.layer_view.model.rowCount() > 0:
+            watched.removeEventFilter(self)
+            # Report once this paint has finished, then quit without saving anything.
+            QTimer.singleShot(0, self.report)
+        return False
+    def report(self):
+        print(f"shown {time.time() - launched:.4f} rows {len(self.window.session.analysis.rows)}", flush=True)
+        self.window.verifier.stop()
+        os._exit(0)
+
+make_window = app_module.create_window
+def create_window(*args, **kwargs):
+    window = make_window(*args, **kwargs)
+    window.layer_view.tree.viewport().installEventFilter(FirstPaint(window))
+    return window
+app_module.create_window = create_window
+
+from explorer.cli import main
+sys.exit(main(["gui"]))
+"""
+
+IMPORTS = (
+    "import time; t = time.perf_counter(); import torch, PySide6.QtWidgets, pyqtgraph; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def _prepare_settings(config: Path) -> None:
+    from explorer.core.presets import preset
+
+    folder = config / "resnet-explorer"
+    folder.mkdir(parents=True, exist_ok=True)
+    spec_json = preset("torchvision/resnet152").to_json()
+    # QSettings' INI format: a quoted string with escaped newlines and quotes.
+    escaped = spec_json.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    (folder / "resnet-explorer.ini").write_text(f'[document]\nspec="{escaped}"\npath=\n')
+
+
+def _startup(env: dict[str, str]) -> tuple[float, str]:
+    launched = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, repr(launched)], env=env, capture_output=True, text=True, timeout=120
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("shown")]
+    if not lines:
+        raise SystemExit(f"the window did not show:\n{done.stderr[-2000:]}")
+    _, seconds, _, rows = lines[0].split()
+    return float(seconds), rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="startup-"))
+    _prepare_settings(home / "config")
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "QT_QPA_PLATFORM": os.environ.get(
+            "QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen"
+        ),
+    }
+    _startup(env)  # warm the disk cache once, for both measurements alike
+    subprocess.run([sys.executable, "-c", IMPORTS], env=env, capture_output=True, check=True)
+    starts, imports, rows = [], [], ""
+    for _ in range(args.runs):
+        seconds, rows = _startup(env)
+        starts.append(seconds)
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORTS], env=env, capture_output=True, text=True, check=True
+        )
+        imports.append(float(done.stdout.strip()))
+    start, imported = statistics.median(starts), statistics.median(imports)
+    print(f"cold start to the layer table of the last spec (resnet152, {rows} rows), "
+          f"platform {env['QT_QPA_PLATFORM']}, {args.runs} runs on {os.cpu_count()} CPUs:")  # fmt: skip
+    print(f"  launch -> table painted: median {start:.2f} s (min {min(starts):.2f}, max {max(starts):.2f})"
+          f"   target <= 1.2 s: {'OK' if start <= 1.2 else 'MISSED'}")  # fmt: skip
+    print(f"  import torch, PySide6.QtWidgets, pyqtgraph alone: median {imported:.2f} s "
+          f"(min {min(imports):.2f}, max {max(imports):.2f})")  # fmt: skip
+    print(f"  startup / that import: {start / imported:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
