@@ -62,8 +62,12 @@ def check_shortcuts(graph: ArchGraph) -> None:
     shortcuts = graph.shortcut_edges()
     assert len(shortcuts) == len(blocks)
     assert [edge.block_name for edge in shortcuts] == [block.name for block in blocks]
+    projected = {edge.block_name for edge in shortcuts if edge.kind == "projection"}
     reshaped = {block.name for block in blocks if block.input_shape != block.output_shape}
-    assert {edge.block_name for edge in shortcuts if edge.kind == "projection"} == reshaped
+    # A stride-2 block on a 1x1 map keeps its shape yet still needs the strided shortcut.
+    strided = {block.name for block in blocks if block.stride > 1}
+    assert reshaped <= projected
+    assert projected == reshaped | strided
     for edge in shortcuts:
         if edge.kind == "projection":
             assert edge.label and edge.rows
@@ -95,10 +99,13 @@ def check_structure(graph: ArchGraph) -> None:
 
 @pytest.mark.parametrize("name", PRESET_NAMES)
 def test_every_preset_has_one_shortcut_per_block(name: str) -> None:
+    blocks = [block for stage in analyze(preset(name)).stages for block in stage.blocks]
+    reshaped = {block.name for block in blocks if block.input_shape != block.output_shape}
     for level in ("block", "layer"):
         graph = graph_from_spec(preset(name), level)
         check_shortcuts(graph)
         check_structure(graph)
+        assert {edge.block_name for edge in graph.shortcut_edges() if edge.kind == "projection"} == reshaped
     stage_graph = graph_from_spec(preset(name), "stage")
     check_structure(stage_graph)
     assert not stage_graph.shortcut_edges()
