@@ -167,7 +167,12 @@ def _psutil_available() -> int | None:
 def supported_dtypes(device: Device) -> tuple[str, ...]:
     """The dtypes a forward pass can run in on ``device`` (reduced ones through autocast)."""
     import torch
+    from torch.amp import autocast_mode
 
+    # Before autocast knew a device kind it warned and ran in float32: that must not pass as float16.
+    is_available = getattr(autocast_mode, "is_autocast_available", None)
+    if device.kind == "mps" and (is_available is None or not is_available("mps")):
+        return ("float32",)
     if device.kind == "cuda":
         if torch.cuda.is_bf16_supported():
             return ("float32", "float16", "bfloat16")
