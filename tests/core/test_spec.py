@@ -161,3 +161,14 @@ def test_no_input_fails_with_anything_but_spec_error(data: dict) -> None:
         assert exc.field and exc.reason
     else:
         assert ArchSpec.from_json(spec.to_json()) == spec
+
+
+def test_saved_files_get_the_usual_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    path = tmp_path / "spec.json"
+    ArchSpec().save(path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
