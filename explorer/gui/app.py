@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from explorer import __version__
@@ -61,8 +62,24 @@ def create_window(
     return window
 
 
+def _quit_on_signals(window: MainWindow) -> QTimer:
+    """Ctrl+C in the terminal and SIGTERM end the app cleanly, state saved, no prompt."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        QTimer.singleShot(0, window.shutdown)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    # Python runs signal handlers only between bytecodes: wake it up now and then.
+    wake = QTimer(window, interval=250)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    return wake
+
+
 def main(spec: ArchSpec | None = None, path: Path | None = None) -> int:
     app = application()
     window = create_window(user_settings(), spec, path)
+    _quit_on_signals(window)
     window.show()
     return app.exec()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
-    QGraphicsOpacityEffect,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -25,7 +25,7 @@ from explorer.gui import icons
 from explorer.gui.about import about_html
 from explorer.gui.documents import EXPORTS, Documents
 from explorer.gui.panels.layer_view import LayerView
-from explorer.gui.panels.spec_editor import SpecEditor
+from explorer.gui.panels.spec_editor import SpecEditor, describe_spec_error
 from explorer.gui.panels.totals import TotalsPanel
 from explorer.gui.session import Session
 from explorer.gui.settings import CURRENT_TAB, GEOMETRY, WINDOW_STATE, remember_document
@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
         self._update_banner()
 
     def _show_verification(self, result: Verification) -> None:
-        marks = {"ok": "✔ ", "pending": "⏳ ", "mismatch": "✖ ", "unavailable": "⚠ "}
+        marks = {"ok": "✔ ", "pending": "○ ", "mismatch": "✖ ", "unavailable": "⚠ "}
         self.verification_label.setText(marks[result.state] + result.message)
         self.verification_label.setToolTip("\n".join(result.details) or result.message)
         self.verification_label.setProperty("state", result.state)
@@ -203,9 +203,7 @@ class MainWindow(QMainWindow):
         elif self._failure:
             text, level = f"✖ The analysis failed: {self._failure}", "error"
         elif error is not None:
-            text = (
-                f"⚠ {error.field}: {error.reason}. Showing the last valid architecture until this is fixed."
-            )
+            text = f"⚠ {describe_spec_error(error)}. Showing the last valid architecture until this is fixed."
             level = "warning"
         else:
             text, level = "", ""
@@ -213,14 +211,10 @@ class MainWindow(QMainWindow):
         self.banner.setProperty("level", level)
         repolish(self.banner)
         self.banner.setVisible(bool(text))
+        # The last valid results stay on screen, greyed (disabled) until the fields are valid.
         stale = error is not None or bool(self._failure)
-        for widget in (self.tabs, self.totals):
-            if stale and widget.graphicsEffect() is None:
-                effect = QGraphicsOpacityEffect(widget)
-                effect.setOpacity(0.45)
-                widget.setGraphicsEffect(effect)
-            elif not stale and widget.graphicsEffect() is not None:
-                widget.setGraphicsEffect(None)  # type: ignore[arg-type]
+        for widget in (*self.tab_pages.values(), self.totals):
+            widget.setEnabled(not stale)
 
     def _update_title(self) -> None:
         path = self.session.path
@@ -262,6 +256,12 @@ class MainWindow(QMainWindow):
         self.verifier.start()
         if self.verifier.last.spec is None:
             self.verifier.check(self.session.spec)
+
+    def shutdown(self) -> None:
+        """Quit now, without asking: the spec being edited is remembered as the last one."""
+        self.save_state()
+        self.verifier.stop()
+        QApplication.quit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.documents.may_discard():

@@ -7,7 +7,7 @@ the newest, so a slow, stale analysis can never overwrite a newer one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -27,6 +27,10 @@ class Session(QObject):
     analysis_failed = Signal(str)
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path | None
+    # tuple[int, ...]: the analysis rows selected in any view (layer table, diagram), sorted.
+    # Views show it and propose changes through ``select_rows``; an unchanged selection is
+    # never re-emitted, so views that echo each other cannot loop.
+    selection_changed = Signal(object)
 
     def __init__(
         self,
@@ -42,6 +46,7 @@ class Session(QObject):
         self._path: Path | None = None
         self._spec_error: SpecError | None = None
         self._generation = 0
+        self._selected_rows: tuple[int, ...] = ()
         # The first analysis runs at once (about 2 ms) so the first picture already shows it.
         self._analysis = analyze_fn(spec)
         self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
@@ -77,6 +82,17 @@ class Session(QObject):
 
     def is_modified(self) -> bool:
         return self._spec != self._saved_spec
+
+    @property
+    def selected_rows(self) -> tuple[int, ...]:
+        """Indices into ``analysis.rows`` selected in any view (empty: nothing selected)."""
+        return self._selected_rows
+
+    def select_rows(self, rows: Iterable[int]) -> None:
+        selected = tuple(sorted(set(rows)))
+        if selected != self._selected_rows:
+            self._selected_rows = selected
+            self.selection_changed.emit(selected)
 
     # Edits
 
@@ -139,6 +155,7 @@ class Session(QObject):
         if generation != self._generation:
             return
         self._analysis = analysis
+        self.select_rows(())  # row indices of the old analysis mean other layers now
         self.analysis_changed.emit(analysis)
 
     def _fail(self, generation: int, message: str) -> None:

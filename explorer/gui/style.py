@@ -15,12 +15,12 @@ QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; color:
 QLabel[role="field-error"] { color: #b3261e; font-size: 11px; }
 QLabel[role="hint"] { color: #667085; font-size: 11px; }
 QLabel[role="column-head"] { color: #667085; font-size: 11px; font-weight: 600; }
-QSpinBox[invalid="true"], QComboBox[invalid="true"] { border: 2px solid #d93025; border-radius: 3px;
-            background: #fdecea; }
+QSpinBox[invalid="true"], QComboBox[invalid="true"] { background-color: #fdecea; color: #8c1d18; }
 QFrame#TotalCard { background: #ffffff; border: 1px solid #d7dde5; border-radius: 8px; }
 QLabel#CardTitle { color: #667085; font-size: 11px; font-weight: 600; }
 QLabel#CardValue { color: #101828; font-size: 19px; font-weight: 600; }
 QLabel#CardDetail { color: #667085; font-size: 11px; }
+QLabel#CardTitle:disabled, QLabel#CardValue:disabled, QLabel#CardDetail:disabled { color: #b0b8c4; }
 QLabel#Banner { padding: 8px 12px; border-radius: 6px; }
 QLabel#Banner[level="warning"] { background: #fff4e5; border: 1px solid #f0b429; color: #5f370e; }
 QLabel#Banner[level="error"] { background: #fdecea; border: 2px solid #d93025; color: #8c1d18;

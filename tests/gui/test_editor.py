@@ -119,7 +119,7 @@ def test_invalid_input_is_explained_inline(qtbot, settings, edit, field, reason)
     messages = [label.text() for label in shown if label.property("role") == "field-error"]
     assert len(messages) == 1 and error.reason in messages[0]
     assert window.banner.isVisible() and error.reason in window.banner.text()
-    assert window.tabs.graphicsEffect() is not None  # the last valid results, greyed
+    assert not window.layer_view.isEnabled() and not window.totals.isEnabled()  # kept, greyed
     # The table keeps showing the last valid spec (for a compound edit, its valid first step).
     last_valid = window.session.spec
     qtbot.waitUntil(lambda: window.session.analysis.spec == last_valid)
@@ -129,7 +129,7 @@ def test_invalid_input_is_explained_inline(qtbot, settings, edit, field, reason)
     window.editor.edited.emit(window.editor.current())
     assert window.session.spec_error is None
     assert not window.banner.isVisible()
-    assert window.tabs.graphicsEffect() is None
+    assert window.layer_view.isEnabled() and window.totals.isEnabled()
     assert not any(label.isVisible() for label in window.editor.errors.values())
 
 

@@ -199,6 +199,7 @@ class LayerTreeModel(QAbstractItemModel):
         self._root = Node("root", "", "", "", "", (), 0, 0, None, -1)
         self._analysis: Analysis | None = None
         self._needle = ""
+        self._muted = False
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._bold = QFont()
@@ -212,6 +213,12 @@ class LayerTreeModel(QAbstractItemModel):
     def set_analysis(self, analysis: Analysis) -> None:
         self._analysis = analysis
         self._rebuild()
+
+    def set_muted(self, muted: bool) -> None:
+        """Drop the marker colours while the table shows stale, greyed results."""
+        if muted != self._muted:
+            self._muted = muted
+            self.layoutChanged.emit()
 
     def set_filter(self, text: str) -> None:
         needle = text.strip().lower()
@@ -309,7 +316,7 @@ class LayerTreeModel(QAbstractItemModel):
             int(role.TextAlignmentRole): lambda node, column: right if column in NUMERIC_COLUMNS else left,
             int(role.DecorationRole): decoration,
             int(role.ForegroundRole): lambda node, column: (
-                brushes.get(node.marker) if node.kind == "layer" else None
+                brushes.get(node.marker) if node.kind == "layer" and not self._muted else None
             ),
             int(role.FontRole): lambda node, column: bold if node.kind in ("stage", "group") else None,
             int(role.ToolTipRole): self._tooltip,

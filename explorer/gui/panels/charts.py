@@ -54,7 +54,14 @@ class HumanAxis(pg.AxisItem):
     """Tick labels such as 1.5M and 2G instead of 1.5e+06."""
 
     def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
-        return [format_count(value * scale) for value in values]
+        return [_tick(value * scale) for value in values]
+
+
+def _tick(value: float) -> str:
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 class ChartsPanel(QWidget):

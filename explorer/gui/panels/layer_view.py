@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,7 +20,12 @@ from PySide6.QtWidgets import (
 from explorer.core.analysis import Analysis
 from explorer.gui import icons
 from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, LayerTreeModel
+from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
+
+COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
+COLUMN_MIN_WIDTHS = (140, 170, 115, 105, 130, 120)
+COLUMN_MAX_GROWTH = 140
 
 
 class LayerView(QWidget):
@@ -61,11 +66,11 @@ class LayerView(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 190), (2, 110), (3, 100), (4, 125), (5, 125)):
-            self.tree.setColumnWidth(column, width)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.sectionResized.connect(self._column_resized)
+        self._fitting = False
+        self._user_sized = False
 
         self.copy_action = QAction("Copy rows", self, shortcut=QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -92,7 +97,47 @@ class LayerView(QWidget):
         self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
 
         session.analysis_changed.connect(self.show_analysis)
+        # Rows selected here are the session's selection, shown by the diagram too.
+        self.selection_sync = LayerSelectionSync(session, self.tree, self.model)
         self.show_analysis(session.analysis)
+
+    def changeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:
+            self.model.set_muted(not self.isEnabled())
+            self.tree.viewport().update()
+
+    # Column widths: sensible at any window size until the person drags a column
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        if self._user_sized:
+            return
+        available = self.tree.viewport().width()
+        widths = list(COLUMN_WIDTHS)
+        spare = available - sum(widths)
+        if spare < 0:  # shrink the two text columns first, down to their minimum
+            for column in (0, 1):
+                cut = min(-spare, widths[column] - COLUMN_MIN_WIDTHS[column])
+                widths[column] -= cut
+                spare += cut
+        else:  # grow the text columns, but not so far that the numbers drift away
+            for column in (0, 1):
+                grow = min(spare // 2, COLUMN_MAX_GROWTH)
+                widths[column] += grow
+        self._fitting = True
+        try:
+            for column, width in enumerate(widths):
+                self.tree.setColumnWidth(column, width)
+        finally:
+            self._fitting = False
+
+    def _column_resized(self, *_args: object) -> None:
+        if not self._fitting:
+            self._user_sized = True
 
     # Showing an analysis
 

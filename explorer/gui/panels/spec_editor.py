@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -77,6 +77,26 @@ def closest_preset(spec: ArchSpec) -> str:
         return sum(1 for key, value in fields.items() if other.get(key) != value)
 
     return min(PRESET_NAMES, key=distance)
+
+
+def split_field(field: str) -> tuple[str, int | None]:
+    """``"depths[2]"`` -> ``("depths", 2)``; ``"stem"`` -> ``("stem", None)``."""
+    match = _FIELD.fullmatch(field)
+    if not match:
+        return field, None
+    index = match.group("index")
+    return match.group("name"), int(index) if index is not None else None
+
+
+def describe_spec_error(error: SpecError) -> str:
+    """The error in the editor's own words: "layer2 depth: must be >= 1, ..."."""
+    name, index = split_field(error.field)
+    titles = {"depths": "depth", "widths": "width", "strides": "stride"}
+    if name in titles and index is not None:
+        return f"layer{index + 1} {titles[name]}: {error.reason}"
+    if name == "input_size" and index is not None:
+        return f"input {('height', 'width')[index]}: {error.reason}"
+    return f"{name.replace('_', ' ')}: {error.reason}"
 
 
 class StageRow:
@@ -151,10 +171,11 @@ class SpecEditor(QScrollArea):
             header = QStandardItem(family.title)
             header.setFlags(Qt.ItemFlag.NoItemFlags)
             header.setFont(header_font)
+            header.setForeground(QColor("#1f5fa8"))
             header.setToolTip(family.description)
             model.appendRow(header)
             for name in presets_in(family.key):
-                item = QStandardItem("    " + name.split("/")[-1])
+                item = QStandardItem("   " + name)
                 item.setData(name, PRESET_ROLE)
                 item.setToolTip(f"{name}: {family.description}")
                 model.appendRow(item)
@@ -416,24 +437,14 @@ class SpecEditor(QScrollArea):
         self._marked = []
         if error is None:
             return
-        match = _FIELD.fullmatch(error.field)
-        name = match.group("name") if match else error.field
-        index = int(match.group("index")) if match and match.group("index") else None
+        name, index = split_field(error.field)
         label = self.errors.get(name, self.stages_error if name.startswith("depth") else self.classes_error)
-        label.setText(self._error_text(name, index, error.reason))
+        label.setText("⚠ " + describe_spec_error(error))
         label.show()
         for widget in self._widgets_of(name, index):
             widget.setProperty("invalid", True)
             repolish(widget)
             self._marked.append(widget)
-
-    def _error_text(self, name: str, index: int | None, reason: str) -> str:
-        titles = {"depths": "depth", "widths": "width", "strides": "stride"}
-        if name in titles and index is not None:
-            return f"⚠ layer{index + 1} {titles[name]}: {reason}"
-        if name == "input_size" and index is not None:
-            return f"⚠ input {('height', 'width')[index]}: {reason}"
-        return f"⚠ {name.replace('_', ' ')}: {reason}"
 
     def _widgets_of(self, name: str, index: int | None) -> list[QWidget]:
         column = {"depths": "depth", "widths": "width", "strides": "stride"}.get(name)
