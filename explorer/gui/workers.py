@@ -32,7 +32,7 @@ def run_in_thread(
     def alive() -> bool:
         return context is None or shiboken6.isValid(context)
 
-    worker = create_worker(fn, *args, _start_thread=False)
+    worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
     worker.returned.connect(lambda result: alive() and on_result(result))
     worker.errored.connect(lambda exc: alive() and on_error(describe_error(exc)))
     worker.start()

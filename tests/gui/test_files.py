@@ -43,6 +43,8 @@ def test_save_and_reopen_round_trip(qtbot, window, tmp_path: Path) -> None:  # t
     assert window.editor.current() == spec
     assert table_layers(window) == expected_layers(analyze(spec))
     assert recent_files(window.settings)[0] == saved.resolve()
+    recent = [action.text() for action in window.documents.recent_menu.actions()]
+    assert recent[0].endswith("mine.json")
 
 
 def test_a_bad_file_is_reported_not_raised(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

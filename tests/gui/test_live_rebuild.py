@@ -61,3 +61,18 @@ def test_a_slow_stale_analysis_never_overwrites_a_newer_one(qtbot) -> None:  # t
     qtbot.wait(100)
     assert shown == [second]
     assert session.analysis.spec == second
+
+
+def test_a_failing_analysis_is_reported_inline(qtbot) -> None:  # type: ignore[no-untyped-def]
+    def analyze_or_fail(spec: ArchSpec):  # type: ignore[no-untyped-def]
+        if spec.num_classes == 7:
+            raise RuntimeError("no rule for this layer")
+        return analyze(spec)
+
+    session = Session(preset("resnet18"), analyze_fn=analyze_or_fail, debounce_ms=0)
+    failures = []
+    session.analysis_failed.connect(failures.append)
+    session.propose(ArchSpec(num_classes=7))
+    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    assert failures == ["RuntimeError: no rule for this layer"]
+    assert session.analysis.spec == preset("resnet18")  # the last good result stays
