@@ -6,7 +6,7 @@ class is called with the ``Session`` the first time the tab is shown.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,6 +37,14 @@ TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
 ]
+
+WORKER_GRACE_MS = 3000
+
+
+def _finish_workers() -> None:
+    """Let running analyses end before the window goes, so none reports into a deleted object."""
+    QThreadPool.globalInstance().waitForDone(WORKER_GRACE_MS)
+
 
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
 
@@ -261,6 +269,7 @@ class MainWindow(QMainWindow):
         """Quit now, without asking: the spec being edited is remembered as the last one."""
         self.save_state()
         self.verifier.stop()
+        _finish_workers()
         QApplication.quit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -269,4 +278,5 @@ class MainWindow(QMainWindow):
             return
         self.save_state()
         self.verifier.stop()
+        _finish_workers()
         event.accept()

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
@@ -56,7 +56,11 @@ class LazyTab(QWidget):
             except Exception as exc:  # a broken panel must not take the window down
                 self.panel = QLabel(f"This tab could not be opened: {describe_error(exc)}")
                 self.panel.setWordWrap(True)
-            self.layout().addWidget(self.panel)
+            # In a scroll area, a panel with a wide minimum size cannot force the whole
+            # window wider than the screen; it scrolls instead.
+            scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+            scroll.setWidget(self.panel)
+            self.layout().addWidget(scroll)
         return self.panel
 
     def showEvent(self, event: QShowEvent) -> None:

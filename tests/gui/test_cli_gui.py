@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from explorer.cli import main
+from explorer.gui.main_window import TABS
 
 PROGRAM = Path(sys.executable).parent / "resnet-explorer"
 
@@ -31,7 +33,9 @@ def test_screenshot_renders_the_window_and_each_tab(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     names = sorted(Path(line).name for line in done.stdout.split())
-    assert names == ["main-window.png", "tab-charts.png", "tab-layers.png"]
+    tabs = [f"tab-{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')}.png" for title, _ in TABS]
+    assert names == sorted(["main-window.png", *tabs])
+    assert "tab-layers.png" in names and "tab-charts.png" in names
     for name in names:
         image = QImage(str(out / name))
         assert (image.width(), image.height()) == (1024, 700)
