@@ -8,6 +8,8 @@ from importlib import metadata
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import qVersion
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMenuBar
 
 from explorer import __version__
 
@@ -52,3 +54,31 @@ def about_html() -> str:
         "<p>See what a residual network really is: layers, shapes, parameters, MACs.</p>"
         f"<table>{rows}</table>"
     )
+
+
+def shortcuts_html(menu_bar: QMenuBar) -> str:
+    """Every menu action that has a keyboard shortcut, menu by menu."""
+    sections = []
+    for menu_action in menu_bar.actions():
+        menu = menu_action.menu()
+        if menu is None:
+            continue
+        rows = []
+        pending = list(menu.actions())
+        while pending:
+            action = pending.pop(0)
+            if action.menu() is not None:
+                pending[:0] = action.menu().actions()
+                continue
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys:
+                name = action.text().replace("&", "").rstrip("…").strip()
+                rows.append(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>")
+        if rows:
+            title = menu_action.text().replace("&", "")
+            sections.append(f"<p><b>{title}</b></p><table>{''.join(rows)}</table>")
+    sections.append(
+        "<p><b>Layer table</b></p><table><tr><td>Copy the selected rows</td>"
+        f"<td>&nbsp;&nbsp;<b>{QKeySequence(QKeySequence.StandardKey.Copy).toString()}</b></td></tr></table>"
+    )
+    return "".join(sections)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from explorer.core.presets import FAMILIES, presets_in
 from explorer.core.spec import SpecError
 from explorer.gui import icons
-from explorer.gui.about import about_html
+from explorer.gui.about import about_html, shortcuts_html
 from explorer.gui.documents import EXPORTS, Documents
 from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.spec_editor import SpecEditor, describe_spec_error
@@ -33,8 +33,10 @@ from explorer.gui.style import repolish
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
 
-TABS: list[tuple[str, str]] = [
+TABS: list[tuple[str, str
+]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
+    ("Diagram", "explorer.gui.panels.diagram:DiagramPanel"),
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
 ]
 
@@ -155,6 +157,7 @@ class MainWindow(QMainWindow):
             )
 
         help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)
         self._action(help_menu, "&About ResNet Explorer", QKeySequence("F1"), self.show_about)
 
     def _action(self, menu, text: str, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
@@ -169,6 +172,13 @@ class MainWindow(QMainWindow):
         box.setIconPixmap(icons.app_icon().pixmap(64, 64))
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(about_html())
+        box.exec()
+
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(shortcuts_html(self.menuBar()))
         box.exec()
 
     def show_tab(self, title: str) -> QWidget:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -48,8 +48,22 @@ def _spin(low: int, high: int, tooltip: str = "") -> QSpinBox:
     spin.setAlignment(Qt.AlignmentFlag.AlignRight)
     # Scrolling the dock must not change a value the pointer happens to pass over.
     spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-    spin.wheelEvent = lambda event, s=spin: s.hasFocus() and QSpinBox.wheelEvent(s, event)  # type: ignore[method-assign]
+    spin.installEventFilter(_WHEEL_GUARD)
     return spin
+
+
+class _WheelGuard(QObject):
+    """Lets the wheel change a spin box only once it has the focus; otherwise the
+    wheel scrolls the editor, as a person scrolling past the fields expects."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            event.ignore()
+            return True
+        return False
+
+
+_WHEEL_GUARD = _WheelGuard()
 
 
 def _combo(items: tuple[tuple[str, str], ...]) -> QComboBox:

@@ -1,0 +1,63 @@
+"""The window's menus, shortcuts, About box and small manners."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QKeySequence, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from explorer.gui.about import shortcuts_html, versions
+
+
+def _actions(window):  # type: ignore[no-untyped-def]
+    found, pending = {}, list(window.menuBar().actions())
+    while pending:
+        action = pending.pop()
+        if action.menu() is not None:
+            pending.extend(action.menu().actions())
+        elif action.text():
+            found[action.text().replace("&", "")] = action
+    return found
+
+
+def test_the_usual_actions_have_their_usual_keys(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    actions = _actions(window)
+    expected = {
+        "New (resnet18)": QKeySequence.StandardKey.New,
+        "Open…": QKeySequence.StandardKey.Open,
+        "Save": QKeySequence.StandardKey.Save,
+    }
+    for text, key in expected.items():
+        assert actions[text].shortcut() == QKeySequence(key), text
+    assert actions["Save As…"].shortcut() == QKeySequence("Ctrl+Shift+S")
+    assert actions["Quit"].shortcut() == QKeySequence("Ctrl+Q")
+    assert {"CSV…", "Markdown…", "torchsummary text…", "About ResNet Explorer"} <= set(actions)
+    listed = shortcuts_html(window.menuBar())
+    assert "Save As" in listed and "Ctrl+Shift+S" in listed and "Copy the selected rows" in listed
+
+
+def test_about_names_the_versions_without_importing_torch(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    found = versions()
+    assert found["torch"] == metadata.version("torch")
+    assert found["graphviz (Python)"] == metadata.version("graphviz")
+    assert found["Qt"].count(".") == 2
+
+
+def test_the_wheel_changes_a_spin_box_only_once_it_has_focus(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    spin = window.editor.stage_rows[0].depth
+    window.editor.classes_spin.setFocus()
+
+    def wheel() -> None:
+        event = QWheelEvent(
+            QPointF(5, 5), QPointF(spin.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, 120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+        )  # fmt: skip
+        QApplication.sendEvent(spin, event)
+
+    wheel()
+    assert spin.value() == 2
+    spin.setFocus()
+    wheel()
+    assert spin.value() == 3
