@@ -33,8 +33,7 @@ from explorer.gui.style import repolish
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
 
-TABS: list[tuple[str, str
-]] = [
+TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
     ("Diagram", "explorer.gui.panels.diagram:DiagramPanel"),
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
