@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from explorer.core.analysis import analyze
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import preset
 from explorer.core.render.table import format_csv, format_markdown, format_torchsummary
@@ -23,6 +24,8 @@ EXPORTS = {
 
 
 class Documents(QObject):
+    message = Signal(str)  # what just happened, for the status bar
+
     def __init__(self, window: QWidget, session: Session, settings: QSettings) -> None:
         super().__init__(window)
         self.window = window
@@ -88,6 +91,7 @@ class Documents(QObject):
             return False
         self.session.load(spec, path)
         self._remember(path)
+        self.message.emit(f"Opened {path}")
         return True
 
     def save(self) -> bool:
@@ -112,6 +116,7 @@ class Documents(QObject):
             return False
         self.session.mark_saved(path)
         self._remember(path)
+        self.message.emit(f"Saved {path}")
         return True
 
     def export_table(self, kind: str) -> Path | None:
@@ -121,10 +126,12 @@ class Documents(QObject):
         if path is None:
             return None
         try:
-            atomic_write_text(path, render(self.session.analysis))
+            # The spec being edited (the last valid one), even if its live analysis is still on its way.
+            atomic_write_text(path, render(analyze(self.session.spec)))
         except OSError as exc:
             self.report("Cannot export the table", f"{path}: {exc.strerror or exc}")
             return None
+        self.message.emit(f"Exported the table as {title} to {path}")
         return path
 
     # Recent files

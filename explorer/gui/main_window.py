@@ -6,8 +6,10 @@ class is called with the ``Session`` the first time the tab is shown.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSettings, Qt, QThreadPool, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -24,8 +26,9 @@ from explorer.core.spec import SpecError
 from explorer.gui import icons
 from explorer.gui.about import about_html, shortcuts_html
 from explorer.gui.documents import EXPORTS, Documents
+from explorer.gui.panels.editor_fields import describe_spec_error
 from explorer.gui.panels.layer_view import LayerView
-from explorer.gui.panels.spec_editor import SpecEditor, describe_spec_error
+from explorer.gui.panels.spec_editor import SpecEditor
 from explorer.gui.panels.totals import TotalsPanel
 from explorer.gui.session import Session
 from explorer.gui.settings import CURRENT_TAB, GEOMETRY, WINDOW_STATE, remember_document
@@ -46,7 +49,16 @@ def _finish_workers() -> None:
     QThreadPool.globalInstance().waitForDone(WORKER_GRACE_MS)
 
 
+STATUS_MESSAGE_MS = 5000
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
+
+
+def _dropped_spec(mime: QMimeData) -> Path | None:
+    """The one local .json file being dragged, if that is what it is."""
+    urls = mime.urls() if mime.hasUrls() else []
+    if len(urls) == 1 and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith(".json"):
+        return Path(urls[0].toLocalFile())
+    return None
 
 
 class MainWindow(QMainWindow):
@@ -95,6 +107,8 @@ class MainWindow(QMainWindow):
         self._preloaded = False
 
         self._build_menus()
+        self.documents.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
+        self.setAcceptDrops(True)
         self.editor.edited.connect(self._edited)
         session.spec_loaded.connect(self.editor.set_spec)
         session.spec_changed.connect(self._spec_changed)
@@ -272,6 +286,18 @@ class MainWindow(QMainWindow):
         self.verifier.start()
         if self.verifier.last.spec is None:
             self.verifier.check(self.session.spec)
+
+    # Dropping a spec file on the window opens it
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_spec(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_spec(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.documents.open_path(path)
 
     def shutdown(self) -> None:
         """Quit now, without asking: the spec being edited is remembered as the last one."""

@@ -30,8 +30,9 @@ class Verification:
 class Verifier(QObject):
     changed = Signal(object)  # Verification
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, child_args: list[str] | None = None) -> None:
         super().__init__(parent)
+        self._child_args = child_args or ["-m", "explorer.gui.module_check"]
         self._process: QProcess | None = None
         self._buffer = b""
         self._next_id = 0
@@ -49,7 +50,7 @@ class Verifier(QObject):
             return
         process = QProcess(self)
         process.setProgram(sys.executable)
-        process.setArguments(["-m", "explorer.gui.module_check"])
+        process.setArguments(self._child_args)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._finished)

@@ -89,6 +89,7 @@ def test_export_table(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no
         window.documents.ask_save_path = lambda *_, t=target: t  # type: ignore[method-assign]
         assert window.documents.export_table(kind) == target
         assert target.read_text() == render(analysis)
+        assert window.statusBar().currentMessage().endswith(f"to {target}")
 
 
 def test_state_is_restored_at_the_next_launch(qtbot, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -89,3 +89,11 @@ def test_the_window_never_imports_torch() -> None:
         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_broken_module_check_says_so(qtbot) -> None:  # type: ignore[no-untyped-def]
+    broken = ["-c", "import sys; sys.stderr.write('ImportError: no torch here\\n'); sys.exit(3)"]
+    verifier = Verifier(child_args=broken)
+    verifier.start()
+    qtbot.waitUntil(lambda: verifier.last.state == "unavailable", timeout=20_000)
+    assert verifier.last.message == "module check stopped: ImportError: no torch here"

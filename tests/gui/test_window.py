@@ -61,3 +61,29 @@ def test_the_wheel_changes_a_spin_box_only_once_it_has_focus(qtbot, window) -> N
     spin.setFocus()
     wheel()
     assert spin.value() == 3
+
+
+def test_dropping_a_spec_file_opens_it(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from explorer.core.presets import preset
+
+    path = tmp_path / "dropped.json"
+    preset("cifar/resnet20").save(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    window.dropEvent(_drop(mime))
+    assert window.session.spec == preset("cifar/resnet20")
+    assert window.session.path == path
+    assert window.statusBar().currentMessage() == f"Opened {path}"
+    text = QMimeData()
+    text.setText("not a file")
+    window.dropEvent(_drop(text))
+    assert window.session.path == path
+
+
+def _drop(mime):  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QDropEvent
+
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    return QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, left, none)

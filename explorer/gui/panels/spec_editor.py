@@ -8,10 +8,9 @@ is explained rather than silently clamped.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,12 +22,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from explorer.core.presets import FAMILIES, PRESET_NAMES, preset, preset_name_of, presets_in
+from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.spec import (
     DEFAULT_INPUT_SIDE,
     MAX_STAGES,
@@ -36,97 +34,18 @@ from explorer.core.spec import (
     ArchSpec,
     SpecError,
 )
+from explorer.gui.panels.editor_fields import (
+    StageRow,
+    closest_preset,
+    combo_box,
+    describe_spec_error,
+    error_label,
+    spin_box,
+    split_field,
+)
 from explorer.gui.style import repolish
 
-_FIELD = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?")
 PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def _spin(low: int, high: int, tooltip: str = "") -> QSpinBox:
-    spin = QSpinBox(minimum=low, maximum=high, toolTip=tooltip)
-    spin.setAccelerated(True)
-    spin.setAlignment(Qt.AlignmentFlag.AlignRight)
-    # Scrolling the dock must not change a value the pointer happens to pass over.
-    spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-    spin.installEventFilter(_WHEEL_GUARD)
-    return spin
-
-
-class _WheelGuard(QObject):
-    """Lets the wheel change a spin box only once it has the focus; otherwise the
-    wheel scrolls the editor, as a person scrolling past the fields expects."""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
-            event.ignore()
-            return True
-        return False
-
-
-_WHEEL_GUARD = _WheelGuard()
-
-
-def _combo(items: tuple[tuple[str, str], ...]) -> QComboBox:
-    combo = QComboBox()
-    for value, label in items:
-        combo.addItem(label, value)
-    return combo
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setProperty("role", "field-error")
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()
-    return label
-
-
-def closest_preset(spec: ArchSpec) -> str:
-    """The preset that differs from ``spec`` in the fewest fields (the first on a tie)."""
-    fields = spec.to_dict()
-
-    def distance(name: str) -> int:
-        other = preset(name).to_dict()
-        return sum(1 for key, value in fields.items() if other.get(key) != value)
-
-    return min(PRESET_NAMES, key=distance)
-
-
-def split_field(field: str) -> tuple[str, int | None]:
-    """``"depths[2]"`` -> ``("depths", 2)``; ``"stem"`` -> ``("stem", None)``."""
-    match = _FIELD.fullmatch(field)
-    if not match:
-        return field, None
-    index = match.group("index")
-    return match.group("name"), int(index) if index is not None else None
-
-
-def describe_spec_error(error: SpecError) -> str:
-    """The error in the editor's own words: "layer2 depth: must be >= 1, ..."."""
-    name, index = split_field(error.field)
-    titles = {"depths": "depth", "widths": "width", "strides": "stride"}
-    if name in titles and index is not None:
-        return f"layer{index + 1} {titles[name]}: {error.reason}"
-    if name == "input_size" and index is not None:
-        return f"input {('height', 'width')[index]}: {error.reason}"
-    return f"{name.replace('_', ' ')}: {error.reason}"
-
-
-class StageRow:
-    def __init__(self, grid: QGridLayout, index: int, depth: int, width: int, stride: int) -> None:
-        self.label = QLabel(f"layer{index + 1}")
-        self.depth = _spin(0, 9999, "blocks in this stage (1 to 512)")
-        self.width = _spin(0, 99999, "base width: a basic block outputs this many channels, a bottleneck 4x")
-        self.stride = _spin(0, 9, "stride of the stage's first block (1 to 4)")
-        self.depth.setValue(depth)
-        self.width.setValue(width)
-        self.stride.setValue(stride)
-        for column, widget in enumerate((self.label, self.depth, self.width, self.stride)):
-            grid.addWidget(widget, index + 1, column)
-
-    def widgets(self) -> tuple[QWidget, ...]:
-        return (self.label, self.depth, self.width, self.stride)
 
 
 class SpecEditor(QScrollArea):
@@ -205,19 +124,21 @@ class SpecEditor(QScrollArea):
         box = QGroupBox("Architecture")
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.block_combo = _combo(
+        self.block_combo = combo_box(
             (("basic", "basic  (3x3, 3x3)"), ("bottleneck", "bottleneck  (1x1, 3x3, 1x1, x4)"))
         )
-        self.stem_combo = _combo((("cifar", "3x3 conv, stride 1"), ("imagenet", "7x7 conv /2 + max-pool /2")))
-        self.stem_width_spin = _spin(0, 99999, "channels out of the stem convolution")
-        self.shortcut_combo = _combo(
+        self.stem_combo = combo_box(
+            (("cifar", "3x3 conv, stride 1"), ("imagenet", "7x7 conv /2 + max-pool /2"))
+        )
+        self.stem_width_spin = spin_box(0, 99999, "channels out of the stem convolution")
+        self.shortcut_combo = combo_box(
             (("projection", "projection  (1x1 conv + BN)"), ("zero-pad", "zero-pad  (parameter-free)"))
         )
         self.shortcut_combo.setToolTip("The shortcut used where a block changes the shape")
         self.block_error, self.stem_error, self.shortcut_error = (
-            _error_label(),
-            _error_label(),
-            _error_label(),
+            error_label(),
+            error_label(),
+            error_label(),
         )
         form.addRow("Block", self.block_combo)
         form.addRow(self.block_error)
@@ -244,7 +165,7 @@ class SpecEditor(QScrollArea):
         for column, stretch in enumerate((0, 1, 1, 1)):
             self.stage_grid.setColumnStretch(column, stretch)
         layout.addLayout(self.stage_grid)
-        self.stages_error = _error_label()
+        self.stages_error = error_label()
         layout.addWidget(self.stages_error)
         buttons = QHBoxLayout()
         self.add_stage_button = QPushButton("+ Add stage", toolTip="Append a stage (up to 6)")
@@ -259,12 +180,12 @@ class SpecEditor(QScrollArea):
     def _bottleneck_box(self) -> QGroupBox:
         self.bottleneck_box = QGroupBox("Grouped / wide bottleneck")
         form = QFormLayout(self.bottleneck_box)
-        self.groups_spin = _spin(0, 99999, "groups of the 3x3 convolution (ResNeXt: 32)")
-        self.width_per_group_spin = _spin(0, 99999, "inner width = width x width_per_group / 64 x groups")
+        self.groups_spin = spin_box(0, 99999, "groups of the 3x3 convolution (ResNeXt: 32)")
+        self.width_per_group_spin = spin_box(0, 99999, "inner width = width x width_per_group / 64 x groups")
         self.bottleneck_hint = QLabel()
         self.bottleneck_hint.setProperty("role", "hint")
         self.bottleneck_hint.setWordWrap(True)
-        self.bottleneck_error = _error_label()
+        self.bottleneck_error = error_label()
         form.addRow("Groups", self.groups_spin)
         form.addRow("Width per group", self.width_per_group_spin)
         form.addRow(self.bottleneck_hint)
@@ -276,21 +197,21 @@ class SpecEditor(QScrollArea):
     def _input_box(self) -> QGroupBox:
         box = QGroupBox("Input and head")
         form = QFormLayout(box)
-        self.channels_spin = _spin(0, 999, "input channels (3 for RGB)")
-        self.height_spin = _spin(0, 99999, "input height in pixels")
-        self.width_spin = _spin(0, 99999, "input width in pixels")
+        self.channels_spin = spin_box(0, 999, "input channels (3 for RGB)")
+        self.height_spin = spin_box(0, 99999, "input height in pixels")
+        self.width_spin = spin_box(0, 99999, "input width in pixels")
         shape = QHBoxLayout()
         shape.setSpacing(4)
         for i, spin in enumerate((self.channels_spin, self.height_spin, self.width_spin)):
             if i:
                 shape.addWidget(QLabel("×"))
             shape.addWidget(spin, 1)
-        self.input_error = _error_label()
-        self.classes_spin = _spin(0, 9_999_999, "outputs of the final linear layer; 0 for pooled features")
+        self.input_error = error_label()
+        self.classes_spin = spin_box(0, 9_999_999, "outputs of the final linear layer; 0 for pooled features")
         self.classes_spin.setSpecialValueText("none")
         self.zero_init_check = QCheckBox("Zero-init residual")
         self.zero_init_check.setToolTip("Start each block's last BatchNorm at zero (Goyal et al. 2017)")
-        self.classes_error = _error_label()
+        self.classes_error = error_label()
         form.addRow("Input C×H×W", shape)
         form.addRow(self.input_error)
         form.addRow("Classes", self.classes_spin)
