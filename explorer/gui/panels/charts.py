@@ -7,6 +7,7 @@ shown, so it stays off the path to the first picture.
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from explorer.core.analysis import Analysis
@@ -80,6 +81,7 @@ class ChartsPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.canvas)
         self._shown: Analysis | None = None
+        self._latest: Analysis | None = None
         session.analysis_changed.connect(self.show_analysis)
         self.show_analysis(session.analysis)
 
@@ -94,9 +96,21 @@ class ChartsPanel(QWidget):
         return plot
 
     def is_ready(self) -> bool:
-        return self._shown is not None
+        return self._shown is not None and self._shown is self._latest
 
     def show_analysis(self, analysis: Analysis) -> None:
+        # A hidden tab only remembers the analysis: redrawing plots nobody sees would
+        # slow every edit down. It draws the newest one when it is shown.
+        self._latest = analysis
+        if self.isVisible() or self._shown is None:
+            self._draw(analysis)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._latest is not None and self._latest is not self._shown:
+            self._draw(self._latest)
+
+    def _draw(self, analysis: Analysis) -> None:
         parts = part_totals(analysis)
         names = [name for name, _, _ in parts]
         self._bars(self.params_plot, names, [p for _, p, _ in parts], BAR_COLOUR, format_count)
