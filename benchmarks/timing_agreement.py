@@ -1,6 +1,6 @@
 """Does run_benchmark time what torch.utils.benchmark.Timer times? The ratio of their medians.
 
-    .venv/bin/python benchmarks/timing_agreement.py [--seconds 2] [--rounds 4] [--threads N]
+    .venv/bin/python benchmarks/timing_agreement.py [--seconds 1] [--rounds 8] [--threads N]
 
 For resnet18 and resnet50 with the ImageNet stem (the torchvision presets) at 3x224x224,
 batch 1 and 8, on the CPU: both time the same model (same weights, same seed) on the same
@@ -12,6 +12,7 @@ the exit status is 1 if one does not.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -42,8 +43,7 @@ def ours(name: str, batch: int, threads: int, seconds: float) -> list[float]:
     return list(result.stats.samples_s)
 
 
-def timer(name: str, batch: int, threads: int, seconds: float) -> list[float]:
-    """Timer's per-run times, one for each of its blocks."""
+def timer(name: str, batch: int, threads: int) -> Timer:
     torch.manual_seed(SEED)
     spec = preset(name)
     model = build_model(spec, "cpu").eval()
@@ -51,7 +51,7 @@ def timer(name: str, batch: int, threads: int, seconds: float) -> list[float]:
     stmt = "with torch.inference_mode():\n    model(inputs)"
     clock = Timer(stmt=stmt, globals={"model": model, "inputs": inputs, "torch": torch}, num_threads=threads)
     clock.timeit(3)  # the same warm-up as ours
-    return list(clock.blocked_autorange(min_run_time=seconds).times)
+    return clock
 
 
 def _spread(samples: list[float]) -> float:
@@ -59,17 +59,24 @@ def _spread(samples: list[float]) -> float:
     return quartiles[2] - quartiles[0]
 
 
+def _load() -> str:
+    """Other work on the machine skews one tool's slice more than the other's: say how much there was."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds a tool, round and case")
-    parser.add_argument("--rounds", type=int, default=4, help="alternations of the two tools (default 4)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds a tool, round and case")
+    parser.add_argument("--rounds", type=int, default=8, help="alternations of the two tools (default 8)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads for both")
     args = parser.parse_args()
 
     rounds = f"{args.rounds} rounds of {args.seconds:g} s a tool"
-    print(f"torch {torch.__version__}, CPU, {args.threads} threads, {rounds}")
+    print(f"torch {torch.__version__}, CPU, {args.threads} threads, {rounds}; {_load()}")
     columns = ("ours ms", "IQR", "n", "Timer ms", "IQR", "n")
     header = f"{'model':<22} {'batch':>5} " + " ".join(f"{c:>{len(c) + 2}}" for c in columns) + "  ratio"
     print(header)
@@ -79,9 +86,11 @@ def main() -> int:
         for batch in BATCHES:
             mine: list[float] = []
             theirs: list[float] = []
+            clock = timer(name, batch, args.threads)
             for _ in range(args.rounds):
                 mine += ours(name, batch, args.threads, args.seconds)
-                theirs += timer(name, batch, args.threads, args.seconds)
+                # Timer's per-run times, one for each of its blocks
+                theirs += clock.blocked_autorange(min_run_time=args.seconds).times
             ratio = statistics.median(mine) / statistics.median(theirs)
             verdict = "ok" if LOW <= ratio <= HIGH else "OUTSIDE 0.95..1.05"
             failures += verdict != "ok"
@@ -91,6 +100,7 @@ def main() -> int:
                 f"{len(theirs):>3}  {ratio:.3f}  {verdict}",
                 flush=True,
             )
+    print(_load())
     return 1 if failures else 0
 
 
