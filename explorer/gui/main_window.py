@@ -154,6 +154,12 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
 
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action(edit_menu, "&Undo", QKeySequence.StandardKey.Undo, self.session.undo)
+        self.redo_action = self._action(edit_menu, "&Redo", QKeySequence.StandardKey.Redo, self.session.redo)
+        self.session.history_changed.connect(self._update_history_actions)
+        self._update_history_actions()
+
         view_menu = self.menuBar().addMenu("&View")
         toggle = self.editor_dock.toggleViewAction()
         toggle.setShortcut(QKeySequence("Ctrl+Shift+A"))
@@ -177,6 +183,10 @@ class MainWindow(QMainWindow):
         action.setShortcut(shortcut)
         action.triggered.connect(lambda _checked=False: slot())
         return action
+
+    def _update_history_actions(self) -> None:
+        self.undo_action.setEnabled(self.session.can_undo())
+        self.redo_action.setEnabled(self.session.can_redo())
 
     def show_about(self) -> None:
         box = QMessageBox(self)

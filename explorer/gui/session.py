@@ -17,16 +17,18 @@ from explorer.core.spec import ArchSpec, SpecError
 from explorer.gui.workers import run_in_thread
 
 DEBOUNCE_MS = 15
+MAX_UNDO = 200
 
 
 class Session(QObject):
-    spec_loaded = Signal(object)  # ArchSpec: a new document (the editor resets its fields)
+    spec_loaded = Signal(object)  # ArchSpec the fields must show: a new document, an undo or a redo
     spec_changed = Signal(object)  # ArchSpec: the current valid spec, at every accepted edit
     analysis_changed = Signal(object)  # Analysis of the current spec
     spec_error_changed = Signal(object)  # SpecError, or None once the fields are valid again
     analysis_failed = Signal(str)
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path | None
+    history_changed = Signal()  # what undo and redo can do changed
     # tuple[int, ...]: the analysis rows selected in any view (layer table, diagram), sorted.
     # Views show it and propose changes through ``select_rows``; an unchanged selection is
     # never re-emitted, so views that echo each other cannot loop.
@@ -46,6 +48,8 @@ class Session(QObject):
         self._path: Path | None = None
         self._spec_error: SpecError | None = None
         self._generation = 0
+        self._undo: list[ArchSpec] = []
+        self._redo: list[ArchSpec] = []
         self._selected_rows: tuple[int, ...] = ()
         # The first analysis runs at once (about 2 ms) so the first picture already shows it.
         self._analysis = analyze_fn(spec)
@@ -101,6 +105,12 @@ class Session(QObject):
         self._set_error(None)
         if spec == self._spec:
             return
+        self._undo = [*self._undo[-(MAX_UNDO - 1) :], self._spec]
+        self._redo = []
+        self._replace(spec)
+        self.history_changed.emit()
+
+    def _replace(self, spec: ArchSpec) -> None:
         was_modified = self.is_modified()
         self._spec = spec
         self._generation += 1
@@ -108,6 +118,36 @@ class Session(QObject):
         if self.is_modified() != was_modified:
             self.modified_changed.emit(self.is_modified())
         self._timer.start()
+
+    # Undo and redo
+
+    def can_undo(self) -> bool:
+        return bool(self._undo) or self._spec_error is not None
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> None:
+        """Back to the previous valid spec; first, from invalid fields to the last valid one."""
+        if self._spec_error is not None:
+            self._set_error(None)
+            self.spec_loaded.emit(self._spec)
+        elif self._undo:
+            self._redo.append(self._spec)
+            spec = self._undo.pop()
+            self.spec_loaded.emit(spec)
+            self._replace(spec)
+        self.history_changed.emit()
+
+    def redo(self) -> None:
+        if not self._redo:
+            return
+        self._set_error(None)
+        self._undo.append(self._spec)
+        spec = self._redo.pop()
+        self.spec_loaded.emit(spec)
+        self._replace(spec)
+        self.history_changed.emit()
 
     def report_invalid(self, error: SpecError) -> None:
         """The editor's fields do not make a valid spec; the last valid results stay."""
@@ -117,6 +157,8 @@ class Session(QObject):
         """Start a new document (New, Open, restore); ``saved_spec`` is what ``path`` holds."""
         self._path = path
         self._saved_spec = spec if saved_spec is None else saved_spec
+        self._undo, self._redo = [], []
+        self.history_changed.emit()
         self._set_error(None)
         self.spec_loaded.emit(spec)
         if spec != self._spec:
@@ -138,6 +180,7 @@ class Session(QObject):
             return
         self._spec_error = error
         self.spec_error_changed.emit(error)
+        self.history_changed.emit()
 
     # The analysis
 

@@ -141,3 +141,35 @@ def test_the_stem_keeps_a_default_input_size_in_step(qtbot, window) -> None:  # 
     editor.height_spin.setValue(160)
     editor.stem_combo.setCurrentIndex(editor.stem_combo.findData("cifar"))
     assert window.session.spec.input_size == (160, 224)
+
+
+def test_undo_and_redo_walk_the_edits(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor, session = window.editor, window.session
+    assert not window.undo_action.isEnabled() and not window.redo_action.isEnabled()
+    editor.stage_rows[0].depth.setValue(3)
+    editor.classes_spin.setValue(10)
+    edited = session.spec
+    assert window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert session.spec == preset("resnet18").with_depths((3, 2, 2, 2))
+    assert editor.current() == session.spec and editor.classes_spin.value() == 0
+    window.undo_action.trigger()
+    assert session.spec == preset("resnet18") and editor.preset_caption() == "resnet18"
+    assert not window.undo_action.isEnabled() and window.redo_action.isEnabled()
+    window.redo_action.trigger()
+    window.redo_action.trigger()
+    assert session.spec == edited == editor.current()
+    wait_current(qtbot, window)
+    assert table_layers(window) == expected_layers(analyze(edited))
+
+
+def test_undo_first_leaves_invalid_fields(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.editor.stage_rows[0].depth.setValue(3)
+    window.editor.stage_rows[1].depth.setValue(0)
+    assert window.session.spec_error is not None
+    window.undo_action.trigger()
+    assert window.session.spec_error is None and not window.banner.isVisible()
+    assert window.editor.stage_rows[1].depth.value() == 2
+    assert window.session.spec.depths == (3, 2, 2, 2)
+    window.undo_action.trigger()
+    assert window.session.spec == preset("resnet18")
