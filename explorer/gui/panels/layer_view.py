@@ -24,7 +24,7 @@ from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
 
 COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
-COLUMN_MIN_WIDTHS = (140, 170, 115, 105, 130, 120)
+COLUMN_MIN_WIDTHS = (175, 170, 115, 105, 130, 120)
 COLUMN_MAX_GROWTH = 140
 
 

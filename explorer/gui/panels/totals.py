@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer.core.analysis import Analysis
 from explorer.core.units import format_count, format_macs, format_shape
@@ -22,7 +24,6 @@ class TotalCard(QFrame):
         for label in (self.title, self.value, self.detail):
             layout.addWidget(label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(100)
 
     def show_figure(self, value: str, detail: str, tooltip: str) -> None:
         self.value.setText(value)
@@ -38,19 +39,44 @@ class TotalsPanel(QWidget):
             for key, title in (
                 ("params", "PARAMETERS"),
                 ("macs", "MACs / IMAGE"),
-                ("memory", "MEMORY (torchsummary)"),
+                ("memory", "MEMORY"),
                 ("depth", "DEPTH"),
                 ("output", "OUTPUT"),
                 ("receptive", "RECEPTIVE FIELD"),
             )
         }
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        for card in self.cards.values():
-            layout.addWidget(card)
+        # One row of six when there is room, two rows of three otherwise: never clipped.
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(8)
+        self.columns = 0
+        self._arrange(len(self.cards))
         session.analysis_changed.connect(self.show_analysis)
         self.show_analysis(session.analysis)
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for card in self.cards.values():
+            self.grid.removeWidget(card)
+        for i, card in enumerate(self.cards.values()):
+            self.grid.addWidget(card, i // columns, i % columns)
+        for column in range(len(self.cards)):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+
+    def _width_for(self, columns: int) -> int:
+        cards = list(self.cards.values())
+        rows = [cards[i : i + columns] for i in range(0, len(cards), columns)]
+        spacing = self.grid.horizontalSpacing() * (columns - 1)
+        return max(sum(card.sizeHint().width() for card in row) for row in rows) + spacing
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._width_for(3), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(len(self.cards) if event.size().width() >= self._width_for(len(self.cards)) else 3)
 
     def show_analysis(self, analysis: Analysis) -> None:
         t = analysis.totals
