@@ -38,6 +38,7 @@ from explorer.gui.verifier import Verification, Verifier
 
 TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
+    ("Diagram", "explorer.gui.panels.diagram:DiagramPanel"),
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
 ]
 

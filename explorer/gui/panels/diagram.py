@@ -1,0 +1,463 @@
+"""The Diagram tab: the network drawn by graphviz, zoomable, clickable and exportable.
+
+Drawing runs on a worker thread. Requests made while one is drawing are merged
+into one follow-up, and a drawing that is no longer the newest request is dropped,
+so fast edits never pile up ``dot`` processes nor show an old network. The tab
+draws only while it is visible. A click on a box selects its rows in the session
+(the layer table follows) and the session's selection is outlined here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.analysis import Analysis
+from explorer.core.graph import Edge, Node
+from explorer.core.presets import preset_name_of
+from explorer.core.render.dot import element_target
+from explorer.core.render.export import (
+    FORMATS,
+    Format,
+    GraphvizError,
+    Rendered,
+    export_diagram,
+    install_instructions,
+)
+from explorer.core.units import format_count, format_macs, format_shape
+from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
+from explorer.gui.session import Session
+from explorer.gui.svg_view import SvgDiagramView
+from explorer.gui.workers import run_in_thread
+
+BUSY_DELAY_MS = 150  # a quick drawing never flashes the busy indicator
+LEVELS = (("Stage", "stage"), ("Block", "block"), ("Layer", "layer"))
+STYLES = (("Paper (Figure 3 boxes)", "paper"), ("Detailed (shapes, params)", "detailed"))
+DIRECTIONS = (("Top to bottom", "TB"), ("Left to right", "LR"))
+FILE_FILTERS = {
+    "svg": "SVG image (*.svg)",
+    "png": "PNG image (*.png)",
+    "pdf": "PDF document (*.pdf)",
+    "dot": "Graphviz DOT source (*.dot)",
+}
+
+
+def _combo(name: str, choices: tuple[tuple[str, str], ...], current: str) -> QComboBox:
+    box = QComboBox(objectName=name)
+    for title, value in choices:
+        box.addItem(title, value)
+    box.setCurrentIndex(box.findData(current))
+    return box
+
+
+def _tool(text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
+    button = QToolButton(text=text, toolTip=tip)
+    button.clicked.connect(lambda _checked=False: slot())
+    return button
+
+
+class DiagramPanel(QWidget):
+    def __init__(
+        self,
+        session: Session,
+        parent: QWidget | None = None,
+        draw_fn: Callable[[DiagramRequest], Drawing | GraphvizMissing] = draw,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._draw = draw_fn
+        self._generation = 0
+        self._in_flight = False
+        self._wanted: DiagramRequest | None = None
+        self._dirty = True
+        self.drawing: Drawing | None = None
+        self.missing: GraphvizMissing | None = None
+        self.dropped = 0  # drawings that finished after a newer request (for tests)
+
+        self.level_box = _combo("DiagramLevel", LEVELS, "block")
+        self.style_box = _combo("DiagramStyle", STYLES, "paper")
+        self.direction_box = _combo("DiagramDirection", DIRECTIONS, "TB")
+        for box in (self.level_box, self.style_box, self.direction_box):
+            box.currentIndexChanged.connect(lambda _index: self.request_drawing())
+
+        self.view = SvgDiagramView()
+        self.view.describe = self.describe
+        self.view.element_clicked.connect(self.click_element)
+        self.view.zoom_changed.connect(self._show_zoom)
+        self.zoom_label = QLabel("100 %", objectName="DiagramZoom", minimumWidth=48)
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.dpi_box = QSpinBox(objectName="DiagramDpi", minimum=36, maximum=1200, singleStep=24)
+        self.dpi_box.setValue(150)
+        self.dpi_box.setSuffix(" dpi")
+        self.dpi_box.setToolTip("Resolution of exported PNG images")
+        export_button = QPushButton("Export…", objectName="DiagramExport")
+        export_button.setToolTip("Save this diagram as SVG, PNG, PDF or Graphviz DOT")
+        export_button.clicked.connect(lambda _checked=False: self.export_dialog())
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for caption, box in (
+            ("Level", self.level_box),
+            ("Style", self.style_box),
+            ("Direction", self.direction_box),
+        ):
+            bar.addWidget(QLabel(caption))
+            bar.addWidget(box)
+            bar.addSpacing(6)
+        bar.addStretch(1)
+        bar.addWidget(_tool("−", "Zoom out (Ctrl+-, or Ctrl+wheel)", self.view.zoom_out))
+        bar.addWidget(self.zoom_label)
+        bar.addWidget(_tool("+", "Zoom in (Ctrl++, or Ctrl+wheel)", self.view.zoom_in))
+        bar.addWidget(_tool("Fit", "Show the whole diagram (Ctrl+0)", self.view.fit))
+        bar.addWidget(_tool("100%", "Actual size (Ctrl+Alt+0)", self.view.actual_size))
+        bar.addSpacing(10)
+        bar.addWidget(self.dpi_box)
+        bar.addWidget(export_button)
+
+        self.missing_label = QLabel(objectName="GraphvizMissing", wordWrap=True)
+        self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.missing_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.retry_button = QPushButton("Check again", objectName="GraphvizRetry")
+        self.retry_button.clicked.connect(lambda _checked=False: self.request_drawing(force=True))
+        missing_page = QWidget()
+        missing_layout = QVBoxLayout(missing_page)
+        missing_layout.setContentsMargins(24, 24, 24, 24)
+        missing_layout.addWidget(self.missing_label)
+        missing_layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
+        missing_layout.addStretch(1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.view)
+        self.pages.addWidget(missing_page)
+
+        self.busy = QProgressBar(objectName="DiagramBusy", maximumWidth=120, maximumHeight=12)
+        self.busy.setRange(0, 0)  # a moving bar: dot gives no progress to report
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.status = QLabel(objectName="DiagramStatus")
+        self.status.setProperty("role", "hint")
+        self.message = QLabel(objectName="DiagramMessage", wordWrap=True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        foot = QHBoxLayout()
+        foot.setContentsMargins(0, 0, 0, 0)
+        foot.addWidget(self.busy)
+        foot.addWidget(self.status, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.pages, 1)
+        layout.addLayout(foot)
+
+        self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
+        self._busy_timer.timeout.connect(self._show_busy)
+        for keys, slot in (
+            ((QKeySequence.StandardKey.ZoomIn, "Ctrl+="), self.view.zoom_in),
+            ((QKeySequence.StandardKey.ZoomOut,), self.view.zoom_out),
+            (("Ctrl+0",), self.view.fit),
+            (("Ctrl+Alt+0",), self.view.actual_size),
+        ):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.activated.connect(slot)
+
+        session.analysis_changed.connect(self._analysis_changed)
+        session.selection_changed.connect(self._selection_changed)
+
+    # Options
+
+    @property
+    def request(self) -> DiagramRequest:
+        return DiagramRequest(
+            self.session.analysis.spec,
+            self.level_box.currentData(),
+            self.style_box.currentData(),
+            self.direction_box.currentData(),
+        )
+
+    def set_options(
+        self, level: str | None = None, style: str | None = None, rankdir: str | None = None
+    ) -> None:
+        for box, value in ((self.level_box, level), (self.style_box, style), (self.direction_box, rankdir)):
+            if value is not None:
+                index = box.findData(value)
+                if index < 0:
+                    raise ValueError(f"unknown diagram option {value!r}")
+                box.setCurrentIndex(index)
+
+    # Drawing
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.request_drawing()
+
+    def _analysis_changed(self, _analysis: Analysis) -> None:
+        self.request_drawing()
+
+    def request_drawing(self, force: bool = False) -> None:
+        """Draw the current spec with the chosen options (later, if the tab is hidden)."""
+        if not self.isVisible() and not force:
+            self._dirty = True
+            return
+        self._dirty = False
+        request = self.request
+        shown = self.drawing.request if self.drawing is not None else None
+        if request == shown and self._wanted is None and not force and self.missing is None:
+            return
+        self._generation += 1
+        self._wanted = request
+        self._busy_timer.start()
+        if not self._in_flight:
+            self._start()
+
+    def _start(self) -> None:
+        request, generation = self._wanted, self._generation
+        assert request is not None
+        self._in_flight = True
+        run_in_thread(
+            self._draw,
+            request,
+            on_result=lambda result: self._finished(generation, result),
+            on_error=lambda message: self._failed(generation, message),
+            context=self,
+        )
+
+    def _finished(self, generation: int, result: Drawing | GraphvizMissing) -> None:
+        self._in_flight = False
+        if generation != self._generation:
+            self.dropped += 1
+            self._start()  # the newest request, merged from all made meanwhile
+            return
+        self._wanted = None
+        self._idle()
+        if isinstance(result, GraphvizMissing):
+            self._show_missing(result)
+            return
+        self.missing = None
+        previous = self.drawing
+        keep_view = previous is not None and previous.request.level == result.request.level
+        keep_view = keep_view and previous.request.rankdir == result.request.rankdir
+        self.drawing = result
+        self.pages.setCurrentWidget(self.view)
+        self.view.show_drawing(result, keep_view)
+        self._selection_changed(self.session.selected_rows, scroll=False)
+        self._show_status()
+        if result.warnings:
+            self._say("warning", "graphviz: " + "; ".join(result.warnings))
+        elif self.message.property("kind") != "export":
+            self.message.hide()
+
+    def _failed(self, generation: int, message: str) -> None:
+        self._in_flight = False
+        if generation != self._generation:
+            self.dropped += 1
+            self._start()
+            return
+        self._wanted = None
+        self._idle()
+        self.status.setText("")
+        self._say("error", f"The diagram could not be drawn: {message}")
+
+    def _show_busy(self) -> None:
+        if self._wanted is not None:
+            self.busy.show()
+            level = self._wanted.level
+            self.status.setText(f"Drawing the {level}-level diagram…")
+
+    def _idle(self) -> None:
+        self._busy_timer.stop()
+        self.busy.hide()
+
+    def is_ready(self) -> bool:
+        """Nothing is being drawn and what is shown belongs to the current spec."""
+        if self._wanted is not None or self._in_flight or self._dirty:
+            return False
+        shown = self.missing.request if self.missing is not None else None
+        shown = self.drawing.request if self.drawing is not None and shown is None else shown
+        return shown == self.request
+
+    def _show_missing(self, missing: GraphvizMissing) -> None:
+        self.missing = missing
+        self.drawing = None
+        self.view.clear()
+        lines = "<br>".join(escape(line) for line in install_instructions().splitlines())
+        self.missing_label.setText(
+            "<h3>Graphviz is needed to draw diagrams</h3>"
+            f"<p>{escape(missing.message)}.</p>"
+            f"<p><b>How to install it:</b></p><p style='font-family: monospace'>{lines}</p>"
+            "<p>Everything else in the window works without it, and Export… can still "
+            "save the diagram as Graphviz DOT source.</p>"
+        )
+        self.pages.setCurrentIndex(1)
+        self.status.setText("Graphviz (dot) is not installed")
+
+    def _show_status(self) -> None:
+        drawing = self.drawing
+        if drawing is None:
+            return
+        graph = drawing.graph
+        shortcuts = graph.shortcut_edges()
+        projections = sum(edge.kind == "projection" for edge in shortcuts)
+        name = preset_name_of(graph.spec) or "custom"
+        parts = [f"{name}: {len(graph.nodes)} boxes"]
+        if shortcuts:
+            parts.append(f"{len(shortcuts)} shortcuts ({projections} projection)")
+        parts.append("click a box to select its layers, drag to pan, Ctrl+wheel to zoom")
+        self.status.setText(" · ".join(parts))
+
+    def _show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f} %")
+
+    def _say(self, kind: str, text: str) -> None:
+        colours = {"error": "#b3261e", "warning": "#8a6d00", "export": "#1e7b34"}
+        self.message.setStyleSheet(f"color: {colours[kind]};")
+        self.message.setProperty("kind", kind)
+        self.message.setText(text)
+        self.message.show()
+
+    # Selection
+
+    def _current_graph_drawing(self) -> Drawing | None:
+        """The drawing, if its rows are those of the session's analysis."""
+        drawing = self.drawing
+        if drawing is None or drawing.graph.spec != self.session.analysis.spec:
+            return None
+        return drawing
+
+    def rows_for(self, element_id: str) -> tuple[int, ...]:
+        """The analysis rows an element of the drawing stands for."""
+        drawing = self._current_graph_drawing()
+        if drawing is None:
+            return ()
+        target = element_target(drawing.graph, element_id)
+        if isinstance(target, Node):
+            if target.row_index is not None:
+                return (target.row_index,)
+            return drawing.graph.rows_of(target.id)
+        if isinstance(target, Edge):
+            return target.rows
+        if target is not None:  # a stage's box
+            return tuple(row for node in target.node_ids for row in drawing.graph.rows_of(node))
+        return ()
+
+    def click_element(self, element_id: str | None) -> None:
+        """What a click on the element ``element_id`` does (None: the background)."""
+        if element_id is None:
+            self.session.select_rows(())
+        elif self._current_graph_drawing() is not None:
+            self.session.select_rows(self.rows_for(element_id))
+
+    def elements_for_rows(self, rows: tuple[int, ...]) -> tuple[str, ...]:
+        drawing = self._current_graph_drawing()
+        if drawing is None:
+            return ()
+        graph = drawing.graph
+        tags = {}
+        for edge in graph.shortcut_edges():
+            tag = f"{edge.id}:label"
+            if tag in drawing.regions.regions:
+                tags.update((row, tag) for row in edge.rows)
+        found = dict.fromkeys(
+            tags.get(row) or graph.row_nodes[row] for row in rows if row < len(graph.row_nodes)
+        )
+        return tuple(found)
+
+    def _selection_changed(self, rows: tuple[int, ...], scroll: bool = True) -> None:
+        self.view.set_highlight(self.elements_for_rows(rows), scroll=scroll)
+
+    def describe(self, element_id: str) -> str:
+        drawing = self.drawing
+        if drawing is None:
+            return ""
+        target = element_target(drawing.graph, element_id)
+        if isinstance(target, Node):
+            lines = [f"<b>{escape(target.name)}</b>", *(escape(line) for line in target.lines)]
+            lines.append(f"output {format_shape(target.output_shape)}")
+            if target.params or target.macs:
+                params = f"{target.params:,} params ({format_count(target.params)})"
+                lines.append(f"{params}, {format_macs(target.macs)}")
+            return "<br>".join(lines)
+        if isinstance(target, Edge):
+            kind = "projection shortcut" if target.kind == "projection" else "identity shortcut"
+            text = f"<b>{escape(target.block_name or '')}</b> {kind}"
+            if target.label:
+                text += f"<br>{escape(target.label)}, {target.params:,} params"
+            return text
+        if target is not None:
+            return f"<b>{escape(target.label.splitlines()[0])}</b><br>click to select the whole stage"
+        return ""
+
+    # Export
+
+    def suggested_name(self, fmt: Format) -> str:
+        path = self.session.path
+        stem = path.stem if path else (preset_name_of(self.session.spec) or "diagram").split("/")[-1]
+        return f"{stem}-{self.level_box.currentData()}.{fmt}"
+
+    def export_dialog(self) -> None:
+        filters = ";;".join(FILE_FILTERS[fmt] for fmt in FORMATS)
+        start = str(Path.home() / self.suggested_name("svg"))
+        chosen, used_filter = QFileDialog.getSaveFileName(self, "Export diagram", start, filters)
+        if not chosen:
+            return
+        fmt = next((fmt for fmt, text in FILE_FILTERS.items() if text == used_filter), "svg")
+        path = Path(chosen)
+        if path.suffix.lower().lstrip(".") not in FORMATS:
+            path = path.with_name(f"{path.name}.{fmt}")
+        self.export_to(path)
+
+    def export_to(self, path: Path, dpi: int | None = None) -> None:
+        """Write the diagram to ``path`` (format from its suffix) on a worker; the result shows inline."""
+        request = self.request
+        fmt = path.suffix.lower().lstrip(".")
+        dpi = dpi or (self.dpi_box.value() if fmt == "png" else None)
+        self._say("export", f"Exporting {path.name}…")
+        run_in_thread(
+            _export,
+            request,
+            path,
+            dpi,
+            on_result=lambda result: self._exported(path, result),
+            on_error=lambda message: self._say("error", f"Could not export {path.name}: {message}"),
+            context=self,
+        )
+
+    def _exported(self, path: Path, result: Rendered | str) -> None:
+        if isinstance(result, str):
+            self._say("error", f"Could not export {path.name}: {result}")
+            return
+        size = path.stat().st_size if path.exists() else 0
+        text = f"Saved {path} ({size / 1024:,.0f} KB)"
+        if result.warnings:
+            self._say("warning", text + ". graphviz: " + "; ".join(result.warnings))
+        else:
+            self._say("export", text)
+
+
+def _export(request: DiagramRequest, path: Path, dpi: int | None) -> Rendered | str:
+    """The file written, or why not in words a person can act on (runs on a worker)."""
+    try:
+        return export_diagram(request.spec, path, request.level, request.style, request.rankdir, None, dpi)
+    except (GraphvizError, ValueError, OSError) as exc:
+        return str(exc)

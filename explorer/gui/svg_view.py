@@ -1,0 +1,280 @@
+"""A zoomable, pannable view of a drawn diagram, with clickable and highlighted boxes.
+
+The SVG is painted by one ``QGraphicsSvgItem``; clicks and hovering are resolved
+against the drawing's regions, and a highlight is a few outline items laid over
+the drawing. Nothing is laid out or re-rendered to select, so a selection shows
+at once even on the deepest networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtSvgWidgets import QGraphicsSvgItem
+from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QToolTip
+
+from explorer.core.render.highlight import HIGHLIGHT_FILL, HIGHLIGHT_LINE
+from explorer.gui.diagram_drawing import Drawing, Region
+
+MIN_ZOOM = 0.02  # of actual size
+MAX_ZOOM = 8.0
+ZOOM_STEP = 1.25
+SCENE_MARGIN = 24.0
+POINTS_PER_INCH = 72.0  # graphviz draws in points
+
+
+class _Highlight(QGraphicsPathItem):
+    """A box's outline and a tint multiplied into it, so its text stays dark and sharp."""
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # type: ignore[no-untyped-def]
+        painter.save()
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+        painter.fillPath(self.path(), self.brush())
+        painter.restore()
+        painter.strokePath(self.path(), self.pen())
+
+
+def _highlight_item(region: Region) -> QGraphicsPathItem:
+    rect = region.rect.adjusted(-3, -3, 3, 3)
+    path = QPainterPath()
+    if region.round:
+        path.addEllipse(rect)
+    else:
+        path.addRoundedRect(rect, 4, 4)
+    item = _Highlight(path)
+    pen = QPen(QColor(HIGHLIGHT_LINE), 3)
+    pen.setCosmetic(True)  # as thick when zoomed out to see the whole network
+    item.setPen(pen)
+    fill = QColor(HIGHLIGHT_FILL)
+    item.setBrush(QBrush(fill))
+    item.setZValue(1)
+    return item
+
+
+class SvgDiagramView(QGraphicsView):
+    element_clicked = Signal(object)  # the region's id, or None for the background
+    zoom_changed = Signal(float)  # relative to actual size (1.0 = 100 %)
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
+        self.setBackgroundBrush(QColor("white"))
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.viewport().setMouseTracking(True)
+        self.drawing: Drawing | None = None
+        self._item: QGraphicsSvgItem | None = None
+        self._highlights: list[QGraphicsPathItem] = []
+        self.highlighted: tuple[str, ...] = ()
+        self._press: QPoint | None = None
+        self._press_scroll = (0, 0)
+        self._dragging = False
+        # The owner tells what an element is (a tooltip); the view only knows its id.
+        self.describe: Callable[[str], str] = lambda element_id: ""
+
+    # What is shown
+
+    def show_drawing(self, drawing: Drawing, keep_view: bool) -> None:
+        """Show ``drawing``; ``keep_view`` keeps the zoom and the centre (same level, new spec)."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        zoom = self.zoom()
+        scene = self.scene()
+        self._highlights = []
+        scene.clear()
+        self.drawing = drawing
+        self._item = QGraphicsSvgItem()
+        self._item.setSharedRenderer(drawing.renderer)
+        scene.addItem(self._item)
+        bounds = self._item.boundingRect()
+        scene.setSceneRect(bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN))
+        if keep_view and self._has_view:
+            self.set_zoom(zoom)
+            self.centerOn(centre)
+        else:
+            self.initial_view()
+        self._has_view = True
+        self.set_highlight(self.highlighted, scroll=False)
+
+    _has_view = False
+
+    def clear(self) -> None:
+        self.scene().clear()
+        self._highlights = []
+        self._item = None
+        self.drawing = None
+
+    # Zoom
+
+    def actual_scale(self) -> float:
+        """View scale at which one point of the drawing is one point on this screen."""
+        return self.logicalDpiX() / POINTS_PER_INCH
+
+    def zoom(self) -> float:
+        return self.transform().m11() / self.actual_scale()
+
+    def set_zoom(self, zoom: float, anchor: QPoint | None = None) -> None:
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        factor = zoom / self.zoom()
+        if anchor is None:
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        try:
+            self.scale(factor, factor)
+        finally:
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.zoom_changed.emit(self.zoom())
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom() * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom() / ZOOM_STEP)
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def fit(self) -> None:
+        """The whole drawing in the window."""
+        if self._item is not None:
+            self.set_zoom(self._fit_zoom(whole=True))
+            self.centerOn(self._item.boundingRect().center())
+
+    def _fit_zoom(self, whole: bool) -> float:
+        bounds = self.sceneRect()
+        viewport = self.viewport().rect()
+        zoom_x = viewport.width() / max(bounds.width(), 1.0)
+        zoom_y = viewport.height() / max(bounds.height(), 1.0)
+        return (min(zoom_x, zoom_y) if whole else zoom_x) / self.actual_scale()
+
+    def initial_view(self) -> None:
+        """Whole if it stays readable; else as wide as the window (at most actual size), from the top."""
+        if self._item is None:
+            return
+        whole = self._fit_zoom(whole=True)
+        if whole >= 0.6:
+            self.set_zoom(min(whole, 1.5))
+            self.centerOn(self._item.boundingRect().center())
+            return
+        self.set_zoom(min(self._fit_zoom(whole=False), 1.0))
+        top = self.sceneRect().topLeft()
+        self.centerOn(
+            self.sceneRect().center().x(), top.y() + self.viewport().height() / 2 / self.transform().m22()
+        )
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            if steps:
+                self.set_zoom(self.zoom() * ZOOM_STEP**steps, anchor=event.position().toPoint())
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    # Highlight
+
+    def set_highlight(self, ids: Iterable[str], scroll: bool = True) -> None:
+        """Outline the elements ``ids`` (unknown ids are ignored); scroll the first into view."""
+        for item in self._highlights:
+            self.scene().removeItem(item)
+        self._highlights = []
+        self.highlighted = tuple(ids)
+        if self.drawing is None:
+            return
+        regions = [self.drawing.regions.regions.get(element) for element in self.highlighted]
+        shown = [region for region in regions if region is not None]
+        for region in shown:
+            item = _highlight_item(region)
+            self.scene().addItem(item)
+            self._highlights.append(item)
+        if scroll and shown:
+            self.bring_into_view(shown)
+
+    def bring_into_view(self, regions: list[Region]) -> None:
+        united = QRectF(regions[0].rect)
+        for region in regions[1:]:
+            united = united.united(region.rect)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        if visible.contains(united):
+            return
+        if united.width() <= visible.width() and united.height() <= visible.height():
+            self.ensureVisible(united, 40, 40)
+        else:
+            self.centerOn(regions[0].rect.center())
+
+    # Mouse: drag to pan, click to select, hover for details
+
+    def region_at(self, position: QPoint) -> Region | None:
+        if self.drawing is None:
+            return None
+        point = self.mapToScene(position)
+        return self.drawing.regions.at(point.x(), point.y())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+            self._press = event.position().toPoint()
+            self._press_scroll = (self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+            self._dragging = False
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        position = event.position().toPoint()
+        if self._press is not None:
+            moved = position - self._press
+            if self._dragging or moved.manhattanLength() >= QApplication.startDragDistance():
+                self._dragging = True
+                self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+                self.horizontalScrollBar().setValue(self._press_scroll[0] - moved.x())
+                self.verticalScrollBar().setValue(self._press_scroll[1] - moved.y())
+            event.accept()
+            return
+        region = self.region_at(position)
+        pointing = region is not None and not region.cluster
+        self.viewport().setCursor(
+            Qt.CursorShape.PointingHandCursor if pointing else Qt.CursorShape.OpenHandCursor
+        )
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._press is not None:
+            clicked = not self._dragging and event.button() == Qt.MouseButton.LeftButton
+            self._press = None
+            self._dragging = False
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            if clicked:
+                region = self.region_at(event.position().toPoint())
+                self.element_clicked.emit(region.id if region else None)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def tooltip_at(self, position: QPoint) -> str:
+        region = self.region_at(position)
+        return self.describe(region.id) if region is not None else ""
+
+    def viewportEvent(self, event) -> bool:  # type: ignore[no-untyped-def]
+        if event.type() == event.Type.ToolTip:
+            text = self.tooltip_at(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
