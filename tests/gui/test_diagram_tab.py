@@ -184,6 +184,8 @@ def test_selecting_rows_in_the_layer_view_highlights_their_nodes(qtbot, window) 
     qtbot.waitUntil(panel.is_ready, timeout=20_000)
     assert window.session.selected_rows == block_rows  # a new level keeps the selection
     assert set(panel.view.highlighted) == {"layer3.1", "layer3.1.add"}
+    visible = panel.view.mapToScene(panel.view.viewport().rect()).boundingRect()
+    assert visible.contains(panel.drawing.regions.regions["layer3.1"].rect)  # scrolled to it
     # The tree is not told back what it said: every stem layer selected one by one stays
     # so, though the same rows coming from elsewhere would select the stem as a whole.
     stem = [row.name for row in window.session.analysis.rows if row.stage is None][:3]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QToolButton,
@@ -49,8 +50,8 @@ from explorer.gui.workers import run_in_thread
 
 BUSY_DELAY_MS = 150  # a quick drawing never flashes the busy indicator
 LEVELS = (("Stage", "stage"), ("Block", "block"), ("Layer", "layer"))
-STYLES = (("Paper (Figure 3 boxes)", "paper"), ("Detailed (shapes, params)", "detailed"))
-DIRECTIONS = (("Top to bottom", "TB"), ("Left to right", "LR"))
+STYLES = (("Paper", "paper"), ("Detailed", "detailed"))
+DIRECTIONS = (("Top-down", "TB"), ("Left-right", "LR"))
 FILE_FILTERS = {
     "svg": "SVG image (*.svg)",
     "png": "PNG image (*.png)",
@@ -94,6 +95,11 @@ class DiagramPanel(QWidget):
         self.level_box = _combo("DiagramLevel", LEVELS, "block")
         self.style_box = _combo("DiagramStyle", STYLES, "paper")
         self.direction_box = _combo("DiagramDirection", DIRECTIONS, "TB")
+        self.level_box.setToolTip("Stage: one box per stage · Block: one per block · Layer: every layer")
+        self.style_box.setToolTip(
+            "Paper: boxes as in the ResNet paper's Figure 3 · Detailed: names, shapes and parameters too"
+        )
+        self.direction_box.setToolTip("Draw the network from top to bottom or from left to right")
         for box in (self.level_box, self.style_box, self.direction_box):
             box.currentIndexChanged.connect(lambda _index: self.request_drawing())
 
@@ -128,9 +134,6 @@ class DiagramPanel(QWidget):
         bar.addWidget(_tool("+", "Zoom in (Ctrl++, or Ctrl+wheel)", self.view.zoom_in))
         bar.addWidget(_tool("Fit", "Show the whole diagram (Ctrl+0)", self.view.fit))
         bar.addWidget(_tool("100%", "Actual size (Ctrl+Alt+0)", self.view.actual_size))
-        bar.addSpacing(10)
-        bar.addWidget(self.dpi_box)
-        bar.addWidget(export_button)
 
         self.missing_label = QLabel(objectName="GraphvizMissing", wordWrap=True)
         self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -153,6 +156,8 @@ class DiagramPanel(QWidget):
         self.busy.hide()
         self.status = QLabel(objectName="DiagramStatus")
         self.status.setProperty("role", "hint")
+        # Long text is cut at the window's edge instead of widening the window.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = QLabel(objectName="DiagramMessage", wordWrap=True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
@@ -160,6 +165,9 @@ class DiagramPanel(QWidget):
         foot.setContentsMargins(0, 0, 0, 0)
         foot.addWidget(self.busy)
         foot.addWidget(self.status, 1)
+        foot.addWidget(QLabel("PNG at"))
+        foot.addWidget(self.dpi_box)
+        foot.addWidget(export_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -261,7 +269,8 @@ class DiagramPanel(QWidget):
         self.drawing = result
         self.pages.setCurrentWidget(self.view)
         self.view.show_drawing(result, keep_view)
-        self._selection_changed(self.session.selected_rows, scroll=False)
+        # A new level or direction shows where the selection went; an edit keeps the view.
+        self._selection_changed(self.session.selected_rows, scroll=not keep_view)
         self._show_status()
         if result.warnings:
             self._say("warning", "graphviz: " + "; ".join(result.warnings))
@@ -323,7 +332,7 @@ class DiagramPanel(QWidget):
         parts = [f"{name}: {len(graph.nodes)} boxes"]
         if shortcuts:
             parts.append(f"{len(shortcuts)} shortcuts ({projections} projection)")
-        parts.append("click a box to select its layers, drag to pan, Ctrl+wheel to zoom")
+        parts.append("click a box to select it · drag to pan · Ctrl+wheel to zoom")
         self.status.setText(" · ".join(parts))
 
     def _show_zoom(self, zoom: float) -> None:
