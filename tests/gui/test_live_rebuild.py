@@ -76,3 +76,14 @@ def test_a_failing_analysis_is_reported_inline(qtbot) -> None:  # type: ignore[n
     qtbot.waitUntil(lambda: bool(failures), timeout=5000)
     assert failures == ["RuntimeError: no rule for this layer"]
     assert session.analysis.spec == preset("resnet18")  # the last good result stays
+
+
+def test_the_selection_is_shared_through_the_session(qtbot) -> None:  # type: ignore[no-untyped-def]
+    session = Session(preset("resnet18"))
+    seen = []
+    session.selection_changed.connect(seen.append)
+    session.select_rows([5, 3, 5])
+    session.select_rows((3, 5))  # the same selection: no signal
+    session.select_rows(())
+    assert seen == [(3, 5), ()]
+    assert session.selected_rows == ()
