@@ -152,30 +152,36 @@ class SvgDiagramView(QGraphicsView):
     def fit(self) -> None:
         """The whole drawing in the window."""
         if self._item is not None:
-            self.set_zoom(self._fit_zoom(whole=True))
+            self.set_zoom(min(self._fit_zooms()))
             self.centerOn(self._item.boundingRect().center())
 
-    def _fit_zoom(self, whole: bool) -> float:
+    def _fit_zooms(self) -> tuple[float, float]:
+        """Zooms at which the drawing's width, and its height, fill the window."""
         bounds = self.sceneRect()
         viewport = self.viewport().rect()
         zoom_x = viewport.width() / max(bounds.width(), 1.0)
         zoom_y = viewport.height() / max(bounds.height(), 1.0)
-        return (min(zoom_x, zoom_y) if whole else zoom_x) / self.actual_scale()
+        return zoom_x / self.actual_scale(), zoom_y / self.actual_scale()
 
     def initial_view(self) -> None:
-        """Whole if it stays readable; else as wide as the window (at most actual size), from the top."""
+        """Whole if it stays readable; else a long drawing fills the window across
+        (at most at actual size) and starts at its beginning: the top, or the left."""
         if self._item is None:
             return
-        whole = self._fit_zoom(whole=True)
-        if whole >= 0.6:
-            self.set_zoom(min(whole, 1.5))
+        zoom_x, zoom_y = self._fit_zooms()
+        if min(zoom_x, zoom_y) >= 0.6:
+            self.set_zoom(min(zoom_x, zoom_y, 1.5))
             self.centerOn(self._item.boundingRect().center())
             return
-        self.set_zoom(min(self._fit_zoom(whole=False), 1.0))
-        top = self.sceneRect().topLeft()
-        self.centerOn(
-            self.sceneRect().center().x(), top.y() + self.viewport().height() / 2 / self.transform().m22()
-        )
+        bounds = self.sceneRect()
+        half_w = self.viewport().width() / 2 / self.actual_scale()
+        half_h = self.viewport().height() / 2 / self.actual_scale()
+        if bounds.height() >= bounds.width():
+            self.set_zoom(min(zoom_x, 1.0))
+            self.centerOn(bounds.center().x(), bounds.top() + half_h / self.zoom())
+        else:
+            self.set_zoom(min(zoom_y, 1.0))
+            self.centerOn(bounds.left() + half_w / self.zoom(), bounds.center().y())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
