@@ -2,14 +2,20 @@
 
 graphviz lays the graph out and writes SVG; ``QSvgRenderer`` parses it and gives
 each node's and stage's box (the regions a click or a highlight needs), so the GUI
-thread receives a ready renderer and only has to paint. For cifar/resnet1202 at
+thread receives ready renderers and only has to paint. For cifar/resnet1202 at
 layer level that is seconds of ``dot`` and a tenth of a second of parsing the GUI
 thread never waits for.
+
+A long drawing is cut into bands along its length, each band an SVG document of
+only the elements that reach into it. Qt's SVG renderer walks its whole document
+at every paint, so one document for a 1,200-layer network would cost a tenth of a
+second per repaint; a band costs what the few dozen boxes in it cost.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +29,11 @@ from explorer.core.render.export import GraphvizNotFound, render
 from explorer.core.spec import ArchSpec
 
 _GROUP = re.compile(rb'<g id="([^"]*)" class="(node|cluster)"')
+# graphviz writes every node, edge and stage as one flat group.
+_ELEMENT = re.compile(rb'<g id="([^"]*)" class="(?:node|edge|cluster)">.*?</g>\n?', re.DOTALL)
 _BUCKET = 256.0  # scene units per bucket of the region index
+BAND_LENGTH = 1500.0  # points along the drawing's length per band
+_BAND_OVERLAP = 4.0  # an element's stroke and arrowhead may reach past its box
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +84,23 @@ class RegionIndex:
         return len(self.regions)
 
 
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A slice of the drawing and the renderer of the elements that reach into it."""
+
+    rect: QRectF
+    renderer: QSvgRenderer
+
+
 @dataclass(eq=False)
 class Drawing:
-    """A laid-out diagram, ready to show: the graph, its SVG, a renderer and the regions."""
+    """A laid-out diagram, ready to show: the graph, its SVG, its bands and the regions."""
 
     request: DiagramRequest
     graph: ArchGraph
     svg: bytes
-    renderer: QSvgRenderer
+    bounds: QRectF
+    bands: tuple[Band, ...]
     regions: RegionIndex
     warnings: tuple[str, ...] = ()
 
@@ -110,28 +129,73 @@ def draw(request: DiagramRequest) -> Drawing | GraphvizMissing:
     renderer = QSvgRenderer(QByteArray(rendered.data))
     if not renderer.isValid():
         raise ValueError("graphviz wrote an SVG that could not be read")
-    regions = _regions(rendered.data, renderer, graph)
+    box_of = _element_boxes(renderer)
+    regions = _regions(rendered.data, box_of, graph)
+    size = renderer.defaultSize()
+    bounds = QRectF(0, 0, size.width(), size.height())
+    bands = _bands(rendered.data, renderer, bounds, box_of)
     app = QCoreApplication.instance()
     if app is not None:
-        # Made here, used by the GUI thread from now on.
-        renderer.moveToThread(app.thread())
-    return Drawing(request, graph, rendered.data, renderer, RegionIndex(regions), rendered.warnings)
+        for band in bands:  # made here, used by the GUI thread from now on
+            band.renderer.moveToThread(app.thread())
+    return Drawing(request, graph, rendered.data, bounds, bands, RegionIndex(regions), rendered.warnings)
 
 
-def _regions(svg: bytes, renderer: QSvgRenderer, graph: ArchGraph) -> dict[str, Region]:
+def _element_boxes(renderer: QSvgRenderer):  # type: ignore[no-untyped-def]
+    """A function from an element's id to its box in the drawing's coordinates (or None)."""
     view_box = renderer.viewBoxF()
     size = renderer.defaultSize()
     sx = size.width() / view_box.width() if view_box.width() else 1.0
     sy = size.height() / view_box.height() if view_box.height() else 1.0
+
+    def box_of(element: str) -> QRectF | None:
+        if not renderer.elementExists(element):
+            return None
+        box = renderer.transformForElement(element).mapRect(renderer.boundsOnElement(element))
+        return QRectF(
+            (box.x() - view_box.x()) * sx, (box.y() - view_box.y()) * sy, box.width() * sx, box.height() * sy
+        )
+
+    return box_of
+
+
+def _regions(svg: bytes, box_of, graph: ArchGraph) -> dict[str, Region]:  # type: ignore[no-untyped-def]
     adds = {node.id for node in graph.nodes if node.op == "add"}
     regions: dict[str, Region] = {}
     for match in _GROUP.finditer(svg):
         element = html.unescape(match.group(1).decode("utf-8"))
-        if not renderer.elementExists(element):
-            continue
-        box = renderer.transformForElement(element).mapRect(renderer.boundsOnElement(element))
-        box = QRectF(
-            (box.x() - view_box.x()) * sx, (box.y() - view_box.y()) * sy, box.width() * sx, box.height() * sy
-        )
-        regions[element] = Region(element, box, element in adds, match.group(2) == b"cluster")
+        box = box_of(element)
+        if box is not None:
+            regions[element] = Region(element, box, element in adds, match.group(2) == b"cluster")
     return regions
+
+
+def _bands(svg: bytes, renderer: QSvgRenderer, bounds: QRectF, box_of) -> tuple[Band, ...]:  # type: ignore[no-untyped-def]
+    """The drawing cut across its length; one band (the whole document) when it is short."""
+    vertical = bounds.height() >= bounds.width()
+    length = bounds.height() if vertical else bounds.width()
+    count = math.ceil(length / BAND_LENGTH)
+    elements = list(_ELEMENT.finditer(svg))
+    if count <= 1 or not elements:
+        return (Band(bounds, renderer),)
+    head, tail = svg[: elements[0].start()], svg[elements[-1].end() :]
+    parts: list[list[bytes]] = [[] for _ in range(count)]
+    for match in elements:
+        box = box_of(html.unescape(match.group(1).decode("utf-8")))
+        if box is None:
+            first, last = 0, count - 1  # unknown extent: drawn in every band
+        else:
+            start, end = (box.top(), box.bottom()) if vertical else (box.left(), box.right())
+            first = max(0, int((start - _BAND_OVERLAP) // BAND_LENGTH))
+            last = min(count - 1, int((end + _BAND_OVERLAP) // BAND_LENGTH))
+        for index in range(first, last + 1):
+            parts[index].append(match.group(0))
+    bands = []
+    for index, chunk in enumerate(parts):
+        offset = index * BAND_LENGTH
+        if vertical:
+            rect = QRectF(bounds.left(), offset, bounds.width(), min(BAND_LENGTH, length - offset))
+        else:
+            rect = QRectF(offset, bounds.top(), min(BAND_LENGTH, length - offset), bounds.height())
+        bands.append(Band(rect, QSvgRenderer(QByteArray(head + b"".join(chunk) + tail))))
+    return tuple(bands)

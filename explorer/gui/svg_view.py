@@ -1,8 +1,8 @@
 """A zoomable, pannable view of a drawn diagram, with clickable and highlighted boxes.
 
-The SVG is painted by one ``QGraphicsSvgItem``; clicks and hovering are resolved
-against the drawing's regions, and a highlight is a few outline items laid over
-the drawing. Nothing is laid out or re-rendered to select, so a selection shows
+The drawing is painted band by band (the scene skips bands off screen); clicks and
+hovering are resolved against the drawing's regions, and a highlight is a few
+outline items laid over the drawing. Nothing is laid out or re-rendered to select, so a selection shows
 at once even on the deepest networks.
 """
 
@@ -20,11 +20,17 @@ from PySide6.QtGui import (
     QPen,
     QWheelEvent,
 )
-from PySide6.QtSvgWidgets import QGraphicsSvgItem
-from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QToolTip
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QToolTip,
+)
 
 from explorer.core.render.highlight import HIGHLIGHT_FILL, HIGHLIGHT_LINE
-from explorer.gui.diagram_drawing import Drawing, Region
+from explorer.gui.diagram_drawing import Band, Drawing, Region
 
 MIN_ZOOM = 0.02  # of actual size
 MAX_ZOOM = 8.0
@@ -42,6 +48,24 @@ class _Highlight(QGraphicsPathItem):
         painter.fillPath(self.path(), self.brush())
         painter.restore()
         painter.strokePath(self.path(), self.pen())
+
+
+class _BandItem(QGraphicsItem):
+    """One band of the drawing: the scene paints only the bands on screen."""
+
+    def __init__(self, band: Band, bounds: QRectF) -> None:
+        super().__init__()
+        self._band = band
+        self._bounds = bounds
+
+    def boundingRect(self) -> QRectF:
+        return self._band.rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # type: ignore[no-untyped-def]
+        painter.save()
+        painter.setClipRect(self._band.rect, Qt.ClipOperation.IntersectClip)
+        self._band.renderer.render(painter, self._bounds)
+        painter.restore()
 
 
 def _highlight_item(region: Region) -> QGraphicsPathItem:
@@ -80,7 +104,7 @@ class SvgDiagramView(QGraphicsView):
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.viewport().setMouseTracking(True)
         self.drawing: Drawing | None = None
-        self._item: QGraphicsSvgItem | None = None
+        self._bounds: QRectF | None = None
         self._highlights: list[QGraphicsPathItem] = []
         self.highlighted: tuple[str, ...] = ()
         self._press: QPoint | None = None
@@ -99,10 +123,9 @@ class SvgDiagramView(QGraphicsView):
         self._highlights = []
         scene.clear()
         self.drawing = drawing
-        self._item = QGraphicsSvgItem()
-        self._item.setSharedRenderer(drawing.renderer)
-        scene.addItem(self._item)
-        bounds = self._item.boundingRect()
+        bounds = self._bounds = QRectF(drawing.bounds)
+        for band in drawing.bands:
+            scene.addItem(_BandItem(band, bounds))
         scene.setSceneRect(bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN))
         if keep_view and self._has_view:
             self.set_zoom(zoom)
@@ -117,7 +140,7 @@ class SvgDiagramView(QGraphicsView):
     def clear(self) -> None:
         self.scene().clear()
         self._highlights = []
-        self._item = None
+        self._bounds = None
         self.drawing = None
 
     # Zoom
@@ -151,9 +174,9 @@ class SvgDiagramView(QGraphicsView):
 
     def fit(self) -> None:
         """The whole drawing in the window."""
-        if self._item is not None:
+        if self._bounds is not None:
             self.set_zoom(min(self._fit_zooms()))
-            self.centerOn(self._item.boundingRect().center())
+            self.centerOn(self._bounds.center())
 
     def _fit_zooms(self) -> tuple[float, float]:
         """Zooms at which the drawing's width, and its height, fill the window."""
@@ -166,12 +189,12 @@ class SvgDiagramView(QGraphicsView):
     def initial_view(self) -> None:
         """Whole if it stays readable; else a long drawing fills the window across
         (at most at actual size) and starts at its beginning: the top, or the left."""
-        if self._item is None:
+        if self._bounds is None:
             return
         zoom_x, zoom_y = self._fit_zooms()
         if min(zoom_x, zoom_y) >= 0.6:
             self.set_zoom(min(zoom_x, zoom_y, 1.5))
-            self.centerOn(self._item.boundingRect().center())
+            self.centerOn(self._bounds.center())
             return
         bounds = self.sceneRect()
         half_w = self.viewport().width() / 2 / self.actual_scale()

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
 from explorer.core.graph import graph_from_spec
 from explorer.core.presets import preset
 from explorer.core.render import export
-from explorer.gui.diagram_drawing import DiagramRequest, draw
+from explorer.gui.diagram_drawing import BAND_LENGTH, DiagramRequest, draw
 from explorer.gui.panels.diagram import DiagramPanel
 from explorer.gui.session import Session
 
@@ -119,6 +121,37 @@ def test_stale_drawings_are_dropped_and_requests_merged(qtbot) -> None:  # type:
     assert panel.dropped == 1
     # Five requests made while the first was drawing became one drawing of the newest.
     assert [request.spec for request in drawn] == [first, later[-1]]
+
+
+def test_a_long_drawing_in_bands_paints_like_the_whole_document(qtbot) -> None:  # type: ignore[no-untyped-def]
+    drawing = draw(DiagramRequest(preset("torchvision/resnet50"), "layer"))
+    assert len(drawing.bands) == math.ceil(drawing.bounds.height() / BAND_LENGTH) > 2
+    whole = QSvgRenderer(QByteArray(drawing.svg))
+
+    def picture(paint) -> QImage:  # type: ignore[no-untyped-def]
+        # 400 pixels across the boundary of the second and third bands
+        image = QImage(int(drawing.bounds.width()), 400, QImage.Format.Format_ARGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(0, -(2 * BAND_LENGTH - 200))
+        paint(painter)
+        painter.end()
+        return image
+
+    def banded(painter: QPainter) -> None:
+        for band in drawing.bands:
+            painter.save()
+            painter.setClipRect(band.rect, Qt.ClipOperation.IntersectClip)
+            band.renderer.render(painter, drawing.bounds)
+            painter.restore()
+
+    expected = picture(lambda painter: whole.render(painter, drawing.bounds))
+    actual = picture(banded)
+    pixels = [(x, y) for y in range(expected.height()) for x in range(expected.width())]
+    assert sum(expected.pixel(x, y) != 0xFFFFFFFF for x, y in pixels) > 2_000  # something is drawn there
+    differing = sum(expected.pixel(x, y) != actual.pixel(x, y) for x, y in pixels)
+    assert differing < len(pixels) // 1000  # at most a few antialiased pixels at the cut
 
 
 # Selection, both ways
