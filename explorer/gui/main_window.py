@@ -40,6 +40,7 @@ TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
     ("Diagram", "explorer.gui.panels.diagram:DiagramPanel"),
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
+    ("Compare", "explorer.gui.panels.compare:ComparePanel"),
 ]
 
 WORKER_GRACE_MS = 3000
