@@ -119,10 +119,17 @@ class ComparePanel(QWidget):
 
         self.message = QLabel(objectName="InlineError", wordWrap=True)
         self.message.hide()
+        self.empty_hint = QLabel(
+            "Nothing to compare yet: <b>Add current</b> puts the architecture you are editing here, "
+            "<b>Add preset</b> any preset. The first variant is the baseline; every figure shows its "
+            "change against it. The comparison is saved as you go.",
+            objectName="Hint",
+            wordWrap=True,
+        )
         self.progress = QProgressBar(textVisible=True, maximumWidth=220)
         self.progress.hide()
 
-        left = QWidget(maximumWidth=320)
+        left = QWidget(maximumWidth=280)
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 0, 0)
         left_column.addWidget(QLabel("<b>Variants</b> (double-click to rename)"))
@@ -138,6 +145,7 @@ class ComparePanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(self._toolbar())
         layout.addWidget(self.message)
+        layout.addWidget(self.empty_hint)
         layout.addWidget(splitter, 1)
 
         self.workspace.changed.connect(self._refresh)
@@ -246,6 +254,7 @@ class ComparePanel(QWidget):
         if comparison.variants:
             self.variants.setCurrentRow(min(max(current, 0), len(comparison.variants) - 1))
         self.table_model.set_comparison(comparison)
+        self.empty_hint.setVisible(not comparison.variants)
         for view in (self._charts, self._diff):
             if view is not None:
                 view.set_comparison(comparison)  # type: ignore[attr-defined]
