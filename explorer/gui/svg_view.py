@@ -110,6 +110,7 @@ class SvgDiagramView(QGraphicsView):
         self._press: QPoint | None = None
         self._press_scroll = (0, 0)
         self._dragging = False
+        self._stale = False
         # The owner tells what an element is (a tooltip); the view only knows its id.
         self.describe: Callable[[str], str] = lambda element_id: ""
 
@@ -136,6 +137,16 @@ class SvgDiagramView(QGraphicsView):
         self.set_highlight(self.highlighted, scroll=False)
 
     _has_view = False
+
+    def set_stale(self, stale: bool) -> None:
+        """Veil the drawing while a newer one is being drawn."""
+        if stale != self._stale:
+            self._stale = stale
+            self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self._stale:
+            painter.fillRect(rect, QColor(255, 255, 255, 170))
 
     def clear(self) -> None:
         self.scene().clear()

@@ -12,13 +12,13 @@ import pytest
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from explorer.core.graph import graph_from_spec
 from explorer.core.presets import preset
 from explorer.core.render import export
 from explorer.gui.diagram_drawing import BAND_LENGTH, DiagramRequest, draw
-from explorer.gui.panels.diagram import DiagramPanel
+from explorer.gui.panels.diagram import FILE_FILTERS, DiagramPanel
 from explorer.gui.session import Session
 
 from .conftest import expected_layers, open_window, table_layers, wait_current
@@ -115,8 +115,11 @@ def test_stale_drawings_are_dropped_and_requests_merged(qtbot) -> None:  # type:
         session.propose(spec)
         qtbot.waitUntil(lambda: session.is_current, timeout=5_000)
     assert panel.drawing is None and not panel.is_ready()
+    qtbot.waitUntil(panel.busy.isVisible)  # a slow drawing shows that it is on its way
+    assert "Drawing the block-level diagram" in panel.status.text()
     gate.set()
     qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert panel.busy.isHidden()
     assert panel.drawing.graph.spec == later[-1]
     assert panel.dropped == 1
     # Five requests made while the first was drawing became one drawing of the newest.
@@ -324,6 +327,16 @@ def test_export_writes_every_format(qtbot, window, tmp_path: Path) -> None:  # t
     large_width = _png_size((tmp_path / "large.png").read_bytes())[0]
     assert large_width == pytest.approx(2 * small_width, rel=0.02)
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically: no leftovers
+
+
+def test_the_export_dialog_adds_the_chosen_formats_suffix(qtbot, window, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "stage")
+    chosen = (str(tmp_path / "network"), FILE_FILTERS["pdf"])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: chosen)
+    panel.export_dialog()
+    qtbot.waitUntil(lambda: (tmp_path / "network.pdf").exists(), timeout=20_000)
+    assert (tmp_path / "network.pdf").read_bytes().startswith(b"%PDF")
+    assert panel.suggested_name("svg") == "resnet18-stage.svg"
 
 
 def test_export_errors_show_inline(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -291,12 +291,14 @@ class DiagramPanel(QWidget):
     def _show_busy(self) -> None:
         if self._wanted is not None:
             self.busy.show()
-            level = self._wanted.level
-            self.status.setText(f"Drawing the {level}-level diagram…")
+            self.view.set_stale(True)
+            name = preset_name_of(self._wanted.spec) or "this network"
+            self.status.setText(f"Drawing the {self._wanted.level}-level diagram of {name}…")
 
     def _idle(self) -> None:
         self._busy_timer.stop()
         self.busy.hide()
+        self.view.set_stale(False)
 
     def is_ready(self) -> bool:
         """Nothing is being drawn and what is shown belongs to the current spec."""
