@@ -243,6 +243,18 @@ def test_a_real_mouse_click_selects(qtbot, window) -> None:  # type: ignore[no-u
     assert "layer2.1" in panel.describe("layer2.1")
 
 
+def test_filtering_the_layer_view_keeps_the_selection(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "layer")
+    panel.click_element("layer2.1.conv2")
+    window.layer_view.filter_edit.setText("conv")
+    assert tree_selection(window) == ["layer2.1.conv2"]
+    window.layer_view.filter_edit.setText("bn")  # the selected layer is filtered out
+    assert tree_selection(window) == []
+    window.layer_view.filter_edit.setText("")
+    assert tree_selection(window) == ["layer2.1.conv2"]
+    assert panel.view.highlighted == ("layer2.1.conv2",)
+
+
 def test_a_new_analysis_clears_the_selection(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     panel = diagram(qtbot, window, "layer")
     panel.click_element("layer1.0.conv1")
@@ -356,6 +368,7 @@ def test_without_dot_the_tab_explains_how_to_install_it(qtbot, settings, monkeyp
     panel = diagram(qtbot, window, "block")
     assert panel.drawing is None and panel.missing is not None
     assert panel.pages.currentIndex() == 1
+    assert not any(tool.isEnabled() for tool in panel.zoom_tools)
     text = panel.missing_label.text()
     for line in ("sudo apt install graphviz", "brew install graphviz", "winget install graphviz"):
         assert line in text

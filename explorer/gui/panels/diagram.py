@@ -129,11 +129,15 @@ class DiagramPanel(QWidget):
             bar.addWidget(box)
             bar.addSpacing(6)
         bar.addStretch(1)
-        bar.addWidget(_tool("−", "Zoom out (Ctrl+-, or Ctrl+wheel)", self.view.zoom_out))
-        bar.addWidget(self.zoom_label)
-        bar.addWidget(_tool("+", "Zoom in (Ctrl++, or Ctrl+wheel)", self.view.zoom_in))
-        bar.addWidget(_tool("Fit", "Show the whole diagram (Ctrl+0)", self.view.fit))
-        bar.addWidget(_tool("100%", "Actual size (Ctrl+Alt+0)", self.view.actual_size))
+        self.zoom_tools = [
+            _tool("−", "Zoom out (Ctrl+-, or Ctrl+wheel)", self.view.zoom_out),
+            self.zoom_label,
+            _tool("+", "Zoom in (Ctrl++, or Ctrl+wheel)", self.view.zoom_in),
+            _tool("Fit", "Show the whole diagram (Ctrl+0)", self.view.fit),
+            _tool("100%", "Actual size (Ctrl+Alt+0)", self.view.actual_size),
+        ]
+        for tool in self.zoom_tools:
+            bar.addWidget(tool)
 
         self.missing_label = QLabel(objectName="GraphvizMissing", wordWrap=True)
         self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -268,6 +272,7 @@ class DiagramPanel(QWidget):
         keep_view = keep_view and previous.request.rankdir == result.request.rankdir
         self.drawing = result
         self.pages.setCurrentWidget(self.view)
+        self._enable_zoom(True)
         self.view.show_drawing(result, keep_view)
         # A new level or direction shows where the selection went; an edit keeps the view.
         self._selection_changed(self.session.selected_rows, scroll=not keep_view)
@@ -321,7 +326,12 @@ class DiagramPanel(QWidget):
             "save the diagram as Graphviz DOT source.</p>"
         )
         self.pages.setCurrentIndex(1)
+        self._enable_zoom(False)
         self.status.setText("Graphviz (dot) is not installed")
+
+    def _enable_zoom(self, enabled: bool) -> None:
+        for tool in self.zoom_tools:
+            tool.setEnabled(enabled)
 
     def _show_status(self) -> None:
         drawing = self.drawing
