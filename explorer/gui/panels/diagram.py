@@ -31,9 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.analysis import Analysis
-from explorer.core.graph import Edge, Node
 from explorer.core.presets import preset_name_of
-from explorer.core.render.dot import element_target
 from explorer.core.render.export import (
     FORMATS,
     Format,
@@ -42,8 +40,8 @@ from explorer.core.render.export import (
     export_diagram,
     install_instructions,
 )
-from explorer.core.units import format_count, format_macs, format_shape
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
+from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
 from explorer.gui.session import Session
 from explorer.gui.svg_view import SvgDiagramView
 from explorer.gui.workers import run_in_thread
@@ -369,18 +367,7 @@ class DiagramPanel(QWidget):
     def rows_for(self, element_id: str) -> tuple[int, ...]:
         """The analysis rows an element of the drawing stands for."""
         drawing = self._current_graph_drawing()
-        if drawing is None:
-            return ()
-        target = element_target(drawing.graph, element_id)
-        if isinstance(target, Node):
-            if target.row_index is not None:
-                return (target.row_index,)
-            return drawing.graph.rows_of(target.id)
-        if isinstance(target, Edge):
-            return target.rows
-        if target is not None:  # a stage's box
-            return tuple(row for node in target.node_ids for row in drawing.graph.rows_of(node))
-        return ()
+        return rows_for_element(drawing.graph, element_id) if drawing is not None else ()
 
     def click_element(self, element_id: str | None) -> None:
         """What a click on the element ``element_id`` does (None: the background)."""
@@ -389,45 +376,13 @@ class DiagramPanel(QWidget):
         elif self._current_graph_drawing() is not None:
             self.session.select_rows(self.rows_for(element_id))
 
-    def elements_for_rows(self, rows: tuple[int, ...]) -> tuple[str, ...]:
-        drawing = self._current_graph_drawing()
-        if drawing is None:
-            return ()
-        graph = drawing.graph
-        tags = {}
-        for edge in graph.shortcut_edges():
-            tag = f"{edge.id}:label"
-            if tag in drawing.regions.regions:
-                tags.update((row, tag) for row in edge.rows)
-        found = dict.fromkeys(
-            tags.get(row) or graph.row_nodes[row] for row in rows if row < len(graph.row_nodes)
-        )
-        return tuple(found)
-
     def _selection_changed(self, rows: tuple[int, ...], scroll: bool = True) -> None:
-        self.view.set_highlight(self.elements_for_rows(rows), scroll=scroll)
+        drawing = self._current_graph_drawing()
+        shown = () if drawing is None else elements_for_rows(drawing.graph, rows, drawing.regions.regions)
+        self.view.set_highlight(shown, scroll=scroll)
 
     def describe(self, element_id: str) -> str:
-        drawing = self.drawing
-        if drawing is None:
-            return ""
-        target = element_target(drawing.graph, element_id)
-        if isinstance(target, Node):
-            lines = [f"<b>{escape(target.name)}</b>", *(escape(line) for line in target.lines)]
-            lines.append(f"output {format_shape(target.output_shape)}")
-            if target.params or target.macs:
-                params = f"{target.params:,} params ({format_count(target.params)})"
-                lines.append(f"{params}, {format_macs(target.macs)}")
-            return "<br>".join(lines)
-        if isinstance(target, Edge):
-            kind = "projection shortcut" if target.kind == "projection" else "identity shortcut"
-            text = f"<b>{escape(target.block_name or '')}</b> {kind}"
-            if target.label:
-                text += f"<br>{escape(target.label)}, {target.params:,} params"
-            return text
-        if target is not None:
-            return f"<b>{escape(target.label.splitlines()[0])}</b><br>click to select the whole stage"
-        return ""
+        return describe_element(self.drawing.graph, element_id) if self.drawing is not None else ""
 
     # Export
 

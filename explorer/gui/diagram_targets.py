@@ -1,0 +1,64 @@
+"""What the elements of a drawn diagram stand for: analysis rows, and a tooltip.
+
+The layer table and the diagram share a selection of analysis rows. A click on a
+layer gives its row; on a block, stage, stem or head all of its rows; on a
+projection's tag the shortcut's layers; on a stage's box every row in the stage.
+Back the other way, a row shows as the box that draws it, or, for a shortcut's
+layers, the projection's tag when there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from html import escape
+
+from explorer.core.graph import ArchGraph, Edge, Node
+from explorer.core.render.dot import element_target
+from explorer.core.units import format_count, format_macs, format_shape
+
+
+def rows_for_element(graph: ArchGraph, element_id: str) -> tuple[int, ...]:
+    """The analysis rows the drawn element ``element_id`` stands for (none if unknown)."""
+    target = element_target(graph, element_id)
+    if isinstance(target, Node):
+        if target.row_index is not None:
+            return (target.row_index,)
+        return graph.rows_of(target.id)
+    if isinstance(target, Edge):
+        return target.rows
+    if target is not None:  # a stage's box
+        return tuple(row for node in target.node_ids for row in graph.rows_of(node))
+    return ()
+
+
+def elements_for_rows(graph: ArchGraph, rows: Iterable[int], drawn: Collection[str]) -> tuple[str, ...]:
+    """The drawn elements (ids in ``drawn``) that show ``rows``, each once, in row order."""
+    tags = {}
+    for edge in graph.shortcut_edges():
+        tag = f"{edge.id}:label"
+        if tag in drawn:
+            tags.update((row, tag) for row in edge.rows)
+    count = len(graph.row_nodes)
+    found = dict.fromkeys(tags.get(row) or graph.row_nodes[row] for row in rows if 0 <= row < count)
+    return tuple(found)
+
+
+def describe_element(graph: ArchGraph, element_id: str) -> str:
+    """A rich-text tooltip for the drawn element ``element_id`` ("" if unknown)."""
+    target = element_target(graph, element_id)
+    if isinstance(target, Node):
+        lines = [f"<b>{escape(target.name)}</b>", *(escape(line) for line in target.lines)]
+        lines.append(f"output {format_shape(target.output_shape)}")
+        if target.params or target.macs:
+            params = f"{target.params:,} params ({format_count(target.params)})"
+            lines.append(f"{params}, {format_macs(target.macs)}")
+        return "<br>".join(lines)
+    if isinstance(target, Edge):
+        kind = "projection shortcut" if target.kind == "projection" else "identity shortcut"
+        text = f"<b>{escape(target.block_name or '')}</b> {kind}"
+        if target.label:
+            text += f"<br>{escape(target.label)}, {target.params:,} params"
+        return text
+    if target is not None:
+        return f"<b>{escape(target.label.splitlines()[0])}</b><br>click to select the whole stage"
+    return ""
