@@ -344,6 +344,7 @@ class DiagramPanel(QWidget):
             parts.append(f"{len(shortcuts)} shortcuts ({projections} projection)")
         parts.append("click a box to select it · drag to pan · Ctrl+wheel to zoom")
         self.status.setText(" · ".join(parts))
+        self.status.setToolTip("\n".join(parts))  # the line may be cut in a narrow window
 
     def _show_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f} %")
