@@ -1,12 +1,17 @@
-"""Does run_benchmark time what torch.utils.benchmark.Timer times? The ratio of their medians.
+"""Does our engine time what torch.utils.benchmark.Timer times? The ratio of their medians.
 
-    .venv/bin/python benchmarks/timing_agreement.py [--seconds 1] [--rounds 8] [--threads N]
+    .venv/bin/python benchmarks/timing_agreement.py [--seconds 1] [--rounds 8] [--threads N] [--fresh]
 
 For resnet18 and resnet50 with the ImageNet stem (the torchvision presets) at 3x224x224,
-batch 1 and 8, on the CPU: both time the same model (same weights, same seed) on the same
-input with the same thread count. The two alternate in rounds so that a change in the
-machine's load falls on both alike. Each ratio (ours / Timer) must stay within 0.95..1.05;
-the exit status is 1 if one does not.
+batch 1 and 8, on the CPU: our timing loop (``time_forward``, the loop ``run_benchmark``
+uses) and Timer time the very same model object on the same input tensor with the same
+thread count. They alternate in rounds so that a change in the machine's load falls on
+both alike. Each ratio (ours / Timer) must stay within 0.95..1.05; the exit status is 1
+if one does not.
+
+The same object matters: two builds of one model can differ by 10% in speed on a CPU
+(where their weights land in memory). ``--fresh`` adds, for information, the median of
+``run_benchmark`` end to end, which builds a new model every round.
 """
 
 from __future__ import annotations
@@ -22,36 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 from torch.utils.benchmark import Timer
 
-from explorer.core.bench import BenchConfig, run_benchmark
+from explorer.core.bench import BenchConfig, run_benchmark, time_forward
 from explorer.core.build import build_model
 from explorer.core.presets import preset
 
 MODELS = ("torchvision/resnet18", "torchvision/resnet50")
 BATCHES = (1, 8)
 LOW, HIGH = 0.95, 1.05
-SEED = 0
-
-
-def ours(name: str, batch: int, threads: int, seconds: float) -> list[float]:
-    torch.manual_seed(SEED)  # the engine builds the model, then draws the input
-    config = BenchConfig(
-        device="cpu", batch_size=batch, warmup=3, iterations=5, min_time_s=seconds, threads=threads
-    )
-    result = run_benchmark(preset(name), config)
-    if result.stats is None:
-        raise SystemExit(f"{name} batch {batch}: {result.error or result.status}")
-    return list(result.stats.samples_s)
-
-
-def timer(name: str, batch: int, threads: int) -> Timer:
-    torch.manual_seed(SEED)
-    spec = preset(name)
-    model = build_model(spec, "cpu").eval()
-    inputs = torch.randn((batch, *spec.input_shape))
-    stmt = "with torch.inference_mode():\n    model(inputs)"
-    clock = Timer(stmt=stmt, globals={"model": model, "inputs": inputs, "torch": torch}, num_threads=threads)
-    clock.timeit(3)  # the same warm-up as ours
-    return clock
+WARMUP = 3
 
 
 def _spread(samples: list[float]) -> float:
@@ -66,6 +49,38 @@ def _load() -> str:
     return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
+def compare(name: str, batch: int, args: argparse.Namespace) -> tuple[list[float], list[float], list[float]]:
+    torch.manual_seed(0)
+    spec = preset(name)
+    model = build_model(spec, "cpu").eval()
+    inputs = torch.randn((batch, *spec.input_shape))
+    config = BenchConfig(
+        device="cpu",
+        batch_size=batch,
+        warmup=WARMUP,
+        iterations=3,
+        min_time_s=args.seconds,
+        threads=args.threads,
+    )
+    stmt = "with torch.inference_mode():\n    model(inputs)"
+    clock = Timer(
+        stmt=stmt, globals={"model": model, "inputs": inputs, "torch": torch}, num_threads=args.threads
+    )
+    mine: list[float] = []
+    theirs: list[float] = []
+    fresh: list[float] = []
+    for _ in range(args.rounds):
+        stats = time_forward(model, inputs, config)
+        assert stats is not None
+        mine += stats.samples_s
+        clock.timeit(WARMUP)  # the same warm-up
+        theirs += clock.blocked_autorange(min_run_time=args.seconds).times  # per-run time of each block
+        if args.fresh:
+            result = run_benchmark(spec, config)
+            fresh += result.stats.samples_s if result.stats else []
+    return mine, theirs, fresh
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -73,6 +88,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds a tool, round and case")
     parser.add_argument("--rounds", type=int, default=8, help="alternations of the two tools (default 8)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads for both")
+    parser.add_argument("--models", default=",".join(MODELS), help="presets, comma-separated")
+    parser.add_argument("--batches", default=",".join(map(str, BATCHES)), help="batch sizes, comma-separated")
+    parser.add_argument("--fresh", action="store_true", help="also run_benchmark end to end (not checked)")
     args = parser.parse_args()
 
     rounds = f"{args.rounds} rounds of {args.seconds:g} s a tool"
@@ -82,24 +100,20 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     failures = 0
-    for name in MODELS:
-        for batch in BATCHES:
-            mine: list[float] = []
-            theirs: list[float] = []
-            clock = timer(name, batch, args.threads)
-            for _ in range(args.rounds):
-                mine += ours(name, batch, args.threads, args.seconds)
-                # Timer's per-run times, one for each of its blocks
-                theirs += clock.blocked_autorange(min_run_time=args.seconds).times
+    for name in args.models.split(","):
+        for batch in (int(text) for text in args.batches.split(",")):
+            mine, theirs, fresh = compare(name, batch, args)
             ratio = statistics.median(mine) / statistics.median(theirs)
             verdict = "ok" if LOW <= ratio <= HIGH else "OUTSIDE 0.95..1.05"
             failures += verdict != "ok"
-            print(
+            line = (
                 f"{name:<22} {batch:>5} {statistics.median(mine) * 1e3:>9.2f} {_spread(mine) * 1e3:>5.2f} "
                 f"{len(mine):>3} {statistics.median(theirs) * 1e3:>10.2f} {_spread(theirs) * 1e3:>5.2f} "
-                f"{len(theirs):>3}  {ratio:.3f}  {verdict}",
-                flush=True,
+                f"{len(theirs):>3}  {ratio:.3f}  {verdict}"
             )
+            if fresh:
+                line += f"  (run_benchmark, new model each round: {statistics.median(fresh) * 1e3:.2f} ms)"
+            print(line, flush=True)
     print(_load())
     return 1 if failures else 0
 

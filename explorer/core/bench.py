@@ -54,6 +54,7 @@ __all__ = [
     "run_benchmark",
     "run_sweep",
     "sweep_batch_sizes",
+    "time_forward",
 ]
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,43 @@ def _more_needed(config: BenchConfig, samples: list[float]) -> bool:
     return sum(samples) < config.min_time_s
 
 
+def _timed_passes(
+    runner: Runner,
+    inputs: Any,
+    config: BenchConfig,
+    device: Device,
+    after_pass: Callable[[], None],
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+) -> tuple[list[float], bool]:
+    """The timed samples in seconds, and whether ``should_stop`` ended the run."""
+    import torch
+
+    autocast: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if config.dtype != "float32":
+        autocast = torch.autocast(device_type=device.kind, dtype=getattr(torch, config.dtype))
+    warmup_samples: list[float] = []
+    samples: list[float] = []
+    with torch.inference_mode(), autocast:
+        for done in range(config.warmup):
+            if should_stop is not None and should_stop():
+                return samples, True
+            warmup_samples.append(_time_once(runner, inputs, device))
+            after_pass()
+            if progress is not None:
+                progress(done + 1, config.warmup + _planned_total(config, warmup_samples[-1:]))
+        while _more_needed(config, samples):
+            if should_stop is not None and should_stop():
+                return samples, True
+            samples.append(_time_once(runner, inputs, device))
+            after_pass()
+            if progress is not None:
+                done = len(samples)
+                total = max(_planned_total(config, samples), done + int(_more_needed(config, samples)))
+                progress(config.warmup + done, config.warmup + total)
+    return samples, False
+
+
 def _measure(
     spec: ArchSpec,
     config: BenchConfig,
@@ -213,7 +251,6 @@ def _measure(
     progress: Progress | None,
     should_stop: ShouldStop | None,
 ) -> tuple[list[float], bool]:
-    """The timed samples in seconds, and whether ``should_stop`` ended the run."""
     import torch
 
     from explorer.core.build import build_model
@@ -224,30 +261,27 @@ def _measure(
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     runner: Runner = torch.compile(model) if config.compile else model
-    autocast: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
-    if config.dtype != "float32":
-        autocast = torch.autocast(device_type=device.kind, dtype=getattr(torch, config.dtype))
+    return _timed_passes(runner, inputs, config, device, watch.sample, progress, should_stop)
 
-    warmup_samples: list[float] = []
-    samples: list[float] = []
-    with torch.inference_mode(), autocast:
-        for done in range(config.warmup):
-            if should_stop is not None and should_stop():
-                return samples, True
-            warmup_samples.append(_time_once(runner, inputs, device))
-            watch.sample()
-            if progress is not None:
-                progress(done + 1, config.warmup + _planned_total(config, warmup_samples[-1:]))
-        while _more_needed(config, samples):
-            if should_stop is not None and should_stop():
-                return samples, True
-            samples.append(_time_once(runner, inputs, device))
-            watch.sample()
-            if progress is not None:
-                done = len(samples)
-                total = max(_planned_total(config, samples), done + int(_more_needed(config, samples)))
-                progress(config.warmup + done, config.warmup + total)
-    return samples, False
+
+def time_forward(
+    model: Runner,
+    inputs: Any,
+    config: BenchConfig,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> TimingStats | None:
+    """Time a model the caller built with ``run_benchmark``'s own loop.
+
+    ``model`` (in eval mode) and ``inputs`` must be on ``config.device`` already, in
+    the layout and compiled state the caller wants: ``config`` gives the device,
+    dtype, thread count and iterations. Errors propagate. ``None`` if stopped before
+    the first timed pass.
+    """
+    device = _checked_device(config)
+    with _thread_count(config.threads), _cudnn_benchmark(device):
+        samples, _ = _timed_passes(model, inputs, config, device, lambda: None, progress, should_stop)
+    return TimingStats.from_samples(samples) if samples else None
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -22,6 +22,7 @@ from explorer.core.bench import (
     run_benchmark,
     run_sweep,
     sweep_batch_sizes,
+    time_forward,
 )
 from explorer.core.blocks import ResNet
 from explorer.core.devices import available_devices, free_memory, resolve_device, synchronize
@@ -268,3 +269,19 @@ def test_the_activation_estimate_keeps_only_live_tensors() -> None:
     assert estimate_memory(TINY, 1, "float16").activation_bytes == pytest.approx(
         one.activation_bytes / 2, abs=2
     )
+
+
+def test_time_forward_times_the_callers_model_with_the_same_loop() -> None:
+    model = build_module.build_model(TINY).eval()
+    calls: list[int] = []
+
+    def counting(x: torch.Tensor) -> torch.Tensor:
+        calls.append(x.shape[0])
+        return model(x)
+
+    before = torch.get_num_threads()
+    stats = time_forward(counting, torch.randn(2, 3, 16, 16), quick(threads=1))
+    assert stats is not None and len(stats.samples_s) == 4
+    assert calls == [2] * 5  # one warm-up and four timed passes
+    assert torch.get_num_threads() == before
+    assert time_forward(counting, torch.randn(2, 3, 16, 16), quick(), should_stop=lambda: True) is None
