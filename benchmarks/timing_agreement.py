@@ -35,6 +35,7 @@ MODELS = ("torchvision/resnet18", "torchvision/resnet50")
 BATCHES = (1, 8)
 LOW, HIGH = 0.95, 1.05
 WARMUP = 3
+NOISY = 0.25  # an IQR this large a fraction of the median means the machine was busy
 
 
 def _spread(samples: list[float]) -> float:
@@ -105,6 +106,9 @@ def main() -> int:
             mine, theirs, fresh = compare(name, batch, args)
             ratio = statistics.median(mine) / statistics.median(theirs)
             verdict = "ok" if LOW <= ratio <= HIGH else "OUTSIDE 0.95..1.05"
+            noise = max(_spread(mine) / statistics.median(mine), _spread(theirs) / statistics.median(theirs))
+            if noise > NOISY:
+                verdict += f" (noisy: an IQR of {noise:.0%} of the median; other work was running)"
             failures += verdict != "ok"
             line = (
                 f"{name:<22} {batch:>5} {statistics.median(mine) * 1e3:>9.2f} {_spread(mine) * 1e3:>5.2f} "
