@@ -4,10 +4,11 @@
     GPU_CHECK_TINY=1 .venv/bin/python benchmarks/gpu_check.py # anywhere: a quick run of the same path
 
 Prints images/s and achieved TFLOP/s (2 x the analysis's MACs) for the fp16 channels_last
-run, a float32 baseline at the same batch on the same device, and the ratio of our median
-to torch.utils.benchmark.Timer's for the fp16 run. With GPU_CHECK_TINY=1 (or --tiny) the
-batch is 2 and the iterations few, and on a CPU the reduced dtype is bfloat16, since CPU
-autocast offers no float16 worth timing. With $OUT set, the JSON results are written there.
+run, a float32 baseline at the same batch on the same device, and the ratio of our loop's
+median to torch.utils.benchmark.Timer's on one model object for the fp16 run.
+With GPU_CHECK_TINY=1 (or --tiny) the batch is 2 and the iterations few, and on a CPU
+the reduced dtype is bfloat16, since CPU autocast offers no float16 worth timing.
+With $OUT set, the JSON results are written there.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 from torch.utils.benchmark import Timer
 
-from explorer.core.bench import BenchConfig, BenchResult, run_benchmark
+from explorer.core.bench import BenchConfig, BenchResult, run_benchmark, time_forward
 from explorer.core.build import build_model
 from explorer.core.devices import resolve_device, supported_dtypes
 from explorer.core.presets import preset
@@ -37,22 +39,29 @@ def tflops(result: BenchResult) -> float:
     return 2 * (result.gmacs_per_s or 0.0) / 1e3
 
 
-def timer_median(config: BenchConfig, device_key: str, seconds: float) -> float:
-    """torch.utils.benchmark.Timer on the same model, input, dtype and layout (it syncs CUDA itself)."""
+def agreement(config: BenchConfig, device_key: str, seconds: float) -> tuple[float, float]:
+    """Our loop's median and torch.utils.benchmark.Timer's on one model object and input.
+
+    Timer enters autocast on every call, ours once for the whole loop; Timer would run
+    on one CPU thread unless told otherwise.
+    """
+    torch.manual_seed(0)
     spec = preset(PRESET)
     model = build_model(spec, device_key).eval()
     inputs = torch.randn((config.batch_size, *spec.input_shape), device=device_key)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
         inputs = inputs.contiguous(memory_format=torch.channels_last)
+    ours = time_forward(model, inputs, replace(config, warmup=max(3, config.warmup), min_time_s=seconds))
+    assert ours is not None
     kind = torch.device(device_key).type
     dtype = getattr(torch, config.dtype)
     stmt = "with torch.inference_mode(), torch.autocast(kind, dtype=dtype):\n    model(inputs)"
-    clock = Timer(
-        stmt=stmt, globals={"model": model, "inputs": inputs, "torch": torch, "kind": kind, "dtype": dtype}
-    )
-    clock.timeit(config.warmup)
-    return float(statistics.median(clock.blocked_autorange(min_run_time=seconds).times))
+    names = {"model": model, "inputs": inputs, "torch": torch, "kind": kind, "dtype": dtype}
+    clock = Timer(stmt=stmt, globals=names, num_threads=torch.get_num_threads())
+    clock.timeit(max(3, config.warmup))
+    theirs = float(statistics.median(clock.blocked_autorange(min_run_time=seconds).times))
+    return ours.median_s, theirs
 
 
 def main() -> int:
@@ -92,16 +101,16 @@ def main() -> int:
     base = results["float32 contiguous"].stats
     if ours is None or base is None:
         return 1
-    theirs = timer_median(fast, device.key, seconds)
-    ratio = ours.median_s / theirs
-    print(f"\nTimer median {theirs * 1e3:.3f} ms, ours {ours.median_s * 1e3:.3f} ms: ratio {ratio:.3f}")
+    mine, theirs = agreement(fast, device.key, seconds)
+    print(f"\nsame model object: our loop {mine * 1e3:.3f} ms, Timer {theirs * 1e3:.3f} ms", end="")
+    print(f": ratio {mine / theirs:.3f}")
     speedup = base.median_s / ours.median_s
     print(f"{reduced} channels_last is {speedup:.2f}x float32 contiguous (same device, same run)")
 
     out = os.environ.get("OUT")
     if out:
         payload = {label: result.to_dict() for label, result in results.items()}
-        payload["timer_median_s"] = theirs  # type: ignore[assignment]
+        payload["agreement"] = {"ours_median_s": mine, "timer_median_s": theirs}  # type: ignore[assignment]
         Path(out, "gpu_check.json").write_text(json.dumps(payload, indent=2))
     return 0
 
