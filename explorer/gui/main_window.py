@@ -40,6 +40,7 @@ TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
     ("Diagram", "explorer.gui.panels.diagram:DiagramPanel"),
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
+    ("Benchmark", "explorer.gui.panels.benchmark:BenchmarkPanel"),
     ("Compare", "explorer.gui.panels.compare:ComparePanel"),
 ]
 

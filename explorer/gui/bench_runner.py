@@ -1,0 +1,208 @@
+"""Finding devices and timing forward passes off the GUI thread, for the Benchmark tab.
+
+torch is imported only by the functions that run on worker threads; the GUI thread
+gets plain records (devices, results) through queued signals. One job runs at a
+time; ``cancel`` sets the event that the engine asks before every iteration.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from explorer.core.benchtypes import DTYPES, BenchConfig, BenchError, BenchResult, SweepResult
+from explorer.core.spec import ArchSpec
+from explorer.gui.workers import run_in_thread
+
+PROGRESS_INTERVAL_S = 0.03  # a tiny model's thousands of passes a second would flood the GUI thread
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceChoice:
+    """A device the picker offers: ``dtypes`` can run there, ``unsupported`` says why not."""
+
+    key: str
+    kind: str
+    name: str
+    total_memory: int | None
+    dtypes: tuple[str, ...]
+    unsupported: tuple[tuple[str, str], ...]  # (dtype, reason)
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} — {self.name}"
+
+    def reason(self, dtype: str) -> str:
+        return dict(self.unsupported).get(dtype, "")
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """What discovery found: the devices (best first), torch's default thread count and version."""
+
+    devices: tuple[DeviceChoice, ...]
+    default_threads: int
+    cpu_count: int
+    torch_version: str
+
+
+def _unsupported_reason(kind: str, dtype: str) -> str:
+    if kind == "cpu" and dtype == "float16":
+        return "CPU autocast has no fast float16 kernels; bfloat16 is the CPU's reduced precision"
+    if kind == "cuda" and dtype == "bfloat16":
+        return "this GPU has no bfloat16 support (it needs compute capability 8.0 or newer)"
+    if kind == "mps":
+        return f"autocast to {dtype} is not available on MPS with this torch version"
+    return f"{dtype} is not supported on this device"
+
+
+def discover_machine() -> Machine:
+    """Runs on a worker thread: imports torch (its libraries mapped without the GIL first)."""
+    from explorer.gui.torch_preload import preload_torch_libraries
+
+    preload_torch_libraries()
+    import torch
+
+    from explorer.core.devices import available_devices, best_device, supported_dtypes
+
+    found = available_devices()
+    best = best_device()
+    ordered = (best, *(device for device in found if device != best))
+    choices = []
+    for device in ordered:
+        dtypes = supported_dtypes(device)
+        missing = tuple((d, _unsupported_reason(device.kind, d)) for d in DTYPES if d not in dtypes)
+        choices.append(
+            DeviceChoice(device.key, device.kind, device.name, device.total_memory, dtypes, missing)
+        )
+    return Machine(
+        devices=tuple(choices),
+        default_threads=torch.get_num_threads(),
+        cpu_count=os.cpu_count() or 1,
+        torch_version=torch.__version__,
+    )
+
+
+class _Relay(QObject):
+    """Signals emitted on the worker thread, delivered queued on the GUI thread."""
+
+    progressed = Signal(int, int)
+    point = Signal(object)  # BenchResult of one batch size of a sweep
+
+
+def _throttled(relay: _Relay) -> Any:
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= PROGRESS_INTERVAL_S:
+            last[0] = now
+            relay.progressed.emit(done, total)
+
+    return progress
+
+
+def _run(spec: ArchSpec, config: BenchConfig, relay: _Relay, stop: threading.Event) -> BenchResult:
+    from explorer.core.bench import run_benchmark
+
+    return run_benchmark(spec, config, _throttled(relay), stop.is_set)
+
+
+def _sweep(
+    spec: ArchSpec, config: BenchConfig, sizes: Sequence[int], relay: _Relay, stop: threading.Event
+) -> SweepResult:
+    from explorer.core.bench import run_sweep
+
+    return run_sweep(spec, config, sizes, _throttled(relay), stop.is_set, relay.point.emit)
+
+
+class BenchRunner(QObject):
+    machine_found = Signal(object)  # Machine
+    discovery_failed = Signal(str)
+    progressed = Signal(int, int)  # iterations done, iterations in all
+    sweep_point = Signal(object)  # BenchResult: each batch size of a sweep as it finishes
+    finished = Signal(object)  # BenchResult or SweepResult
+    failed = Signal(str)  # the configuration could not run (BenchError) or the job broke
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.machine: Machine | None = None
+        self._discovering = False
+        self._stop: threading.Event | None = None
+        self._relay = _Relay(self)
+        self._relay.progressed.connect(self.progressed)
+        self._relay.point.connect(self.sweep_point)
+
+    @property
+    def busy(self) -> bool:
+        return self._stop is not None
+
+    @property
+    def cancelling(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    def discover(self) -> None:
+        """Find the devices once, on a worker thread."""
+        if self.machine is not None or self._discovering:
+            return
+        self._discovering = True
+        run_in_thread(
+            discover_machine,
+            on_result=self._found,
+            on_error=self._discovery_failed,
+            context=self,
+        )
+
+    def _found(self, machine: Machine) -> None:
+        self._discovering = False
+        self.machine = machine
+        self.machine_found.emit(machine)
+
+    def _discovery_failed(self, message: str) -> None:
+        self._discovering = False
+        self.discovery_failed.emit(message)
+
+    def run(self, spec: ArchSpec, config: BenchConfig) -> bool:
+        """Time one configuration; False if a job is already running."""
+        return self._start(_run, spec, config)
+
+    def sweep(self, spec: ArchSpec, config: BenchConfig, sizes: Sequence[int]) -> bool:
+        """Time each batch size in turn, up to the first that fails."""
+        return self._start(_sweep, spec, replace(config, batch_size=sizes[0]), tuple(sizes))
+
+    def _start(self, job: Any, *args: Any) -> bool:
+        if self._stop is not None:
+            return False
+        stop = threading.Event()
+        self._stop = stop
+        run_in_thread(
+            job,
+            *args,
+            self._relay,
+            stop,
+            on_result=self._done,
+            on_error=self._broke,
+            context=self,
+        )
+        return True
+
+    def cancel(self) -> None:
+        """The running job ends before its next iteration."""
+        if self._stop is not None:
+            self._stop.set()
+
+    def _done(self, outcome: object) -> None:
+        self._stop = None
+        self.finished.emit(outcome)
+
+    def _broke(self, message: str) -> None:
+        self._stop = None
+        # A BenchError is the person's configuration: its text says what to change.
+        prefix = f"{BenchError.__name__}: "
+        self.failed.emit(message.removeprefix(prefix))

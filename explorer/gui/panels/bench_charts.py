@@ -1,0 +1,175 @@
+"""The Benchmark tab's charts: one run's latency per iteration and its histogram, and a
+batch sweep's throughput and latency per batch size."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+
+from explorer.core.benchtypes import BenchResult
+from explorer.gui.panels.bench_result import format_ms
+from explorer.gui.panels.charts import HumanAxis
+
+LATENCY_COLOUR = "#4e79a7"
+MEDIAN_COLOUR = "#c62828"
+THROUGHPUT_COLOUR = "#59a14f"
+HISTOGRAM_BINS = 20
+CHART_HEIGHT = 220
+
+
+def histogram(values: Sequence[float], bins: int = HISTOGRAM_BINS) -> tuple[list[float], list[int]]:
+    """Bin edges (``bins + 1`` of them, or 2 when every value is the same) and counts."""
+    low, high = min(values), max(values)
+    if high <= low:
+        return [low - 0.5, low + 0.5], [len(values)]
+    count = max(1, min(bins, len(values)))
+    width = (high - low) / count
+    edges = [low + i * width for i in range(count)] + [high]
+    counts = [0] * count
+    for value in values:
+        counts[min(count - 1, int((value - low) / width))] += 1
+    return edges, counts
+
+
+class _BatchAxis(pg.AxisItem):
+    """Batch sizes on a log2 scale, labelled 1, 2, 4, ... rather than 0, 1, 2."""
+
+    def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
+        return [f"{2**value:g}" if float(value).is_integer() else "" for value in values]
+
+    def tickValues(self, minVal, maxVal, size):  # type: ignore[no-untyped-def]
+        low, high = math.ceil(minVal), math.floor(maxVal)
+        return [(1.0, [float(v) for v in range(low, high + 1)])]
+
+
+def _plot(
+    canvas: pg.GraphicsLayoutWidget, column: int, title: str, y_unit: str, x_unit: str, **axes: pg.AxisItem
+) -> pg.PlotItem:
+    plot = canvas.addPlot(row=0, col=column, axisItems=axes or None)
+    plot.setTitle(f"<span style='font-size:10pt; font-weight:600'>{title}</span>")
+    plot.setLabel("left", y_unit)
+    plot.setLabel("bottom", x_unit)
+    plot.showGrid(x=False, y=True, alpha=0.25)
+    plot.setMenuEnabled(False)
+    plot.getAxis("left").enableAutoSIPrefix(False)
+    return plot
+
+
+def _configure() -> None:
+    pg.setConfigOptions(antialias=True, background="w", foreground="#344054")
+
+
+class _Canvas(pg.GraphicsLayoutWidget):
+    # pyqtgraph asks for 600x480; the charts take the room left under the result card
+    # instead of making the tab taller than the window (the tab would scroll).
+    def sizeHint(self) -> QSize:
+        return QSize(480, CHART_HEIGHT)
+
+
+class LatencyCharts(_Canvas):
+    """Per-iteration latency with the median marked, and the histogram of the same samples."""
+
+    def __init__(self) -> None:
+        _configure()
+        super().__init__()
+        self.ci.setSpacing(12)
+        self.series_plot = _plot(self, 0, "Latency per iteration", "ms per batch", "timed iteration")
+        self.histogram_plot = _plot(self, 1, "Latency histogram", "iterations", "ms per batch")
+        self.samples_ms: list[float] = []
+
+    def show_result(self, result: BenchResult | None) -> None:
+        self.series_plot.clear()
+        self.histogram_plot.clear()
+        stats = None if result is None else result.stats
+        self.samples_ms = [] if stats is None else [s * 1e3 for s in stats.samples_s]
+        if stats is None:
+            return
+        xs = list(range(1, len(self.samples_ms) + 1))
+        self.series_plot.plot(
+            xs,
+            self.samples_ms,
+            pen=pg.mkPen(LATENCY_COLOUR, width=1.5),
+            symbol="o" if len(xs) <= 60 else None,
+            symbolSize=5,
+            symbolBrush=LATENCY_COLOUR,
+            symbolPen=None,
+        )
+        median_ms = stats.median_s * 1e3
+        self.series_plot.addItem(
+            pg.InfiniteLine(
+                pos=median_ms,
+                angle=0,
+                pen=pg.mkPen(MEDIAN_COLOUR, style=Qt.PenStyle.DashLine),
+                label=f"median {format_ms(stats.median_s)}",
+                labelOpts={"position": 0.02, "color": MEDIAN_COLOUR, "anchors": [(0, 1), (0, 1)]},
+            )
+        )
+        top = max(self.samples_ms)
+        self.series_plot.setYRange(0, top * 1.15, padding=0)
+        self.series_plot.setXRange(0.5, len(xs) + 0.5, padding=0)
+        edges, counts = histogram(self.samples_ms)
+        self.histogram_plot.plot(
+            edges, counts, stepMode="center", fillLevel=0, brush="#4e79a780", pen=pg.mkPen(LATENCY_COLOUR)
+        )
+        self.histogram_plot.addItem(
+            pg.InfiniteLine(pos=median_ms, angle=90, pen=pg.mkPen(MEDIAN_COLOUR, style=Qt.PenStyle.DashLine))
+        )
+        self.histogram_plot.setYRange(0, max(counts) * 1.15, padding=0)
+
+
+class SweepCharts(_Canvas):
+    """Throughput and median latency against the batch size, one point per size that ran."""
+
+    def __init__(self) -> None:
+        _configure()
+        super().__init__()
+        self.ci.setSpacing(12)
+        self.throughput_plot = _plot(
+            self,
+            0,
+            "Throughput",
+            "images / s",
+            "batch size",
+            left=HumanAxis("left"),
+            bottom=_BatchAxis("bottom"),
+        )
+        self.latency_plot = _plot(
+            self, 1, "Latency (median)", "ms per batch", "batch size", bottom=_BatchAxis("bottom")
+        )
+        self.points: list[BenchResult] = []
+
+    def clear_points(self) -> None:
+        self.points = []
+        self._draw()
+
+    def add_point(self, result: BenchResult) -> None:
+        if result.ok and result.stats is not None:
+            self.points.append(result)
+            self._draw()
+
+    def _draw(self) -> None:
+        self.throughput_plot.clear()
+        self.latency_plot.clear()
+        if not self.points:
+            return
+        xs = [math.log2(point.batch_size) for point in self.points]
+        throughput = [point.images_per_s or 0.0 for point in self.points]
+        latency = [point.latency_ms or 0.0 for point in self.points]
+        for plot, ys, colour in (
+            (self.throughput_plot, throughput, THROUGHPUT_COLOUR),
+            (self.latency_plot, latency, LATENCY_COLOUR),
+        ):
+            plot.plot(
+                xs,
+                ys,
+                pen=pg.mkPen(colour, width=2),
+                symbol="o",
+                symbolSize=7,
+                symbolBrush=colour,
+                symbolPen=None,
+            )
+            plot.setYRange(0, max(ys) * 1.15 or 1, padding=0)
+            plot.setXRange(min(xs) - 0.3, max(xs) + 0.3, padding=0)

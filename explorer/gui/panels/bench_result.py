@@ -1,0 +1,114 @@
+"""The Benchmark tab's result card: the timing figures of one run and its reproducibility card."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from explorer.core.benchtypes import BenchResult
+from explorer.core.render.bench_text import card_lines
+from explorer.core.units import format_bytes, format_macs
+from explorer.gui.panels.totals import TotalCard
+
+FIGURES = (
+    ("median", "MEDIAN"),
+    ("mean", "MEAN"),
+    ("iqr", "IQR"),
+    ("min_max", "MIN / MAX"),
+    ("p90", "P90"),
+    ("images_per_s", "IMAGES / S"),
+    ("gmacs_per_s", "ACHIEVED GMAC/S"),
+    ("peak_memory", "PEAK MEMORY"),
+)
+COLUMNS = 4
+EMPTY = "–"
+
+
+def format_ms(seconds: float) -> str:
+    """A latency in milliseconds, three significant figures (seconds past 1 s)."""
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
+def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
+    """Each figure's (value, detail) as the card shows it; every one of them read from ``result``."""
+    texts = {key: (EMPTY, "") for key, _title in FIGURES}
+    stats = result.stats
+    if stats is not None:
+        samples = len(stats.samples_s)
+        texts["median"] = (format_ms(stats.median_s), f"a batch of {result.batch_size}, {samples} samples")
+        texts["mean"] = (format_ms(stats.mean_s), "")
+        texts["iqr"] = (format_ms(stats.iqr_s), f"{stats.iqr_s / stats.median_s:.1%} of the median")
+        texts["min_max"] = (format_ms(stats.min_s), f"max {format_ms(stats.max_s)}")
+        texts["p90"] = (format_ms(stats.p90_s), "")
+    if result.images_per_s is not None:
+        texts["images_per_s"] = (f"{result.images_per_s:,.1f}", "at the median")
+    if result.gmacs_per_s is not None:
+        texts["gmacs_per_s"] = (
+            f"{result.gmacs_per_s:,.2f}",
+            f"{format_macs(result.macs_per_image)} an image",
+        )
+    if result.peak_memory_bytes is not None:
+        texts["peak_memory"] = (format_bytes(result.peak_memory_bytes), _short_source(result.card.device))
+    return texts
+
+
+def _short_source(device: str) -> str:
+    """A card-sized name of where the peak comes from (the full one is in the tooltip)."""
+    if device.startswith("cuda"):
+        return "allocator peak"
+    return "driver peak" if device == "mps" else "RSS growth"
+
+
+def card_html(result: BenchResult) -> str:
+    rows = []
+    for line in card_lines(result):
+        key, _, value = line.partition(" ")
+        head = f"<td style='padding-right:10px'><b>{escape(key)}</b></td>"
+        rows.append(f"<tr>{head}<td>{escape(value.strip())}</td></tr>")
+    return "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
+
+
+class ResultCard(QWidget):
+    """Eight figure cards in two rows and, under them, the reproducibility card."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cards = {key: TotalCard(title) for key, title in FIGURES}
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        for position, (key, _title) in enumerate(FIGURES):
+            grid.addWidget(self.cards[key], position // COLUMNS, position % COLUMNS)
+        self.repro = QLabel(objectName="ReproCard", wordWrap=True)
+        self.repro.setTextFormat(Qt.TextFormat.RichText)
+        self.repro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.repro.setFrameShape(QFrame.Shape.StyledPanel)
+        self.repro.setToolTip("The reproducibility card: it goes with every copy and export of the result")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(grid)
+        layout.addWidget(self.repro)
+        self.result: BenchResult | None = None
+        self.show_result(None)
+
+    @property
+    def figures(self) -> dict[str, str]:
+        """The values on show, by key (for reading back)."""
+        return {key: card.value.text() for key, card in self.cards.items()}
+
+    def show_result(self, result: BenchResult | None) -> None:
+        self.result = result
+        texts = figure_texts(result) if result is not None else {k: (EMPTY, "") for k, _ in FIGURES}
+        for key, (value, detail) in texts.items():
+            self.cards[key].show_figure(value, detail, detail)
+        if result is not None and result.estimated_memory_bytes is not None:
+            estimate = f"estimated {format_bytes(result.estimated_memory_bytes)}"
+            if result.free_memory_bytes is not None:
+                estimate += f" of {format_bytes(result.free_memory_bytes)} free"
+            self.cards["peak_memory"].setToolTip(f"{result.memory_source}; {estimate}")
+        self.repro.setVisible(result is not None)
+        if result is not None:
+            self.repro.setText(card_html(result))

@@ -1,0 +1,485 @@
+"""The Benchmark tab: time the forward pass of the architecture being edited.
+
+The devices are found on a worker thread the first time the tab is shown (that is
+when torch is imported, never on the GUI thread). Runs and sweeps run on a worker
+too; Cancel is honoured before the next iteration, and closing the window cancels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QGuiApplication, QShowEvent, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.bench import sweep_batch_sizes
+from explorer.core.benchtypes import DTYPES, BenchConfig, BenchError, BenchResult, SweepResult
+from explorer.core.compare import BenchFigures
+from explorer.core.files import atomic_write_text
+from explorer.core.presets import preset_name_of
+from explorer.core.render.bench_text import result_text, sweep_text
+from explorer.core.spec import ArchSpec
+from explorer.core.units import format_bytes, format_shape
+from explorer.gui.bench_runner import BenchRunner, DeviceChoice, Machine
+from explorer.gui.panels.bench_charts import CHART_HEIGHT, LatencyCharts, SweepCharts
+from explorer.gui.panels.bench_result import ResultCard
+from explorer.gui.session import Session
+from explorer.gui.style import repolish
+from explorer.gui.workers import describe_error
+from explorer.gui.workspace import Workspace, workspace_of
+
+ERROR_TITLES = {
+    "insufficient-memory": "Not enough memory",
+    "out-of-memory": "Out of memory",
+    "device": "Device error",
+}
+PANEL_STYLE = """
+QLabel#BenchMessage { padding: 6px 10px; border-radius: 6px; }
+QLabel#BenchMessage[level="error"] { background: #fdecea; border: 1px solid #d93025; color: #8c1d18; }
+QLabel#BenchMessage[level="notice"] { background: #fff4e5; border: 1px solid #f0b429; color: #5f370e; }
+QLabel#BenchTitle { font-size: 13px; font-weight: 600; color: #101828; }
+QLabel#ReproCard { background: #f7f9fc; color: #344054; padding: 6px 8px; font-size: 11px; }
+"""
+
+
+class BenchmarkPanel(QWidget):
+    def __init__(self, session: Session, workspace: Workspace | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self._workspace = workspace
+        self.setStyleSheet(PANEL_STYLE)
+        self.runner = BenchRunner(self)
+        self.runner.machine_found.connect(self._show_machine)
+        self.runner.discovery_failed.connect(self._discovery_failed)
+        self.runner.progressed.connect(self._show_progress)
+        self.runner.sweep_point.connect(self._take_sweep_point)
+        self.runner.finished.connect(self._finished)
+        self.runner.failed.connect(self._job_failed)
+        self.result: BenchResult | None = None
+        self.sweep_result: SweepResult | None = None
+        self._discovery_problem = ""
+        self._watching_window: QWidget | None = None
+
+        self.title = QLabel(objectName="BenchTitle", wordWrap=True)
+        self.error = QLabel(objectName="BenchMessage", wordWrap=True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        self.status = QLabel(objectName="Hint", wordWrap=True)
+        self.card = ResultCard()
+        self.latency_charts = LatencyCharts()
+        self.sweep_charts = SweepCharts()
+        self.charts = QTabWidget(objectName="BenchCharts")
+        self.charts.addTab(self.latency_charts, "Latency")
+        self.charts.addTab(self.sweep_charts, "Batch sweep")
+        self.charts.setMinimumHeight(CHART_HEIGHT)
+
+        right = QVBoxLayout()
+        right.setSpacing(6)
+        right.addWidget(self.title)
+        right.addWidget(self.error)
+        right.addWidget(self.card)
+        right.addLayout(self._result_actions())
+        right.addWidget(self.charts, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(10)
+        layout.addWidget(self._options(), 0)
+        layout.addLayout(right, 1)
+
+        session.spec_changed.connect(lambda _spec: self._update_title())
+        self._update_title()
+        self._show_result(None)
+        self._update_buttons()
+
+    # Building
+
+    def _options(self) -> QWidget:
+        box = QGroupBox("Run")
+        box.setFixedWidth(256)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(6)
+        self.device_box = QComboBox(toolTip="Where the model runs")
+        self.device_box.addItem("finding devices…")
+        self.device_box.setEnabled(False)
+        self.device_box.currentIndexChanged.connect(lambda _index: self._device_changed())
+        self.batch_box = QSpinBox(minimum=1, maximum=65536, value=1, toolTip="Images a forward pass")
+        self.dtype_box = QComboBox(toolTip="float16 and bfloat16 run through autocast")
+        self.dtype_box.addItems(list(DTYPES))
+        self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
+        self.compile_box = QCheckBox("torch.compile", toolTip="Compile the model first (slow first passes)")
+        self.warmup_box = QSpinBox(minimum=0, maximum=1000, value=3, toolTip="Untimed passes first")
+        self.iterations_box = QSpinBox(minimum=1, maximum=100_000, value=20, toolTip="Timed passes")
+        self.min_time_box = QDoubleSpinBox(
+            minimum=0.0, maximum=3600.0, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
+        )
+        self.min_time_box.setSpecialValueText("off")
+        self.min_time_box.setToolTip("Go on timing until the timed passes add up to this long")
+        self.threads_box = QSpinBox(minimum=0, maximum=1024, value=0, toolTip="torch's CPU thread count")
+        self.threads_box.setSpecialValueText("torch default")
+        self.sweep_limit_box = QSpinBox(
+            minimum=1, maximum=65536, value=64, toolTip="The sweep's largest batch"
+        )
+        self.sweep_limit_box.valueChanged.connect(lambda _value: self._update_sweep_hint())
+        rows = (
+            ("Device", self.device_box),
+            ("Batch size", self.batch_box),
+            ("Precision", self.dtype_box),
+            ("Layout", self.channels_last_box),
+            ("Compile", self.compile_box),
+            ("Warm-up", self.warmup_box),
+            ("Iterations", self.iterations_box),
+            ("At least", self.min_time_box),
+            ("CPU threads", self.threads_box),
+            ("Sweep up to", self.sweep_limit_box),
+        )
+        for label, widget in rows:
+            form.addRow(label, widget)
+        self.sweep_hint = QLabel(objectName="Hint", wordWrap=True)
+        self.run_button = QPushButton("Run", toolTip="Time the forward pass (Ctrl+Return)", default=True)
+        self.run_button.setShortcut("Ctrl+Return")
+        self.run_button.clicked.connect(self.run)
+        self.sweep_button = QPushButton("Sweep", toolTip="Time batch sizes 1, 2, 4, ... up to the limit")
+        self.sweep_button.clicked.connect(self.sweep)
+        self.cancel_button = QPushButton("Cancel", toolTip="Stop after the current iteration")
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        for button in (self.run_button, self.sweep_button, self.cancel_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar(textVisible=True)
+        self.progress.setFormat("%v / %m")
+        self.progress.hide()
+        column = QVBoxLayout(box)
+        column.addLayout(form)
+        column.addWidget(self.sweep_hint)
+        column.addLayout(buttons)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        column.addStretch(1)
+        self._update_sweep_hint()
+        return box
+
+    def _result_actions(self) -> QHBoxLayout:
+        self.add_button = QPushButton(
+            "Add to comparison", toolTip="Put this spec and its timing in the Compare tab"
+        )
+        self.add_button.clicked.connect(self.add_to_comparison)
+        self.export_button = QToolButton(
+            text="Copy / export", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup
+        )
+        menu = QMenu(self.export_button)
+        menu.addAction("Copy result as text", lambda: self.copy_result("text"))
+        menu.addAction("Copy result as JSON", lambda: self.copy_result("json"))
+        menu.addAction("Save result as JSON…", lambda: self.save_result("json"))
+        menu.addAction("Save result as text…", lambda: self.save_result("text"))
+        menu.addSeparator()
+        self.sweep_actions = [
+            menu.addAction("Copy sweep as text", lambda: self.copy_sweep()),
+            menu.addAction("Save sweep as JSON…", lambda: self.save_sweep()),
+        ]
+        self.export_button.setMenu(menu)
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addWidget(self.export_button)
+        row.addStretch(1)
+        return row
+
+    # Devices
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.runner.discover()
+        window = self.window()
+        if window is not self and window is not self._watching_window:
+            window.installEventFilter(self)
+            self._watching_window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Closing the window cancels a run, so its workers end within one iteration.
+        if watched is self._watching_window and event.type() == QEvent.Type.Close:
+            self.runner.cancel()
+        return False
+
+    def is_ready(self) -> bool:
+        """The devices are known (or known to be unavailable) and nothing is running."""
+        found = self.runner.machine is not None or bool(self._discovery_problem)
+        return found and not self.runner.busy
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = workspace_of(self.session)
+        return self._workspace
+
+    def _show_machine(self, machine: Machine) -> None:
+        self.device_box.blockSignals(True)
+        self.device_box.clear()
+        for device in machine.devices:
+            self.device_box.addItem(device.label, device)
+            memory = f", {format_bytes(device.total_memory)}" if device.total_memory else ""
+            self.device_box.setItemData(
+                self.device_box.count() - 1,
+                f"{device.key}: {device.name}{memory}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.device_box.blockSignals(False)
+        self.device_box.setEnabled(True)
+        self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
+        self.threads_box.setSpecialValueText(f"torch default ({machine.default_threads})")
+        self._device_changed()
+        self.status.setText(f"torch {machine.torch_version}; {len(machine.devices)} device(s) found.")
+        self._update_buttons()
+
+    def _discovery_failed(self, message: str) -> None:
+        self._discovery_problem = message
+        self.device_box.setItemText(0, "no devices")
+        self.show_error(f"torch could not be loaded, so nothing can be timed: {message}")
+        self._update_buttons()
+
+    def device(self) -> DeviceChoice | None:
+        data = self.device_box.currentData()
+        return data if isinstance(data, DeviceChoice) else None
+
+    def _device_changed(self) -> None:
+        device = self.device()
+        if device is None:
+            return
+        model = self.dtype_box.model()
+        assert isinstance(model, QStandardItemModel)
+        for row, dtype in enumerate(DTYPES):
+            item = model.item(row)
+            supported = dtype in device.dtypes
+            item.setEnabled(supported)
+            item.setToolTip("" if supported else f"Not on {device.key}: {device.reason(dtype)}")
+        if self.dtype_box.currentText() not in device.dtypes:
+            self.dtype_box.setCurrentText(device.dtypes[0])
+
+    # Running
+
+    def config(self, batch_size: int | None = None) -> BenchConfig:
+        device = self.device()
+        min_time = self.min_time_box.value()
+        return BenchConfig(
+            device=device.key if device is not None else "auto",
+            batch_size=batch_size or self.batch_box.value(),
+            dtype=self.dtype_box.currentText(),
+            channels_last=self.channels_last_box.isChecked(),
+            compile=self.compile_box.isChecked(),
+            warmup=self.warmup_box.value(),
+            iterations=self.iterations_box.value(),
+            min_time_s=min_time if min_time > 0 else None,
+            threads=self.threads_box.value() or None,
+        )
+
+    def run(self) -> None:
+        self._start(sweep=False)
+
+    def sweep(self) -> None:
+        self._start(sweep=True)
+
+    def _start(self, sweep: bool) -> None:
+        if self.runner.busy or self.device() is None:
+            return
+        try:
+            config = self.config()
+        except BenchError as exc:
+            self.show_error(str(exc))
+            return
+        spec = self.session.spec
+        self.show_error("")
+        if sweep:
+            self.sweep_result = None
+            self.sweep_charts.clear_points()
+            self.charts.setCurrentWidget(self.sweep_charts)
+            self.runner.sweep(spec, config, sweep_batch_sizes(self.sweep_limit_box.value()))
+        else:
+            self.charts.setCurrentWidget(self.latency_charts)
+            self.runner.run(spec, config)
+        self.progress.setRange(0, 0)  # busy until the model is built and the first pass is done
+        self.progress.show()
+        self.status.setText("Building the model…" if not sweep else "Sweeping batch sizes…")
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.runner.busy:
+            self.runner.cancel()
+            self.status.setText("Cancelling after the current iteration…")
+            self._update_buttons()
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, total))
+        if not self.runner.cancelling:
+            self.status.setText("Timing…")
+
+    def _take_sweep_point(self, result: BenchResult) -> None:
+        self.sweep_charts.add_point(result)
+        if result.ok:
+            self._show_result(result)
+
+    def _finished(self, outcome: object) -> None:
+        self.progress.hide()
+        if isinstance(outcome, SweepResult):
+            self.sweep_result = outcome
+            self._sweep_finished(outcome)
+        elif isinstance(outcome, BenchResult):
+            self._run_finished(outcome)
+        self._update_buttons()
+
+    def _run_finished(self, result: BenchResult) -> None:
+        if result.status == "error":
+            self._show_result(None)
+            self.show_error(f"{ERROR_TITLES.get(result.error_kind or '', 'Error')}: {result.error}")
+            self.status.setText("The run failed; nothing else was affected.")
+            return
+        self._show_result(result)
+        timed = len(result.stats.samples_s) if result.stats is not None else 0
+        if result.status == "cancelled":
+            self.status.setText(f"Cancelled after {timed} timed iteration(s); figures below are partial.")
+        else:
+            self.status.setText(f"Done: {timed} timed iterations.")
+
+    def _sweep_finished(self, sweep: SweepResult) -> None:
+        stopped = sweep.stopped_by
+        sizes = ", ".join(str(point.batch_size) for point in sweep.points) or "none"
+        if stopped is None:
+            self.status.setText(f"Sweep done: batch sizes {sizes}.")
+        elif stopped.status == "cancelled":
+            self.status.setText(f"Sweep cancelled at batch {stopped.batch_size}; timed: {sizes}.")
+        else:
+            title = ERROR_TITLES.get(stopped.error_kind or "", "Error")
+            self.show_error(
+                f"Sweep stopped at batch {stopped.batch_size}. {title}: {stopped.error}", notice=True
+            )
+            self.status.setText(f"Sweep timed batch sizes {sizes}.")
+
+    def _job_failed(self, message: str) -> None:
+        self.progress.hide()
+        self.show_error(message)
+        self.status.setText("")
+        self._update_buttons()
+
+    # Showing
+
+    def show_error(self, text: str, notice: bool = False) -> None:
+        self.error.setProperty("level", "notice" if notice else "error")
+        repolish(self.error)
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def _show_result(self, result: BenchResult | None) -> None:
+        self.result = result
+        self.card.show_result(result)
+        self.latency_charts.show_result(result)
+        self._update_title()
+        self._update_buttons()
+
+    def _update_title(self) -> None:
+        shown = self.result.spec if self.result is not None else self.session.spec
+        text = f"{spec_title_of(shown)}, input {format_shape(shown.input_shape)}"
+        if self.result is None:
+            text += " — not timed yet"
+        elif self.result.status == "cancelled":
+            text += " — cancelled"
+        if self.result is not None and self.result.spec != self.session.spec:
+            text += " (the architecture has changed since)"
+        self.title.setText(text)
+
+    def _update_sweep_hint(self) -> None:
+        sizes = sweep_batch_sizes(self.sweep_limit_box.value())
+        shown = ", ".join(map(str, sizes)) if len(sizes) <= 5 else f"1, 2, 4, … {sizes[-1]}"
+        self.sweep_hint.setText(f"Sweep: batch {shown}, stopping at the first that fails.")
+
+    def _update_buttons(self) -> None:
+        busy = self.runner.busy
+        can_run = not busy and self.device() is not None
+        self.run_button.setEnabled(can_run)
+        self.sweep_button.setEnabled(can_run)
+        self.cancel_button.setEnabled(busy and not self.runner.cancelling)
+        has_result = self.result is not None
+        self.add_button.setEnabled(has_result and self.result is not None and self.result.ok)
+        self.export_button.setEnabled(has_result or self.sweep_result is not None)
+        for action in self.sweep_actions:
+            action.setEnabled(self.sweep_result is not None)
+        for box in (self.device_box, self.batch_box, self.sweep_limit_box):
+            box.setEnabled(not busy and (box is not self.device_box or self.device() is not None))
+
+    # Results elsewhere
+
+    def add_to_comparison(self) -> None:
+        result = self.result
+        if result is None or not result.ok:
+            return
+        figures = BenchFigures.from_result(result)
+        comparison = self.workspace.comparison
+        same = [i for i, variant in enumerate(comparison.variants) if variant.spec == result.spec]
+        if same:
+            index = same[0]
+            updated = comparison.with_bench(index, figures)
+            verb = "updated"
+        else:
+            updated = comparison.add(preset_name_of(result.spec) or "custom", result.spec)
+            index = len(updated.variants) - 1
+            updated = updated.with_bench(index, figures)
+            verb = "added"
+        self.workspace.set(updated)
+        self.status.setText(f"Timing {verb} in the Compare tab as “{updated.variants[index].name}”.")
+
+    def copy_result(self, fmt: str) -> None:
+        if self.result is not None:
+            text = self.result.to_json() + "\n" if fmt == "json" else result_text(self.result)
+            QGuiApplication.clipboard().setText(text)
+            self.status.setText(f"Result copied as {fmt}, with its reproducibility card.")
+
+    def copy_sweep(self) -> None:
+        if self.sweep_result is not None:
+            QGuiApplication.clipboard().setText(sweep_text(self.sweep_result))
+            self.status.setText("Sweep copied as text.")
+
+    def save_result(self, fmt: str, path: str | None = None) -> None:
+        if self.result is None:
+            return
+        text = self.result.to_json() + "\n" if fmt == "json" else result_text(self.result)
+        self._save(text, path, "benchmark.json" if fmt == "json" else "benchmark.txt")
+
+    def save_sweep(self, path: str | None = None) -> None:
+        if self.sweep_result is not None:
+            import json
+
+            self._save(json.dumps(self.sweep_result.to_dict(), indent=2) + "\n", path, "sweep.json")
+
+    def _save(self, text: str, path: str | None, suggested: str) -> None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save benchmark", suggested)
+            if not path:
+                return
+        try:
+            atomic_write_text(Path(path), text)
+        except OSError as exc:
+            self.show_error(f"Could not save {path}: {describe_error(exc)}")
+            return
+        self.status.setText(f"Saved {path}.")
+
+
+def spec_title_of(spec: ArchSpec) -> str:
+    name = preset_name_of(spec)
+    shape = f"{spec.block} [{','.join(map(str, spec.depths))}]"
+    return f"{name} ({shape})" if name else shape

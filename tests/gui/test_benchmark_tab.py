@@ -1,0 +1,284 @@
+"""The Benchmark tab: runs, cancel, errors shown inline, the sweep, exports and the comparison."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+import explorer.core.build
+from explorer.core.analysis import analyze
+from explorer.core.benchtypes import BenchResult
+from explorer.core.compare import BenchFigures
+from explorer.core.presets import preset
+from explorer.gui.app import application
+from explorer.gui.panels.bench_result import format_ms
+from explorer.gui.panels.benchmark import BenchmarkPanel
+from explorer.gui.panels.compare import ComparePanel
+from explorer.gui.session import Session
+from explorer.gui.workspace import Workspace
+
+RUN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path: Path) -> BenchmarkPanel:  # type: ignore[no-untyped-def]
+    application()
+    session = Session(preset("cifar/resnet20"))
+    workspace = Workspace(tmp_path / "workspace.json", parent=session)
+    widget = BenchmarkPanel(session, workspace)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    qtbot.waitUntil(widget.is_ready, timeout=RUN_TIMEOUT_MS)
+    index = next(i for i in range(widget.device_box.count()) if widget.device_box.itemData(i).key == "cpu")
+    widget.device_box.setCurrentIndex(index)
+    widget.warmup_box.setValue(1)
+    widget.iterations_box.setValue(3)
+    return widget
+
+
+def _run(qtbot, panel: BenchmarkPanel, sweep: bool = False) -> None:  # type: ignore[no-untyped-def]
+    panel.sweep() if sweep else panel.run()
+    assert panel.runner.busy
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+
+
+def _failing_builds(monkeypatch: pytest.MonkeyPatch, fail_on: set[int]) -> list[int]:
+    """Model builds numbered from 1; those in ``fail_on`` run out of memory."""
+    real = explorer.core.build.build_model
+    calls: list[int] = []
+
+    def build(spec: Any, device: Any) -> Any:
+        calls.append(len(calls) + 1)
+        if calls[-1] in fail_on:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return real(spec, device)
+
+    monkeypatch.setattr(explorer.core.build, "build_model", build)
+    return calls
+
+
+def test_a_run_shows_the_engines_figures(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    _run(qtbot, panel)
+    result = panel.result
+    assert result is not None and result.ok and result.stats is not None
+    assert (result.config.device, result.config.iterations, result.config.warmup) == ("cpu", 3, 1)
+    stats = result.stats
+    assert len(stats.samples_s) == 3
+    macs = analyze(preset("cifar/resnet20")).totals.macs
+    shown = panel.card.figures
+    assert shown["median"] == format_ms(stats.median_s)
+    assert shown["mean"] == format_ms(stats.mean_s)
+    assert shown["iqr"] == format_ms(stats.iqr_s)
+    assert shown["min_max"] == format_ms(stats.min_s)
+    assert shown["p90"] == format_ms(stats.p90_s)
+    assert shown["images_per_s"] == f"{1 / stats.median_s:,.1f}"
+    assert shown["gmacs_per_s"] == f"{macs / stats.median_s / 1e9:,.2f}"
+    assert shown["peak_memory"] != "–"
+    assert panel.latency_charts.samples_ms == [s * 1e3 for s in stats.samples_s]
+    card = panel.card.repro.text()
+    assert result.card.torch_version in card and "batch 1, float32, contiguous" in card
+    assert panel.add_button.isEnabled() and not panel.error.isVisible()
+
+
+def test_cancel_stops_a_run_early(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    panel.iterations_box.setValue(100_000)
+    panel.run()
+    qtbot.waitUntil(
+        lambda: panel.progress.maximum() > 0 and panel.progress.value() >= 3, timeout=RUN_TIMEOUT_MS
+    )
+    panel.cancel()
+    assert not panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    result = panel.result
+    assert result is not None and result.status == "cancelled"
+    assert result.stats is not None and len(result.stats.samples_s) < 100_000
+    assert "Cancelled after" in panel.status.text()
+    assert panel.run_button.isEnabled() and not panel.add_button.isEnabled()
+
+
+def test_out_of_memory_is_shown_inline_and_the_next_run_works(
+    qtbot,  # type: ignore[no-untyped-def]
+    panel: BenchmarkPanel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _failing_builds(monkeypatch, {1})
+    _run(qtbot, panel)
+    assert panel.error.isVisible()
+    assert panel.error.text().startswith("Out of memory: out of memory on cpu at batch 1")
+    assert panel.result is None and not panel.add_button.isEnabled()
+    _run(qtbot, panel)
+    assert panel.result is not None and panel.result.ok
+    assert not panel.error.isVisible()
+
+
+def test_the_memory_check_refuses_an_absurd_batch(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    panel.session.load(preset("torchvision/resnet50"))
+    panel.batch_box.setValue(panel.batch_box.maximum())
+    _run(qtbot, panel)
+    assert panel.error.isVisible() and panel.error.text().startswith(
+        "Not enough memory: batch 65536 needs about"
+    )
+    assert "free" in panel.error.text()
+
+
+def test_an_unsupported_dtype_is_disabled_with_its_reason(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    item = panel.dtype_box.model().item(panel.dtype_box.findText("float16"))  # type: ignore[attr-defined]
+    assert not item.isEnabled()
+    assert "Not on cpu" in item.toolTip() and "bfloat16" in item.toolTip()
+    panel.dtype_box.setCurrentIndex(panel.dtype_box.findText("float16"))  # as if forced
+    _run(qtbot, panel)
+    assert panel.error.text().startswith("dtype float16 is not supported on cpu (")
+    assert panel.error.text().endswith("); choose one of float32, bfloat16")
+    assert panel.result is None
+
+
+def test_the_sweep_chart_gets_one_point_per_batch_size(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    panel.iterations_box.setValue(2)
+    panel.sweep_limit_box.setValue(4)
+    _run(qtbot, panel, sweep=True)
+    assert [point.batch_size for point in panel.sweep_charts.points] == [1, 2, 4]
+    xs, ys = panel.sweep_charts.throughput_plot.listDataItems()[0].getData()
+    assert list(ys) == [point.images_per_s for point in panel.sweep_result.points]  # type: ignore[union-attr]
+    assert len(xs) == 3
+    assert "Sweep done: batch sizes 1, 2, 4" in panel.status.text()
+
+
+def test_the_sweep_stops_at_the_first_failure(
+    qtbot,  # type: ignore[no-untyped-def]
+    panel: BenchmarkPanel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _failing_builds(monkeypatch, {3})
+    panel.iterations_box.setValue(2)
+    panel.sweep_limit_box.setValue(16)
+    _run(qtbot, panel, sweep=True)
+    assert [point.batch_size for point in panel.sweep_charts.points] == [1, 2]
+    assert len(panel.sweep_charts.latency_plot.listDataItems()[0].getData()[0]) == 2
+    assert panel.error.isVisible() and panel.error.text().startswith(
+        "Sweep stopped at batch 4. Out of memory"
+    )
+
+
+def test_add_to_comparison_puts_the_figures_in_the_workspace(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    compare = ComparePanel(panel.session, panel.workspace)
+    qtbot.addWidget(compare)
+    _run(qtbot, panel)
+    panel.add_to_comparison()
+    variants = panel.workspace.comparison.variants
+    assert [v.name for v in variants] == ["cifar/resnet20"]
+    assert variants[0].bench == BenchFigures.from_result(panel.result)
+    assert compare.table_model.rowCount() == 1
+    _run(qtbot, panel)  # the same spec again: its figures are replaced, not duplicated
+    panel.add_to_comparison()
+    variants = panel.workspace.comparison.variants
+    assert len(variants) == 1 and variants[0].bench == BenchFigures.from_result(panel.result)
+
+
+def test_copy_and_export_carry_the_reproducibility_card(qtbot, panel: BenchmarkPanel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _run(qtbot, panel)
+    result = panel.result
+    assert result is not None
+    panel.save_result("json", str(tmp_path / "result.json"))
+    assert BenchResult.from_dict(json.loads((tmp_path / "result.json").read_text())) == result
+    panel.copy_result("text")
+    text = QGuiApplication.clipboard().text()
+    assert f"torch {result.card.torch_version}" in text and "device     cpu" in text
+    panel.iterations_box.setValue(1)
+    panel.sweep_limit_box.setValue(2)
+    _run(qtbot, panel, sweep=True)
+    panel.save_sweep(str(tmp_path / "sweep.json"))
+    saved = json.loads((tmp_path / "sweep.json").read_text())
+    assert [point["card"]["batch_size"] for point in saved["points"]] == [1, 2]
+
+
+_IMPORTS_OFF_THE_GUI_THREAD = """
+import builtins, json, sys, threading
+from importlib.abc import MetaPathFinder
+
+on_gui_thread, elsewhere = [], []
+
+def note(name):
+    if name == "torch" or name.startswith("torch."):
+        (on_gui_thread if threading.current_thread() is threading.main_thread() else elsewhere).append(name)
+
+class Watch(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        note(name)
+        return None
+
+sys.meta_path.insert(0, Watch())
+real_import = builtins.__import__
+def watched_import(name, *args, **kwargs):
+    note(name)  # also "import torch" statements that find it already loaded
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = watched_import
+
+from PySide6.QtCore import QSettings
+from explorer.core.presets import preset
+from explorer.gui.app import application, create_window
+from explorer.gui.screenshot import wait_until
+app = application()
+settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
+window = create_window(settings, preset("cifar/resnet20"), verify=False)
+window.show()
+panel = window.show_tab("Benchmark")
+assert wait_until(panel.is_ready, 60)
+panel.iterations_box.setValue(2)
+panel.run()
+assert wait_until(lambda: panel.result is not None and not panel.runner.busy, 60)
+panel.add_to_comparison()
+window.show_tab("Compare")
+app.processEvents()
+print(json.dumps({"gui": sorted(set(on_gui_thread)), "workers": len(elsewhere), "ok": panel.result.ok}))
+window.session.load(window.session.spec)
+window.close()
+"""
+
+
+def test_the_gui_thread_never_imports_torch(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_OFF_THE_GUI_THREAD, str(tmp_path / "settings.ini")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["ok"] and report["workers"] > 0  # torch was imported, on worker threads
+    assert report["gui"] == []
+
+
+def test_closing_the_window_cancels_a_run(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    window = QWidget()
+    qtbot.addWidget(window)
+    QVBoxLayout(window).addWidget(panel)
+    window.show()
+    panel.iterations_box.setValue(100_000)
+    panel.run()
+    qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=RUN_TIMEOUT_MS)
+    window.close()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.result is not None and panel.result.status == "cancelled"
+    assert panel.result.card.iterations < 100_000
+
+
+def test_the_dtype_picker_follows_the_device(panel: BenchmarkPanel) -> None:
+    device = panel.device()
+    assert device is not None and device.key == "cpu"
+    enabled = [
+        panel.dtype_box.itemText(row)
+        for row in range(panel.dtype_box.count())
+        if panel.dtype_box.model().item(row).flags() & Qt.ItemFlag.ItemIsEnabled  # type: ignore[attr-defined]
+    ]
+    assert enabled == list(device.dtypes) == ["float32", "bfloat16"]
