@@ -7,6 +7,7 @@ time; ``cancel`` sets the event that the engine asks before every iteration.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -72,6 +73,10 @@ def discover_machine() -> Machine:
     from explorer.core.devices import available_devices, best_device, supported_dtypes
 
     found = available_devices()
+    # torch's thousands of objects live as long as the process: out of the collector's
+    # full passes (the engine collects after every run), which would otherwise hold the
+    # GIL, and pause the window, for ~90 ms each.
+    gc.freeze()
     best = best_device()
     ordered = (best, *(device for device in found if device != best))
     choices = []
