@@ -51,7 +51,7 @@ def child(preload: bool) -> None:
     _wait(panel.is_ready, 60)
     ready_s = time.perf_counter() - start
     discovery_stall = probe.longest
-    panel.iterations_box.setValue(20)
+    panel.options.iterations_box.setValue(20)
     probe.start()
     panel.run()
     _wait(lambda: panel.result is not None and not panel.runner.busy, 120)

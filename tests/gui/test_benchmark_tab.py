@@ -39,10 +39,9 @@ def panel(qtbot, tmp_path: Path) -> BenchmarkPanel:  # type: ignore[no-untyped-d
     widget.resize(1100, 700)
     widget.show()
     qtbot.waitUntil(widget.is_ready, timeout=RUN_TIMEOUT_MS)
-    index = next(i for i in range(widget.device_box.count()) if widget.device_box.itemData(i).key == "cpu")
-    widget.device_box.setCurrentIndex(index)
-    widget.warmup_box.setValue(1)
-    widget.iterations_box.setValue(3)
+    widget.options.select_device("cpu")
+    widget.options.warmup_box.setValue(1)
+    widget.options.iterations_box.setValue(3)
     return widget
 
 
@@ -91,7 +90,7 @@ def test_a_run_shows_the_engines_figures(qtbot, panel: BenchmarkPanel) -> None: 
 
 
 def test_cancel_stops_a_run_early(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
-    panel.iterations_box.setValue(100_000)
+    panel.options.iterations_box.setValue(100_000)
     panel.run()
     qtbot.waitUntil(
         lambda: panel.progress.maximum() > 0 and panel.progress.value() >= 3, timeout=RUN_TIMEOUT_MS
@@ -114,8 +113,9 @@ def test_out_of_memory_is_shown_inline_and_the_next_run_works(
     _failing_builds(monkeypatch, {1})
     _run(qtbot, panel)
     assert panel.error.isVisible()
-    assert panel.error.text().startswith("Out of memory: out of memory on cpu at batch 1")
+    assert panel.error.text().startswith("Out of memory on cpu at batch 1: CUDA out of memory. Tried")
     assert panel.result is None and not panel.add_button.isEnabled()
+    assert panel.latency_page.currentWidget() is panel.latency_page.hint
     _run(qtbot, panel)
     assert panel.result is not None and panel.result.ok
     assert not panel.error.isVisible()
@@ -123,7 +123,7 @@ def test_out_of_memory_is_shown_inline_and_the_next_run_works(
 
 def test_the_memory_check_refuses_an_absurd_batch(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
     panel.session.load(preset("torchvision/resnet50"))
-    panel.batch_box.setValue(panel.batch_box.maximum())
+    panel.options.batch_box.setValue(panel.options.batch_box.maximum())
     _run(qtbot, panel)
     assert panel.error.isVisible() and panel.error.text().startswith(
         "Not enough memory: batch 65536 needs about"
@@ -132,10 +132,10 @@ def test_the_memory_check_refuses_an_absurd_batch(qtbot, panel: BenchmarkPanel) 
 
 
 def test_an_unsupported_dtype_is_disabled_with_its_reason(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
-    item = panel.dtype_box.model().item(panel.dtype_box.findText("float16"))  # type: ignore[attr-defined]
+    item = panel.options.dtype_box.model().item(panel.options.dtype_box.findText("float16"))  # type: ignore[attr-defined]
     assert not item.isEnabled()
     assert "Not on cpu" in item.toolTip() and "bfloat16" in item.toolTip()
-    panel.dtype_box.setCurrentIndex(panel.dtype_box.findText("float16"))  # as if forced
+    panel.options.dtype_box.setCurrentIndex(panel.options.dtype_box.findText("float16"))  # as if forced
     _run(qtbot, panel)
     assert panel.error.text().startswith("dtype float16 is not supported on cpu (")
     assert panel.error.text().endswith("); choose one of float32, bfloat16")
@@ -143,14 +143,15 @@ def test_an_unsupported_dtype_is_disabled_with_its_reason(qtbot, panel: Benchmar
 
 
 def test_the_sweep_chart_gets_one_point_per_batch_size(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
-    panel.iterations_box.setValue(2)
-    panel.sweep_limit_box.setValue(4)
+    panel.options.iterations_box.setValue(2)
+    panel.options.sweep_limit_box.setValue(4)
     _run(qtbot, panel, sweep=True)
     assert [point.batch_size for point in panel.sweep_charts.points] == [1, 2, 4]
     xs, ys = panel.sweep_charts.throughput_plot.listDataItems()[0].getData()
     assert list(ys) == [point.images_per_s for point in panel.sweep_result.points]  # type: ignore[union-attr]
     assert len(xs) == 3
     assert "Sweep done: batch sizes 1, 2, 4" in panel.status.text()
+    assert panel.sweep_page.currentWidget() is panel.sweep_charts
 
 
 def test_the_sweep_stops_at_the_first_failure(
@@ -159,8 +160,8 @@ def test_the_sweep_stops_at_the_first_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _failing_builds(monkeypatch, {3})
-    panel.iterations_box.setValue(2)
-    panel.sweep_limit_box.setValue(16)
+    panel.options.iterations_box.setValue(2)
+    panel.options.sweep_limit_box.setValue(16)
     _run(qtbot, panel, sweep=True)
     assert [point.batch_size for point in panel.sweep_charts.points] == [1, 2]
     assert len(panel.sweep_charts.latency_plot.listDataItems()[0].getData()[0]) == 2
@@ -193,8 +194,8 @@ def test_copy_and_export_carry_the_reproducibility_card(qtbot, panel: BenchmarkP
     panel.copy_result("text")
     text = QGuiApplication.clipboard().text()
     assert f"torch {result.card.torch_version}" in text and "device     cpu" in text
-    panel.iterations_box.setValue(1)
-    panel.sweep_limit_box.setValue(2)
+    panel.options.iterations_box.setValue(1)
+    panel.options.sweep_limit_box.setValue(2)
     _run(qtbot, panel, sweep=True)
     panel.save_sweep(str(tmp_path / "sweep.json"))
     saved = json.loads((tmp_path / "sweep.json").read_text())
@@ -233,7 +234,7 @@ window = create_window(settings, preset("cifar/resnet20"), verify=False)
 window.show()
 panel = window.show_tab("Benchmark")
 assert wait_until(panel.is_ready, 60)
-panel.iterations_box.setValue(2)
+panel.options.iterations_box.setValue(2)
 panel.run()
 assert wait_until(lambda: panel.result is not None and not panel.runner.busy, 60)
 panel.add_to_comparison()
@@ -264,7 +265,7 @@ def test_closing_the_window_cancels_a_run(qtbot, panel: BenchmarkPanel) -> None:
     qtbot.addWidget(window)
     QVBoxLayout(window).addWidget(panel)
     window.show()
-    panel.iterations_box.setValue(100_000)
+    panel.options.iterations_box.setValue(100_000)
     panel.run()
     qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=RUN_TIMEOUT_MS)
     window.close()
@@ -274,11 +275,11 @@ def test_closing_the_window_cancels_a_run(qtbot, panel: BenchmarkPanel) -> None:
 
 
 def test_the_dtype_picker_follows_the_device(panel: BenchmarkPanel) -> None:
-    device = panel.device()
+    device = panel.options.device()
     assert device is not None and device.key == "cpu"
     enabled = [
-        panel.dtype_box.itemText(row)
-        for row in range(panel.dtype_box.count())
-        if panel.dtype_box.model().item(row).flags() & Qt.ItemFlag.ItemIsEnabled  # type: ignore[attr-defined]
+        panel.options.dtype_box.itemText(row)
+        for row in range(panel.options.dtype_box.count())
+        if panel.options.dtype_box.model().item(row).flags() & Qt.ItemFlag.ItemIsEnabled  # type: ignore[attr-defined]
     ]
     assert enabled == list(device.dtypes) == ["float32", "bfloat16"]

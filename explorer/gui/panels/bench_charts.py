@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from explorer.core.benchtypes import BenchResult
 from explorer.gui.panels.bench_result import format_ms
@@ -67,6 +68,23 @@ class _Canvas(pg.GraphicsLayoutWidget):
     # instead of making the tab taller than the window (the tab would scroll).
     def sizeHint(self) -> QSize:
         return QSize(480, CHART_HEIGHT)
+
+
+class ChartPage(QStackedWidget):
+    """A chart, or a hint in its place while it has nothing to show."""
+
+    def __init__(self, chart: QWidget, hint: str) -> None:
+        super().__init__()
+        self.hint = QLabel(hint, objectName="Hint", wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.chart = chart
+        self.addWidget(self.hint)
+        self.addWidget(chart)
+
+    def show_chart(self, shown: bool) -> None:
+        self.setCurrentWidget(self.chart if shown else self.hint)
+
+    def sizeHint(self) -> QSize:
+        return self.chart.sizeHint()
 
 
 class LatencyCharts(_Canvas):

@@ -10,36 +10,31 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QGuiApplication, QShowEvent, QStandardItemModel
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QMenu,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from explorer.core.bench import sweep_batch_sizes
-from explorer.core.benchtypes import DTYPES, BenchConfig, BenchError, BenchResult, SweepResult
+from explorer.core.benchtypes import BenchError, BenchResult, SweepResult
 from explorer.core.compare import BenchFigures
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import preset_name_of
 from explorer.core.render.bench_text import result_text, sweep_text
 from explorer.core.spec import ArchSpec
-from explorer.core.units import format_bytes, format_shape
-from explorer.gui.bench_runner import BenchRunner, DeviceChoice, Machine
-from explorer.gui.panels.bench_charts import CHART_HEIGHT, LatencyCharts, SweepCharts
+from explorer.core.units import format_shape
+from explorer.gui.bench_runner import BenchRunner, Machine
+from explorer.gui.panels.bench_charts import CHART_HEIGHT, ChartPage, LatencyCharts, SweepCharts
+from explorer.gui.panels.bench_options import BenchOptions
 from explorer.gui.panels.bench_result import ResultCard
 from explorer.gui.session import Session
 from explorer.gui.style import repolish
@@ -86,9 +81,16 @@ class BenchmarkPanel(QWidget):
         self.card = ResultCard()
         self.latency_charts = LatencyCharts()
         self.sweep_charts = SweepCharts()
+        self.latency_page = ChartPage(
+            self.latency_charts, "Run to see the latency of every timed iteration and their histogram."
+        )
+        self.sweep_page = ChartPage(
+            self.sweep_charts,
+            "Sweep to see throughput and latency at batch sizes 1, 2, 4, … up to the limit.",
+        )
         self.charts = QTabWidget(objectName="BenchCharts")
-        self.charts.addTab(self.latency_charts, "Latency")
-        self.charts.addTab(self.sweep_charts, "Batch sweep")
+        self.charts.addTab(self.latency_page, "Latency")
+        self.charts.addTab(self.sweep_page, "Batch sweep")
         self.charts.setMinimumHeight(CHART_HEIGHT)
 
         right = QVBoxLayout()
@@ -114,46 +116,7 @@ class BenchmarkPanel(QWidget):
     def _options(self) -> QWidget:
         box = QGroupBox("Run")
         box.setFixedWidth(256)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setVerticalSpacing(6)
-        self.device_box = QComboBox(toolTip="Where the model runs")
-        self.device_box.addItem("finding devices…")
-        self.device_box.setEnabled(False)
-        self.device_box.currentIndexChanged.connect(lambda _index: self._device_changed())
-        self.batch_box = QSpinBox(minimum=1, maximum=65536, value=1, toolTip="Images a forward pass")
-        self.dtype_box = QComboBox(toolTip="float16 and bfloat16 run through autocast")
-        self.dtype_box.addItems(list(DTYPES))
-        self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
-        self.compile_box = QCheckBox("torch.compile", toolTip="Compile the model first (slow first passes)")
-        self.warmup_box = QSpinBox(minimum=0, maximum=1000, value=3, toolTip="Untimed passes first")
-        self.iterations_box = QSpinBox(minimum=1, maximum=100_000, value=20, toolTip="Timed passes")
-        self.min_time_box = QDoubleSpinBox(
-            minimum=0.0, maximum=3600.0, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
-        )
-        self.min_time_box.setSpecialValueText("off")
-        self.min_time_box.setToolTip("Go on timing until the timed passes add up to this long")
-        self.threads_box = QSpinBox(minimum=0, maximum=1024, value=0, toolTip="torch's CPU thread count")
-        self.threads_box.setSpecialValueText("torch default")
-        self.sweep_limit_box = QSpinBox(
-            minimum=1, maximum=65536, value=64, toolTip="The sweep's largest batch"
-        )
-        self.sweep_limit_box.valueChanged.connect(lambda _value: self._update_sweep_hint())
-        rows = (
-            ("Device", self.device_box),
-            ("Batch size", self.batch_box),
-            ("Precision", self.dtype_box),
-            ("Layout", self.channels_last_box),
-            ("Compile", self.compile_box),
-            ("Warm-up", self.warmup_box),
-            ("Iterations", self.iterations_box),
-            ("At least", self.min_time_box),
-            ("CPU threads", self.threads_box),
-            ("Sweep up to", self.sweep_limit_box),
-        )
-        for label, widget in rows:
-            form.addRow(label, widget)
-        self.sweep_hint = QLabel(objectName="Hint", wordWrap=True)
+        self.options = BenchOptions()
         self.run_button = QPushButton("Run", toolTip="Time the forward pass (Ctrl+Return)", default=True)
         self.run_button.setShortcut("Ctrl+Return")
         self.run_button.clicked.connect(self.run)
@@ -168,13 +131,11 @@ class BenchmarkPanel(QWidget):
         self.progress.setFormat("%v / %m")
         self.progress.hide()
         column = QVBoxLayout(box)
-        column.addLayout(form)
-        column.addWidget(self.sweep_hint)
+        column.addWidget(self.options)
         column.addLayout(buttons)
         column.addWidget(self.progress)
         column.addWidget(self.status)
         column.addStretch(1)
-        self._update_sweep_hint()
         return box
 
     def _result_actions(self) -> QHBoxLayout:
@@ -230,64 +191,17 @@ class BenchmarkPanel(QWidget):
         return self._workspace
 
     def _show_machine(self, machine: Machine) -> None:
-        self.device_box.blockSignals(True)
-        self.device_box.clear()
-        for device in machine.devices:
-            self.device_box.addItem(device.label, device)
-            memory = f", {format_bytes(device.total_memory)}" if device.total_memory else ""
-            self.device_box.setItemData(
-                self.device_box.count() - 1,
-                f"{device.key}: {device.name}{memory}",
-                Qt.ItemDataRole.ToolTipRole,
-            )
-        self.device_box.blockSignals(False)
-        self.device_box.setEnabled(True)
-        self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
-        self.threads_box.setSpecialValueText(f"torch default ({machine.default_threads})")
-        self._device_changed()
+        self.options.show_machine(machine)
         self.status.setText(f"torch {machine.torch_version}; {len(machine.devices)} device(s) found.")
         self._update_buttons()
 
     def _discovery_failed(self, message: str) -> None:
         self._discovery_problem = message
-        self.device_box.setItemText(0, "no devices")
+        self.options.show_no_devices()
         self.show_error(f"torch could not be loaded, so nothing can be timed: {message}")
         self._update_buttons()
 
-    def device(self) -> DeviceChoice | None:
-        data = self.device_box.currentData()
-        return data if isinstance(data, DeviceChoice) else None
-
-    def _device_changed(self) -> None:
-        device = self.device()
-        if device is None:
-            return
-        model = self.dtype_box.model()
-        assert isinstance(model, QStandardItemModel)
-        for row, dtype in enumerate(DTYPES):
-            item = model.item(row)
-            supported = dtype in device.dtypes
-            item.setEnabled(supported)
-            item.setToolTip("" if supported else f"Not on {device.key}: {device.reason(dtype)}")
-        if self.dtype_box.currentText() not in device.dtypes:
-            self.dtype_box.setCurrentText(device.dtypes[0])
-
     # Running
-
-    def config(self, batch_size: int | None = None) -> BenchConfig:
-        device = self.device()
-        min_time = self.min_time_box.value()
-        return BenchConfig(
-            device=device.key if device is not None else "auto",
-            batch_size=batch_size or self.batch_box.value(),
-            dtype=self.dtype_box.currentText(),
-            channels_last=self.channels_last_box.isChecked(),
-            compile=self.compile_box.isChecked(),
-            warmup=self.warmup_box.value(),
-            iterations=self.iterations_box.value(),
-            min_time_s=min_time if min_time > 0 else None,
-            threads=self.threads_box.value() or None,
-        )
 
     def run(self) -> None:
         self._start(sweep=False)
@@ -296,10 +210,10 @@ class BenchmarkPanel(QWidget):
         self._start(sweep=True)
 
     def _start(self, sweep: bool) -> None:
-        if self.runner.busy or self.device() is None:
+        if self.runner.busy or self.options.device() is None:
             return
         try:
-            config = self.config()
+            config = self.options.config()
         except BenchError as exc:
             self.show_error(str(exc))
             return
@@ -308,10 +222,11 @@ class BenchmarkPanel(QWidget):
         if sweep:
             self.sweep_result = None
             self.sweep_charts.clear_points()
-            self.charts.setCurrentWidget(self.sweep_charts)
-            self.runner.sweep(spec, config, sweep_batch_sizes(self.sweep_limit_box.value()))
+            self.sweep_page.show_chart(False)
+            self.charts.setCurrentWidget(self.sweep_page)
+            self.runner.sweep(spec, config, self.options.sweep_sizes())
         else:
-            self.charts.setCurrentWidget(self.latency_charts)
+            self.charts.setCurrentWidget(self.latency_page)
             self.runner.run(spec, config)
         self.progress.setRange(0, 0)  # busy until the model is built and the first pass is done
         self.progress.show()
@@ -332,6 +247,7 @@ class BenchmarkPanel(QWidget):
 
     def _take_sweep_point(self, result: BenchResult) -> None:
         self.sweep_charts.add_point(result)
+        self.sweep_page.show_chart(bool(self.sweep_charts.points))
         if result.ok:
             self._show_result(result)
 
@@ -347,7 +263,7 @@ class BenchmarkPanel(QWidget):
     def _run_finished(self, result: BenchResult) -> None:
         if result.status == "error":
             self._show_result(None)
-            self.show_error(f"{ERROR_TITLES.get(result.error_kind or '', 'Error')}: {result.error}")
+            self.show_error(error_message(result))
             self.status.setText("The run failed; nothing else was affected.")
             return
         self._show_result(result)
@@ -365,9 +281,8 @@ class BenchmarkPanel(QWidget):
         elif stopped.status == "cancelled":
             self.status.setText(f"Sweep cancelled at batch {stopped.batch_size}; timed: {sizes}.")
         else:
-            title = ERROR_TITLES.get(stopped.error_kind or "", "Error")
             self.show_error(
-                f"Sweep stopped at batch {stopped.batch_size}. {title}: {stopped.error}", notice=True
+                f"Sweep stopped at batch {stopped.batch_size}. {error_message(stopped)}", notice=True
             )
             self.status.setText(f"Sweep timed batch sizes {sizes}.")
 
@@ -389,6 +304,7 @@ class BenchmarkPanel(QWidget):
         self.result = result
         self.card.show_result(result)
         self.latency_charts.show_result(result)
+        self.latency_page.show_chart(result is not None and result.stats is not None)
         self._update_title()
         self._update_buttons()
 
@@ -403,14 +319,9 @@ class BenchmarkPanel(QWidget):
             text += " (the architecture has changed since)"
         self.title.setText(text)
 
-    def _update_sweep_hint(self) -> None:
-        sizes = sweep_batch_sizes(self.sweep_limit_box.value())
-        shown = ", ".join(map(str, sizes)) if len(sizes) <= 5 else f"1, 2, 4, … {sizes[-1]}"
-        self.sweep_hint.setText(f"Sweep: batch {shown}, stopping at the first that fails.")
-
     def _update_buttons(self) -> None:
         busy = self.runner.busy
-        can_run = not busy and self.device() is not None
+        can_run = not busy and self.options.device() is not None
         self.run_button.setEnabled(can_run)
         self.sweep_button.setEnabled(can_run)
         self.cancel_button.setEnabled(busy and not self.runner.cancelling)
@@ -419,8 +330,7 @@ class BenchmarkPanel(QWidget):
         self.export_button.setEnabled(has_result or self.sweep_result is not None)
         for action in self.sweep_actions:
             action.setEnabled(self.sweep_result is not None)
-        for box in (self.device_box, self.batch_box, self.sweep_limit_box):
-            box.setEnabled(not busy and (box is not self.device_box or self.device() is not None))
+        self.options.set_running(busy)
 
     # Results elsewhere
 
@@ -477,6 +387,13 @@ class BenchmarkPanel(QWidget):
             self.show_error(f"Could not save {path}: {describe_error(exc)}")
             return
         self.status.setText(f"Saved {path}.")
+
+
+def error_message(result: BenchResult) -> str:
+    text = result.error or result.status
+    if result.error_kind == "out-of-memory":
+        return text[:1].upper() + text[1:]  # it already begins "out of memory on …"
+    return f"{ERROR_TITLES.get(result.error_kind or '', 'Error')}: {text}"
 
 
 def spec_title_of(spec: ArchSpec) -> str:

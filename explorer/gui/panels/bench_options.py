@@ -1,0 +1,145 @@
+"""The Benchmark tab's run options: device, batch, precision, layout, compile, timing, threads."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.bench import sweep_batch_sizes
+from explorer.core.benchtypes import DTYPES, BenchConfig
+from explorer.core.units import format_bytes
+from explorer.gui.bench_runner import DeviceChoice, Machine
+
+
+class BenchOptions(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.device_box = QComboBox(toolTip="Where the model runs")
+        self.device_box.addItem("finding devices…")
+        self.device_box.setEnabled(False)
+        self.device_box.currentIndexChanged.connect(lambda _index: self._device_changed())
+        self.batch_box = QSpinBox(minimum=1, maximum=65536, value=1, toolTip="Images a forward pass")
+        self.dtype_box = QComboBox(toolTip="float16 and bfloat16 run through autocast")
+        self.dtype_box.addItems(list(DTYPES))
+        self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
+        self.compile_box = QCheckBox("torch.compile", toolTip="Compile the model first (slow first passes)")
+        self.warmup_box = QSpinBox(minimum=0, maximum=1000, value=3, toolTip="Untimed passes first")
+        self.iterations_box = QSpinBox(minimum=1, maximum=100_000, value=20, toolTip="Timed passes")
+        self.min_time_box = QDoubleSpinBox(
+            minimum=0.0, maximum=3600.0, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
+        )
+        self.min_time_box.setSpecialValueText("off")
+        self.min_time_box.setToolTip("Go on timing until the timed passes add up to this long")
+        self.threads_box = QSpinBox(minimum=0, maximum=1024, value=0, toolTip="torch's CPU thread count")
+        self.threads_box.setSpecialValueText("torch default")
+        self.sweep_limit_box = QSpinBox(
+            minimum=1, maximum=65536, value=64, toolTip="The sweep's largest batch"
+        )
+        self.sweep_limit_box.valueChanged.connect(lambda _value: self._update_sweep_hint())
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(6)
+        for label, widget in (
+            ("Device", self.device_box),
+            ("Batch size", self.batch_box),
+            ("Precision", self.dtype_box),
+            ("Layout", self.channels_last_box),
+            ("Compile", self.compile_box),
+            ("Warm-up", self.warmup_box),
+            ("Iterations", self.iterations_box),
+            ("At least", self.min_time_box),
+            ("CPU threads", self.threads_box),
+            ("Sweep up to", self.sweep_limit_box),
+        ):
+            form.addRow(label, widget)
+        self.sweep_hint = QLabel(objectName="Hint", wordWrap=True)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addWidget(self.sweep_hint)
+        self._update_sweep_hint()
+
+    def show_machine(self, machine: Machine) -> None:
+        self.device_box.blockSignals(True)
+        self.device_box.clear()
+        for device in machine.devices:
+            self.device_box.addItem(device.label, device)
+            memory = f", {format_bytes(device.total_memory)}" if device.total_memory else ""
+            self.device_box.setItemData(
+                self.device_box.count() - 1,
+                f"{device.key}: {device.name}{memory}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.device_box.blockSignals(False)
+        self.device_box.setEnabled(True)
+        self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
+        self.threads_box.setSpecialValueText(f"torch default ({machine.default_threads})")
+        self._device_changed()
+
+    def show_no_devices(self) -> None:
+        self.device_box.setItemText(0, "no devices")
+
+    def device(self) -> DeviceChoice | None:
+        data = self.device_box.currentData()
+        return data if isinstance(data, DeviceChoice) else None
+
+    def select_device(self, key: str) -> None:
+        for index in range(self.device_box.count()):
+            data = self.device_box.itemData(index)
+            if isinstance(data, DeviceChoice) and data.key == key:
+                self.device_box.setCurrentIndex(index)
+
+    def _device_changed(self) -> None:
+        device = self.device()
+        if device is None:
+            return
+        model = self.dtype_box.model()
+        assert isinstance(model, QStandardItemModel)
+        for row, dtype in enumerate(DTYPES):
+            item = model.item(row)
+            supported = dtype in device.dtypes
+            item.setEnabled(supported)
+            item.setToolTip("" if supported else f"Not on {device.key}: {device.reason(dtype)}")
+        if self.dtype_box.currentText() not in device.dtypes:
+            self.dtype_box.setCurrentText(device.dtypes[0])
+
+    def config(self) -> BenchConfig:
+        """The configuration on show (raises BenchError for one that cannot be)."""
+        device = self.device()
+        min_time = self.min_time_box.value()
+        return BenchConfig(
+            device=device.key if device is not None else "auto",
+            batch_size=self.batch_box.value(),
+            dtype=self.dtype_box.currentText(),
+            channels_last=self.channels_last_box.isChecked(),
+            compile=self.compile_box.isChecked(),
+            warmup=self.warmup_box.value(),
+            iterations=self.iterations_box.value(),
+            min_time_s=min_time if min_time > 0 else None,
+            threads=self.threads_box.value() or None,
+        )
+
+    def sweep_sizes(self) -> tuple[int, ...]:
+        return sweep_batch_sizes(self.sweep_limit_box.value())
+
+    def set_running(self, running: bool) -> None:
+        """While a job runs, the choices that would change what it means are locked."""
+        for box in (self.batch_box, self.sweep_limit_box):
+            box.setEnabled(not running)
+        self.device_box.setEnabled(not running and self.device() is not None)
+
+    def _update_sweep_hint(self) -> None:
+        sizes = self.sweep_sizes()
+        shown = ", ".join(map(str, sizes)) if len(sizes) <= 5 else f"1, 2, 4, … {sizes[-1]}"
+        self.sweep_hint.setText(f"Sweep: batch {shown}, stopping at the first that fails.")
