@@ -77,10 +77,13 @@ class ChartPage(QStackedWidget):
         super().__init__()
         self.hint = QLabel(hint, objectName="Hint", wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
         self.chart = chart
+        self.empty_text = hint
         self.addWidget(self.hint)
         self.addWidget(chart)
 
-    def show_chart(self, shown: bool) -> None:
+    def show_chart(self, shown: bool, waiting: str = "") -> None:
+        """The chart, or the hint (``waiting`` in its place while a run is under way)."""
+        self.hint.setText(waiting or self.empty_text)
         self.setCurrentWidget(self.chart if shown else self.hint)
 
     def sizeHint(self) -> QSize:
@@ -125,6 +128,8 @@ class LatencyCharts(_Canvas):
                 labelOpts={"position": 0.02, "color": MEDIAN_COLOUR, "anchors": [(0, 1), (0, 1)]},
             )
         )
+        # A few iterations get a tick each; more get pyqtgraph's own spacing.
+        self.series_plot.getAxis("bottom").setTicks([[(x, str(x)) for x in xs]] if len(xs) <= 12 else None)
         top = max(self.samples_ms)
         self.series_plot.setYRange(0, top * 1.15, padding=0)
         self.series_plot.setXRange(0.5, len(xs) + 0.5, padding=0)

@@ -222,11 +222,13 @@ class BenchmarkPanel(QWidget):
         if sweep:
             self.sweep_result = None
             self.sweep_charts.clear_points()
-            self.sweep_page.show_chart(False)
+            self.sweep_page.show_chart(False, "Sweeping… each batch size appears here as it is timed.")
             self.charts.setCurrentWidget(self.sweep_page)
             self.runner.sweep(spec, config, self.options.sweep_sizes())
         else:
             self.charts.setCurrentWidget(self.latency_page)
+            if self.result is None:
+                self.latency_page.show_chart(False, "Timing… the chart appears when the run ends.")
             self.runner.run(spec, config)
         self.progress.setRange(0, 0)  # busy until the model is built and the first pass is done
         self.progress.show()
