@@ -7,6 +7,7 @@ time; ``cancel`` sets the event that the engine asks before every iteration.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import threading
@@ -15,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from explorer.core.benchtypes import DTYPES, BenchConfig, BenchError, BenchResult, SweepResult
 from explorer.core.spec import ArchSpec
-from explorer.gui.workers import run_in_thread
+from explorer.gui.workers import describe_error, run_in_thread
 
 PROGRESS_INTERVAL_S = 0.03  # a tiny model's thousands of passes a second would flood the GUI thread
 
@@ -99,6 +100,8 @@ class _Relay(QObject):
 
     progressed = Signal(int, int)
     point = Signal(object)  # BenchResult of one batch size of a sweep
+    done = Signal(object)  # BenchResult or SweepResult
+    broke = Signal(str)
 
 
 def _throttled(relay: _Relay) -> Any:
@@ -143,6 +146,11 @@ class BenchRunner(QObject):
         self._relay = _Relay(self)
         self._relay.progressed.connect(self.progressed)
         self._relay.point.connect(self.sweep_point)
+        self._relay.done.connect(self._done)
+        self._relay.broke.connect(self._broke)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting without closing the window still ends a run
+            app.aboutToQuit.connect(self.cancel)
 
     @property
     def busy(self) -> bool:
@@ -186,15 +194,12 @@ class BenchRunner(QObject):
             return False
         stop = threading.Event()
         self._stop = stop
-        run_in_thread(
-            job,
-            *args,
-            self._relay,
-            stop,
-            on_result=self._done,
-            on_error=self._broke,
-            context=self,
+        # A thread of its own, not the shared pool: a run of minutes must not keep the
+        # analyses and drawings of the other tabs waiting for a free pool thread.
+        thread = threading.Thread(
+            target=_work, args=(job, (*args, self._relay, stop), self._relay), name="benchmark"
         )
+        thread.start()
         return True
 
     def cancel(self) -> None:
@@ -208,6 +213,23 @@ class BenchRunner(QObject):
 
     def _broke(self, message: str) -> None:
         self._stop = None
-        # A BenchError is the person's configuration: its text says what to change.
-        prefix = f"{BenchError.__name__}: "
-        self.failed.emit(message.removeprefix(prefix))
+        self.failed.emit(message)
+
+
+def _work(job: Any, args: tuple[Any, ...], relay: _Relay) -> None:
+    """The benchmark thread: its outcome or its failure, as one readable line, goes back queued."""
+    try:
+        outcome = job(*args)
+    except BenchError as exc:  # the person's configuration: its text says what to change
+        message = str(exc)
+    except Exception as exc:  # anything else stays a message; the app carries on
+        message = describe_error(exc)
+    else:
+        _emit(relay.done, outcome)
+        return
+    _emit(relay.broke, message)
+
+
+def _emit(signal: Any, value: object) -> None:
+    with contextlib.suppress(RuntimeError):  # the tab was closed meanwhile: nobody is waiting
+        signal.emit(value)

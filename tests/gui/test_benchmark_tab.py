@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -283,3 +283,24 @@ def test_the_dtype_picker_follows_the_device(panel: BenchmarkPanel) -> None:
         if panel.options.dtype_box.model().item(row).flags() & Qt.ItemFlag.ItemIsEnabled  # type: ignore[attr-defined]
     ]
     assert enabled == list(device.dtypes) == ["float32", "bfloat16"]
+
+
+def test_a_long_run_leaves_the_thread_pool_to_the_other_tabs(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    pool = QThreadPool.globalInstance()
+    before = pool.maxThreadCount()
+    pool.setMaxThreadCount(1)
+    try:
+        panel.options.iterations_box.setValue(100_000)
+        panel.run()
+        qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=RUN_TIMEOUT_MS)
+        edited = panel.session.spec.with_depths((4, 3, 3))
+        with qtbot.waitSignal(panel.session.analysis_changed, timeout=10_000):
+            panel.session.propose(edited)
+        assert panel.runner.busy and panel.session.analysis.spec == edited
+        assert "the architecture has changed since" not in panel.title.text()
+    finally:
+        panel.cancel()
+        qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+        pool.setMaxThreadCount(before)
+    assert panel.result is not None and panel.result.spec != edited
+    assert panel.title.text().endswith("(the architecture has changed since)")
