@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -64,20 +65,29 @@ def _unsupported_reason(kind: str, dtype: str) -> str:
     return f"{dtype} is not supported on this device"
 
 
-def discover_machine() -> Machine:
+def load_torch() -> None:
     """Runs on a worker thread: imports torch (its libraries mapped without the GIL first)."""
+    if "torch" in sys.modules:
+        return
     from explorer.gui.torch_preload import preload_torch_libraries
 
     preload_torch_libraries()
+    import torch  # noqa: F401
+
+    # torch's thousands of objects live as long as the process: out of the collector's
+    # full passes (the engine collects after every run), which would otherwise hold the
+    # GIL, and pause the window, for ~90 ms each.
+    gc.freeze()
+
+
+def discover_machine() -> Machine:
+    """Runs on a worker thread: finds the devices, importing torch first."""
+    load_torch()
     import torch
 
     from explorer.core.devices import available_devices, best_device, supported_dtypes
 
     found = available_devices()
-    # torch's thousands of objects live as long as the process: out of the collector's
-    # full passes (the engine collects after every run), which would otherwise hold the
-    # GIL, and pause the window, for ~90 ms each.
-    gc.freeze()
     best = best_device()
     ordered = (best, *(device for device in found if device != best))
     choices = []

@@ -38,7 +38,7 @@ from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
 from explorer.gui.models.comparison_table import ComparisonTableModel
 from explorer.gui.session import Session
-from explorer.gui.workers import describe_error, run_in_thread
+from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
 
 
@@ -47,6 +47,7 @@ class _Relay(QObject):
 
     progressed = Signal(int, int)  # steps done, steps in all
     measured = Signal(int, object)  # variant index, BenchFigures or an error text
+    finished = Signal(str)  # "" when every variant ran, else what went wrong
 
 
 def benchmark_variants(
@@ -58,6 +59,9 @@ def benchmark_variants(
     stop: threading.Event,
 ) -> int:
     """Times every variant in turn; returns how many were timed. Runs on a worker thread."""
+    from explorer.gui.bench_runner import load_torch
+
+    load_torch()
     from explorer.core.bench import run_benchmark
     from explorer.core.benchtypes import BenchConfig
 
@@ -81,6 +85,16 @@ def benchmark_variants(
     return done
 
 
+def _time_all(*job: Any) -> None:
+    relay: _Relay = job[4]
+    try:
+        benchmark_variants(*job)
+    except Exception as exc:  # a broken run is a message in the tab, never a dead thread
+        relay.finished.emit(describe_error(exc))
+    else:
+        relay.finished.emit("")
+
+
 class ComparePanel(QWidget):
     def __init__(self, session: Session, workspace: Workspace | None = None) -> None:
         super().__init__()
@@ -90,6 +104,7 @@ class ComparePanel(QWidget):
         self._relay = _Relay(self)
         self._relay.progressed.connect(self._show_progress)
         self._relay.measured.connect(self._take_measurement)
+        self._relay.finished.connect(self._benchmark_finished)
 
         self.variants = QListWidget(objectName="CompareVariants")
         self.variants.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -349,18 +364,17 @@ class ComparePanel(QWidget):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.show_message("")
-        run_in_thread(
-            benchmark_variants,
+        job = (
             self.comparison,
             self.device_box.currentText(),
             self.batch_box.value(),
             self.iterations_box.value(),
             self._relay,
             self._stop,
-            on_result=lambda _done: self._benchmark_finished(""),
-            on_error=lambda message: self._benchmark_finished(message),
-            context=self,
         )
+        # A thread of its own, not the shared pool: minutes of timing must not keep the
+        # other tabs' analyses and drawings waiting for a free pool thread.
+        threading.Thread(target=_time_all, args=job, name="benchmark-all", daemon=True).start()
 
     def cancel_benchmark(self) -> None:
         if self._stop is not None:
