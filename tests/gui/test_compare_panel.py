@@ -100,6 +100,10 @@ def test_diff_names_stage_3_and_highlights_its_new_blocks(panel: ComparePanel, q
     assert view.summary.toPlainText().splitlines()[0] == "stage 3 (layer3): 6 against 23 blocks"
     assert view.diff is not None and view.diff.blocks_differing_second[0] == "layer3.6"
     qtbot.waitUntil(lambda: not view.second_diagram.svg.renderer().defaultSize().isEmpty(), timeout=20_000)
+    # Both drawings open where the difference is: layer3's end and its first new block.
+    assert view.second_diagram.svg.renderer().elementExists("layer3.6")
+    assert view.second_diagram.verticalScrollBar().value() > 0
+    assert view.first_diagram.verticalScrollBar().value() > 0
 
 
 def test_benchmark_all_times_every_variant(panel: ComparePanel, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -176,21 +177,28 @@ class ComparePanel(QWidget):
         button.clicked.connect(slot)
         return button
 
-    def _variant_buttons(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _variant_buttons(self) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setSpacing(4)
         self.duplicate_button = self._button(
             "Duplicate", "Copy the selected variant", self.duplicate_selected
         )
         self.remove_button = self._button("Remove", "Remove the selected variant", self.remove_selected)
-        self.up_button = self._button("↑", "Move up", lambda: self.move_selected(-1))
-        self.down_button = self._button("↓", "Move down", lambda: self.move_selected(1))
         self.baseline_button = self._button(
-            "Baseline", "Make the selected variant the baseline", self.baseline_selected
+            "Make baseline", "Measure every delta against the selected variant", self.baseline_selected
         )
-        for button in (self.duplicate_button, self.remove_button, self.up_button, self.down_button):
-            row.addWidget(button)
-        row.addWidget(self.baseline_button)
-        return row
+        self.up_button = self._button(
+            "Move up", "Move the selected variant up", lambda: self.move_selected(-1)
+        )
+        self.down_button = self._button(
+            "Move down", "Move the selected variant down", lambda: self.move_selected(1)
+        )
+        grid.addWidget(self.duplicate_button, 0, 0)
+        grid.addWidget(self.remove_button, 0, 1)
+        grid.addWidget(self.up_button, 1, 0)
+        grid.addWidget(self.down_button, 1, 1)
+        grid.addWidget(self.baseline_button, 2, 0, 1, 2)
+        return grid
 
     def _toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()

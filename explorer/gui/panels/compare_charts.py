@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as exporters
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QResizeEvent
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -29,6 +29,30 @@ PALETTE = (
     "#bab0ac",
 )
 FRONT_COLOUR = "#c62828"
+# Where a label may sit, as TextItem anchors: right of the point, above right, below right,
+# then the same on the left, then straight above and below.
+_LABEL_ANCHORS = (
+    (-0.12, 0.5),
+    (-0.05, 1.1),
+    (-0.05, -0.1),
+    (1.12, 0.5),
+    (1.05, 1.1),
+    (1.05, -0.1),
+    (0.5, 1.4),
+    (0.5, -0.4),
+)
+
+
+def _label_box(
+    x: float, y: float, anchor: tuple[float, float], width: float, height: float
+) -> tuple[float, float, float, float]:
+    left = x - anchor[0] * width
+    bottom = y - (1 - anchor[1]) * height  # view y grows upwards
+    return (left, bottom, left + width, bottom + height)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def colour(index: int) -> str:
@@ -43,12 +67,17 @@ class ComparisonCharts(QWidget):
         self.canvas.ci.setSpacing(16)
         self.params_plot = self._plot(0, 0, "Parameters per stage", "parameters")
         self.macs_plot = self._plot(0, 1, "MACs per stage (per image)", "MACs")
-        self.scatter_plot = self._plot(1, 0, "Compute against measured latency", "latency (ms)", colspan=2)
-        self.legend = self.params_plot.addLegend(offset=(8, 8), labelTextSize="9pt")
+        # One legend for every chart, in a row of its own so it never covers the bars.
+        self.legend = pg.LegendItem(colCount=5, labelTextSize="9pt", horSpacing=18)
+        self.canvas.addItem(self.legend, row=1, col=0, colspan=2)
+        self.scatter_plot = self._plot(2, 0, "Compute against measured latency", "latency (ms)", colspan=2)
+        self.canvas.ci.layout.setRowStretchFactor(0, 2)
+        self.canvas.ci.layout.setRowStretchFactor(2, 3)
         self.x_metric = QComboBox(toolTip="What the scatter plots on its horizontal axis")
         self.x_metric.addItems(["MACs", "Params"])
         self.x_metric.currentTextChanged.connect(lambda _text: self.set_comparison(self._comparison))
-        self.hint = QLabel(objectName="Hint")
+        self.hint = QLabel(objectName="Hint", wordWrap=True)
+        self.hint.setMinimumWidth(120)
         export_png = QPushButton("Export PNG…")
         export_png.clicked.connect(lambda: self.export("png"))
         export_svg = QPushButton("Export SVG…")
@@ -65,6 +94,17 @@ class ComparisonCharts(QWidget):
         layout.addWidget(self.canvas, 1)
         self._comparison = Comparison()
         self.front: list[str] = []
+        self._labels: list[tuple[pg.TextItem, float, float]] = []
+        self.scatter_plot.getViewBox().sigResized.connect(self._place_labels)
+
+    def _fit_legend(self) -> None:
+        longest = max((len(v.name) for v in self._comparison.variants), default=10)
+        column_width = 40 + 7 * longest
+        self.legend.setColumnCount(max(1, min(5, (self.canvas.width() - 40) // column_width)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
 
     def _plot(self, row: int, column: int, title: str, unit: str, colspan: int = 1) -> pg.PlotItem:
         axes = (
@@ -84,6 +124,7 @@ class ComparisonCharts(QWidget):
     def set_comparison(self, comparison: Comparison) -> None:
         self._comparison = comparison
         self.legend.clear()
+        self._fit_legend()
         self._grouped_bars(self.params_plot, comparison.stage_series("params"), with_legend=True)
         self._grouped_bars(self.macs_plot, comparison.stage_series("macs"), with_legend=False)
         self._scatter(comparison)
@@ -135,22 +176,47 @@ class ComparisonCharts(QWidget):
             [points[k][1] for k in front],
             pen=pg.mkPen(FRONT_COLOUR, width=2),
         )
-        by_cost = sorted(range(len(points)), key=lambda k: points[k])
-        for rank, k in enumerate(by_cost):
-            (i, variant), (x, y) = timed[k], points[k]
+        self._labels = []
+        for k, ((i, variant), (x, y)) in enumerate(zip(timed, points, strict=True)):
             outline = pg.mkPen(FRONT_COLOUR, width=2.5) if k in front else pg.mkPen("#1d2939")
-            plot.addItem(pg.ScatterPlotItem([x], [y], size=13, brush=colour(i), pen=outline))
-            # Neighbours in cost take turns above and below their point, so close labels do not collide.
-            anchor = (0, 1.1) if rank % 2 == 0 else (0, -0.1)
-            label = pg.TextItem(
-                f"{variant.name}\n{format_count(x)}, {y:.2f} ms", color="#1d2939", anchor=anchor
-            )
+            point = pg.ScatterPlotItem([x], [y], size=13, brush=colour(i), pen=outline)
+            point.setToolTip(f"{variant.name}: {format_count(x)}, {y:.2f} ms")
+            plot.addItem(point)
+            label = pg.TextItem(variant.name, color="#1d2939")
             label.setPos(x, y)
             plot.addItem(label)
+            self._labels.append((label, x, y))
         xs = [x for x, _ in points]
         ys = [y for _, y in points]
-        plot.setXRange(min(xs) * 0.9 if min(xs) > 0 else 0, max(xs) * 1.25 + 1, padding=0)
+        plot.setXRange(-0.04 * max(xs), max(xs) * 1.08 + 1, padding=0)
         plot.setYRange(0, max(ys) * 1.3, padding=0)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Greedy placement, left to right: each label takes the spot beside its point that
+        collides with the fewest markers and labels placed before it, at the plot's size."""
+        view = self.scatter_plot.getViewBox()
+        x_per_px, y_per_px = view.viewPixelSize()
+        if not x_per_px or not y_per_px:
+            return
+        (x_low, x_high), (y_low, y_high) = view.viewRange()
+        dot_x, dot_y = 8 * x_per_px, 8 * y_per_px
+        # The markers are obstacles too.
+        taken = [(x - dot_x, y - dot_y, x + dot_x, y + dot_y) for _, x, y in self._labels]
+        for label, x, y in sorted(self._labels, key=lambda item: (item[1], item[2])):
+            size = label.textItem.boundingRect()  # pixels: labels ignore the view's scaling
+            width, height = (size.width() + 4) * x_per_px, size.height() * y_per_px
+            # The spot with the fewest collisions; leaving the plot counts as many.
+            boxes = [_label_box(x, y, anchor, width, height) for anchor in _LABEL_ANCHORS]
+            scores = [
+                sum(_overlap(box, other) for other in taken)
+                + (0 if x_low <= box[0] and box[2] <= x_high and y_low <= box[1] and box[3] <= y_high else 10)
+                for box in boxes
+            ]
+            best = scores.index(min(scores))
+            chosen = _LABEL_ANCHORS[best]
+            taken.append(boxes[best])
+            label.setAnchor(chosen)
 
     def export(self, fmt: str, path: str | None = None) -> None:
         if path is None:

@@ -4,6 +4,7 @@ side with the differing blocks highlighted. Graphviz runs on a worker thread."""
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtSvgWidgets import QSvgWidget
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,17 +34,53 @@ def diff_svgs(first: ArchSpec, second: ArchSpec, diff: SpecDiff) -> tuple[bytes,
 
 
 class _Diagram(QScrollArea):
+    """A drawing as wide as the pane (never enlarged), scrolled vertically."""
+
     def __init__(self) -> None:
         super().__init__()
         self.svg = QSvgWidget()
         self.setWidget(self.svg)
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.setWidgetResizable(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def show_svg(self, data: bytes) -> None:
         self.svg.load(QByteArray(data))
+        self._fit()
+
+    def _fit(self) -> None:
         size = self.svg.renderer().defaultSize()
-        self.svg.setFixedSize(size)
+        if size.isEmpty():
+            return
+        scale = min(1.0, max(self.viewport().width() - 4, 50) / size.width())
+        self.svg.setFixedSize(int(size.width() * scale), int(size.height() * scale))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def scroll_to_block(self, name: str) -> None:
+        """Scroll to block ``name`` ("layer3.6"), or to the nearest earlier block of its
+        stage where this network has fewer blocks there."""
+        stage, _, index = name.rpartition(".")
+        candidates = [f"{stage}.{i}" for i in range(int(index), -1, -1)] if index.isdigit() else [name]
+        for candidate in candidates:
+            if self.scroll_to(candidate):
+                return
+
+    def scroll_to(self, element_id: str) -> bool:
+        """Bring a node (its SVG element id) into view; whether it was found."""
+        renderer = self.svg.renderer()
+        if not renderer.elementExists(element_id):
+            return False
+        bounds = renderer.transformForElement(element_id).mapRect(renderer.boundsOnElement(element_id))
+        view_box = renderer.viewBoxF()
+        if view_box.isEmpty():
+            return False
+        scale_y = self.svg.height() / view_box.height()
+        centre = (bounds.center().y() - view_box.top()) * scale_y
+        self.verticalScrollBar().setValue(int(centre - self.viewport().height() / 3))
+        return True
 
 
 class DiffView(QWidget):
@@ -54,7 +91,7 @@ class DiffView(QWidget):
         for box in (self.first_box, self.second_box):
             box.setMinimumWidth(160)
             box.currentIndexChanged.connect(lambda _i: self.update_diff())
-        self.summary = QPlainTextEdit(readOnly=True, objectName="DiffSummary", maximumHeight=120)
+        self.summary = QPlainTextEdit(readOnly=True, objectName="DiffSummary", maximumHeight=92)
         self.status = QLabel(objectName="Hint", wordWrap=True)
         self.first_diagram = _Diagram()
         self.second_diagram = _Diagram()
@@ -127,6 +164,14 @@ class DiffView(QWidget):
             return
         self.first_diagram.show_svg(svgs[0])
         self.second_diagram.show_svg(svgs[1])
+        if self.diff is not None:
+            # Open both drawings where the first difference is.
+            for diagram, blocks in (
+                (self.first_diagram, self.diff.blocks_differing_first or self.diff.blocks_differing_second),
+                (self.second_diagram, self.diff.blocks_differing_second or self.diff.blocks_differing_first),
+            ):
+                if blocks:
+                    diagram.scroll_to_block(blocks[0])
         self.status.setText("")
 
     def _failed(self, generation: int, message: str) -> None:
