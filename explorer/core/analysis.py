@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
+from explorer.core.jsonable import plain
 from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
 from explorer.core.spec import ArchSpec
 
@@ -122,18 +123,10 @@ class Analysis:
         return {
             "spec": self.spec.to_dict(),
             "input_shape": list(self.spec.input_shape),
-            "totals": _plain(asdict(self.totals)),
-            "stages": [_plain(asdict(stage)) for stage in self.stages],
-            "rows": [_plain(asdict(row)) for row in self.rows],
+            "totals": plain(asdict(self.totals)),
+            "stages": [plain(asdict(stage)) for stage in self.stages],
+            "rows": [plain(asdict(row)) for row in self.rows],
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _output_shape(layer: PlannedLayer, shape: Shape) -> Shape:

@@ -8,6 +8,7 @@ import statistics
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+from explorer.core.jsonable import plain
 from explorer.core.memory import DTYPE_BYTES
 from explorer.core.spec import ArchSpec
 
@@ -168,7 +169,7 @@ class BenchResult:
             "error_kind": self.error_kind,
             "spec": self.spec.to_dict(),
             "config": asdict(self.config),
-            "card": _plain(asdict(self.card)),
+            "card": plain(asdict(self.card)),
             "images_per_s": self.images_per_s,
             "gmacs_per_s": self.gmacs_per_s,
             "macs_per_image": self.macs_per_image,
@@ -176,7 +177,7 @@ class BenchResult:
             "memory_source": self.memory_source,
             "estimated_memory_bytes": self.estimated_memory_bytes,
             "free_memory_bytes": self.free_memory_bytes,
-            "stats": None if self.stats is None else _plain(asdict(self.stats)),
+            "stats": None if self.stats is None else plain(asdict(self.stats)),
         }
         return data
 
@@ -227,11 +228,3 @@ class SweepResult:
             "points": [point.to_dict() for point in self.points],
             "stopped_by": None if self.stopped_by is None else self.stopped_by.to_dict(),
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
