@@ -19,7 +19,6 @@ from explorer.gui.session import Session
 from explorer.gui.settings import APPLICATION, ORGANIZATION, restore_document, user_settings
 from explorer.gui.style import apply_style
 
-
 GC_YOUNG_THRESHOLD = 5000
 
 
