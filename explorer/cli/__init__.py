@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,8 @@ def _command_modules() -> list[str]:
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser, and the names of its commands."""
     parser = argparse.ArgumentParser(
         prog="resnet-explorer",
         description="Explore residual network architectures: layers, shapes, parameters, MACs.",
@@ -33,12 +35,25 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"{__name__}.{name}")
         if hasattr(module, "register"):
             module.register(subparsers)
-    return parser
+    return parser, set(subparsers.choices)
+
+
+def _opens_app(first: str, commands: set[str]) -> bool:
+    """Whether ``resnet-explorer FIRST`` names something to open rather than a command."""
+    from explorer.core.presets import PRESET_NAMES
+
+    if first.startswith("-") or first in commands:
+        return False
+    return first in PRESET_NAMES or first.endswith(".json") or os.path.isfile(first)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, commands = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and _opens_app(arguments[0], commands):
+        # "resnet-explorer my-net.json" and "resnet-explorer resnet50" open the app on it.
+        arguments.insert(0, "gui")
+    args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None:
         if args.command is None:

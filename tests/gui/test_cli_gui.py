@@ -59,3 +59,29 @@ def test_without_a_display_the_app_says_what_to_do(monkeypatch, capsys) -> None:
     assert main([]) == 2
     err = capsys.readouterr().err
     assert "no display" in err and "screenshot" in err
+
+
+def test_a_spec_without_a_command_opens_the_app_on_it(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from explorer.core.presets import preset
+
+    opened = []
+    gui_app = importlib.import_module("explorer.gui.app")
+    monkeypatch.setattr(gui_app, "main", lambda spec, path: opened.append((spec, path)) or 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    config = tmp_path / "mine.json"
+    preset("cifar/resnet56").save(config)
+    assert main([str(config)]) == 0
+    assert main(["torchvision/resnet50"]) == 0
+    assert opened == [(preset("cifar/resnet56"), config), (preset("torchvision/resnet50"), None)]
+
+
+def test_a_command_name_is_never_taken_for_a_spec(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["presets", "--format", "json"]) == 0
+    import pytest
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["nonsense"])
+    assert stopped.value.code == 2
+    assert "invalid choice: 'nonsense'" in capsys.readouterr().err
