@@ -110,7 +110,7 @@ def test_benchmark_all_times_every_variant(panel: ComparePanel, qtbot) -> None: 
     panel.add_preset("cifar/resnet20")
     panel.add_preset("cifar/resnet32")
     panel.iterations_box.setValue(2)
-    panel.device_box.setCurrentText("cpu")
+    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
     panel.benchmark_all()
     qtbot.waitUntil(lambda: all(v.bench for v in panel.comparison.variants), timeout=60_000)
     qtbot.waitUntil(lambda: panel._stop is None, timeout=10_000)
@@ -122,7 +122,7 @@ def test_cancel_stops_benchmark_all(panel: ComparePanel, qtbot) -> None:  # type
     for _ in range(4):
         panel.add_preset("resnet18")
     panel.iterations_box.setValue(1000)
-    panel.device_box.setCurrentText("cpu")
+    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
     panel.benchmark_all()
     qtbot.waitUntil(lambda: panel.progress.maximum() > 0 and panel.progress.value() > 0, timeout=60_000)
     panel.cancel_benchmark()
@@ -181,3 +181,12 @@ def test_an_unreadable_workspace_is_kept_aside_and_reported(tmp_path: Path, qtbo
     assert reopened.comparison.variants == ()
     assert "could not be opened" in reopened.message.text()
     assert (tmp_path / "workspace.unreadable.json").read_text() == "{broken"
+
+
+def test_the_device_picker_lists_the_devices_found(panel: ComparePanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(
+        lambda: panel.device_box.count() > 2 or "—" in panel.device_box.itemText(1), timeout=60_000
+    )
+    keys = [panel.device_box.itemData(i) for i in range(panel.device_box.count())]
+    assert keys[0] == "auto" and "cpu" in keys
+    assert panel.device_box.itemText(keys.index("cpu")).startswith("cpu — ")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,6 +37,7 @@ from explorer.core.compare import BenchFigures, Comparison, ComparisonError
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
+from explorer.gui.bench_runner import BenchRunner, Machine
 from explorer.gui.models.comparison_table import ComparisonTableModel
 from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
@@ -164,6 +165,9 @@ class ComparePanel(QWidget):
         layout.addWidget(self.empty_hint)
         layout.addWidget(splitter, 1)
 
+        # The devices are found (torch loaded) on a worker, once the tab is first shown.
+        self._devices = BenchRunner(self)
+        self._devices.machine_found.connect(self._list_devices)
         self.workspace.changed.connect(self._refresh)
         self.workspace.problem.connect(self.show_message)
         if self.workspace.restore_problem:
@@ -216,8 +220,11 @@ class ComparePanel(QWidget):
         presets.setMenu(menu)
         row.addWidget(presets)
         row.addSpacing(16)
-        self.device_box = QComboBox(toolTip="Device for the timings")
-        self.device_box.addItems(["auto", "cpu"])
+        self.device_box = QComboBox(
+            toolTip="Device for the timings (the devices are found when the tab opens)"
+        )
+        self.device_box.addItem("auto", "auto")
+        self.device_box.addItem("cpu", "cpu")
         self.batch_box = QSpinBox(
             minimum=1, maximum=4096, value=1, prefix="batch ", toolTip="Images per forward pass"
         )
@@ -251,6 +258,19 @@ class ComparePanel(QWidget):
         return row
 
     # Showing
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._devices.discover()
+
+    def _list_devices(self, machine: Machine) -> None:
+        chosen = self.device_box.currentData()
+        self.device_box.clear()
+        self.device_box.addItem(f"auto ({machine.devices[0].key})", "auto")
+        for device in machine.devices:
+            self.device_box.addItem(device.label, device.key)
+        index = self.device_box.findData(chosen)
+        self.device_box.setCurrentIndex(max(index, 0))
 
     @property
     def comparison(self) -> Comparison:
@@ -374,7 +394,7 @@ class ComparePanel(QWidget):
         self.show_message("")
         job = (
             self.comparison,
-            self.device_box.currentText(),
+            self.device_box.currentData() or self.device_box.currentText(),
             self.batch_box.value(),
             self.iterations_box.value(),
             self._relay,
