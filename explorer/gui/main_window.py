@@ -31,7 +31,13 @@ from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.spec_editor import SpecEditor
 from explorer.gui.panels.totals import TotalsPanel
 from explorer.gui.session import Session
-from explorer.gui.settings import CURRENT_TAB, GEOMETRY, WINDOW_STATE, remember_document
+from explorer.gui.settings import (
+    CURRENT_TAB,
+    GEOMETRY,
+    WINDOW_STATE,
+    RemembersOptions,
+    remember_document,
+)
 from explorer.gui.style import repolish
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
@@ -89,7 +95,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(documentMode=False)
         self.tab_pages: dict[str, QWidget] = {}
         for title, target in TABS:
-            page: QWidget = LayerView(session) if title == "Layers" else LazyTab(target, session)
+            page: QWidget = (
+                LayerView(session)
+                if title == "Layers"
+                else LazyTab(target, session, on_built=self._panel_built)
+            )
             self.tab_pages[title] = page
             self.tabs.addTab(page, title)
         self.layer_view: LayerView = self.tab_pages["Layers"]  # type: ignore[assignment]
@@ -205,6 +215,10 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(shortcuts_html(self.menuBar()))
         box.exec()
+
+    def _panel_built(self, panel: QWidget) -> None:
+        if isinstance(panel, RemembersOptions):
+            panel.use_settings(self.settings)
 
     def show_tab(self, title: str) -> QWidget:
         """Switch to the tab ``title`` and return its panel (built if needed)."""

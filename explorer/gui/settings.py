@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QSettings
 
@@ -17,6 +18,20 @@ LAST_SPEC = "document/spec"
 LAST_PATH = "document/path"
 RECENT_FILES = "files/recent"
 MAX_RECENT = 8
+DIAGRAM_LEVEL = "diagram/level"
+DIAGRAM_STYLE = "diagram/style"
+DIAGRAM_DIRECTION = "diagram/direction"
+
+
+@runtime_checkable
+class RemembersOptions(Protocol):
+    """A tab's panel with options of its own to keep between launches.
+
+    The window hands the panel its settings right after building it, before it is
+    first shown; the panel shows what was stored there and stores each later change.
+    """
+
+    def use_settings(self, settings: QSettings) -> None: ...
 
 
 def user_settings() -> QSettings:

@@ -41,10 +41,17 @@ def preload_modules(targets: Iterable[str]) -> threading.Thread:
 
 
 class LazyTab(QWidget):
-    def __init__(self, target: str, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        session: Session,
+        parent: QWidget | None = None,
+        on_built: Callable[[QWidget], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.target = target
         self.session = session
+        self.on_built = on_built  # called with the panel as soon as it exists
         self.panel: QWidget | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -53,6 +60,8 @@ class LazyTab(QWidget):
         if self.panel is None:
             try:
                 self.panel = load_factory(self.target)(self.session)
+                if self.on_built is not None:
+                    self.on_built(self.panel)
             except Exception as exc:  # a broken panel must not take the window down
                 self.panel = QLabel(f"This tab could not be opened: {describe_error(exc)}")
                 self.panel.setWordWrap(True)

@@ -125,3 +125,26 @@ def test_an_unsaved_custom_spec_is_restored_too(qtbot, settings) -> None:  # typ
     second = open_window(qtbot, settings)
     assert second.session.spec == spec and second.session.path is None
     assert second.editor.preset_caption() == "custom (from resnet50)"
+
+
+def test_diagram_options_are_restored_at_the_next_launch(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    first = open_window(qtbot, settings, preset("cifar/resnet20"))
+    panel = first.show_tab("Diagram")
+    assert (panel.level_box.currentData(), panel.style_box.currentData()) == ("block", "paper")
+    panel.set_options(level="stage", style="detailed", rankdir="LR")
+    assert first.close()
+
+    second = open_window(qtbot, settings)
+    restored = second.show_tab("Diagram")
+    options = (restored.level_box, restored.style_box, restored.direction_box)
+    assert [box.currentData() for box in options] == ["stage", "detailed", "LR"]
+    assert restored.request.level == "stage" and restored.request.rankdir == "LR"
+
+
+def test_an_unknown_stored_diagram_option_keeps_the_default(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.setValue("diagram/level", "molecule")
+    settings.setValue("diagram/direction", "LR")
+    window = open_window(qtbot, settings, preset("cifar/resnet20"))
+    panel = window.show_tab("Diagram")
+    assert (panel.level_box.currentData(), panel.direction_box.currentData()) == ("block", "LR")
+    assert settings.value("diagram/level") == "molecule"  # reading back writes nothing

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -43,6 +43,7 @@ from explorer.core.render.export import (
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
 from explorer.gui.session import Session
+from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
 from explorer.gui.svg_view import SvgDiagramView
 from explorer.gui.workers import run_in_thread
 
@@ -89,6 +90,7 @@ class DiagramPanel(QWidget):
         self.drawing: Drawing | None = None
         self.missing: GraphvizMissing | None = None
         self.dropped = 0  # drawings that finished after a newer request (for tests)
+        self._settings: QSettings | None = None
 
         self.level_box = _combo("DiagramLevel", LEVELS, "block")
         self.style_box = _combo("DiagramStyle", STYLES, "paper")
@@ -98,8 +100,13 @@ class DiagramPanel(QWidget):
             "Paper: boxes as in the ResNet paper's Figure 3 · Detailed: names, shapes and parameters too"
         )
         self.direction_box.setToolTip("Draw the network from top to bottom or from left to right")
-        for box in (self.level_box, self.style_box, self.direction_box):
-            box.currentIndexChanged.connect(lambda _index: self.request_drawing())
+        self._remembered = (
+            (self.level_box, DIAGRAM_LEVEL),
+            (self.style_box, DIAGRAM_STYLE),
+            (self.direction_box, DIAGRAM_DIRECTION),
+        )
+        for box, key in self._remembered:
+            box.currentIndexChanged.connect(lambda _index, b=box, k=key: self._option_changed(b, k))
 
         self.view = SvgDiagramView()
         self.view.describe = self.describe
@@ -214,6 +221,20 @@ class DiagramPanel(QWidget):
                 if index < 0:
                     raise ValueError(f"unknown diagram option {value!r}")
                 box.setCurrentIndex(index)
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Show the options stored in ``settings`` and store every later change there."""
+        self._settings = None  # what is read back is not written again
+        for box, key in self._remembered:
+            index = box.findData(settings.value(key, ""))
+            if index >= 0:  # an option this version no longer offers keeps the default
+                box.setCurrentIndex(index)
+        self._settings = settings
+
+    def _option_changed(self, box: QComboBox, key: str) -> None:
+        if self._settings is not None:
+            self._settings.setValue(key, box.currentData())
+        self.request_drawing()
 
     # Drawing
 
