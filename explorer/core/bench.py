@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
+OnSample = Callable[[float], None]
 Runner = Callable[[Any], Any]
 
 
@@ -214,6 +215,7 @@ def _timed_passes(
     after_pass: Callable[[], None],
     progress: Progress | None,
     should_stop: ShouldStop | None,
+    on_sample: OnSample | None = None,
 ) -> tuple[list[float], bool]:
     """The timed samples in seconds, and whether ``should_stop`` ended the run."""
     import torch
@@ -236,6 +238,8 @@ def _timed_passes(
                 return samples, True
             samples.append(_time_once(runner, inputs, device))
             after_pass()
+            if on_sample is not None:
+                on_sample(samples[-1])
             if progress is not None:
                 done = len(samples)
                 total = max(_planned_total(config, samples), done + int(_more_needed(config, samples)))
@@ -250,6 +254,7 @@ def _measure(
     watch: _MemoryWatch,
     progress: Progress | None,
     should_stop: ShouldStop | None,
+    on_sample: OnSample | None,
 ) -> tuple[list[float], bool]:
     import torch
 
@@ -261,7 +266,7 @@ def _measure(
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     runner: Runner = torch.compile(model) if config.compile else model
-    return _timed_passes(runner, inputs, config, device, watch.sample, progress, should_stop)
+    return _timed_passes(runner, inputs, config, device, watch.sample, progress, should_stop, on_sample)
 
 
 def time_forward(
@@ -308,12 +313,15 @@ def run_benchmark(
     config: BenchConfig,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    on_sample: OnSample | None = None,
 ) -> BenchResult:
     """Time ``spec``'s forward pass as ``config`` says.
 
     ``progress(done, total)`` is called after every iteration, warm-up included (the
     total can grow while a minimum time is being filled); ``should_stop()`` is asked
-    before every iteration and ends the run with status ``cancelled``.
+    before every iteration and ends the run with status ``cancelled``; ``on_sample(s)``
+    gets each timed iteration's seconds as it is measured (warm-up excluded), in the
+    order of ``stats.samples_s``.
     Raises ``BenchError`` for a configuration this machine cannot run.
     """
     device = _checked_device(config)
@@ -343,7 +351,7 @@ def run_benchmark(
         samples: list[float] = []
         cancelled = False
         try:
-            samples, cancelled = _measure(spec, config, device, watch, progress, should_stop)
+            samples, cancelled = _measure(spec, config, device, watch, progress, should_stop, on_sample)
         except (RuntimeError, MemoryError) as exc:
             log.debug("benchmark of batch %d on %s failed", config.batch_size, device.key, exc_info=True)
             failure = _describe_failure(exc, config, device)

@@ -98,6 +98,38 @@ def test_progress_counts_every_iteration_warmup_included() -> None:
     assert calls[-1] == (5, 5)
 
 
+def test_on_sample_gets_each_timed_iteration_as_it_is_measured() -> None:
+    seen: list[tuple[float, int]] = []
+    progress: list[int] = []
+
+    def on_sample(seconds: float) -> None:
+        seen.append((seconds, len(progress)))
+
+    result = run_benchmark(
+        TINY,
+        quick(warmup=2, iterations=5),
+        progress=lambda done, _total: progress.append(done),
+        on_sample=on_sample,
+    )
+    assert result.stats is not None
+    assert tuple(seconds for seconds, _ in seen) == result.stats.samples_s  # warm-up left out
+    # Each sample arrives during the run, right after its own pass, not all at the end.
+    assert [passes_before for _, passes_before in seen] == [2, 3, 4, 5, 6]
+
+
+def test_on_sample_stops_with_a_cancelled_run() -> None:
+    seen: list[float] = []
+    asked: list[int] = []
+
+    def should_stop() -> bool:
+        asked.append(1)
+        return len(asked) > 4
+
+    result = run_benchmark(TINY, quick(iterations=1000), should_stop=should_stop, on_sample=seen.append)
+    assert result.status == "cancelled" and result.stats is not None
+    assert tuple(seen) == result.stats.samples_s and len(seen) == 3
+
+
 def test_should_stop_ends_the_run_between_iterations() -> None:
     asked: list[int] = []
 

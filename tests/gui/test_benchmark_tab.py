@@ -20,6 +20,7 @@ from explorer.core.benchtypes import BenchResult
 from explorer.core.compare import BenchFigures
 from explorer.core.presets import preset
 from explorer.gui.app import application
+from explorer.gui.bench_runner import SampleBatcher
 from explorer.gui.panels.bench_result import format_ms
 from explorer.gui.panels.benchmark import BenchmarkPanel
 from explorer.gui.panels.compare import ComparePanel
@@ -103,6 +104,70 @@ def test_cancel_stops_a_run_early(qtbot, panel: BenchmarkPanel) -> None:  # type
     assert result.stats is not None and len(result.stats.samples_s) < 100_000
     assert "Cancelled after" in panel.status.text()
     assert panel.run_button.isEnabled() and not panel.add_button.isEnabled()
+
+
+def _sent(batches: list[list[float]]) -> list[float]:
+    return [seconds for batch in batches for seconds in batch]
+
+
+def _drawn_ms(panel: BenchmarkPanel) -> list[float]:
+    curve = panel.latency_charts.series_curve
+    assert curve is not None
+    _xs, ys = curve.getData()
+    return [float(y) for y in ys]
+
+
+def test_the_latency_chart_fills_while_a_run_is_timed(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    batches: list[list[float]] = []
+    panel.runner.samples_timed.connect(batches.append)
+    panel.options.iterations_box.setValue(100_000)
+    panel.run()
+    qtbot.waitUntil(lambda: len(panel.latency_charts.samples_ms) >= 2, timeout=RUN_TIMEOUT_MS)
+    assert panel.runner.busy and panel.result is None  # points before the run has ended
+    assert panel.latency_page.currentWidget() is panel.latency_page.chart
+    live = list(panel.latency_charts.samples_ms)
+    assert _drawn_ms(panel) == live == [s * 1e3 for s in _sent(batches)[: len(live)]]
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    result = panel.result
+    assert result is not None and result.status == "cancelled" and result.stats is not None
+    samples = result.stats.samples_s
+    assert tuple(_sent(batches)) == samples[: len(_sent(batches))]  # the same values, in order
+    assert _drawn_ms(panel) == panel.latency_charts.samples_ms == [s * 1e3 for s in samples]
+
+
+def test_after_a_run_the_chart_holds_exactly_its_samples(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    batches: list[list[float]] = []
+    panel.runner.samples_timed.connect(batches.append)
+    panel.options.iterations_box.setValue(40)
+    _run(qtbot, panel)
+    assert panel.result is not None and panel.result.stats is not None
+    samples = panel.result.stats.samples_s
+    assert batches and tuple(_sent(batches)) == samples[: len(_sent(batches))]
+    assert _drawn_ms(panel) == [s * 1e3 for s in samples]
+    # The next run starts its chart afresh: its first batch is all the chart holds.
+    batches.clear()
+    shown_at_each_batch: list[int] = []
+    panel.runner.samples_timed.connect(
+        lambda _batch: shown_at_each_batch.append(len(panel.latency_charts.samples_ms))
+    )
+    panel.options.iterations_box.setValue(5)
+    _run(qtbot, panel)
+    assert shown_at_each_batch[0] == len(batches[0]) == 1
+    assert panel.result is not None and panel.result.stats is not None
+    assert len(panel.result.stats.samples_s) == 5
+    assert _drawn_ms(panel) == [s * 1e3 for s in panel.result.stats.samples_s]
+
+
+def test_samples_go_to_the_gui_in_batches_at_most_every_interval() -> None:
+    now = [0.0]
+    sent: list[list[float]] = []
+    batcher = SampleBatcher(sent.append, interval_s=0.25, clock=lambda: now[0])
+    for seconds, time_s in ((1.0, 5.0), (2.0, 5.125), (3.0, 5.2), (4.0, 5.25), (5.0, 5.375), (6.0, 5.75)):
+        now[0] = time_s
+        batcher(seconds)
+    # The first at once; then whatever came within the interval goes together.
+    assert sent == [[1.0], [2.0, 3.0, 4.0], [5.0, 6.0]]
 
 
 def test_out_of_memory_is_shown_inline_and_the_next_run_works(

@@ -1,11 +1,15 @@
 """The Benchmark tab's charts: one run's latency per iteration and its histogram, and a
-batch sweep's throughput and latency per batch size."""
+batch sweep's throughput and latency per batch size.
+
+During a run the latency charts grow batch by batch (``add_samples``); the finished
+result then redraws them from its own samples, the median marked."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
@@ -18,21 +22,25 @@ LATENCY_COLOUR = "#4e79a7"
 MEDIAN_COLOUR = "#c62828"
 THROUGHPUT_COLOUR = "#59a14f"
 HISTOGRAM_BINS = 20
+MAX_SYMBOLS = 60  # more points than this are a line only
 CHART_HEIGHT = 220
 
 
-def histogram(values: Sequence[float], bins: int = HISTOGRAM_BINS) -> tuple[list[float], list[int]]:
+def histogram(
+    values: Sequence[float] | np.ndarray, bins: int = HISTOGRAM_BINS
+) -> tuple[list[float], list[int]]:
     """Bin edges (``bins + 1`` of them, or 2 when every value is the same) and counts."""
-    low, high = min(values), max(values)
+    # Counted by numpy: a long run's tens of thousands of samples are binned ten
+    # times a second on the GUI thread while it runs.
+    array = np.asarray(values, dtype=np.float64)
+    low, high = float(array.min()), float(array.max())
     if high <= low:
-        return [low - 0.5, low + 0.5], [len(values)]
-    count = max(1, min(bins, len(values)))
+        return [low - 0.5, low + 0.5], [len(array)]
+    count = max(1, min(bins, len(array)))
     width = (high - low) / count
     edges = [low + i * width for i in range(count)] + [high]
-    counts = [0] * count
-    for value in values:
-        counts[min(count - 1, int((value - low) / width))] += 1
-    return edges, counts
+    index = np.minimum(((array - low) / width).astype(np.int64), count - 1)
+    return edges, [int(n) for n in np.bincount(index, minlength=count)]
 
 
 class _BatchAxis(pg.AxisItem):
@@ -100,24 +108,17 @@ class LatencyCharts(_Canvas):
         self.series_plot = _plot(self, 0, "Latency per iteration", "ms per batch", "timed iteration")
         self.histogram_plot = _plot(self, 1, "Latency histogram", "iterations", "ms per batch")
         self.samples_ms: list[float] = []
+        self.series_curve: pg.PlotDataItem | None = None
+        self._histogram_curve: pg.PlotDataItem | None = None
 
     def show_result(self, result: BenchResult | None) -> None:
-        self.series_plot.clear()
-        self.histogram_plot.clear()
+        """The finished run's samples, or nothing."""
         stats = None if result is None else result.stats
-        self.samples_ms = [] if stats is None else [s * 1e3 for s in stats.samples_s]
+        self._reset()
         if stats is None:
             return
-        xs = list(range(1, len(self.samples_ms) + 1))
-        self.series_plot.plot(
-            xs,
-            self.samples_ms,
-            pen=pg.mkPen(LATENCY_COLOUR, width=1.5),
-            symbol="o" if len(xs) <= 60 else None,
-            symbolSize=5,
-            symbolBrush=LATENCY_COLOUR,
-            symbolPen=None,
-        )
+        self.samples_ms = [s * 1e3 for s in stats.samples_s]
+        self._draw_samples()
         median_ms = stats.median_s * 1e3
         self.series_plot.addItem(
             pg.InfiniteLine(
@@ -128,18 +129,55 @@ class LatencyCharts(_Canvas):
                 labelOpts={"position": 0.02, "color": MEDIAN_COLOUR, "anchors": [(0, 1), (0, 1)]},
             )
         )
-        # A few iterations get a tick each; more get pyqtgraph's own spacing.
-        self.series_plot.getAxis("bottom").setTicks([[(x, str(x)) for x in xs]] if len(xs) <= 12 else None)
-        top = max(self.samples_ms)
-        self.series_plot.setYRange(0, top * 1.15, padding=0)
-        self.series_plot.setXRange(0.5, len(xs) + 0.5, padding=0)
-        edges, counts = histogram(self.samples_ms)
-        self.histogram_plot.plot(
-            edges, counts, stepMode="center", fillLevel=0, brush="#4e79a780", pen=pg.mkPen(LATENCY_COLOUR)
-        )
         self.histogram_plot.addItem(
             pg.InfiniteLine(pos=median_ms, angle=90, pen=pg.mkPen(MEDIAN_COLOUR, style=Qt.PenStyle.DashLine))
         )
+
+    def start_live(self) -> None:
+        """Empty charts for a run whose samples are about to arrive."""
+        self._reset()
+
+    def add_samples(self, samples_s: Sequence[float]) -> None:
+        """The next timed iterations of the running run, in seconds."""
+        self.samples_ms.extend(s * 1e3 for s in samples_s)
+        if self.samples_ms:
+            self._draw_samples()
+
+    def _reset(self) -> None:
+        self.series_plot.clear()
+        self.histogram_plot.clear()
+        self.samples_ms = []
+        self.series_curve = None
+        self._histogram_curve = None
+
+    def _draw_samples(self) -> None:
+        # The curves are made once and then only given new data, so a live run's
+        # redraws cost one numpy pass over the samples, not new plot items.
+        count = len(self.samples_ms)
+        ys = np.asarray(self.samples_ms)
+        xs = np.arange(1, count + 1)
+        symbol = "o" if count <= MAX_SYMBOLS else None
+        if self.series_curve is None:
+            self.series_curve = self.series_plot.plot(
+                pen=pg.mkPen(LATENCY_COLOUR, width=1.5),
+                symbolSize=5,
+                symbolBrush=LATENCY_COLOUR,
+                symbolPen=None,
+            )
+        if self.series_curve.opts["symbol"] != symbol:
+            self.series_curve.setSymbol(symbol)
+        self.series_curve.setData(xs, ys)
+        # A few iterations get a tick each; more get pyqtgraph's own spacing.
+        ticks = [[(x, str(x)) for x in range(1, count + 1)]] if count <= 12 else None
+        self.series_plot.getAxis("bottom").setTicks(ticks)
+        self.series_plot.setYRange(0, float(ys.max()) * 1.15, padding=0)
+        self.series_plot.setXRange(0.5, count + 0.5, padding=0)
+        edges, counts = histogram(ys)
+        if self._histogram_curve is None:
+            self._histogram_curve = self.histogram_plot.plot(
+                stepMode="center", fillLevel=0, brush="#4e79a780", pen=pg.mkPen(LATENCY_COLOUR)
+            )
+        self._histogram_curve.setData(edges, counts)
         self.histogram_plot.setYRange(0, max(counts) * 1.15, padding=0)
 
 

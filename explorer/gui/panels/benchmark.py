@@ -3,6 +3,7 @@
 The devices are found on a worker thread the first time the tab is shown (that is
 when torch is imported, never on the GUI thread). Runs and sweeps run on a worker
 too; Cancel is honoured before the next iteration, and closing the window cancels.
+A run's latency chart fills as its iterations are timed, twice a second.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class BenchmarkPanel(QWidget):
         self.runner.machine_found.connect(self._show_machine)
         self.runner.discovery_failed.connect(self._discovery_failed)
         self.runner.progressed.connect(self._show_progress)
+        self.runner.samples_timed.connect(self._take_samples)
         self.runner.sweep_point.connect(self._take_sweep_point)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._job_failed)
@@ -72,6 +74,7 @@ class BenchmarkPanel(QWidget):
         self.sweep_result: SweepResult | None = None
         self._discovery_problem = ""
         self._watching_window: QWidget | None = None
+        self._live = False  # the latency charts show the running run's samples
 
         self.title = QLabel(objectName="BenchTitle", wordWrap=True)
         self.error = QLabel(objectName="BenchMessage", wordWrap=True)
@@ -227,8 +230,9 @@ class BenchmarkPanel(QWidget):
             self.runner.sweep(spec, config, self.options.sweep_sizes())
         else:
             self.charts.setCurrentWidget(self.latency_page)
+            self._live = False  # the last run's charts stay until this one's first samples
             if self.result is None:
-                self.latency_page.show_chart(False, "Timing… the chart appears when the run ends.")
+                self.latency_page.show_chart(False, "Timing… each iteration appears here as it is timed.")
             self.runner.run(spec, config)
         self.progress.setRange(0, 0)  # busy until the model is built and the first pass is done
         self.progress.show()
@@ -246,6 +250,13 @@ class BenchmarkPanel(QWidget):
         self.progress.setValue(min(done, total))
         if not self.runner.cancelling:
             self.status.setText("Timing…")
+
+    def _take_samples(self, samples: list[float]) -> None:
+        if not self._live:
+            self._live = True
+            self.latency_charts.start_live()
+            self.latency_page.show_chart(True)
+        self.latency_charts.add_samples(samples)
 
     def _take_sweep_point(self, result: BenchResult) -> None:
         self.sweep_charts.add_point(result)
