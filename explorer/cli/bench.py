@@ -29,12 +29,22 @@ def register(subparsers: Any) -> None:
         ),
     )
     add_spec_arguments(bench)
-    group = bench.add_argument_group("timing")
+    add_timing_arguments(bench, sweep=True)
+    output = bench.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print the result as JSON")
+    output.add_argument("--save", metavar="FILE.json", help="also write the JSON result to this file")
+    bench.set_defaults(handler=run_bench)
+
+
+def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, title: str = "timing") -> None:
+    """The timing options, shared by bench and compare --bench."""
+    group = parser.add_argument_group(title)
     group.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N|mps", help="default auto")
     group.add_argument("--batch", type=int, metavar="N", help="images a forward pass (default 1)")
-    group.add_argument(
-        "--sweep", metavar="1,2,4,8", help="time each of these batch sizes, up to the first that fails"
-    )
+    if sweep:
+        group.add_argument(
+            "--sweep", metavar="1,2,4,8", help="time each of these batch sizes, up to the first that fails"
+        )
     group.add_argument(
         "--dtype", choices=DTYPE_CHOICES, default="float32", help="reduced ones run through autocast"
     )
@@ -51,10 +61,6 @@ def register(subparsers: Any) -> None:
     group.add_argument(
         "--no-memory-check", action="store_true", help="run even if the estimate exceeds free memory"
     )
-    output = bench.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="print the result as JSON")
-    output.add_argument("--save", metavar="FILE.json", help="also write the JSON result to this file")
-    bench.set_defaults(handler=run_bench)
 
 
 def _batch_sizes(text: str) -> tuple[int, ...]:
@@ -119,7 +125,8 @@ def _interrupt_flag() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _config(args: argparse.Namespace, batch: int) -> Any:
+def bench_config(args: argparse.Namespace, batch: int) -> Any:
+    """The BenchConfig the timing options describe; their mistakes are CliErrors."""
     from explorer.core.bench import BenchConfig, BenchError
 
     iterations = args.iters if args.iters is not None else (3 if args.min_time is not None else 10)
@@ -145,7 +152,7 @@ def run_bench(args: argparse.Namespace) -> int:
     sizes = _batch_sizes(args.sweep) if args.sweep is not None else None
     if sizes is not None and args.batch is not None:
         raise CliError("give either --batch or --sweep, not both")
-    config = _config(args, args.batch if args.batch is not None else 1)
+    config = bench_config(args, args.batch if args.batch is not None else 1)
 
     from explorer.core.bench import BenchError, run_benchmark, run_sweep
     from explorer.core.files import atomic_write_text

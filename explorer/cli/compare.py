@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from explorer.cli.bench import add_timing_arguments, bench_config
 from explorer.cli.errors import CliError
 from explorer.cli.specargs import load_source
 from explorer.core.compare import BenchFigures, Comparison, ComparisonError
@@ -29,14 +30,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--save", metavar="FILE.json", help="also save the comparison as a file the app opens"
     )
-    bench = parser.add_argument_group("timing (with --bench)")
-    bench.add_argument("--bench", action="store_true", help="time a forward pass of every variant")
-    bench.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    bench.add_argument("--batch", type=int, default=1, metavar="N")
-    bench.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
-    bench.add_argument("--warmup", type=int, default=3, metavar="N")
-    bench.add_argument("--iters", type=int, default=10, metavar="N")
-    bench.add_argument("--threads", type=int, metavar="N")
+    parser.add_argument("--bench", action="store_true", help="time a forward pass of every variant")
+    add_timing_arguments(parser, title="timing (with --bench)")
     parser.set_defaults(handler=run_compare)
 
 
@@ -46,19 +41,9 @@ def _variant_name(source: str) -> str:
 
 def _bench_all(comparison: Comparison, args: argparse.Namespace) -> Comparison:
     from explorer.core.bench import run_benchmark
-    from explorer.core.benchtypes import BenchConfig, BenchError
+    from explorer.core.benchtypes import BenchError
 
-    try:
-        config = BenchConfig(
-            device=args.device,
-            batch_size=args.batch,
-            dtype=args.dtype,
-            warmup=args.warmup,
-            iterations=args.iters,
-            threads=args.threads,
-        )
-    except BenchError as exc:
-        raise CliError(str(exc)) from None
+    config = bench_config(args, args.batch if args.batch is not None else 1)
     for index, variant in enumerate(comparison.variants):
         print(f"timing {variant.name} ({index + 1}/{len(comparison.variants)})...", file=sys.stderr)
         try:
