@@ -114,7 +114,7 @@ class _Relay(QObject):
 
     progressed = Signal(int, int)
     samples = Signal(object)  # list[float]: timed iterations' seconds since the last batch
-    point = Signal(object)  # BenchResult of one batch size of a sweep
+    point = Signal(object)  # BenchResult of one step of a sweep or of run_each
     done = Signal(object)  # BenchResult or SweepResult
     broke = Signal(str)
 
@@ -173,12 +173,33 @@ def _sweep(
     return run_sweep(spec, config, sizes, _throttled(relay), stop.is_set, relay.point.emit)
 
 
+def _each(specs: Sequence[ArchSpec], config: BenchConfig, relay: _Relay, stop: threading.Event) -> int:
+    """Times every spec in turn; each result goes out as it finishes. Returns how many ran."""
+    load_torch()
+    from explorer.core.bench import run_benchmark
+
+    steps = config.warmup + config.iterations
+    total = len(specs) * steps
+    progress = _throttled(relay)
+    ran = 0
+    for index, spec in enumerate(specs):
+        if stop.is_set():
+            break
+        offset = index * steps
+        result = run_benchmark(
+            spec, config, lambda done, _all, offset=offset: progress(offset + done, total), stop.is_set
+        )
+        _emit(relay.point, result)
+        ran += 1
+    return ran
+
+
 class BenchRunner(QObject):
     machine_found = Signal(object)  # Machine
     discovery_failed = Signal(str)
     progressed = Signal(int, int)  # iterations done, iterations in all
     samples_timed = Signal(object)  # list[float]: seconds of the run's latest timed iterations, in order
-    sweep_point = Signal(object)  # BenchResult: each batch size of a sweep as it finishes
+    partial_result = Signal(object)  # BenchResult: each step of a sweep or of run_each, as it finishes
     finished = Signal(object)  # BenchResult or SweepResult
     failed = Signal(str)  # the configuration could not run (BenchError) or the job broke
 
@@ -190,7 +211,7 @@ class BenchRunner(QObject):
         self._relay = _Relay(self)
         self._relay.progressed.connect(self.progressed)
         self._relay.samples.connect(self.samples_timed)
-        self._relay.point.connect(self.sweep_point)
+        self._relay.point.connect(self.partial_result)
         self._relay.done.connect(self._done)
         self._relay.broke.connect(self._broke)
         app = QCoreApplication.instance()
@@ -233,6 +254,10 @@ class BenchRunner(QObject):
     def sweep(self, spec: ArchSpec, config: BenchConfig, sizes: Sequence[int]) -> bool:
         """Time each batch size in turn, up to the first that fails."""
         return self._start(_sweep, spec, replace(config, batch_size=sizes[0]), tuple(sizes))
+
+    def run_each(self, specs: Sequence[ArchSpec], config: BenchConfig) -> bool:
+        """Time each spec in turn (one progress for all); ``finished`` carries how many ran."""
+        return self._start(_each, tuple(specs), config)
 
     def _start(self, job: Any, *args: Any) -> bool:
         if self._stop is not None:

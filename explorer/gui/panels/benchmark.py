@@ -67,7 +67,7 @@ class BenchmarkPanel(QWidget):
         self.runner.discovery_failed.connect(self._discovery_failed)
         self.runner.progressed.connect(self._show_progress)
         self.runner.samples_timed.connect(self._take_samples)
-        self.runner.sweep_point.connect(self._take_sweep_point)
+        self.runner.partial_result.connect(self._take_sweep_point)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._job_failed)
         self.result: BenchResult | None = None

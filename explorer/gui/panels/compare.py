@@ -5,11 +5,10 @@ The variants live in the window's Workspace, which saves itself after every chan
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.compare import BenchFigures, Comparison, ComparisonError
+from explorer.core.benchtypes import BenchConfig, BenchResult
+from explorer.core.compare import BenchFigures, Comparison, ComparisonError, Variant
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
@@ -44,69 +44,21 @@ from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
 
 
-class _Relay(QObject):
-    """Carries progress from the benchmark thread to the GUI thread (queued signals)."""
-
-    progressed = Signal(int, int)  # steps done, steps in all
-    measured = Signal(int, object)  # variant index, BenchFigures or an error text
-    finished = Signal(str)  # "" when every variant ran, else what went wrong
-
-
-def benchmark_variants(
-    comparison: Comparison,
-    device: str,
-    batch_size: int,
-    iterations: int,
-    relay: _Relay,
-    stop: threading.Event,
-) -> int:
-    """Times every variant in turn; returns how many were timed. Runs on a worker thread."""
-    from explorer.gui.bench_runner import load_torch
-
-    load_torch()
-    from explorer.core.bench import run_benchmark
-    from explorer.core.benchtypes import BenchConfig
-
-    config = BenchConfig(device=device, batch_size=batch_size, iterations=iterations, warmup=2)
-    total = len(comparison.variants) * (config.warmup + config.iterations)
-    done = 0
-    for index, variant in enumerate(comparison.variants):
-        if stop.is_set():
-            break
-        base = done
-
-        def progress(step: int, _of: int, base: int = base) -> None:
-            relay.progressed.emit(base + step, total)
-
-        result = run_benchmark(variant.spec, config, progress=progress, should_stop=stop.is_set)
-        done = base + config.warmup + config.iterations
-        if result.ok:
-            relay.measured.emit(index, BenchFigures.from_result(result))
-        elif result.status != "cancelled":
-            relay.measured.emit(index, f"{variant.name}: {result.error}")
-    return done
-
-
-def _time_all(*job: Any) -> None:
-    relay: _Relay = job[4]
-    try:
-        benchmark_variants(*job)
-    except Exception as exc:  # a broken run is a message in the tab, never a dead thread
-        relay.finished.emit(describe_error(exc))
-    else:
-        relay.finished.emit("")
-
-
 class ComparePanel(QWidget):
     def __init__(self, session: Session, workspace: Workspace | None = None) -> None:
         super().__init__()
         self.session = session
         self.workspace = workspace or workspace_of(session)
-        self._stop: threading.Event | None = None
-        self._relay = _Relay(self)
-        self._relay.progressed.connect(self._show_progress)
-        self._relay.measured.connect(self._take_measurement)
-        self._relay.finished.connect(self._benchmark_finished)
+        # Finds the devices (torch loaded on a worker, once the tab is first shown) and
+        # times the variants on a thread of its own, cancelled if the app quits.
+        self.runner = BenchRunner(self)
+        self.runner.machine_found.connect(self._list_devices)
+        self.runner.progressed.connect(self._show_progress)
+        self.runner.partial_result.connect(self._take_measurement)
+        self.runner.finished.connect(lambda _ran: self._benchmark_finished(""))
+        self.runner.failed.connect(self._benchmark_finished)
+        self._timing: list[Variant] = []  # the variants being timed, in the order results come
+        self._cancelled = False
 
         self.variants = QListWidget(objectName="CompareVariants")
         self.variants.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -165,9 +117,6 @@ class ComparePanel(QWidget):
         layout.addWidget(self.empty_hint)
         layout.addWidget(splitter, 1)
 
-        # The devices are found (torch loaded) on a worker, once the tab is first shown.
-        self._devices = BenchRunner(self)
-        self._devices.machine_found.connect(self._list_devices)
         self.workspace.changed.connect(self._refresh)
         self.workspace.problem.connect(self.show_message)
         if self.workspace.restore_problem:
@@ -261,7 +210,7 @@ class ComparePanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._devices.discover()
+        self.runner.discover()
 
     def _list_devices(self, machine: Machine) -> None:
         chosen = self.device_box.currentData()
@@ -311,7 +260,7 @@ class ComparePanel(QWidget):
             button.setEnabled(chosen)
         self.up_button.setEnabled(chosen and row > 0)
         self.down_button.setEnabled(chosen and row < count - 1)
-        self.bench_button.setEnabled(count > 0 and self._stop is None)
+        self.bench_button.setEnabled(count > 0 and not self.runner.busy)
 
     def _ensure_view(self, tab: int) -> None:
         # The charts (pyqtgraph) and the diff (graphviz) load only when first opened.
@@ -384,44 +333,48 @@ class ComparePanel(QWidget):
     # Timing
 
     def benchmark_all(self) -> None:
-        if not self.comparison.variants or self._stop is not None:
+        if not self.comparison.variants or self.runner.busy:
             return
-        self._stop = threading.Event()
+        config = BenchConfig(
+            device=self.device_box.currentData() or "auto",
+            batch_size=self.batch_box.value(),
+            iterations=self.iterations_box.value(),
+            warmup=2,
+        )
+        self._timing = list(self.comparison.variants)
+        self._cancelled = False
+        self.runner.run_each([variant.spec for variant in self._timing], config)
         self.cancel_button.setEnabled(True)
         self.bench_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
         self.show_message("")
-        job = (
-            self.comparison,
-            self.device_box.currentData() or self.device_box.currentText(),
-            self.batch_box.value(),
-            self.iterations_box.value(),
-            self._relay,
-            self._stop,
-        )
-        # A thread of its own, not the shared pool: minutes of timing must not keep the
-        # other tabs' analyses and drawings waiting for a free pool thread.
-        threading.Thread(target=_time_all, args=job, name="benchmark-all", daemon=True).start()
 
     def cancel_benchmark(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
-            self.cancel_button.setEnabled(False)
+        self._cancelled = self.runner.busy
+        self.runner.cancel()
+        self.cancel_button.setEnabled(False)
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
-    def _take_measurement(self, index: int, outcome: object) -> None:
-        if isinstance(outcome, BenchFigures) and index < len(self.comparison.variants):
-            self._apply(lambda: self.comparison.with_bench(index, outcome))
-        elif isinstance(outcome, str):
-            self.show_message(f"Timing failed: {outcome}")
+    def _take_measurement(self, result: BenchResult) -> None:
+        timed = self._timing.pop(0)
+        if result.status == "cancelled":
+            return
+        if not result.ok:
+            self.show_message(f"Timing {timed.name} failed: {result.error}")
+            return
+        # The list may have been edited meanwhile: the figures go to that variant if it is still there.
+        for index, variant in enumerate(self.comparison.variants):
+            if variant.name == timed.name and variant.spec == timed.spec:
+                self._apply(lambda i=index: self.comparison.with_bench(i, BenchFigures.from_result(result)))
+                return
 
     def _benchmark_finished(self, error: str) -> None:
-        cancelled = self._stop is not None and self._stop.is_set()
-        self._stop = None
+        cancelled, self._cancelled = self._cancelled, False
+        self._timing = []
         self.progress.hide()
         self.cancel_button.setEnabled(False)
         self._update_buttons()
