@@ -116,9 +116,6 @@ class Analysis:
         """The rows torchsummary prints, in its order."""
         return tuple(row for row in self.rows if row.summary_id is not None)
 
-    def rows_of(self, role: str) -> tuple[LayerRow, ...]:
-        return tuple(row for row in self.rows if row.role == role)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "spec": self.spec.to_dict(),

@@ -200,10 +200,6 @@ class Comparison:
     def with_bench(self, index: int, bench: BenchFigures | None) -> Comparison:
         return self._with(index, replace(self._variant(index), bench=bench))
 
-    def with_spec(self, index: int, spec: ArchSpec) -> Comparison:
-        # A new architecture makes an old timing meaningless.
-        return self._with(index, replace(self._variant(index), spec=spec, bench=None))
-
     def _variant(self, index: int) -> Variant:
         if not 0 <= index < len(self.variants):
             raise ComparisonError(f"there is no variant {index + 1} (there are {len(self.variants)})")
