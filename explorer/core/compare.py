@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.core.analysis import Analysis, analyze
-from explorer.core.files import atomic_write_text
+from explorer.core.files import atomic_write_text, read_user_text
 from explorer.core.spec import ArchSpec, SpecError
 
 COMPARISON_FORMAT_VERSION = 1
@@ -297,7 +297,7 @@ class Comparison:
     @classmethod
     def load(cls, path: str | Path) -> Comparison:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(read_user_text(path))
         except (OSError, UnicodeDecodeError) as exc:
             raise ComparisonError(f"cannot read {path}: {exc}") from None
         except json.JSONDecodeError as exc:

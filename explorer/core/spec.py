@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from explorer.core.files import atomic_write_text
+from explorer.core.files import atomic_write_text, read_user_text
 
 BlockType = Literal["basic", "bottleneck"]
 StemType = Literal["cifar", "imagenet"]
@@ -295,7 +295,7 @@ class ArchSpec:
     @classmethod
     def load(cls, path: str | Path) -> ArchSpec:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_user_text(path)
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError("file", f"cannot read {path}: {exc}") from None
         try:
