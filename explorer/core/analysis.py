@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any
 
 from explorer.core.jsonable import plain
 from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
+from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
 
 BYTES_PER_VALUE = 4  # float32, as torchsummary assumes
 MIB = 1024**2.0
+# About three analyses of the largest spec allowed (some 34,000 rows each), or many small ones.
+MAX_CACHED_ANALYSIS_ROWS = 100_000
 
 Shape = tuple[int, ...]
 
@@ -334,7 +336,7 @@ def _totals(plan: LayerPlan, rows: list[LayerRow]) -> Totals:
     )
 
 
-@lru_cache(maxsize=32)
+@size_bounded_cache(max_entries=32, max_size=MAX_CACHED_ANALYSIS_ROWS, size_of=lambda a: len(a.rows))
 def analyze(spec: ArchSpec) -> Analysis:
     """The full analysis of ``spec`` (cached: specs and analyses are immutable)."""
     plan = layer_plan(spec)
