@@ -114,6 +114,20 @@ class Analysis:
     totals: Totals
 
     @property
+    def depth_counted(self) -> str:
+        """What ``totals.depth`` counts, in the words the app shows beside it.
+
+        A name such as resnet18 counts the classifier; a network without one has a
+        layer less, and says so rather than surprise whoever knows the name.
+        """
+        return "weighted layers" if self.spec.num_classes else "weighted layers (no fc)"
+
+    @property
+    def depth_text(self) -> str:
+        """The depth with what it counts: "18 weighted layers", "17 weighted layers (no fc)"."""
+        return f"{self.totals.depth} {self.depth_counted}"
+
+    @property
     def summary_rows(self) -> tuple[LayerRow, ...]:
         """The rows torchsummary prints, in its order."""
         return tuple(row for row in self.rows if row.summary_id is not None)
