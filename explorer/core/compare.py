@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -66,7 +66,7 @@ class BenchFigures:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchFigures:
-        names = ("device", "batch_size", "median_ms", "iqr_ms", "images_per_s")
+        names = tuple(f.name for f in fields(cls))
         missing = [name for name in names if name not in data]
         if missing:
             raise ComparisonError(f"bench figures lack {', '.join(missing)}")
