@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any
 
 from explorer.core.jsonable import plain
 from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
+from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
 
 BYTES_PER_VALUE = 4  # float32, as torchsummary assumes
 MIB = 1024**2.0
+# About three analyses of the largest spec allowed (some 34,000 rows each), or many small ones.
+MAX_CACHED_ANALYSIS_ROWS = 100_000
 
 Shape = tuple[int, ...]
 
@@ -110,6 +112,20 @@ class Analysis:
     rows: tuple[LayerRow, ...]
     stages: tuple[StageSummary, ...]
     totals: Totals
+
+    @property
+    def depth_counted(self) -> str:
+        """What ``totals.depth`` counts, in the words the app shows beside it.
+
+        A name such as resnet18 counts the classifier; a network without one has a
+        layer less, and says so rather than surprise whoever knows the name.
+        """
+        return "weighted layers" if self.spec.num_classes else "weighted layers (no fc)"
+
+    @property
+    def depth_text(self) -> str:
+        """The depth with what it counts: "18 weighted layers", "17 weighted layers (no fc)"."""
+        return f"{self.totals.depth} {self.depth_counted}"
 
     @property
     def summary_rows(self) -> tuple[LayerRow, ...]:
@@ -334,7 +350,7 @@ def _totals(plan: LayerPlan, rows: list[LayerRow]) -> Totals:
     )
 
 
-@lru_cache(maxsize=32)
+@size_bounded_cache(max_entries=32, max_size=MAX_CACHED_ANALYSIS_ROWS, size_of=lambda a: len(a.rows))
 def analyze(spec: ArchSpec) -> Analysis:
     """The full analysis of ``spec`` (cached: specs and analyses are immutable)."""
     plan = layer_plan(spec)

@@ -7,15 +7,19 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from explorer.core.analysis import Analysis, analyze
-from explorer.core.files import atomic_write_text
+from explorer.core.files import atomic_write_text, read_user_text
+from explorer.core.jsonable import JsonError, parse_json
+from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec, SpecError
 
 COMPARISON_FORMAT_VERSION = 1
+# The largest batch a benchmark accepts (a C int for the tensor's first dimension).
+MAX_FIGURES_BATCH_SIZE = 2**31 - 1
 
 
 class ComparisonError(ValueError):
@@ -32,6 +36,25 @@ class BenchFigures:
     iqr_ms: float
     images_per_s: float
 
+    def __post_init__(self) -> None:
+        _check_text("the device", self.device)
+        batch = self.batch_size
+        if not _is_whole(batch) or not 1 <= batch <= MAX_FIGURES_BATCH_SIZE:
+            raise ComparisonError(
+                f"batch size {quote_value(batch)}: give a whole number from 1 to {MAX_FIGURES_BATCH_SIZE:,}"
+            )
+        for name in ("median_ms", "iqr_ms", "images_per_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ComparisonError(f"{name} {quote_value(value)}: give a number")
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not (math.isfinite(number) and number >= 0):
+                raise ComparisonError(f"{name} {quote_value(value)}: give a finite number, 0 or more")
+            object.__setattr__(self, name, number)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "device": self.device,
@@ -43,16 +66,11 @@ class BenchFigures:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchFigures:
-        try:
-            return cls(
-                device=str(data["device"]),
-                batch_size=int(data["batch_size"]),
-                median_ms=float(data["median_ms"]),
-                iqr_ms=float(data["iqr_ms"]),
-                images_per_s=float(data["images_per_s"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ComparisonError(f"bench figures are incomplete or malformed ({exc})") from None
+        names = tuple(f.name for f in fields(cls))
+        missing = [name for name in names if name not in data]
+        if missing:
+            raise ComparisonError(f"bench figures lack {', '.join(missing)}")
+        return cls(*(data[name] for name in names))
 
     @classmethod
     def from_result(cls, result: Any) -> BenchFigures:
@@ -73,6 +91,25 @@ class Variant:
     name: str
     spec: ArchSpec
     bench: BenchFigures | None = None
+
+    def __post_init__(self) -> None:
+        _check_text("a variant's name", self.name)
+        if not self.name.strip():
+            raise ComparisonError("a variant needs a name")
+
+
+def _is_whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_text(what: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise ComparisonError(f"{what} must be text, got {quote_value(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate from a JSON escape: the file could not be written back.
+        raise ComparisonError(f"{what} {quote_value(value)} is not valid Unicode text") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +170,8 @@ def _delta(value: float | None, base: float | None) -> tuple[float | None, float
         return None, None
     delta = value - base
     percent = None if base == 0 else 100.0 * delta / base
-    return delta, percent
+    # A tiny baseline can make the ratio overflow; a percentage that large says nothing.
+    return delta, percent if percent is None or math.isfinite(percent) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +180,24 @@ class Comparison:
     baseline: int = 0
 
     def __post_init__(self) -> None:
-        if self.variants and not 0 <= self.baseline < len(self.variants):
+        baseline = self.baseline
+        if not _is_whole(baseline):
+            raise ComparisonError(f"the baseline must be a whole number, got {quote_value(baseline)}")
+        if not self.variants and baseline != 0:
             raise ComparisonError(
-                f"baseline {self.baseline + 1} is not one of the {len(self.variants)} variants"
+                f"the baseline must be 0 when there are no variants, got {quote_value(baseline)}"
             )
+        if self.variants and not 0 <= baseline < len(self.variants):
+            raise ComparisonError(
+                f"baseline {quote_value(baseline + 1)} is not one of the {len(self.variants)} variants"
+            )
+        seen: set[str] = set()
+        for variant in self.variants:
+            if variant.name in seen:
+                raise ComparisonError(
+                    f"two variants are called {quote_value(variant.name)}: give each its own name"
+                )
+            seen.add(variant.name)
 
     # Editing
 
@@ -174,7 +226,7 @@ class Comparison:
         if not name:
             raise ComparisonError("a variant needs a name")
         if any(v.name == name for i, v in enumerate(self.variants) if i != index):
-            raise ComparisonError(f"another variant is already called {name!r}")
+            raise ComparisonError(f"another variant is already called {quote_value(name)}")
         return self._with(index, replace(self._variant(index), name=name))
 
     def remove(self, index: int) -> Comparison:
@@ -230,7 +282,7 @@ class Comparison:
     def stage_series(self, metric: str = "params") -> list[tuple[str, list[int]]]:
         """Per-stage params or MACs of every variant (stages padded with 0 to the longest)."""
         if metric not in ("params", "macs"):
-            raise ComparisonError(f"stage series are 'params' or 'macs', not {metric!r}")
+            raise ComparisonError(f"stage series are 'params' or 'macs', not {quote_value(metric)}")
         series = [
             (v.name, [getattr(stage, metric) for stage in analyze(v.spec).stages]) for v in self.variants
         ]
@@ -256,40 +308,25 @@ class Comparison:
 
     @classmethod
     def from_dict(cls, data: object) -> Comparison:
+        """The comparison ``data`` describes, or ``ComparisonError``, whatever ``data`` holds."""
         if not isinstance(data, dict) or data.get("kind") != "comparison":
             raise ComparisonError("this is not a resnet-explorer comparison file")
         version = data.get("format_version")
-        if not isinstance(version, int) or version < 1:
-            raise ComparisonError(f"format_version {version!r} is not a positive whole number")
+        if not _is_whole(version) or version < 1:
+            raise ComparisonError(f"format_version {quote_value(version)} is not a positive whole number")
         if version > COMPARISON_FORMAT_VERSION:
             raise ComparisonError(
-                f"format_version {version} is newer than this resnet-explorer reads "
+                f"format_version {quote_value(version)} is newer than this resnet-explorer reads "
                 f"({COMPARISON_FORMAT_VERSION}): update resnet-explorer"
             )
         entries = data.get("variants")
         if not isinstance(entries, list):
             raise ComparisonError("'variants' must be a list")
-        variants = []
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-                raise ComparisonError(f"variant {i + 1} needs a name and a spec")
-            try:
-                spec = ArchSpec.from_dict(entry.get("spec"))
-            except SpecError as exc:
-                raise ComparisonError(f"variant {i + 1} ({entry['name']}): {exc}") from None
-            bench = entry.get("bench")
-            variants.append(
-                Variant(
-                    entry["name"], spec, BenchFigures.from_dict(bench) if isinstance(bench, dict) else None
-                )
-            )
-        baseline = data.get("baseline", 0)
-        if not isinstance(baseline, int):
-            raise ComparisonError("'baseline' must be a whole number")
-        return cls(tuple(variants), baseline)
+        variants = tuple(_variant_from_dict(i, entry) for i, entry in enumerate(entries))
+        return cls(variants, data.get("baseline", 0))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2) + "\n"
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
 
     def save(self, path: str | Path) -> None:
         atomic_write_text(Path(path), self.to_json())
@@ -297,12 +334,29 @@ class Comparison:
     @classmethod
     def load(cls, path: str | Path) -> Comparison:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = parse_json(read_user_text(path))
         except (OSError, UnicodeDecodeError) as exc:
             raise ComparisonError(f"cannot read {path}: {exc}") from None
-        except json.JSONDecodeError as exc:
+        except JsonError as exc:
             raise ComparisonError(f"{path} is not valid JSON ({exc})") from None
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except ComparisonError as exc:
+            raise ComparisonError(f"{exc} (in {path})") from None
+
+
+def _variant_from_dict(index: int, entry: object) -> Variant:
+    if not isinstance(entry, dict) or "name" not in entry:
+        raise ComparisonError(f"variant {index + 1} needs a name and a spec")
+    where = f"variant {index + 1} ({quote_value(entry['name'])})"
+    try:
+        spec = ArchSpec.from_dict(entry.get("spec"))
+        bench = entry.get("bench")
+        if bench is not None and not isinstance(bench, dict):
+            raise ComparisonError(f"'bench' must be an object or null, got {quote_value(bench)}")
+        return Variant(entry["name"], spec, None if bench is None else BenchFigures.from_dict(bench))
+    except (SpecError, ComparisonError) as exc:
+        raise ComparisonError(f"{where}: {exc}") from None
 
 
 def pareto_front(points: list[tuple[float, float]], higher_x_is_better: bool = False) -> list[int]:

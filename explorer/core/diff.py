@@ -3,22 +3,24 @@ layers and blocks one has that the other lacks or holds differently."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from explorer.core.analysis import LayerRow, analyze
 from explorer.core.spec import ArchSpec
 
-_NETWORK_FIELDS = (
-    "stem",
-    "stem_width",
-    "in_channels",
-    "num_classes",
-    "shortcut",
-    "groups",
-    "width_per_group",
-    "zero_init_residual",
-    "input_shape",
-)
+# The spec fields the diff does not compare as whole-network settings: these are
+# compared stage by stage (see ``_stage_fields``), with their defaults filled in.
+_PER_STAGE_FIELDS = frozenset({"block", "depths", "widths", "strides"})
+# A field that may be left as None is compared by the value it stands for.
+_EFFECTIVE_VALUE = {"input_size": "input_shape"}
+
+
+def network_fields() -> tuple[str, ...]:
+    """The names the diff compares for the whole network: every ``ArchSpec`` field
+    not compared per stage, so that a new field is diffed without being listed here."""
+    return tuple(
+        _EFFECTIVE_VALUE.get(f.name, f.name) for f in fields(ArchSpec) if f.name not in _PER_STAGE_FIELDS
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ def _block_of(name: str) -> str | None:
 def spec_diff(first: ArchSpec, second: ArchSpec) -> SpecDiff:
     network = tuple(
         FieldChange(field, getattr(first, field), getattr(second, field))
-        for field in _NETWORK_FIELDS
+        for field in network_fields()
         if getattr(first, field) != getattr(second, field)
     )
     stages = []

@@ -18,11 +18,11 @@ has exactly one shortcut edge at the block and layer levels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from explorer.core.analysis import Analysis, LayerRow, analyze
 from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedBlock, layer_plan
+from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
 
 Level = Literal["stage", "block", "layer"]
@@ -31,6 +31,8 @@ EdgeKind = Literal["main", "identity", "projection"]
 NodeKind = Literal["input", "stem", "stage", "block", "layer", "head"]
 
 INPUT_ID = "input"
+# Nodes, edges and row links: about three layer-level graphs of the largest spec allowed.
+MAX_CACHED_GRAPH_ITEMS = 300_000
 Shape = tuple[int, ...]
 
 
@@ -347,7 +349,11 @@ class _Builder:
         return tuple(result)
 
 
-@lru_cache(maxsize=32)
+def _graph_size(graph: ArchGraph) -> int:
+    return len(graph.nodes) + len(graph.edges) + len(graph.row_nodes)
+
+
+@size_bounded_cache(max_entries=32, max_size=MAX_CACHED_GRAPH_ITEMS, size_of=_graph_size)
 def graph_from_spec(spec: ArchSpec, level: Level = "block") -> ArchGraph:
     """The diagram graph of ``spec`` at ``level`` (cached: specs are immutable)."""
     if level not in LEVELS:

@@ -13,9 +13,9 @@ Nothing here imports torch: the plan and the analysis are pure Python.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
+from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
 
 Op = Literal["conv", "bn", "relu", "maxpool", "avgpool", "flatten", "linear", "zeropad", "add", "block"]
@@ -23,6 +23,8 @@ Role = Literal["stem", "main", "shortcut", "merge", "block", "head"]
 ShortcutKind = Literal["identity", "projection", "zero-pad"]
 
 NETWORK_INPUT = -1
+# About three plans of the largest spec allowed (some 34,000 layers each), or many small ones.
+MAX_CACHED_PLAN_LAYERS = 100_000
 
 BLOCK_CLASS_NAMES = {"basic": "ResidualBlock", "bottleneck": "BottleneckBlock"}
 
@@ -231,7 +233,7 @@ def _plan_block(
     return x, block
 
 
-@lru_cache(maxsize=64)
+@size_bounded_cache(max_entries=64, max_size=MAX_CACHED_PLAN_LAYERS, size_of=lambda plan: len(plan.layers))
 def layer_plan(spec: ArchSpec) -> LayerPlan:
     """The ordered layers of ``spec`` (cached: specs are immutable)."""
     plan = _PlanWriter()

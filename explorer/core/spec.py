@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from explorer.core.files import atomic_write_text
+from explorer.core.files import atomic_write_text, read_user_text
+from explorer.core.jsonable import JsonError, parse_json
+from explorer.core.quoting import quote_value
 
 BlockType = Literal["basic", "bottleneck"]
 StemType = Literal["cifar", "imagenet"]
@@ -36,44 +39,65 @@ MAX_INPUT_SIDE = 4096
 FORMAT_VERSION = 1
 
 
+_STAGE_FIELDS = {"depths": "depth", "widths": "width", "strides": "stride"}
+_INDEXED_FIELD = re.compile(r"(?P<name>[a-z_]+)\[(?P<index>\d+)\]")
+
+
+def field_label(field: str) -> str:
+    """``field`` in the words the app shows: ``depths[2]`` is "stage 3 depth"."""
+    match = _INDEXED_FIELD.fullmatch(field)
+    if match is None:
+        return field if len(field) <= 40 else quote_value(field, 40)
+    name, index = match.group("name"), int(match.group("index"))
+    if name in _STAGE_FIELDS:
+        return f"stage {index + 1} {_STAGE_FIELDS[name]}"
+    if name == "input_size" and index < 2:
+        return f"input {('height', 'width')[index]}"
+    return field
+
+
 class SpecError(ValueError):
-    """An invalid architecture: ``field`` names the culprit, ``reason`` the fix."""
+    """An invalid architecture: ``field`` names the culprit as the code knows it
+    (``depths[2]``), ``label`` as a person reads it ("stage 3 depth"), ``reason`` the fix."""
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
         self.field = field
+        self.label = field_label(field)
         self.reason = reason
+        super().__init__(f"{self.label}: {reason}")
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_int(field: str, value: object, low: int, high: int, hint: str = "") -> int:
+def _check_int(field: str, value: object, low: int, high: int, low_hint: str = "") -> int:
+    """``value`` if it is a whole number from ``low`` to ``high``; ``low_hint`` explains
+    the lower bound and follows only a value below it."""
     if not _is_int(value):
-        raise SpecError(field, f"must be a whole number, got {value!r}")
+        raise SpecError(field, f"must be a whole number, got {quote_value(value)}")
     assert isinstance(value, int)
     if value < low:
-        raise SpecError(field, f"must be >= {low}, got {value}{hint}")
+        raise SpecError(field, f"must be >= {low}, got {quote_value(value)}{low_hint}")
     if value > high:
-        raise SpecError(field, f"must be <= {high}, got {value}{hint}")
+        raise SpecError(field, f"must be <= {high}, got {quote_value(value)}")
     return value
 
 
 def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
     if value not in choices:
         options = ", ".join(repr(c) for c in choices)
-        raise SpecError(field, f"unknown value {value!r}; choose one of {options}")
+        raise SpecError(field, f"unknown value {quote_value(value)}; choose one of {options}")
     assert isinstance(value, str)
     return value
 
 
 def _int_tuple(field: str, value: object) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        raise SpecError(field, f"must be a list of whole numbers, got {value!r}")
+        raise SpecError(field, f"must be a list of whole numbers, got {quote_value(value)}")
     for i, item in enumerate(value):
         if not _is_int(item):
-            raise SpecError(f"{field}[{i}]", f"must be a whole number, got {item!r}")
+            raise SpecError(f"{field}[{i}]", f"must be a whole number, got {quote_value(item)}")
     return tuple(value)
 
 
@@ -135,14 +159,16 @@ class ArchSpec:
         _check_int("in_channels", self.in_channels, 1, MAX_IN_CHANNELS)
         _check_int("num_classes", self.num_classes, 0, MAX_CLASSES, " (0 means no classifier)")
         if not isinstance(self.zero_init_residual, bool):
-            raise SpecError("zero_init_residual", f"must be true or false, got {self.zero_init_residual!r}")
+            raise SpecError(
+                "zero_init_residual", f"must be true or false, got {quote_value(self.zero_init_residual)}"
+            )
         _check_int("groups", self.groups, 1, MAX_WIDTH)
         _check_int("width_per_group", self.width_per_group, 1, MAX_WIDTH)
 
         if self.input_size is not None:
             size = _int_tuple("input_size", self.input_size)
             if len(size) != 2:
-                raise SpecError("input_size", f"must be [height, width], got {list(size)}")
+                raise SpecError("input_size", f"must be [height, width], got {quote_value(list(size))}")
             object.__setattr__(self, "input_size", size)
             for i, side in enumerate(size):
                 _check_int(f"input_size[{i}]", side, 1, MAX_INPUT_SIDE)
@@ -265,13 +291,15 @@ class ArchSpec:
         if version is None:
             raise SpecError("format_version", "is missing: this is not a resnet-explorer spec")
         if not _is_int(version) or version < 1:
-            raise SpecError("format_version", f"must be a positive whole number, got {version!r}")
+            raise SpecError("format_version", f"must be a positive whole number, got {quote_value(version)}")
         if version > FORMAT_VERSION:
             raise SpecError(
                 "format_version",
-                f"{version} is newer than this resnet-explorer reads ({FORMAT_VERSION}): "
+                f"{quote_value(version)} is newer than this resnet-explorer reads ({FORMAT_VERSION}): "
                 "update resnet-explorer",
             )
+        if not all(isinstance(key, str) for key in data):
+            raise SpecError("file", "field names must be text")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -279,13 +307,13 @@ class ArchSpec:
         return cls(**data)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2) + "\n"
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> ArchSpec:
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            data = parse_json(text)
+        except JsonError as exc:
             raise SpecError("file", f"is not valid JSON ({exc})") from None
         return cls.from_dict(data)
 
@@ -295,7 +323,7 @@ class ArchSpec:
     @classmethod
     def load(cls, path: str | Path) -> ArchSpec:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_user_text(path)
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError("file", f"cannot read {path}: {exc}") from None
         try:

@@ -77,7 +77,7 @@ def test_config_file_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         (["resnet18", "-o", "{tmp}/net.png", "--dpi", "0"], "--dpi 0"),
         (["resnet9", "-o", "{tmp}/net.svg"], "unknown preset 'resnet9'"),
         (["resnet18", "--depths", "2,x", "-o", "{tmp}/net.svg"], "--depths"),
-        (["resnet18", "--widths", "0,1,2,3", "-o", "{tmp}/net.svg"], "widths[0]"),
+        (["resnet18", "--widths", "0,1,2,3", "-o", "{tmp}/net.svg"], "stage 1 width"),
         (["resnet18", "-o", "{tmp}/missing/net.svg"], "does not exist"),
     ],
 )

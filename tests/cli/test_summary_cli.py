@@ -85,7 +85,7 @@ def test_markdown_format(capsys: pytest.CaptureFixture[str]) -> None:
     ("argv", "words"),
     [
         (["summary", "resnet05"], "did you mean resnet50"),
-        (["summary", "resnet50", "--depths", "3,0,1"], "depths[1]"),
+        (["summary", "resnet50", "--depths", "3,0,1"], "stage 2 depth"),
         (["summary", "--depths", "1,1,1,1,1,1,1"], "got 7"),
         (["summary", "--depths", "3,x"], "whole numbers separated by commas"),
         (["summary", "--input", "224x224"], "channels x height x width"),

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 from explorer.core.analysis import analyze
 from explorer.core.presets import PRESET_NAMES, preset
+from explorer.core.render.table import format_table
 from explorer.core.spec import ArchSpec
 from tests.strategies import small_specs
 
@@ -86,3 +87,19 @@ def test_analysis_needs_no_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("resnet18", "17 weighted layers (no fc)"),
+        ("resnet50", "49 weighted layers (no fc)"),
+        ("torchvision/resnet18", "18 weighted layers"),
+        ("torchvision/resnet50", "50 weighted layers"),
+    ],
+)
+def test_the_depth_says_what_it_counts(name: str, words: str) -> None:
+    analysis = analyze(preset(name))
+    assert analysis.depth_text == words
+    assert f"Depth: {words}\n" in format_table(analysis)
+    assert analysis.depth_text.startswith(str(analysis.totals.depth))

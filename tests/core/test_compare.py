@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from explorer.core.analysis import analyze
 from explorer.core.compare import BenchFigures, Comparison, ComparisonError, pareto_front
 from explorer.core.diff import spec_diff
 from explorer.core.presets import preset
+from explorer.core.render.compare_text import COMPARISON_FORMATTERS, format_comparison_json
 from explorer.core.spec import ArchSpec
 
 NOTEBOOK = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
@@ -129,7 +131,7 @@ def test_files_round_trip_and_bad_files_are_clear(tmp_path: Path) -> None:
     bad = comparison.to_dict()
     bad["variants"][0]["spec"]["depths"] = [0]
     path.write_text(json.dumps(bad))
-    with pytest.raises(ComparisonError, match=r"variant 1 \(resnet18\): depths\[0\]"):
+    with pytest.raises(ComparisonError, match=r"variant 1 \('resnet18'\): stage 1 depth"):
         Comparison.load(path)
 
 
@@ -151,3 +153,109 @@ def test_a_saved_comparison_survives_the_process_being_killed(tmp_path: Path) ->
     assert result.returncode == -signal.SIGKILL
     assert [v.name for v in Comparison.load(path).variants] == ["resnet18", "resnet50", "resnet152"]
     assert [p.name for p in tmp_path.iterdir()] == ["workspace.json"]
+
+
+def _document(variants: list[dict], **fields: object) -> dict:
+    return {"format_version": 1, "kind": "comparison", "baseline": 0, "variants": variants, **fields}
+
+
+def _entry(name: object = "a", bench: object = None, spec: object = None) -> dict:
+    return {"name": name, "spec": spec or preset("cifar/resnet20").to_dict(), "bench": bench}
+
+
+_FIGURES = {"device": "cpu", "batch_size": 2, "median_ms": 3.0, "iqr_ms": 0.2, "images_per_s": 600.0}
+
+
+def test_the_empty_comparison_the_app_saves_loads_and_works(tmp_path: Path) -> None:
+    path = tmp_path / "workspace.json"
+    Comparison().save(path)
+    empty = Comparison.load(path)
+    assert empty == Comparison()
+    for formatter in COMPARISON_FORMATTERS.values():
+        assert formatter(empty)
+    assert empty.add("a", preset("cifar/resnet20")).variants[0].name == "a"
+    empty.save(path)
+    assert Comparison.load(path) == empty
+
+
+def _refused(tmp_path: Path, document: object, words: str) -> None:
+    path = tmp_path / "cmp.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    with pytest.raises(ComparisonError, match=words):
+        Comparison.load(path)
+
+
+@pytest.mark.parametrize(
+    ("document", "words"),
+    [
+        (_document([], baseline=5), "baseline must be 0 when there are no variants"),
+        (_document([_entry()], baseline=1), "baseline 2 is not one of the 1 variants"),
+        (_document([_entry()], baseline=-1), "baseline 0 is not one of"),
+        (_document([_entry()], baseline=True), "baseline must be a whole number"),
+        (_document([_entry()], baseline=2.0), "baseline must be a whole number"),
+        (_document([_entry(), _entry()]), "two variants are called 'a'"),
+        (_document([_entry("  ")]), "needs a name"),
+        (_document([_entry(7)]), "name must be text, got 7"),
+        (_document([_entry("\ud800")]), "not valid Unicode"),
+        (_document([_entry(bench=5)]), "'bench' must be an object or null"),
+        (_document([_entry(bench={**_FIGURES, "batch_size": -5})]), "batch size -5: give a whole number"),
+        (_document([_entry(bench={**_FIGURES, "batch_size": 1.9})]), "batch size 1.9"),
+        (_document([_entry(bench={**_FIGURES, "batch_size": "5"})]), "batch size '5'"),
+        (_document([_entry(bench={**_FIGURES, "batch_size": 2**40})]), "batch size"),
+        (_document([_entry(bench={**_FIGURES, "median_ms": -1.0})]), "median_ms -1.0: give a finite number"),
+        (_document([_entry(bench={**_FIGURES, "iqr_ms": "fast"})]), "iqr_ms 'fast': give a number"),
+        (_document([_entry(bench={**_FIGURES, "device": ["cpu"]})]), "device must be text"),
+        (_document([_entry(bench={"device": "cpu"})]), "lack batch_size, median_ms"),
+        (_document([_entry(spec=5)]), r"variant 1 \('a'\): file: must hold a JSON object"),
+    ],
+)
+def test_a_comparison_file_the_app_cannot_use_is_refused(tmp_path: Path, document: dict, words: str) -> None:
+    _refused(tmp_path, document, words)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "1" + "0" * 400])
+def test_non_finite_timings_are_refused(tmp_path: Path, number: str) -> None:
+    text = json.dumps(_document([_entry(bench={**_FIGURES, "median_ms": 12345.5})]))
+    _refused(tmp_path, text.replace("12345.5", number), "median_ms|not a number JSON allows|too large")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps(_document([])).replace("[]", "[" * 5000 + "]" * 5000),
+        json.dumps(_document([])).replace('"baseline": 0', '"baseline": ' + "9" * 5000),
+        json.dumps(_document([_entry()])).replace('"baseline": 0', '"baseline": ' + "9" * 4000),
+        json.dumps(_document([_entry(name="N" * 10_000_000, spec=5)])),
+    ],
+    ids=["deep", "deep-variants", "huge-int", "huge-baseline", "huge-name"],
+)
+def test_huge_and_deep_documents_are_comparison_errors(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "cmp.json"
+    path.write_text(text)
+    with pytest.raises(ComparisonError) as info:
+        Comparison.load(path)
+    assert len(str(info.value)) < 300 + len(str(path))
+
+
+def test_timings_are_checked_wherever_they_come_from() -> None:
+    with pytest.raises(ComparisonError, match="median_ms nan"):
+        BenchFigures("cpu", 1, math.nan, 0.0, 1.0)
+    with pytest.raises(ComparisonError, match="batch size 0"):
+        BenchFigures("cpu", 0, 1.0, 0.0, 1.0)
+    assert BenchFigures("cpu", 1, 2, 0, 3).median_ms == 2.0
+
+
+def test_a_tiny_baseline_timing_gives_no_infinite_percentage() -> None:
+    spec = preset("cifar/resnet20")
+    comparison = (
+        Comparison()
+        .add("x", spec)
+        .add("y", spec)
+        .with_bench(0, BenchFigures("cpu", 1, 5e-324, 0.0, 1.0))
+        .with_bench(1, BenchFigures("cpu", 1, 1e300, 0.0, 1.0))
+    )
+    cell = comparison.table()[1].cells["latency_ms"]
+    assert cell.delta_percent is None
+    assert "Infinity" not in format_comparison_json(comparison)
+    json.loads(format_comparison_json(comparison), parse_constant=pytest.fail)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from explorer.core.presets import PRESET_NAMES, preset
-from explorer.core.spec import FORMAT_VERSION, ArchSpec, SpecError
+from explorer.core.spec import FORMAT_VERSION, ArchSpec, SpecError, field_label
 from tests.strategies import small_specs
 
 
@@ -55,7 +55,7 @@ def test_invalid_specs_name_the_field(changes: dict, field: str, words: str) -> 
         ArchSpec(**changes)
     assert info.value.field == field
     assert words in str(info.value)
-    assert str(info.value).startswith(field)
+    assert str(info.value).startswith(field_label(field) + ": ")
 
 
 def test_defaults_follow_the_stage_count_and_the_stem() -> None:
@@ -172,3 +172,86 @@ def test_saved_files_get_the_usual_mode(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def _spec_text(value_text: str, field: str = "depths") -> str:
+    return f'{{"format_version": 1, "{field}": {value_text}}}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _spec_text("1" * 5000),
+        _spec_text("-" + "9" * 4301),
+        _spec_text("[" + "7" * 10_000 + "]"),
+        '{"format_version": ' + "2" * 5000 + "}",
+        _spec_text("[" * 1000 + "]" * 1000),
+        _spec_text("[" * 100_000 + "]" * 100_000),
+        _spec_text('{"a": ' * 5000 + "1" + "}" * 5000, "block"),
+        _spec_text("[NaN]"),
+        _spec_text("[1e999]"),
+    ],
+    ids=["int", "negative", "in-list", "version", "nested-1000", "nested-100000", "objects", "nan", "inf"],
+)
+def test_huge_numbers_and_deep_nesting_are_spec_errors(text: str) -> None:
+    with pytest.raises(SpecError) as info:
+        ArchSpec.from_json(text)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize("depth", [900, 990, 3000])
+def test_a_deeply_nested_value_is_quoted_without_recursing(depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    for field in ("depths", "block", "input_size", "zero_init_residual"):
+        try:
+            ArchSpec.from_json(_spec_text(f"[{nested}]" if field == "depths" else nested, field))
+        except SpecError as exc:
+            assert len(str(exc)) < 300
+        else:
+            raise AssertionError(f"a nested {field} was accepted")
+
+
+def test_huge_python_integers_are_described_not_converted() -> None:
+    huge = 10**5000
+    with pytest.raises(SpecError, match=r"stage 1 width: must be <= 8192, got <an integer of about 5,001"):
+        ArchSpec(widths=(huge, 64, 64, 64))
+    for data in ({"format_version": huge}, {"format_version": -huge}, {"format_version": 1, "stem": huge}):
+        with pytest.raises(SpecError, match="an integer of about"):
+            ArchSpec.from_dict(data)
+
+
+def test_a_huge_value_is_cut_in_the_message() -> None:
+    with pytest.raises(SpecError) as info:
+        ArchSpec.from_json(json.dumps({"format_version": 1, "block": "x" * 10_000_000}))
+    assert info.value.field == "block"
+    assert len(str(info.value)) < 200
+    name = "n" * 100_000
+    with pytest.raises(SpecError) as unknown:
+        ArchSpec.from_json(json.dumps({"format_version": 1, name: 1}))
+    assert unknown.value.field == name and len(str(unknown.value)) < 400
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"depths": (2, 2, 99999)}, "depths[2]", "stage 3 depth: must be <= 512, got 99999"),
+        ({"widths": (64, 0, 256, 512)}, "widths[1]", "stage 2 width: must be >= 1, got 0"),
+        ({"strides": (1, 2, 2, 9)}, "strides[3]", "stage 4 stride: must be <= 4, got 9"),
+        ({"input_size": (32, 0)}, "input_size[1]", "input width: must be >= 1, got 0"),
+        ({"num_classes": 10**6}, "num_classes", "num_classes: must be <= 100000, got 1000000"),
+    ],
+)
+def test_messages_name_stages_as_the_app_does(changes: dict, field: str, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        ArchSpec(**changes)
+    assert info.value.field == field
+    assert str(info.value) == message
+
+
+def test_a_hint_follows_only_the_bound_it_explains() -> None:
+    with pytest.raises(SpecError) as too_small:
+        ArchSpec(depths=(2, 0))
+    assert str(too_small.value) == "stage 2 depth: must be >= 1, got 0: every stage needs a block"
+    with pytest.raises(SpecError) as no_classes:
+        ArchSpec(num_classes=-1)
+    assert "0 means no classifier" in str(no_classes.value)

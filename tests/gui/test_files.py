@@ -53,7 +53,7 @@ def test_a_bad_file_is_reported_not_raised(qtbot, window, tmp_path: Path) -> Non
     reports = []
     window.documents.report = lambda title, text: reports.append(text)  # type: ignore[method-assign]
     assert not window.documents.open_path(bad)
-    assert reports and "depths[1]" in reports[0] and "bad.json" in reports[0]
+    assert reports and "stage 2 depth" in reports[0] and "bad.json" in reports[0]
     assert window.session.spec == preset("resnet18")
 
 

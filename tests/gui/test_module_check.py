@@ -63,7 +63,7 @@ def test_bad_requests_get_an_answer_not_a_traceback() -> None:
     lines = done.stdout.splitlines()
     assert done.returncode == 0 and done.stderr == ""
     assert '"ready": true' in lines[0]
-    assert "invalid spec: depths[0]: must be >= 1" in lines[1]
+    assert "invalid spec: stage 1 depth: must be >= 1" in lines[1]
     assert "bad request" in lines[2]
 
 

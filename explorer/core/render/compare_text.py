@@ -50,9 +50,9 @@ def format_comparison_table(comparison: Comparison) -> str:
     lines.insert(1, "-" * len(lines[0]))
     if devices:
         lines.append(f"timed on: {'; '.join(sorted(devices))}")
-    base = comparison.variants[comparison.baseline]
     for i, variant in enumerate(comparison.variants):
         if i != comparison.baseline:
+            base = comparison.variants[comparison.baseline]
             for text in spec_diff(base.spec, variant.spec).describe():
                 lines.append(f"{variant.name} vs {base.name}: {text}")
     return "\n".join(lines) + "\n"

@@ -142,7 +142,7 @@ def _totals_lines(analysis: Analysis) -> list[str]:
     spec = analysis.spec
     return [
         f"Input: {format_shape(spec.input_shape)}   Output: {format_shape(t.output_shape)}   "
-        f"Depth: {t.depth} weighted layers",
+        f"Depth: {analysis.depth_text}",
         f"Params: {t.total_params:,} ({format_count(t.total_params)}); trainable {t.trainable_params:,}, "
         f"non-trainable {t.non_trainable_params:,}",
         f"MACs: {t.macs:,} ({format_macs(t.macs)}) per image",

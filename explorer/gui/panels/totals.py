@@ -105,8 +105,9 @@ class TotalsPanel(QWidget):
         )
         self.cards["depth"].show_figure(
             f"{t.depth}",
-            f"{len(analysis.stages)} stages · {sum(spec.depths)} blocks",
-            f"{t.depth} weighted layers on the main path (convolutions and the classifier)\n"
+            analysis.depth_counted,
+            f"{analysis.depth_text} on the main path (convolutions and any classifier)\n"
+            f"{len(analysis.stages)} stages, {sum(spec.depths)} blocks\n"
             f"blocks per stage: {', '.join(map(str, spec.depths))}",
         )
         head = f"a classifier of {spec.num_classes} classes" if spec.num_classes else "no classifier"
