@@ -292,11 +292,13 @@ class MainWindow(QMainWindow):
         if 0 <= index < self.tabs.count():
             self.tabs.setCurrentIndex(index)
 
-    def save_state(self) -> None:
+    def save_state(self, keep_edits: bool = True) -> None:
+        """Remember the window and its document; without ``keep_edits``, the document as saved."""
         self.settings.setValue(GEOMETRY, self.saveGeometry())
         self.settings.setValue(WINDOW_STATE, self.saveState())
         self.settings.setValue(CURRENT_TAB, self.tabs.currentIndex())
-        remember_document(self.settings, self.session.spec, self.session.path)
+        spec = self.session.spec if keep_edits else self.session.saved_spec
+        remember_document(self.settings, spec, self.session.path)
         self.settings.sync()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -337,7 +339,8 @@ class MainWindow(QMainWindow):
         if not self.documents.may_discard():
             event.ignore()
             return
-        self.save_state()
+        # Edits still unsaved here were discarded by the person: the next launch must not bring them back.
+        self.save_state(keep_edits=False)
         self.verifier.stop()
         _finish_workers()
         event.accept()

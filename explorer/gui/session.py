@@ -84,6 +84,11 @@ class Session(QObject):
         """Whether the analysis shown belongs to the spec being edited."""
         return self._analysis.spec == self._spec and self._spec_error is None
 
+    @property
+    def saved_spec(self) -> ArchSpec:
+        """What the document's file holds (or what it was opened as, if it has no file)."""
+        return self._saved_spec
+
     def is_modified(self) -> bool:
         return self._spec != self._saved_spec
 
