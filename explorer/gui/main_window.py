@@ -41,6 +41,7 @@ from explorer.gui.settings import (
 from explorer.gui.style import repolish
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
+from explorer.gui.workspace import Workspace, workspace_path
 
 TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
@@ -76,6 +77,9 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = settings
         self.documents = Documents(self, session, settings)
+        # The comparison lives beside the window's settings, so a window on throw-away
+        # settings (pictures, tests) never reads or changes the user's workspace.
+        self.workspace = Workspace(workspace_path(settings), parent=session)
         self.setWindowIcon(icons.app_icon())
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
