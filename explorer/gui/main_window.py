@@ -63,8 +63,8 @@ STATUS_MESSAGE_MS = 5000
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
 
 
-def _dropped_spec(mime: QMimeData) -> Path | None:
-    """The one local .json file being dragged, if that is what it is."""
+def _dropped_file(mime: QMimeData) -> Path | None:
+    """The one local .json file (a spec or a comparison) being dragged, if that is what it is."""
     urls = mime.urls() if mime.hasUrls() else []
     if len(urls) == 1 and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith(".json"):
         return Path(urls[0].toLocalFile())
@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         # The comparison lives beside the window's settings, so a window on throw-away
         # settings (pictures, tests) never reads or changes the user's workspace.
         self.workspace = Workspace(workspace_path(settings), parent=session)
+        self.documents.open_comparison = self.open_comparison
         self.setWindowIcon(icons.app_icon())
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
@@ -230,6 +231,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(page)
         return page.ensure_panel() if isinstance(page, LazyTab) else page
 
+    def open_comparison(self, path: Path) -> bool:
+        """Show the comparison in ``path`` in the Compare tab (which asks before replacing one)."""
+        open_file = getattr(self.show_tab("Compare"), "open_file", None)
+        return open_file is not None and bool(open_file(str(path)))
+
     # Session events
 
     def _edited(self, result: object) -> None:
@@ -320,14 +326,14 @@ class MainWindow(QMainWindow):
         if self.verifier.last.spec is None:
             self.verifier.check(self.session.spec)
 
-    # Dropping a spec file on the window opens it
+    # Dropping a spec or comparison file on the window opens it
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_spec(event.mimeData()) is not None:
+        if _dropped_file(event.mimeData()) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_spec(event.mimeData())
+        path = _dropped_file(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
             self.documents.open_path(path)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -385,17 +386,31 @@ class ComparePanel(QWidget):
 
     # Files
 
-    def open_file(self, path: str | None = None) -> None:
+    def confirm_replace(self, path: str, count: int) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Replace the comparison?",
+            f"Opening {Path(path).name} replaces the {count} variant(s) being compared.",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Open
+
+    def open_file(self, path: str | None = None) -> bool:
+        """Show the comparison in ``path``; True once it is shown."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Open comparison", "", "Comparison (*.json)")
             if not path:
-                return
+                return False
         try:
             comparison = Comparison.load(path)
         except ComparisonError as exc:
             self.show_message(str(exc))
-            return
+            return False
+        if self.comparison.variants and not self.confirm_replace(path, len(self.comparison.variants)):
+            return False
         self._apply(lambda: comparison)
+        return True
 
     def save_file(self, path: str | None = None) -> None:
         if path is None:
