@@ -87,9 +87,11 @@ class MainWindow(QMainWindow):
         self.editor = SpecEditor(session.spec)
         self.editor_dock = QDockWidget("Architecture", self, objectName="ArchitectureDock")
         self.editor_dock.setWidget(self.editor)
+        # Closable, or Qt disables View > Architecture (the dock's own show/hide action).
         self.editor_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.editor_dock)
 
