@@ -50,6 +50,8 @@ TABS: list[tuple[str, str]] = [
     ("Benchmark", "explorer.gui.panels.benchmark:BenchmarkPanel"),
     ("Compare", "explorer.gui.panels.compare:ComparePanel"),
 ]
+# Tabs whose content does not show the spec being edited: they stay usable while it is invalid.
+SPEC_INDEPENDENT_TABS = frozenset({"Compare"})
 
 WORKER_GRACE_MS = 3000
 
@@ -282,7 +284,8 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(text))
         # The last valid results stay on screen, greyed (disabled) until the fields are valid.
         stale = error is not None or bool(self._failure)
-        for widget in (*self.tab_pages.values(), self.totals):
+        dependent = [page for title, page in self.tab_pages.items() if title not in SPEC_INDEPENDENT_TABS]
+        for widget in (*dependent, self.totals):
             widget.setEnabled(not stale)
 
     def _update_title(self) -> None:

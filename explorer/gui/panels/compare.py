@@ -156,9 +156,13 @@ class ComparePanel(QWidget):
 
     def _toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(
-            self._button("Add current", "Add the architecture being edited", self.add_current, "AddCurrent")
+        self.add_current_button = self._button(
+            "Add current", "Add the architecture being edited", self.add_current, "AddCurrent"
         )
+        # Only this button takes the spec being edited: it waits while the fields are invalid.
+        self.add_current_button.setEnabled(self.session.spec_error is None)
+        self.session.spec_error_changed.connect(self._spec_error_changed)
+        row.addWidget(self.add_current_button)
         presets = QToolButton(text="Add preset", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(presets)
         for family in FAMILIES:
@@ -206,6 +210,9 @@ class ComparePanel(QWidget):
         files.setMenu(file_menu)
         row.addWidget(files)
         return row
+
+    def _spec_error_changed(self, error: object) -> None:
+        self.add_current_button.setEnabled(error is None)
 
     # Showing
 
