@@ -132,7 +132,9 @@ class MainWindow(QMainWindow):
         self.documents.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
         self.setAcceptDrops(True)
         self.editor.edited.connect(self._edited)
+        self.editor.typing_finished.connect(session.end_burst)
         session.spec_loaded.connect(self.editor.set_spec)
+        session.spec_restored.connect(lambda spec: self.editor.set_spec(spec, keep_origin=True))
         session.spec_changed.connect(self._spec_changed)
         session.spec_error_changed.connect(lambda _error: self._update_banner())
         session.analysis_changed.connect(lambda _analysis: self._update_banner())
@@ -179,6 +181,13 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit_menu, "&Undo", QKeySequence.StandardKey.Undo, self.session.undo)
         self.redo_action = self._action(edit_menu, "&Redo", QKeySequence.StandardKey.Redo, self.session.redo)
+        for action, key in (
+            (self.undo_action, QKeySequence.StandardKey.Undo),
+            (self.redo_action, QKeySequence.StandardKey.Redo),
+        ):
+            action.setShortcuts(key)  # every key the platform knows for it (Ctrl+Y and Ctrl+Shift+Z)
+            # Also from the editor dock once it floats in a window of its own.
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.session.history_changed.connect(self._update_history_actions)
         self._update_history_actions()
 
@@ -242,11 +251,11 @@ class MainWindow(QMainWindow):
 
     # Session events
 
-    def _edited(self, result: object) -> None:
+    def _edited(self, result: object, field: str) -> None:
         if isinstance(result, SpecError):
-            self.session.report_invalid(result)
+            self.session.report_invalid(result, field)
         else:
-            self.session.propose(result)  # type: ignore[arg-type]
+            self.session.propose(result, field)  # type: ignore[arg-type]
 
     def _spec_changed(self, spec: object) -> None:
         self._failure = ""

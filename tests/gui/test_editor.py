@@ -126,7 +126,7 @@ def test_invalid_input_is_explained_inline(qtbot, settings, edit, field, reason)
     assert table_layers(window) == expected_layers(analyze(last_valid))
     # Putting the preset back clears every trace of the error.
     window.editor.set_spec(preset("resnet18"))
-    window.editor.edited.emit(window.editor.current())
+    window.editor.edited.emit(window.editor.current(), "")
     assert window.session.spec_error is None
     assert not window.banner.isVisible()
     assert window.layer_view.isEnabled() and window.totals.isEnabled()
