@@ -54,11 +54,11 @@ class Workspace(QObject):
         self.path = path or default_workspace_path()
         self._comparison = Comparison()
         self.restore_problem: str | None = None
-        with self._locked():
-            try:
-                self._comparison = self._read() or Comparison()
-            except Unreadable as exc:
-                self.restore_problem = self._set_aside(exc)
+        # Saves replace the file whole, so reading needs no lock (and leaves no lock file behind).
+        try:
+            self._comparison = self._read() or Comparison()
+        except Unreadable as exc:
+            self.restore_problem = self._set_aside(exc)
         self._watcher = QFileSystemWatcher(self)
         self._watcher.fileChanged.connect(lambda _path: self.reload())
         self._watcher.directoryChanged.connect(lambda _path: self.reload())
