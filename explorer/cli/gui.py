@@ -16,6 +16,7 @@ from typing import Any
 
 from explorer.cli.errors import CliError
 from explorer.cli.specargs import load_source
+from explorer.core.file_kind import is_comparison_file
 
 GUI_APP = "explorer.gui.app"
 GUI_SCREENSHOT = "explorer.gui.screenshot"
@@ -27,7 +28,12 @@ def register(subparsers: Any) -> None:
         help="open the desktop app (the default without a command)",
         description="Open the desktop app on a preset or a saved spec, or on the last one used.",
     )
-    gui.add_argument("source", nargs="?", metavar="PRESET|CONFIG.json", help="default: the last spec")
+    gui.add_argument(
+        "source",
+        nargs="?",
+        metavar="PRESET|CONFIG.json",
+        help="default: the last spec; a comparison file opens in the Compare tab",
+    )
     gui.set_defaults(handler=run_gui)
 
     shot = subparsers.add_parser(
@@ -60,7 +66,12 @@ def _check_display() -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    spec, path = _spec_and_path(getattr(args, "source", None))
+    source = getattr(args, "source", None)
+    if source is not None and is_comparison_file(source):
+        # The window opens on the last spec, with this comparison in its Compare tab.
+        _check_display()
+        return int(importlib.import_module(GUI_APP).main(None, None, comparison=Path(source)))
+    spec, path = _spec_and_path(source)
     _check_display()
     return int(importlib.import_module(GUI_APP).main(spec, path))
 

@@ -84,9 +84,11 @@ def _quit_on_signals(window: MainWindow) -> QTimer:
     return wake
 
 
-def main(spec: ArchSpec | None = None, path: Path | None = None) -> int:
+def main(spec: ArchSpec | None = None, path: Path | None = None, comparison: Path | None = None) -> int:
     app = application()
     window = create_window(user_settings(), spec, path)
+    if comparison is not None:
+        window.documents.open_path(comparison)
     _quit_on_signals(window)
     window.show()
     return app.exec()

@@ -1,21 +1,27 @@
-"""The File menu's work: new, open, save, recent files, export, the unsaved-changes prompt."""
+"""The File menu's work: new, open, save, recent files, export, the unsaved-changes prompt.
+
+Open takes a spec or a comparison; a comparison goes to the Compare tab (``open_comparison``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from explorer.core.analysis import analyze
+from explorer.core.file_kind import is_comparison_file
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import preset
 from explorer.core.render.table import format_csv, format_markdown, format_torchsummary
 from explorer.core.spec import ArchSpec, SpecError
 from explorer.gui.session import Session
-from explorer.gui.settings import add_recent_file, recent_files
+from explorer.gui.settings import add_recent_file, forget_recent_file, recent_files
 
 SPEC_FILTER = "Architecture spec (*.json)"
+OPEN_FILTER = "Architecture spec or comparison (*.json)"
 EXPORTS = {
     "csv": ("CSV", "CSV table (*.csv)", ".csv", format_csv),
     "markdown": ("Markdown", "Markdown table (*.md)", ".md", format_markdown),
@@ -32,6 +38,8 @@ class Documents(QObject):
         self.session = session
         self.settings = settings
         self.recent_menu: QMenu | None = None
+        # Opens a comparison file where comparisons live; True once it is shown.
+        self.open_comparison: Callable[[Path], bool] | None = None
 
     # Prompts (tests replace these)
 
@@ -51,7 +59,7 @@ class Documents(QObject):
         QMessageBox.warning(self.window, title, text)
 
     def ask_open_path(self) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open spec", self._folder(), SPEC_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self.window, "Open", self._folder(), OPEN_FILTER)
         return Path(name) if name else None
 
     def ask_save_path(self, title: str, suggestion: str, file_filter: str) -> Path | None:
@@ -75,13 +83,18 @@ class Documents(QObject):
             self.session.load(preset(name))
 
     def open(self) -> None:
-        if not self.may_discard():
-            return
         path = self.ask_open_path()
         if path is not None:
-            self.open_path(path, ask=False)
+            self.open_path(path)
 
     def open_path(self, path: Path, ask: bool = True) -> bool:
+        """Open a spec (asking first about unsaved changes, unless ``ask`` is False) or a comparison."""
+        if not path.exists() and not path.is_symlink():
+            self._forget(path)
+            self.report("Cannot open the file", f"{path} no longer exists; it is removed from Open Recent.")
+            return False
+        if is_comparison_file(path):
+            return self._open_comparison(path)
         if ask and not self.may_discard():
             return False
         try:
@@ -92,6 +105,13 @@ class Documents(QObject):
         self.session.load(spec, path)
         self._remember(path)
         self.message.emit(f"Opened {path}")
+        return True
+
+    def _open_comparison(self, path: Path) -> bool:
+        if self.open_comparison is None or not self.open_comparison(path):
+            return False
+        self._remember(path)
+        self.message.emit(f"Opened the comparison {path}")
         return True
 
     def save(self) -> bool:
@@ -141,6 +161,10 @@ class Documents(QObject):
         self.settings.setValue("files/folder", str(path.resolve().parent))
         self.fill_recent_menu()
 
+    def _forget(self, path: Path) -> None:
+        forget_recent_file(self.settings, path)
+        self.fill_recent_menu()
+
     def _folder(self) -> str:
         return str(self.settings.value("files/folder", str(Path.home())))
 
@@ -153,7 +177,6 @@ class Documents(QObject):
         for number, path in enumerate(paths, start=1):
             action = menu.addAction(f"&{number}  {path.name}", lambda p=path: self.open_path(p))
             action.setToolTip(str(path))
-            action.setEnabled(path.exists())
         if not paths:
             menu.addAction("(no recent files)").setEnabled(False)
         menu.setToolTipsVisible(True)

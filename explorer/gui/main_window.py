@@ -41,6 +41,7 @@ from explorer.gui.settings import (
 from explorer.gui.style import repolish
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
+from explorer.gui.workspace import Workspace, workspace_path
 
 TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
@@ -49,6 +50,8 @@ TABS: list[tuple[str, str]] = [
     ("Benchmark", "explorer.gui.panels.benchmark:BenchmarkPanel"),
     ("Compare", "explorer.gui.panels.compare:ComparePanel"),
 ]
+# Tabs whose content does not show the spec being edited: they stay usable while it is invalid.
+SPEC_INDEPENDENT_TABS = frozenset({"Compare"})
 
 WORKER_GRACE_MS = 3000
 
@@ -62,8 +65,8 @@ STATUS_MESSAGE_MS = 5000
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
 
 
-def _dropped_spec(mime: QMimeData) -> Path | None:
-    """The one local .json file being dragged, if that is what it is."""
+def _dropped_file(mime: QMimeData) -> Path | None:
+    """The one local .json file (a spec or a comparison) being dragged, if that is what it is."""
     urls = mime.urls() if mime.hasUrls() else []
     if len(urls) == 1 and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith(".json"):
         return Path(urls[0].toLocalFile())
@@ -76,15 +79,21 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = settings
         self.documents = Documents(self, session, settings)
+        # The comparison lives beside the window's settings, so a window on throw-away
+        # settings (pictures, tests) never reads or changes the user's workspace.
+        self.workspace = Workspace(workspace_path(settings), parent=session)
+        self.documents.open_comparison = self.open_comparison
         self.setWindowIcon(icons.app_icon())
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
         self.editor = SpecEditor(session.spec)
         self.editor_dock = QDockWidget("Architecture", self, objectName="ArchitectureDock")
         self.editor_dock.setWidget(self.editor)
+        # Closable, or Qt disables View > Architecture (the dock's own show/hide action).
         self.editor_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.editor_dock)
 
@@ -123,7 +132,9 @@ class MainWindow(QMainWindow):
         self.documents.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
         self.setAcceptDrops(True)
         self.editor.edited.connect(self._edited)
+        self.editor.typing_finished.connect(session.end_burst)
         session.spec_loaded.connect(self.editor.set_spec)
+        session.spec_restored.connect(lambda spec: self.editor.set_spec(spec, keep_origin=True))
         session.spec_changed.connect(self._spec_changed)
         session.spec_error_changed.connect(lambda _error: self._update_banner())
         session.analysis_changed.connect(lambda _analysis: self._update_banner())
@@ -170,6 +181,13 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit_menu, "&Undo", QKeySequence.StandardKey.Undo, self.session.undo)
         self.redo_action = self._action(edit_menu, "&Redo", QKeySequence.StandardKey.Redo, self.session.redo)
+        for action, key in (
+            (self.undo_action, QKeySequence.StandardKey.Undo),
+            (self.redo_action, QKeySequence.StandardKey.Redo),
+        ):
+            action.setShortcuts(key)  # every key the platform knows for it (Ctrl+Y and Ctrl+Shift+Z)
+            # Also from the editor dock once it floats in a window of its own.
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.session.history_changed.connect(self._update_history_actions)
         self._update_history_actions()
 
@@ -226,13 +244,18 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(page)
         return page.ensure_panel() if isinstance(page, LazyTab) else page
 
+    def open_comparison(self, path: Path) -> bool:
+        """Show the comparison in ``path`` in the Compare tab (which asks before replacing one)."""
+        open_file = getattr(self.show_tab("Compare"), "open_file", None)
+        return open_file is not None and bool(open_file(str(path)))
+
     # Session events
 
-    def _edited(self, result: object) -> None:
+    def _edited(self, result: object, field: str) -> None:
         if isinstance(result, SpecError):
-            self.session.report_invalid(result)
+            self.session.report_invalid(result, field)
         else:
-            self.session.propose(result)  # type: ignore[arg-type]
+            self.session.propose(result, field)  # type: ignore[arg-type]
 
     def _spec_changed(self, spec: object) -> None:
         self._failure = ""
@@ -270,7 +293,8 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(text))
         # The last valid results stay on screen, greyed (disabled) until the fields are valid.
         stale = error is not None or bool(self._failure)
-        for widget in (*self.tab_pages.values(), self.totals):
+        dependent = [page for title, page in self.tab_pages.items() if title not in SPEC_INDEPENDENT_TABS]
+        for widget in (*dependent, self.totals):
             widget.setEnabled(not stale)
 
     def _update_title(self) -> None:
@@ -292,11 +316,13 @@ class MainWindow(QMainWindow):
         if 0 <= index < self.tabs.count():
             self.tabs.setCurrentIndex(index)
 
-    def save_state(self) -> None:
+    def save_state(self, keep_edits: bool = True) -> None:
+        """Remember the window and its document; without ``keep_edits``, the document as saved."""
         self.settings.setValue(GEOMETRY, self.saveGeometry())
         self.settings.setValue(WINDOW_STATE, self.saveState())
         self.settings.setValue(CURRENT_TAB, self.tabs.currentIndex())
-        remember_document(self.settings, self.session.spec, self.session.path)
+        spec = self.session.spec if keep_edits else self.session.saved_spec
+        remember_document(self.settings, spec, self.session.path)
         self.settings.sync()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -314,14 +340,14 @@ class MainWindow(QMainWindow):
         if self.verifier.last.spec is None:
             self.verifier.check(self.session.spec)
 
-    # Dropping a spec file on the window opens it
+    # Dropping a spec or comparison file on the window opens it
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_spec(event.mimeData()) is not None:
+        if _dropped_file(event.mimeData()) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_spec(event.mimeData())
+        path = _dropped_file(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
             self.documents.open_path(path)
@@ -337,7 +363,8 @@ class MainWindow(QMainWindow):
         if not self.documents.may_discard():
             event.ignore()
             return
-        self.save_state()
+        # Edits still unsaved here were discarded by the person: the next launch must not bring them back.
+        self.save_state(keep_edits=False)
         self.verifier.stop()
         _finish_workers()
         event.accept()

@@ -26,7 +26,9 @@ def check_module(spec: ArchSpec) -> dict[str, Any]:
     from explorer.core.build import build_model
 
     analysis = analyze(spec)
-    model = build_model(spec, "meta")
+    # Eval mode: in training mode batch-norm refuses a batch of one whose feature map is 1x1
+    # (one value per channel), which says nothing about the architecture being checked.
+    model = build_model(spec, "meta").eval()
     names = {module: name for name, module in model.named_modules()}
     calls: list[tuple[str, str, tuple[int, ...]]] = []
 

@@ -1,8 +1,13 @@
-"""The document being edited: its spec, its analysis, where it is saved.
+"""The document being edited: its spec, its analysis, where it is saved, its undo history.
 
 Every accepted edit bumps a generation counter and (after a short debounce) starts
 ``analyze`` on a worker thread. A result is accepted only if its generation is still
 the newest, so a slow, stale analysis can never overwrite a newer one.
+
+Typing is one undo step, not one per keystroke: edits that name the same field one
+after the other (a "burst", ended by ``end_burst`` or an edit of another field) share
+one step. A keystroke is a step on the way, not a state to keep: when a burst reaches
+an invalid value, the last valid spec shown is the one from before the burst.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ MAX_UNDO = 200
 
 
 class Session(QObject):
-    spec_loaded = Signal(object)  # ArchSpec the fields must show: a new document, an undo or a redo
+    spec_loaded = Signal(object)  # ArchSpec the fields must show: a new document
+    spec_restored = Signal(object)  # ArchSpec the fields must show: an undo or a redo of this one
     spec_changed = Signal(object)  # ArchSpec: the current valid spec, at every accepted edit
     analysis_changed = Signal(object)  # Analysis of the current spec
     spec_error_changed = Signal(object)  # SpecError, or None once the fields are valid again
@@ -50,6 +56,9 @@ class Session(QObject):
         self._generation = 0
         self._undo: list[ArchSpec] = []
         self._redo: list[ArchSpec] = []
+        self._burst_field: str | None = None  # the field being typed into, while its edits merge
+        self._burst_start = spec  # the spec from before that typing
+        self._burst_has_step = False  # whether the undo stack holds ``_burst_start`` for it
         self._selected_rows: tuple[int, ...] = ()
         # The first analysis runs at once (about 2 ms) so the first picture already shows it.
         self._analysis = analyze_fn(spec)
@@ -84,6 +93,11 @@ class Session(QObject):
         """Whether the analysis shown belongs to the spec being edited."""
         return self._analysis.spec == self._spec and self._spec_error is None
 
+    @property
+    def saved_spec(self) -> ArchSpec:
+        """What the document's file holds (or what it was opened as, if it has no file)."""
+        return self._saved_spec
+
     def is_modified(self) -> bool:
         return self._spec != self._saved_spec
 
@@ -100,15 +114,35 @@ class Session(QObject):
 
     # Edits
 
-    def propose(self, spec: ArchSpec) -> None:
-        """A valid spec from the editor."""
+    def propose(self, spec: ArchSpec, field: str = "") -> None:
+        """A valid spec from the editor; ``field`` names the field being typed into, if any."""
         self._set_error(None)
         if spec == self._spec:
             return
-        self._undo = [*self._undo[-(MAX_UNDO - 1) :], self._spec]
+        self._continue_burst(field)
         self._redo = []
         self._replace(spec)
+        self._sync_burst_step()
         self.history_changed.emit()
+
+    def _continue_burst(self, field: str) -> None:
+        if not field or field != self._burst_field:
+            self._burst_field = field or None
+            self._burst_start = self._spec
+            self._burst_has_step = False
+
+    def _sync_burst_step(self) -> None:
+        """Keep exactly one undo step for the burst: none once it is back where it began."""
+        if self._spec == self._burst_start and self._burst_has_step:
+            self._undo.pop()
+            self._burst_has_step = False
+        elif self._spec != self._burst_start and not self._burst_has_step:
+            self._undo = [*self._undo[-(MAX_UNDO - 1) :], self._burst_start]
+            self._burst_has_step = True
+
+    def end_burst(self) -> None:
+        """The typing in a field is over: its next edit is a step of its own."""
+        self._burst_field = None
 
     def _replace(self, spec: ArchSpec) -> None:
         was_modified = self.is_modified()
@@ -129,35 +163,47 @@ class Session(QObject):
 
     def undo(self) -> None:
         """Back to the previous valid spec; first, from invalid fields to the last valid one."""
+        self.end_burst()
         if self._spec_error is not None:
             self._set_error(None)
-            self.spec_loaded.emit(self._spec)
+            self.spec_restored.emit(self._spec)
         elif self._undo:
             self._redo.append(self._spec)
             spec = self._undo.pop()
-            self.spec_loaded.emit(spec)
+            self.spec_restored.emit(spec)
             self._replace(spec)
         self.history_changed.emit()
 
     def redo(self) -> None:
         if not self._redo:
             return
+        self.end_burst()
         self._set_error(None)
         self._undo.append(self._spec)
         spec = self._redo.pop()
-        self.spec_loaded.emit(spec)
+        self.spec_restored.emit(spec)
         self._replace(spec)
         self.history_changed.emit()
 
-    def report_invalid(self, error: SpecError) -> None:
-        """The editor's fields do not make a valid spec; the last valid results stay."""
+    def report_invalid(self, error: SpecError, field: str = "") -> None:
+        """The editor's fields do not make a valid spec; the last valid results stay.
+
+        Typing that reaches an invalid value went through values that were never meant
+        (99 on the way to 99999): the valid spec kept is the one from before the typing.
+        """
         self._set_error(error)
+        self._continue_burst(field)
+        if self._spec != self._burst_start:
+            self._replace(self._burst_start)
+            self._sync_burst_step()
+            self.history_changed.emit()
 
     def load(self, spec: ArchSpec, path: Path | None = None, saved_spec: ArchSpec | None = None) -> None:
         """Start a new document (New, Open, restore); ``saved_spec`` is what ``path`` holds."""
         self._path = path
         self._saved_spec = spec if saved_spec is None else saved_spec
         self._undo, self._redo = [], []
+        self.end_burst()
         self.history_changed.emit()
         self._set_error(None)
         self.spec_loaded.emit(spec)

@@ -52,6 +52,11 @@ def add_recent_file(settings: QSettings, path: Path) -> None:
     settings.setValue(RECENT_FILES, [str(p) for p in entries])
 
 
+def forget_recent_file(settings: QSettings, path: Path) -> None:
+    path = path.resolve()
+    settings.setValue(RECENT_FILES, [str(p) for p in recent_files(settings) if p != path])
+
+
 def remember_document(settings: QSettings, spec: ArchSpec, path: Path | None) -> None:
     settings.setValue(LAST_SPEC, spec.to_json())
     settings.setValue(LAST_PATH, str(path) if path else "")

@@ -1,23 +1,47 @@
 """The comparison workspace of a window: one Comparison, saved after every change.
 
-Every change is written at once (atomically) to a file beside the user's settings, so
+Every change is written at once (atomically) to a file beside the window's settings, so
 a crash or a kill loses nothing; the next launch opens the same variants.
+
+Two windows (or two launches) may share the file. Each save first reads the file again,
+under a lock: if another window saved meanwhile, this change is merged into theirs
+(``merge_comparisons``) rather than written over it, and a file watcher brings the other
+window's changes in as they happen. A file that cannot be read is moved aside under a
+name of its own, never overwritten, and the user is told where it went.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QSettings, Signal
 
-from explorer.core.compare import Comparison, ComparisonError
+from explorer.core.compare import Comparison
+from explorer.core.compare_merge import merge_comparisons
 from explorer.gui.settings import user_settings
 
+try:
+    import fcntl
+except ImportError:  # Windows: two windows there rely on the merge alone
+    fcntl = None  # type: ignore[assignment]
+
 WORKSPACE_OBJECT = "ComparisonWorkspace"
+WORKSPACE_FILE = "comparison-workspace.json"
+
+
+def workspace_path(settings: QSettings) -> Path:
+    """The workspace file that belongs with ``settings`` (the same folder)."""
+    return Path(settings.fileName()).parent / WORKSPACE_FILE
 
 
 def default_workspace_path() -> Path:
-    return Path(user_settings().fileName()).parent / "comparison-workspace.json"
+    return workspace_path(user_settings())
+
+
+class Unreadable(Exception):
+    """The workspace file is there but holds no comparison this version can read."""
 
 
 class Workspace(QObject):
@@ -30,37 +54,108 @@ class Workspace(QObject):
         self.path = path or default_workspace_path()
         self._comparison = Comparison()
         self.restore_problem: str | None = None
-        if self.path.exists():
-            try:
-                self._comparison = Comparison.load(self.path)
-            except ComparisonError as exc:
-                # Keep the unreadable file for the user; start empty beside it.
-                self.restore_problem = (
-                    f"the saved comparison could not be opened ({exc}); it is kept as {self._set_aside()}"
-                )
-
-    def _set_aside(self) -> Path:
-        aside = self.path.with_suffix(".unreadable.json")
+        # Saves replace the file whole, so reading needs no lock (and leaves no lock file behind).
         try:
-            self.path.replace(aside)
-        except OSError:
-            return self.path
-        return aside
+            self._comparison = self._read() or Comparison()
+        except Unreadable as exc:
+            self.restore_problem = self._set_aside(exc)
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(lambda _path: self.reload())
+        self._watcher.directoryChanged.connect(lambda _path: self.reload())
+        self._watch()
 
     @property
     def comparison(self) -> Comparison:
         return self._comparison
 
     def set(self, comparison: Comparison) -> None:
+        """Make ``comparison`` the workspace's and save it, merged with any change saved meanwhile."""
         if comparison == self._comparison:
             return
-        self._comparison = comparison
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            comparison.save(self.path)
+            with self._locked():
+                try:
+                    theirs = self._read()
+                except Unreadable as exc:
+                    self.problem.emit(self._set_aside(exc))
+                    theirs = None
+                if theirs is not None and theirs != self._comparison:
+                    comparison = merge_comparisons(self._comparison, comparison, theirs)
+                self._comparison = comparison
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                comparison.save(self.path)
         except OSError as exc:
-            self.problem.emit(f"the comparison could not be saved to {self.path}: {exc}")
-        self.changed.emit(comparison)
+            self.problem.emit(f"the comparison could not be saved to {self.path}: {exc.strerror or exc}")
+        self._watch()
+        self.changed.emit(self._comparison)
+
+    def reload(self) -> None:
+        """Take in what another window saved; a file being written or unreadable is left alone."""
+        self._watch()
+        try:
+            theirs = self._read()
+        except (Unreadable, OSError):
+            return
+        if theirs is not None and theirs != self._comparison:
+            self._comparison = theirs
+            self.changed.emit(theirs)
+
+    # The file
+
+    def _read(self) -> Comparison | None:
+        """The comparison in the file; None if there is no file."""
+        if not self.path.exists() and not self.path.is_symlink():
+            return None
+        if not self.path.is_file():
+            raise Unreadable("it is not a regular file")
+        try:
+            return Comparison.load(self.path)
+        except Exception as exc:  # whatever is wrong with it, the Compare tab must still open
+            raise Unreadable(str(exc) or type(exc).__name__) from None
+
+    def _set_aside(self, reason: Unreadable) -> str:
+        """Move the unreadable file to a name of its own; say where it went."""
+        for number in range(1, 1000):
+            suffix = ".unreadable.json" if number == 1 else f".unreadable-{number}.json"
+            aside = self.path.with_suffix(suffix)
+            if aside.exists() or aside.is_symlink():
+                continue
+            try:
+                self.path.rename(aside)
+            except OSError as exc:
+                return (
+                    f"the saved comparison could not be opened ({reason}) nor moved aside "
+                    f"({exc.strerror or exc}); it is still at {self.path}"
+                )
+            return f"the saved comparison could not be opened ({reason}); it is kept as {aside}"
+        return f"the saved comparison could not be opened ({reason}); it is still at {self.path}"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the workspace's lock file while reading and writing, against another window."""
+        if fcntl is None:
+            yield
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(lock_path, "a")  # noqa: SIM115 - held for the block below
+        except OSError:
+            yield  # a folder that cannot hold the lock: the merge alone keeps the work
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _watch(self) -> None:
+        # A save replaces the file, which drops it from the watcher: watch it anew each time.
+        wanted = [str(p) for p in (self.path, self.path.parent) if p.exists()]
+        missing = [p for p in wanted if p not in self._watcher.files() + self._watcher.directories()]
+        if missing:
+            self._watcher.addPaths(missing)
 
 
 def workspace_of(owner: QObject) -> Workspace:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
@@ -126,7 +126,7 @@ def test_invalid_input_is_explained_inline(qtbot, settings, edit, field, reason)
     assert table_layers(window) == expected_layers(analyze(last_valid))
     # Putting the preset back clears every trace of the error.
     window.editor.set_spec(preset("resnet18"))
-    window.editor.edited.emit(window.editor.current())
+    window.editor.edited.emit(window.editor.current(), "")
     assert window.session.spec_error is None
     assert not window.banner.isVisible()
     assert window.layer_view.isEnabled() and window.totals.isEnabled()
@@ -173,3 +173,15 @@ def test_undo_first_leaves_invalid_fields(qtbot, window) -> None:  # type: ignor
     assert window.session.spec.depths == (3, 2, 2, 2)
     window.undo_action.trigger()
     assert window.session.spec == preset("resnet18")
+
+
+def test_an_invalid_spec_greys_only_what_shows_it(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    compare = window.show_tab("Compare")
+    add_current = compare.findChild(QPushButton, "AddCurrent")
+    window.editor.stage_rows[1].depth.setValue(0)
+    assert window.session.spec_error is not None
+    assert not window.tab_pages["Layers"].isEnabled() and not window.totals.isEnabled()
+    assert window.tab_pages["Compare"].isEnabled() and compare.variants.isEnabled()
+    assert not add_current.isEnabled()  # the one thing there that takes the spec being edited
+    window.editor.stage_rows[1].depth.setValue(2)
+    assert add_current.isEnabled() and window.tab_pages["Layers"].isEnabled()

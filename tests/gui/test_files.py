@@ -118,13 +118,32 @@ def test_state_is_restored_at_the_next_launch(qtbot, settings, tmp_path: Path) -
     assert table_layers(second) == expected_layers(analyze(spec))
 
 
-def test_an_unsaved_custom_spec_is_restored_too(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+def test_quitting_without_a_prompt_keeps_an_unsaved_custom_spec(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
     first = open_window(qtbot, settings, preset("resnet50"))
     spec = _edit(first)
-    assert first.close()
+    first.shutdown()  # Ctrl+C in the terminal, or the session ending: nobody was asked
     second = open_window(qtbot, settings)
     assert second.session.spec == spec and second.session.path is None
     assert second.editor.preset_caption() == "custom (from resnet50)"
+
+
+def test_discarded_edits_stay_discarded_at_the_next_launch(qtbot, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "custom.json"
+    preset("cifar/resnet20").save(path)
+    first = open_window(qtbot, settings, preset("cifar/resnet20"), path)
+    first.editor.stage_rows[0].depth.setValue(5)
+    assert first.isWindowModified()
+    assert first.close()  # the prompt answers Discard
+    second = open_window(qtbot, settings)
+    assert second.session.spec == preset("cifar/resnet20") and second.session.path == path
+    assert not second.isWindowModified()
+    assert second.close()
+
+    untitled = open_window(qtbot, settings, preset("resnet50"))
+    _edit(untitled)
+    assert untitled.close()
+    third = open_window(qtbot, settings)
+    assert third.session.spec == preset("resnet50") and not third.isWindowModified()
 
 
 def test_diagram_options_are_restored_at_the_next_launch(qtbot, settings) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
@@ -97,3 +98,14 @@ def test_a_broken_module_check_says_so(qtbot) -> None:  # type: ignore[no-untype
     verifier.start()
     qtbot.waitUntil(lambda: verifier.last.state == "unavailable", timeout=20_000)
     assert verifier.last.message == "module check stopped: ImportError: no torch here"
+
+
+def test_a_last_feature_map_of_one_pixel_is_verified() -> None:
+    # Batch-norm in training mode refuses one value per channel; the check must not build it so.
+    for spec in (
+        replace(preset("torchvision/resnet18"), input_size=(32, 32)),
+        replace(preset("cifar/resnet20"), input_size=(1, 1)),
+    ):
+        result = module_check.check_module(spec)
+        assert result["ok"], result
+        assert result["params"] == analyze(spec).totals.total_params

@@ -87,3 +87,12 @@ def _drop(mime):  # type: ignore[no-untyped-def]
 
     left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     return QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, left, none)
+
+
+def test_view_architecture_hides_and_shows_the_editor(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    toggle = _actions(window)["Architecture"]
+    assert toggle.isEnabled() and toggle.isChecked()
+    toggle.trigger()
+    assert not window.editor_dock.isVisible() and not toggle.isChecked()
+    toggle.trigger()
+    assert window.editor_dock.isVisible() and toggle.isChecked()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -155,9 +156,13 @@ class ComparePanel(QWidget):
 
     def _toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(
-            self._button("Add current", "Add the architecture being edited", self.add_current, "AddCurrent")
+        self.add_current_button = self._button(
+            "Add current", "Add the architecture being edited", self.add_current, "AddCurrent"
         )
+        # Only this button takes the spec being edited: it waits while the fields are invalid.
+        self.add_current_button.setEnabled(self.session.spec_error is None)
+        self.session.spec_error_changed.connect(self._spec_error_changed)
+        row.addWidget(self.add_current_button)
         presets = QToolButton(text="Add preset", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(presets)
         for family in FAMILIES:
@@ -205,6 +210,9 @@ class ComparePanel(QWidget):
         files.setMenu(file_menu)
         row.addWidget(files)
         return row
+
+    def _spec_error_changed(self, error: object) -> None:
+        self.add_current_button.setEnabled(error is None)
 
     # Showing
 
@@ -385,17 +393,31 @@ class ComparePanel(QWidget):
 
     # Files
 
-    def open_file(self, path: str | None = None) -> None:
+    def confirm_replace(self, path: str, count: int) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Replace the comparison?",
+            f"Opening {Path(path).name} replaces the {count} variant(s) being compared.",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Open
+
+    def open_file(self, path: str | None = None) -> bool:
+        """Show the comparison in ``path``; True once it is shown."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Open comparison", "", "Comparison (*.json)")
             if not path:
-                return
+                return False
         try:
             comparison = Comparison.load(path)
         except ComparisonError as exc:
             self.show_message(str(exc))
-            return
+            return False
+        if self.comparison.variants and not self.confirm_replace(path, len(self.comparison.variants)):
+            return False
         self._apply(lambda: comparison)
+        return True
 
     def save_file(self, path: str | None = None) -> None:
         if path is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSpinBox, QWidget
 
 from explorer.core.presets import PRESET_NAMES, preset
@@ -13,32 +14,66 @@ from explorer.core.spec import ArchSpec, SpecError
 _FIELD = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?")
 
 
-def spin_box(low: int, high: int, tooltip: str = "") -> QSpinBox:
-    spin = QSpinBox(minimum=low, maximum=high, toolTip=tooltip)
-    spin.setAccelerated(True)
-    spin.setAlignment(Qt.AlignmentFlag.AlignRight)
-    # Scrolling the dock must not change a value the pointer happens to pass over.
-    spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-    spin.installEventFilter(_WHEEL_GUARD)
-    return spin
+FIELD_PROPERTY = "spec_field"  # the ArchSpec field a widget edits: "stem_width", "depths[1]"
+LARGEST_TYPED = 2**31 - 1  # the most a QSpinBox holds
 
 
-class _WheelGuard(QObject):
+class SpecSpinBox(QSpinBox):
+    """A whole-number field that keeps any value typed, so that the spec says what is out
+    of range: a maximum in the widget would drop the keystroke that crosses it, silently."""
+
+    def __init__(self, field: str, tooltip: str, widest: int) -> None:
+        super().__init__(minimum=0, maximum=LARGEST_TYPED, toolTip=tooltip)
+        self.setProperty(FIELD_PROPERTY, field)
+        self._widest = widest
+        self.setAccelerated(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        # Scrolling the dock must not change a value the pointer happens to pass over.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.installEventFilter(_FIELD_GUARD)
+
+    # As wide as the values that make sense, not as wide as LARGEST_TYPED.
+    def sizeHint(self) -> QSize:
+        return self._narrowed(super().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:
+        return self._narrowed(super().minimumSizeHint())
+
+    def _narrowed(self, size: QSize) -> QSize:
+        metrics = self.fontMetrics()
+        spare = metrics.horizontalAdvance(str(LARGEST_TYPED)) - metrics.horizontalAdvance(str(self._widest))
+        return QSize(max(size.width() - max(spare, 0), 0), size.height())
+
+
+def spin_box(field: str, tooltip: str = "", widest: int = 99999) -> SpecSpinBox:
+    return SpecSpinBox(field, tooltip, widest)
+
+
+class _FieldGuard(QObject):
     """Lets the wheel change a spin box only once it has the focus; otherwise the
-    wheel scrolls the editor, as a person scrolling past the fields expects."""
+    wheel scrolls the editor, as a person scrolling past the fields expects. And leaves
+    Undo and Redo to the window: a spin box's own undo steps back one keystroke of its text."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
             event.ignore()
             return True
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and (event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo))
+        ):
+            event.ignore()  # not taken here: the key goes on to the window's Undo or Redo
+            return True
         return False
 
 
-_WHEEL_GUARD = _WheelGuard()
+_FIELD_GUARD = _FieldGuard()
 
 
-def combo_box(items: tuple[tuple[str, str], ...]) -> QComboBox:
+def combo_box(field: str, items: tuple[tuple[str, str], ...]) -> QComboBox:
     combo = QComboBox()
+    combo.setProperty(FIELD_PROPERTY, field)
     for value, label in items:
         combo.addItem(label, value)
     return combo
@@ -87,11 +122,11 @@ def describe_spec_error(error: SpecError) -> str:
 class StageRow:
     def __init__(self, grid: QGridLayout, index: int, depth: int, width: int, stride: int) -> None:
         self.label = QLabel(f"layer{index + 1}")
-        self.depth = spin_box(0, 9999, "blocks in this stage (1 to 512)")
+        self.depth = spin_box(f"depths[{index}]", "blocks in this stage (1 to 512)", 9999)
         self.width = spin_box(
-            0, 99999, "base width: a basic block outputs this many channels, a bottleneck 4x"
+            f"widths[{index}]", "base width: a basic block outputs this many channels, a bottleneck 4x"
         )
-        self.stride = spin_box(0, 9, "stride of the stage's first block (1 to 4)")
+        self.stride = spin_box(f"strides[{index}]", "stride of the stage's first block (1 to 4)", 9)
         self.depth.setValue(depth)
         self.width.setValue(width)
         self.stride.setValue(stride)
@@ -100,3 +135,6 @@ class StageRow:
 
     def widgets(self) -> tuple[QWidget, ...]:
         return (self.label, self.depth, self.width, self.stride)
+
+    def spins(self) -> tuple[SpecSpinBox, ...]:
+        return (self.depth, self.width, self.stride)

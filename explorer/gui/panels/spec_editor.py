@@ -4,10 +4,15 @@ Each change makes a new ``ArchSpec`` from the fields and emits it, or emits the
 ``SpecError`` that the spec raised; the error is shown under the field it names.
 The spin boxes deliberately allow values beyond the valid range so that a bad value
 is explained rather than silently clamped.
+
+Each input widget names the ArchSpec field it edits (``FIELD_PROPERTY``) and is placed
+with the label that explains its errors; the error map is read from ArchSpec's own
+fields, so a field without a widget or a place for its errors shows up in the tests.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -22,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +41,7 @@ from explorer.core.spec import (
     SpecError,
 )
 from explorer.gui.panels.editor_fields import (
+    FIELD_PROPERTY,
     StageRow,
     closest_preset,
     combo_box,
@@ -49,7 +56,10 @@ PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class SpecEditor(QScrollArea):
-    edited = Signal(object)  # ArchSpec, or the SpecError the fields raise
+    # ArchSpec, or the SpecError the fields raise; and the field typed into ("" for a
+    # change of its own, such as a choice in a list), so that typing can be one undo step.
+    edited = Signal(object, str)
+    typing_finished = Signal()  # the field typed into lost the focus, or Enter was pressed
 
     def __init__(self, spec: ArchSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +70,7 @@ class SpecEditor(QScrollArea):
         self._origin = closest_preset(spec)
         self._stem = spec.stem
         self.stage_rows: list[StageRow] = []
+        self._error_labels: dict[QWidget, QLabel] = {}  # each field's widget -> where its errors show
 
         body = QWidget()
         column = QVBoxLayout(body)
@@ -74,21 +85,6 @@ class SpecEditor(QScrollArea):
         self.setWidget(body)
         self.setMinimumWidth(300)
 
-        self.errors: dict[str, QLabel] = {
-            "block": self.block_error,
-            "stem": self.stem_error,
-            "stem_width": self.stem_error,
-            "shortcut": self.shortcut_error,
-            "depths": self.stages_error,
-            "widths": self.stages_error,
-            "strides": self.stages_error,
-            "groups": self.bottleneck_error,
-            "width_per_group": self.bottleneck_error,
-            "in_channels": self.input_error,
-            "input_size": self.input_error,
-            "num_classes": self.classes_error,
-            "zero_init_residual": self.classes_error,
-        }
         self._marked: list[QWidget] = []
         self.set_spec(spec)
 
@@ -125,14 +121,15 @@ class SpecEditor(QScrollArea):
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.block_combo = combo_box(
-            (("basic", "basic  (3x3, 3x3)"), ("bottleneck", "bottleneck  (1x1, 3x3, 1x1, x4)"))
+            "block", (("basic", "basic  (3x3, 3x3)"), ("bottleneck", "bottleneck  (1x1, 3x3, 1x1, x4)"))
         )
         self.stem_combo = combo_box(
-            (("cifar", "3x3 conv, stride 1"), ("imagenet", "7x7 conv /2 + max-pool /2"))
+            "stem", (("cifar", "3x3 conv, stride 1"), ("imagenet", "7x7 conv /2 + max-pool /2"))
         )
-        self.stem_width_spin = spin_box(0, 99999, "channels out of the stem convolution")
+        self.stem_width_spin = spin_box("stem_width", "channels out of the stem convolution")
         self.shortcut_combo = combo_box(
-            (("projection", "projection  (1x1 conv + BN)"), ("zero-pad", "zero-pad  (parameter-free)"))
+            "shortcut",
+            (("projection", "projection  (1x1 conv + BN)"), ("zero-pad", "zero-pad  (parameter-free)")),
         )
         self.shortcut_combo.setToolTip("The shortcut used where a block changes the shape")
         self.block_error, self.stem_error, self.shortcut_error = (
@@ -147,9 +144,9 @@ class SpecEditor(QScrollArea):
         form.addRow(self.stem_error)
         form.addRow("Shortcut", self.shortcut_combo)
         form.addRow(self.shortcut_error)
-        for widget in (self.block_combo, self.stem_combo, self.shortcut_combo):
-            widget.currentIndexChanged.connect(self._changed)
-        self.stem_width_spin.valueChanged.connect(self._changed)
+        self._explain_in(self.block_error, self.block_combo)
+        self._explain_in(self.stem_error, self.stem_combo, self.stem_width_spin)
+        self._explain_in(self.shortcut_error, self.shortcut_combo)
         return box
 
     def _stages_box(self) -> QGroupBox:
@@ -180,8 +177,10 @@ class SpecEditor(QScrollArea):
     def _bottleneck_box(self) -> QGroupBox:
         self.bottleneck_box = QGroupBox("Grouped / wide bottleneck")
         form = QFormLayout(self.bottleneck_box)
-        self.groups_spin = spin_box(0, 99999, "groups of the 3x3 convolution (ResNeXt: 32)")
-        self.width_per_group_spin = spin_box(0, 99999, "inner width = width x width_per_group / 64 x groups")
+        self.groups_spin = spin_box("groups", "groups of the 3x3 convolution (ResNeXt: 32)")
+        self.width_per_group_spin = spin_box(
+            "width_per_group", "inner width = width x width_per_group / 64 x groups"
+        )
         self.bottleneck_hint = QLabel()
         self.bottleneck_hint.setProperty("role", "hint")
         self.bottleneck_hint.setWordWrap(True)
@@ -190,16 +189,15 @@ class SpecEditor(QScrollArea):
         form.addRow("Width per group", self.width_per_group_spin)
         form.addRow(self.bottleneck_hint)
         form.addRow(self.bottleneck_error)
-        self.groups_spin.valueChanged.connect(self._changed)
-        self.width_per_group_spin.valueChanged.connect(self._changed)
+        self._explain_in(self.bottleneck_error, self.groups_spin, self.width_per_group_spin)
         return self.bottleneck_box
 
     def _input_box(self) -> QGroupBox:
         box = QGroupBox("Input and head")
         form = QFormLayout(box)
-        self.channels_spin = spin_box(0, 999, "input channels (3 for RGB)")
-        self.height_spin = spin_box(0, 99999, "input height in pixels")
-        self.width_spin = spin_box(0, 99999, "input width in pixels")
+        self.channels_spin = spin_box("in_channels", "input channels (3 for RGB)", 999)
+        self.height_spin = spin_box("input_size[0]", "input height in pixels")
+        self.width_spin = spin_box("input_size[1]", "input width in pixels")
         shape = QHBoxLayout()
         shape.setSpacing(4)
         for i, spin in enumerate((self.channels_spin, self.height_spin, self.width_spin)):
@@ -207,9 +205,12 @@ class SpecEditor(QScrollArea):
                 shape.addWidget(QLabel("×"))
             shape.addWidget(spin, 1)
         self.input_error = error_label()
-        self.classes_spin = spin_box(0, 9_999_999, "outputs of the final linear layer; 0 for pooled features")
+        self.classes_spin = spin_box(
+            "num_classes", "outputs of the final linear layer; 0 for pooled features", 9_999_999
+        )
         self.classes_spin.setSpecialValueText("none")
         self.zero_init_check = QCheckBox("Zero-init residual")
+        self.zero_init_check.setProperty(FIELD_PROPERTY, "zero_init_residual")
         self.zero_init_check.setToolTip("Start each block's last BatchNorm at zero (Goyal et al. 2017)")
         self.classes_error = error_label()
         form.addRow("Input C×H×W", shape)
@@ -217,9 +218,8 @@ class SpecEditor(QScrollArea):
         form.addRow("Classes", self.classes_spin)
         form.addRow("", self.zero_init_check)
         form.addRow(self.classes_error)
-        for spin in (self.channels_spin, self.height_spin, self.width_spin, self.classes_spin):
-            spin.valueChanged.connect(self._changed)
-        self.zero_init_check.toggled.connect(self._changed)
+        self._explain_in(self.input_error, self.channels_spin, self.height_spin, self.width_spin)
+        self._explain_in(self.classes_error, self.classes_spin, self.zero_init_check)
         return box
 
     # Stages
@@ -227,6 +227,8 @@ class SpecEditor(QScrollArea):
     def _set_stage_count(self, count: int, spec_values: list[tuple[int, int, int]]) -> None:
         while len(self.stage_rows) > count:
             row = self.stage_rows.pop()
+            for spin in row.spins():
+                del self._error_labels[spin]
             for widget in row.widgets():
                 self.stage_grid.removeWidget(widget)
                 widget.hide()
@@ -235,8 +237,7 @@ class SpecEditor(QScrollArea):
             index = len(self.stage_rows)
             depth, width, stride = spec_values[index]
             row = StageRow(self.stage_grid, index, depth, width, stride)
-            for spin in (row.depth, row.width, row.stride):
-                spin.valueChanged.connect(self._changed)
+            self._explain_in(self.stages_error, *row.spins())
             self.stage_rows.append(row)
         self.add_stage_button.setEnabled(count < MAX_STAGES)
         self.remove_stage_button.setEnabled(count > 1)
@@ -257,13 +258,33 @@ class SpecEditor(QScrollArea):
 
     # Spec <-> fields
 
-    def set_spec(self, spec: ArchSpec) -> None:
-        """Show ``spec`` in the fields without emitting ``edited``."""
+    def _explain_in(self, label: QLabel, *widgets: QWidget) -> None:
+        """Place the errors of ``widgets``' fields in ``label``, and follow their changes."""
+        for widget in widgets:
+            self._error_labels[widget] = label
+            if isinstance(widget, QSpinBox):
+                widget.valueChanged.connect(self._changed)
+                widget.editingFinished.connect(self.typing_finished)
+            elif isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._changed)
+            elif isinstance(widget, QCheckBox):
+                widget.toggled.connect(self._changed)
+
+    def set_spec(self, spec: ArchSpec, keep_origin: bool = False) -> None:
+        """Show ``spec`` in the fields without emitting ``edited``.
+
+        ``keep_origin``: the spec is a step back or forward in this document's history,
+        so "custom (from X)" keeps its X rather than naming the preset closest to the step.
+        """
         self._updating = True
         try:
-            self._set_stage_count(0, [])
+            # The rows stay (values changed in place), so a field keeps the focus through an undo.
             values = list(zip(spec.depths, spec.stage_widths, spec.stage_strides, strict=True))
             self._set_stage_count(spec.num_stages, values)
+            for row, (depth, width, stride) in zip(self.stage_rows, values, strict=True):
+                row.depth.setValue(depth)
+                row.width.setValue(width)
+                row.stride.setValue(stride)
             self.block_combo.setCurrentIndex(self.block_combo.findData(spec.block))
             self.stem_combo.setCurrentIndex(self.stem_combo.findData(spec.stem))
             self.shortcut_combo.setCurrentIndex(self.shortcut_combo.findData(spec.shortcut))
@@ -277,7 +298,8 @@ class SpecEditor(QScrollArea):
             self.classes_spin.setValue(spec.num_classes)
             self.zero_init_check.setChecked(spec.zero_init_residual)
             self._stem = spec.stem
-            self._origin = closest_preset(spec)
+            if not keep_origin:
+                self._origin = closest_preset(spec)
             self._update_bottleneck_fields()
             self.show_error(None)
             self._update_caption(spec)
@@ -330,7 +352,9 @@ class SpecEditor(QScrollArea):
         else:
             self.show_error(None)
             self._update_caption(result)
-        self.edited.emit(result)
+        sender = self.sender()
+        typed = isinstance(sender, QSpinBox) and sender in self._error_labels
+        self.edited.emit(result, str(sender.property(FIELD_PROPERTY)) if typed else "")
 
     def _follow_stem_default(self) -> None:
         stem = self.stem_combo.currentData()
@@ -373,7 +397,7 @@ class SpecEditor(QScrollArea):
         if error is None:
             return
         name, index = split_field(error.field)
-        label = self.errors.get(name, self.stages_error if name.startswith("depth") else self.classes_error)
+        label = self.errors.get(name, self.classes_error)  # "file" and the like: not one field's
         label.setText("⚠ " + describe_spec_error(error))
         label.show()
         for widget in self._widgets_of(name, index):
@@ -381,25 +405,24 @@ class SpecEditor(QScrollArea):
             repolish(widget)
             self._marked.append(widget)
 
-    def _widgets_of(self, name: str, index: int | None) -> list[QWidget]:
-        column = {"depths": "depth", "widths": "width", "strides": "stride"}.get(name)
-        if column is not None:
-            rows = self.stage_rows if index is None else self.stage_rows[index : index + 1]
-            return [getattr(row, column) for row in rows]
-        if name == "input_size":
-            spins = [self.height_spin, self.width_spin]
-            return spins if index is None else spins[index : index + 1]
-        single = {
-            "block": self.block_combo,
-            "stem": self.stem_combo,
-            "stem_width": self.stem_width_spin,
-            "shortcut": self.shortcut_combo,
-            "groups": self.groups_spin,
-            "width_per_group": self.width_per_group_spin,
-            "in_channels": self.channels_spin,
-            "num_classes": self.classes_spin,
-        }
-        return [single[name]] if name in single else []
+    def _widgets_of(self, name: str, index: int | None = None) -> list[QWidget]:
+        """The widgets that edit the field ``name`` (only its item ``index``, if given)."""
+        found = []
+        for widget in self._error_labels:
+            field, position = split_field(str(widget.property(FIELD_PROPERTY)))
+            if field == name and (index is None or position is None or position == index):
+                found.append(widget)
+        return found
+
+    @property
+    def errors(self) -> dict[str, QLabel]:
+        """Where the errors of each ArchSpec field show (a field missing here has no widget)."""
+        placed = {}
+        for field in fields(ArchSpec):
+            widgets = self._widgets_of(field.name)
+            if widgets:
+                placed[field.name] = self._error_labels[widgets[0]]
+        return placed
 
     def _update_caption(self, spec: ArchSpec) -> None:
         name = preset_name_of(spec)
@@ -426,4 +449,4 @@ class SpecEditor(QScrollArea):
         spec = preset(name)
         self._origin = name
         self.set_spec(spec)
-        self.edited.emit(spec)
+        self.edited.emit(spec, "")
