@@ -15,6 +15,7 @@ from explorer.core.analysis import analyze
 from explorer.core.compare import Comparison, pareto_front
 from explorer.core.units import format_count
 from explorer.gui.panels.charts import HumanAxis
+from explorer.gui.plain_text import as_written, rich_text
 
 PALETTE = (
     "#4e79a7",
@@ -144,7 +145,7 @@ class ComparisonCharts(QWidget):
             )
             plot.addItem(bars)
             if with_legend:
-                self.legend.addItem(bars, name)
+                self.legend.addItem(bars, rich_text(name))  # the legend's labels are HTML
         plot.getAxis("bottom").setTicks([[(s, f"layer{s + 1}") for s in range(stages)]])
         top = max((max(values) for _, values in series if values), default=1) or 1
         plot.setXRange(-0.6, stages - 0.4, padding=0)
@@ -180,7 +181,7 @@ class ComparisonCharts(QWidget):
         for k, ((i, variant), (x, y)) in enumerate(zip(timed, points, strict=True)):
             outline = pg.mkPen(FRONT_COLOUR, width=2.5) if k in front else pg.mkPen("#1d2939")
             point = pg.ScatterPlotItem([x], [y], size=13, brush=colour(i), pen=outline)
-            point.setToolTip(f"{variant.name}: {format_count(x)}, {y:.2f} ms")
+            point.setToolTip(as_written(f"{variant.name}: {format_count(x)}, {y:.2f} ms"))
             plot.addItem(point)
             label = pg.TextItem(variant.name, color="#1d2939")
             label.setPos(x, y)

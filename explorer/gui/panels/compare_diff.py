@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from explorer.core.compare import Comparison
 from explorer.core.diff import SpecDiff, spec_diff
 from explorer.core.spec import ArchSpec
+from explorer.gui.plain_text import plain, rich_text
 from explorer.gui.workers import run_in_thread
 
 
@@ -92,11 +93,11 @@ class DiffView(QWidget):
             box.setMinimumWidth(160)
             box.currentIndexChanged.connect(lambda _i: self.update_diff())
         self.summary = QPlainTextEdit(readOnly=True, objectName="DiffSummary", maximumHeight=92)
-        self.status = QLabel(objectName="Hint", wordWrap=True)
+        self.status = plain(QLabel(objectName="Hint", wordWrap=True))
         self.first_diagram = _Diagram()
         self.second_diagram = _Diagram()
-        self.first_title = QLabel()
-        self.second_title = QLabel()
+        self.first_title = QLabel(textFormat=Qt.TextFormat.RichText)
+        self.second_title = QLabel(textFormat=Qt.TextFormat.RichText)
 
         pickers = QHBoxLayout()
         pickers.addWidget(QLabel("Compare"))
@@ -144,8 +145,8 @@ class DiffView(QWidget):
         first, second = variants[i], variants[j]
         self.diff = spec_diff(first.spec, second.spec)
         self.summary.setPlainText("\n".join(self.diff.describe()))
-        self.first_title.setText(f"<b>{first.name}</b> (highlighted: blocks it has that differ)")
-        self.second_title.setText(f"<b>{second.name}</b> (highlighted: blocks it adds or changes)")
+        self.first_title.setText(f"<b>{rich_text(first.name)}</b> (highlighted: blocks it has that differ)")
+        self.second_title.setText(f"<b>{rich_text(second.name)}</b> (highlighted: blocks it adds or changes)")
         self._generation += 1
         generation = self._generation
         self.status.setText("drawing…")

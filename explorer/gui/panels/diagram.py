@@ -42,6 +42,7 @@ from explorer.core.render.export import (
 )
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
 from explorer.gui.svg_view import SvgDiagramView
@@ -163,11 +164,11 @@ class DiagramPanel(QWidget):
         self.busy.setRange(0, 0)  # a moving bar: dot gives no progress to report
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = QLabel(objectName="DiagramStatus")
+        self.status = plain(QLabel(objectName="DiagramStatus"))
         self.status.setProperty("role", "hint")
         # Long text is cut at the window's edge instead of widening the window.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.message = QLabel(objectName="DiagramMessage", wordWrap=True)
+        self.message = plain(QLabel(objectName="DiagramMessage", wordWrap=True))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         foot = QHBoxLayout()
