@@ -20,15 +20,16 @@ from PySide6.QtWidgets import (
 from explorer.core.compare import Comparison
 from explorer.core.diff import SpecDiff, spec_diff
 from explorer.core.spec import ArchSpec
+from explorer.gui.latest import latest_in_thread
 from explorer.gui.plain_text import plain, rich_text
-from explorer.gui.workers import run_in_thread
 
 
-def diff_svgs(first: ArchSpec, second: ArchSpec, diff: SpecDiff) -> tuple[bytes, bytes]:
+def diff_svgs(pair: tuple[ArchSpec, ArchSpec, SpecDiff]) -> tuple[bytes, bytes]:
     """Both block-level diagrams, differing blocks highlighted (runs on a worker)."""
     from explorer.core.render.export import diagram_dot, render_dot
     from explorer.core.render.highlight import highlight_nodes
 
+    first, second, diff = pair
     left = highlight_nodes(diagram_dot(first, "block"), diff.blocks_differing_first)
     right = highlight_nodes(diagram_dot(second, "block"), diff.blocks_differing_second)
     return render_dot(left, "svg"), render_dot(right, "svg")
@@ -116,7 +117,7 @@ class DiffView(QWidget):
         layout.addWidget(self.summary)
         layout.addLayout(diagrams, 1)
         self._comparison = Comparison()
-        self._generation = 0
+        self._drawings = latest_in_thread(diff_svgs, self._show, self._failed, self)
         self.diff: SpecDiff | None = None
 
     def set_comparison(self, comparison: Comparison) -> None:
@@ -147,22 +148,10 @@ class DiffView(QWidget):
         self.summary.setPlainText("\n".join(self.diff.describe()))
         self.first_title.setText(f"<b>{rich_text(first.name)}</b> (highlighted: blocks it has that differ)")
         self.second_title.setText(f"<b>{rich_text(second.name)}</b> (highlighted: blocks it adds or changes)")
-        self._generation += 1
-        generation = self._generation
         self.status.setText("drawing…")
-        run_in_thread(
-            diff_svgs,
-            first.spec,
-            second.spec,
-            self.diff,
-            on_result=lambda svgs: self._show(generation, svgs),
-            on_error=lambda message: self._failed(generation, message),
-            context=self,
-        )
+        self._drawings.request((first.spec, second.spec, self.diff))
 
-    def _show(self, generation: int, svgs: tuple[bytes, bytes]) -> None:
-        if generation != self._generation:
-            return
+    def _show(self, svgs: tuple[bytes, bytes]) -> None:
         self.first_diagram.show_svg(svgs[0])
         self.second_diagram.show_svg(svgs[1])
         if self.diff is not None:
@@ -175,6 +164,5 @@ class DiffView(QWidget):
                     diagram.scroll_to_block(blocks[0])
         self.status.setText("")
 
-    def _failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.status.setText(f"The diagrams could not be drawn: {message}")
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"The diagrams could not be drawn: {message}")

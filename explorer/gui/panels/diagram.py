@@ -42,6 +42,7 @@ from explorer.core.render.export import (
 )
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.latest import latest_in_thread
 from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
@@ -83,14 +84,10 @@ class DiagramPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.session = session
-        self._draw = draw_fn
-        self._generation = 0
-        self._in_flight = False
-        self._wanted: DiagramRequest | None = None
+        self._drawings = latest_in_thread(draw_fn, self._finished, self._failed, self, one_at_a_time=True)
         self._dirty = True
         self.drawing: Drawing | None = None
         self.missing: GraphvizMissing | None = None
-        self.dropped = 0  # drawings that finished after a newer request (for tests)
         self._settings: QSettings | None = None
 
         self.level_box = _combo("DiagramLevel", LEVELS, "block")
@@ -255,33 +252,17 @@ class DiagramPanel(QWidget):
         self._dirty = False
         request = self.request
         shown = self.drawing.request if self.drawing is not None else None
-        if request == shown and self._wanted is None and not force and self.missing is None:
+        if request == shown and self._drawings.outstanding is None and not force and self.missing is None:
             return
-        self._generation += 1
-        self._wanted = request
         self._busy_timer.start()
-        if not self._in_flight:
-            self._start()
+        self._drawings.request(request)
 
-    def _start(self) -> None:
-        request, generation = self._wanted, self._generation
-        assert request is not None
-        self._in_flight = True
-        run_in_thread(
-            self._draw,
-            request,
-            on_result=lambda result: self._finished(generation, result),
-            on_error=lambda message: self._failed(generation, message),
-            context=self,
-        )
+    @property
+    def dropped(self) -> int:
+        """Drawings that finished after a newer request was made."""
+        return self._drawings.dropped
 
-    def _finished(self, generation: int, result: Drawing | GraphvizMissing) -> None:
-        self._in_flight = False
-        if generation != self._generation:
-            self.dropped += 1
-            self._start()  # the newest request, merged from all made meanwhile
-            return
-        self._wanted = None
+    def _finished(self, result: Drawing | GraphvizMissing) -> None:
         self._idle()
         if isinstance(result, GraphvizMissing):
             self._show_missing(result)
@@ -302,23 +283,18 @@ class DiagramPanel(QWidget):
         elif self.message.property("kind") != "export":
             self.message.hide()
 
-    def _failed(self, generation: int, message: str) -> None:
-        self._in_flight = False
-        if generation != self._generation:
-            self.dropped += 1
-            self._start()
-            return
-        self._wanted = None
+    def _failed(self, message: str) -> None:
         self._idle()
         self.status.setText("")
         self._say("error", f"The diagram could not be drawn: {message}")
 
     def _show_busy(self) -> None:
-        if self._wanted is not None:
+        wanted = self._drawings.outstanding
+        if wanted is not None:
             self.busy.show()
             self.view.set_stale(True)
-            name = preset_name_of(self._wanted.spec) or "this network"
-            self.status.setText(f"Drawing the {self._wanted.level}-level diagram of {name}…")
+            name = preset_name_of(wanted.spec) or "this network"
+            self.status.setText(f"Drawing the {wanted.level}-level diagram of {name}…")
 
     def _idle(self) -> None:
         self._busy_timer.stop()
@@ -327,7 +303,7 @@ class DiagramPanel(QWidget):
 
     def is_ready(self) -> bool:
         """Nothing is being drawn and what is shown belongs to the current spec."""
-        if self._wanted is not None or self._in_flight or self._dirty:
+        if self._drawings.busy or self._dirty:
             return False
         shown = self.missing.request if self.missing is not None else None
         shown = self.drawing.request if self.drawing is not None and shown is None else shown
