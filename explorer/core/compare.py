@@ -14,6 +14,7 @@ from typing import Any
 from explorer.core.analysis import Analysis, analyze
 from explorer.core.files import atomic_write_text
 from explorer.core.spec import ArchSpec, SpecError
+from explorer.core.wording import counted
 
 COMPARISON_FORMAT_VERSION = 1
 
@@ -144,7 +145,7 @@ class Comparison:
     def __post_init__(self) -> None:
         if self.variants and not 0 <= self.baseline < len(self.variants):
             raise ComparisonError(
-                f"baseline {self.baseline + 1} is not one of the {len(self.variants)} variants"
+                f"baseline {self.baseline + 1} is not one of the {counted(len(self.variants), 'variant')}"
             )
 
     # Editing
@@ -202,7 +203,8 @@ class Comparison:
 
     def _variant(self, index: int) -> Variant:
         if not 0 <= index < len(self.variants):
-            raise ComparisonError(f"there is no variant {index + 1} (there are {len(self.variants)})")
+            has = counted(len(self.variants), "variant")
+            raise ComparisonError(f"there is no variant {index + 1} (the comparison has {has})")
         return self.variants[index]
 
     def _with(self, index: int, variant: Variant) -> Comparison:

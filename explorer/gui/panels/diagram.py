@@ -40,6 +40,7 @@ from explorer.core.render.export import (
     export_diagram,
     install_instructions,
 )
+from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
 from explorer.gui.latest import latest_in_thread
@@ -337,9 +338,9 @@ class DiagramPanel(QWidget):
         shortcuts = graph.shortcut_edges()
         projections = sum(edge.kind == "projection" for edge in shortcuts)
         name = preset_name_of(graph.spec) or "custom"
-        parts = [f"{name}: {len(graph.nodes)} boxes"]
+        parts = [f"{name}: {counted(len(graph.nodes), 'box', 'boxes')}"]
         if shortcuts:
-            parts.append(f"{len(shortcuts)} shortcuts ({projections} projection)")
+            parts.append(f"{counted(len(shortcuts), 'shortcut')} ({projections} projection)")
         parts.append("click a box to select it · drag to pan · Ctrl+wheel to zoom")
         self.status.setText(" · ".join(parts))
         self.status.setToolTip("\n".join(parts))  # the line may be cut in a narrow window
