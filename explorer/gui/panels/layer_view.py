@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
 
 from explorer.core.analysis import Analysis
 from explorer.gui import icons
+from explorer.core.quoting import quote_value
 from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, LayerTreeModel
+from explorer.gui.plain_text import plain
 from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
 
@@ -47,6 +49,9 @@ class LayerView(QWidget):
             f'<span style="color:{icons.ZERO_PAD_COLOUR.name()}">⇢ zero-pad shortcut</span>'
         )
         legend.setProperty("role", "hint")
+        self.no_match = plain(QLabel(objectName="NoLayerMatch"))
+        self.no_match.setProperty("role", "hint")
+        self.no_match.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.filter_edit, 1)
@@ -86,6 +91,7 @@ class LayerView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.tree, 1)
         layout.addWidget(legend)
 
@@ -144,6 +150,14 @@ class LayerView(QWidget):
     def show_analysis(self, analysis: Analysis) -> None:
         self.model.set_analysis(analysis)
         self._restore_expansion()
+        self._show_no_match()
+
+    def _show_no_match(self) -> None:
+        """An empty table says why: nothing matches the filter."""
+        text = self.filter_edit.text().strip()
+        empty = bool(text) and self.model.rowCount() == 0
+        self.no_match.setText(f"No layer matches {quote_value(text)}" if empty else "")
+        self.no_match.setVisible(empty)
 
     def _restore_expansion(self) -> None:
         self._restoring = True
@@ -194,6 +208,7 @@ class LayerView(QWidget):
             self.tree.expandAll()
         else:
             self._restore_expansion()
+        self._show_no_match()
 
     # Copying
 
