@@ -381,6 +381,17 @@ def test_export_writes_every_format(qtbot, window, tmp_path: Path) -> None:  # t
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically: no leftovers
 
 
+def test_the_saved_note_goes_when_the_level_changes(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "block")
+    panel.export_to(tmp_path / "net.dot")
+    qtbot.waitUntil(lambda: panel.message.text().startswith("Saved"), timeout=10_000)
+    assert panel.message.isVisible()
+    panel.set_options(level="layer")
+    assert not panel.message.isVisible()
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert not panel.message.isVisible()
+
+
 def test_the_export_dialog_adds_the_chosen_formats_suffix(qtbot, window, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     panel = diagram(qtbot, window, "stage")
     chosen = (str(tmp_path / "network"), FILE_FILTERS["pdf"])

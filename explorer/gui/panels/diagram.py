@@ -233,6 +233,8 @@ class DiagramPanel(QWidget):
     def _option_changed(self, box: QComboBox, key: str) -> None:
         if self._settings is not None:
             self._settings.setValue(key, box.currentData())
+        if self.message.property("kind") == "export":
+            self.message.hide()  # it named the file of the diagram drawn before
         self.request_drawing()
 
     # Drawing

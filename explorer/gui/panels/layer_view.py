@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.analysis import Analysis
-from explorer.gui import icons
 from explorer.core.quoting import quote_value
+from explorer.gui import icons
 from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, LayerTreeModel
 from explorer.gui.plain_text import plain
 from explorer.gui.row_selection import LayerSelectionSync
