@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel
 from explorer.core.compare import BenchFigures, Comparison
 from explorer.core.presets import preset
 from explorer.gui.app import application
-from explorer.gui.panels.compare_charts import ComparisonCharts
+from explorer.gui.panels.compare_charts import ComparisonCharts, legend_name
 from explorer.gui.panels.compare_diff import DiffView
 from explorer.gui.plain_text import as_written
 
@@ -69,7 +69,7 @@ def test_chart_legend_and_tooltips_show_variant_names_as_written(qtbot) -> None:
     qtbot.addWidget(charts)
     charts.set_comparison(hostile_comparison())
     legend = [label.item.toPlainText() for _sample, label in charts.legend.items]
-    assert legend == ["base", HOSTILE]
+    assert legend == ["base", legend_name(HOSTILE)] and legend[1].startswith("<h1 style=")
     tips = [item.toolTip() for item in charts.scatter_plot.items if item.toolTip()]
     assert any(as_shown(tip).startswith(HOSTILE + ":") for tip in tips)
     labels = [label.textItem.toPlainText() for label, _x, _y in charts._labels]
