@@ -7,7 +7,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
 from explorer.gui import icons
-from explorer.gui.models.layer_tree import COPY_ROLE, LayerTreeModel
+from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, NUMERIC_COLUMNS, LayerTreeModel
 
 from .conftest import expected_layers, table_layers
 
@@ -113,3 +113,14 @@ def test_a_filter_that_matches_nothing_says_so(qapp, window) -> None:  # type: i
     assert len(view.no_match.text()) < 100  # a long filter is cut, never widens the window
     view.filter_edit.setText("")
     assert not view.no_match.isVisible()
+
+
+def test_in_a_narrow_window_every_figure_stays_in_view(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.resize(1024, 700)
+    view = window.show_tab("Layers")
+    qtbot.waitUntil(lambda: view.tree.viewport().width() < 700)
+    tree = view.tree
+    widths = [tree.columnWidth(column) for column in range(len(COLUMNS))]
+    assert sum(widths) <= tree.viewport().width()
+    for column in NUMERIC_COLUMNS | {2}:
+        assert widths[column] >= tree.sizeHintForColumn(column), COLUMNS[column]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,7 +26,7 @@ from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
 
 COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
-COLUMN_MIN_WIDTHS = (175, 170, 115, 105, 130, 120)
+TEXT_COLUMN_MIN_WIDTHS = (150, 100)  # a long type is cut before any figure is
 COLUMN_MAX_GROWTH = 140
 
 
@@ -122,12 +122,14 @@ class LayerView(QWidget):
     def _fit_columns(self) -> None:
         if self._user_sized:
             return
-        available = self.tree.viewport().width()
+        available = self.tree.viewport().width() - 1
         widths = list(COLUMN_WIDTHS)
         spare = available - sum(widths)
-        if spare < 0:  # shrink the two text columns first, down to their minimum
-            for column in (0, 1):
-                cut = min(-spare, widths[column] - COLUMN_MIN_WIDTHS[column])
+        if spare < 0:
+            # Shrink the two text columns first, then each figure down to its widest entry.
+            smallest = [*TEXT_COLUMN_MIN_WIDTHS, *(self._content_width(c) for c in range(2, len(widths)))]
+            for column in range(len(widths)):
+                cut = max(min(-spare, widths[column] - smallest[column]), 0)
                 widths[column] -= cut
                 spare += cut
         else:  # grow the text columns, but not so far that the numbers drift away
@@ -141,6 +143,22 @@ class LayerView(QWidget):
         finally:
             self._fitting = False
 
+    def _content_width(self, column: int) -> int:
+        """The width that shows every entry of ``column`` (in bold, as group rows are, and
+        in rows not yet scrolled to) and its title whole."""
+        font = QFont(self.tree.font())
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        title = self.model.headerData(column, Qt.Orientation.Horizontal)
+        header_width = self.tree.header().fontMetrics().horizontalAdvance(title) + 22
+        widest = 0
+        pending = list(self.model.root().children)
+        while pending:
+            node = pending.pop()
+            widest = max(widest, metrics.horizontalAdvance(node.cells()[column]))
+            pending.extend(node.children)
+        return max(widest + 14, header_width)
+
     def _column_resized(self, *_args: object) -> None:
         if not self._fitting:
             self._user_sized = True
@@ -150,6 +168,7 @@ class LayerView(QWidget):
     def show_analysis(self, analysis: Analysis) -> None:
         self.model.set_analysis(analysis)
         self._restore_expansion()
+        self._fit_columns()  # the figures of another network may need other widths
         self._show_no_match()
 
     def _show_no_match(self) -> None:
