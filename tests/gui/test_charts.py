@@ -61,9 +61,9 @@ def test_chart_labels_never_run_into_each_other(qtbot, window) -> None:  # type:
     qtbot.waitUntil(charts.is_ready)
     plots = (charts.params_plot, charts.macs_plot, charts.spatial_plot, charts.channel_plot)
     counts = {}
-    for size in ((1024, 700), (1920, 1080)):
-        window.resize(*size)
-        qtbot.waitUntil(lambda: charts.width() < size[0] - 300)  # the window is laid out anew
+    for width, height in ((1024, 700), (1920, 1080)):
+        window.resize(width, height)
+        qtbot.waitUntil(lambda w=width: charts.width() < w - 300)  # the window is laid out anew
         qtbot.wait(20)
         for plot in plots:
             boxes = [text_box(label) for label in visible_labels(plot)]
