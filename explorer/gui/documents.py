@@ -152,7 +152,8 @@ class Documents(QObject):
         menu.clear()
         paths = recent_files(self.settings)
         for number, path in enumerate(paths, start=1):
-            action = menu.addAction(f"&{number}  {path.name}", lambda p=path: self.open_path(p))
+            shown = path.name.replace("&", "&&")  # a single "&" would mark a shortcut key
+            action = menu.addAction(f"&{number}  {shown}", lambda p=path: self.open_path(p))
             action.setToolTip(as_written(str(path)))
             action.setEnabled(path.exists())
         if not paths:
