@@ -84,6 +84,12 @@ class Latest(Generic[T]):
         self.resume()
         return newest
 
+    def cancel(self) -> None:
+        """Nothing is wanted any more: the outcome of every request made so far is dropped."""
+        self._newest += 1
+        self._waiting = None
+        self._newest_value = None
+
     def abandon(self) -> None:
         """Forget the work running (it will never report) and any request waiting."""
         self.running = 0

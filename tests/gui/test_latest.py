@@ -79,3 +79,39 @@ def test_in_a_thread_a_slow_stale_result_is_dropped(qtbot) -> None:  # type: ign
     release.set()
     qtbot.waitUntil(lambda: latest.running == 0, timeout=5000)
     assert results == ["fast"] and latest.dropped == 1
+
+
+def test_after_cancel_no_outcome_is_used() -> None:
+    latest, started = recording()
+    latest.request("a")
+    latest.cancel()
+    assert not latest.finished(started[0][1])
+    assert latest.outstanding is None
+
+
+def test_a_diff_still_drawing_when_the_variants_go_is_not_shown(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from explorer.core.compare import Comparison
+    from explorer.core.presets import preset
+    from explorer.gui.panels import compare_diff
+
+    application()
+    release = threading.Event()
+    drawn = []
+    draw = compare_diff.diff_svgs
+
+    def slow_svgs(pair):  # type: ignore[no-untyped-def]
+        release.wait(5)
+        svgs = draw(pair)
+        drawn.append(pair)
+        return svgs
+
+    monkeypatch.setattr(compare_diff, "diff_svgs", slow_svgs)
+    view = compare_diff.DiffView()
+    qtbot.addWidget(view)
+    two = Comparison().add("a", preset("resnet18")).add("b", preset("resnet34"))
+    view.set_comparison(two)
+    view.set_comparison(Comparison().add("a", preset("resnet18")))  # one variant: nothing to draw
+    release.set()
+    qtbot.waitUntil(lambda: len(drawn) == 1, timeout=10_000)
+    qtbot.wait(100)  # the finished drawing reaches the view, or is dropped
+    assert view.first_diagram.svg.renderer().defaultSize().isEmpty()

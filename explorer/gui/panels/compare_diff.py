@@ -46,6 +46,10 @@ class _Diagram(QScrollArea):
         self.setWidgetResizable(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
+    def clear(self) -> None:
+        self.svg.load(QByteArray())
+        self.svg.setFixedSize(0, 0)
+
     def show_svg(self, data: bytes) -> None:
         self.svg.load(QByteArray(data))
         self._fit()
@@ -144,6 +148,14 @@ class DiffView(QWidget):
         if len(variants) < 2 or i < 0 or j < 0:
             self.diff = None
             self.summary.setPlainText("Add two or more variants to see how they differ.")
+            self._drawings.cancel()  # a drawing still on its way shows variants gone
+            for diagram, title in (
+                (self.first_diagram, self.first_title),
+                (self.second_diagram, self.second_title),
+            ):
+                diagram.clear()
+                title.clear()
+            self.status.setText("")
             return
         first, second = variants[i], variants[j]
         self.diff = spec_diff(first.spec, second.spec)
