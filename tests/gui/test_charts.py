@@ -71,3 +71,26 @@ def test_chart_labels_never_run_into_each_other(qtbot, window) -> None:  # type:
             counts[plot] = len(boxes)
     # With room to spare, every label shows: 6 bar values, 4 stage names.
     assert [counts[plot] for plot in plots] == [6, 6, 4, 4]
+
+
+def test_a_tall_chart_labels_its_axis_sparingly(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    import itertools
+
+    from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
+
+    charts = window.show_tab("Charts")
+    qtbot.waitUntil(charts.is_ready)
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: charts.params_plot.getAxis("left").height() > 250)
+    axis = charts.params_plot.getAxis("left")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _axis_spec, ticks, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    line_height = QFontMetrics(QFont()).height()
+    heights = sorted(rect.center().y() for rect, _flags, _text in texts)
+    gaps = [b - a for a, b in itertools.pairwise(heights)]
+    # Not a label on every minor tick: they stay several lines of text apart.
+    assert len(texts) < len(ticks) and min(gaps) >= 4 * line_height

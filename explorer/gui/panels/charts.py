@@ -18,6 +18,7 @@ BAR_COLOUR = "#5f8fc9"
 MACS_COLOUR = "#e0a03a"
 SPATIAL_COLOUR = icons.STAGE_COLOUR.name()
 CHANNEL_COLOUR = icons.RESIDUAL_COLOUR.name()
+AXIS_TEXT_FILL_LIMITS = [(0, 0.8), (2, 0.25)]
 
 
 def part_totals(analysis: Analysis) -> list[tuple[str, int, int]]:
@@ -109,6 +110,9 @@ class ChartsPanel(QWidget):
         plot.showGrid(x=False, y=True, alpha=0.25)
         plot.setMenuEnabled(False)
         plot.getAxis("left").enableAutoSIPrefix(False)
+        # On a tall chart pyqtgraph would label every minor tick too (1M, 2M, … 16M): label the
+        # minor ticks only while their text fills a small part of the axis.
+        plot.getAxis("left").setStyle(textFillLimits=AXIS_TEXT_FILL_LIMITS)
         return plot
 
     def is_ready(self) -> bool:
