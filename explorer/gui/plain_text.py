@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import Qt as QtGui
+from PySide6.QtGui import Qt as GuiQt  # the Qt namespace with QtGui's text functions
 from PySide6.QtWidgets import QLabel
 
 
@@ -28,4 +28,4 @@ def rich_text(text: str) -> str:
 def as_written(text: str) -> str:
     """``text`` as rich text that shows it as written, line breaks kept: for tooltips and
     message boxes, which take any text that looks like HTML for HTML."""
-    return QtGui.convertFromPlainText(text, QtGui.WhiteSpaceMode.WhiteSpaceNormal) if text else ""
+    return GuiQt.convertFromPlainText(text, GuiQt.WhiteSpaceMode.WhiteSpaceNormal) if text else ""
