@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QStyle,
     QToolButton,
     QTreeView,
     QVBoxLayout,
@@ -20,7 +21,14 @@ from PySide6.QtWidgets import (
 from explorer.core.analysis import Analysis
 from explorer.core.quoting import quote_value
 from explorer.gui import icons
-from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, LayerTreeModel
+from explorer.gui.models.layer_tree import (
+    COLUMNS,
+    COPY_ROLE,
+    KEY_ROLE,
+    KIND_ROLE,
+    LayerTreeModel,
+    build_tree,
+)
 from explorer.gui.plain_text import plain
 from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
@@ -76,6 +84,8 @@ class LayerView(QWidget):
         header.sectionResized.connect(self._column_resized)
         self._fitting = False
         self._user_sized = False
+        self._widths_of: Analysis | None = None
+        self._widest: dict[int, int] = {}  # per column, for the analysis above
 
         self.copy_action = QAction("Copy rows", self, shortcut=QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -123,6 +133,9 @@ class LayerView(QWidget):
         if self._user_sized:
             return
         available = self.tree.viewport().width() - 1
+        if not self.tree.verticalScrollBar().isVisible():
+            # Room for the scroll bar that a longer table (another filter) will show.
+            available -= self.tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         widths = list(COLUMN_WIDTHS)
         spare = available - sum(widths)
         if spare < 0:
@@ -145,19 +158,25 @@ class LayerView(QWidget):
 
     def _content_width(self, column: int) -> int:
         """The width that shows every entry of ``column`` (in bold, as group rows are, and
-        in rows not yet scrolled to) and its title whole."""
-        font = QFont(self.tree.font())
-        font.setBold(True)
-        metrics = QFontMetrics(font)
+        in rows filtered out or not yet scrolled to) and its title whole."""
+        analysis = self.model.analysis
+        if analysis is not self._widths_of:
+            self._widths_of, self._widest = analysis, {}
+        if column not in self._widest:
+            font = QFont(self.tree.font())
+            font.setBold(True)
+            metrics = QFontMetrics(font)
+            widest = 0
+            pending = [build_tree(analysis)] if analysis is not None else []
+            while pending:
+                node = pending.pop()
+                if node.kind != "root":
+                    widest = max(widest, metrics.horizontalAdvance(node.cells()[column]))
+                pending.extend(node.children)
+            self._widest[column] = widest
         title = self.model.headerData(column, Qt.Orientation.Horizontal)
         header_width = self.tree.header().fontMetrics().horizontalAdvance(title) + 22
-        widest = 0
-        pending = list(self.model.root().children)
-        while pending:
-            node = pending.pop()
-            widest = max(widest, metrics.horizontalAdvance(node.cells()[column]))
-            pending.extend(node.children)
-        return max(widest + 14, header_width)
+        return max(self._widest[column] + 14, header_width)
 
     def _column_resized(self, *_args: object) -> None:
         if not self._fitting:
