@@ -47,7 +47,7 @@ def hostile_comparison() -> Comparison:
     return comparison
 
 
-def test_a_as_written_shows_its_text_as_written() -> None:
+def test_as_written_keeps_text_as_written_in_rich_text() -> None:
     assert as_shown(as_written(HOSTILE)) == HOSTILE
     assert as_shown(as_written("two\nlines")) == "two\nlines"
     assert as_written("") == ""
