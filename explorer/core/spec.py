@@ -17,6 +17,7 @@ from typing import Any, Literal, get_args
 from explorer.core.files import atomic_write_text, read_user_text
 from explorer.core.jsonable import JsonError, parse_json
 from explorer.core.quoting import quote_value
+from explorer.core.wording import counted
 
 BlockType = Literal["basic", "bottleneck"]
 StemType = Literal["cifar", "imagenet"]
@@ -149,7 +150,7 @@ class ArchSpec:
             if len(values) != len(depths):
                 raise SpecError(
                     name,
-                    f"has {len(values)} entries but there are {len(depths)} stages: "
+                    f"has {counted(len(values), 'entry', 'entries')} for {counted(len(depths), 'stage')}: "
                     f"give one per stage, or leave it out for the default",
                 )
             for i, item in enumerate(values):

@@ -30,6 +30,7 @@ from explorer.gui.panels.editor_fields import describe_spec_error
 from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.spec_editor import SpecEditor
 from explorer.gui.panels.totals import TotalsPanel
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.settings import (
     CURRENT_TAB,
@@ -97,7 +98,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.editor_dock)
 
-        self.banner = QLabel(objectName="Banner", wordWrap=True)
+        self.banner = plain(QLabel(objectName="Banner", wordWrap=True))
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
         self.totals = TotalsPanel(session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from explorer.core.benchtypes import BenchResult, SweepResult
 from explorer.core.presets import preset_name_of
 from explorer.core.units import format_bytes, format_macs, format_shape
+from explorer.core.wording import counted
 
 
 def _ms(seconds: float) -> str:
@@ -41,7 +42,7 @@ def result_text(result: BenchResult) -> str:
         lines += [
             f"latency    median {_ms(stats.median_s)} a batch (IQR {_ms(stats.iqr_s)}; "
             f"min {_ms(stats.min_s)}, p90 {_ms(stats.p90_s)}, max {_ms(stats.max_s)}, "
-            f"mean {_ms(stats.mean_s)}; {len(stats.samples_s)} samples)",
+            f"mean {_ms(stats.mean_s)}; {counted(len(stats.samples_s), 'sample')})",
             f"throughput {result.images_per_s:,.1f} images/s, {result.gmacs_per_s:,.2f} GMAC/s achieved "
             f"({format_macs(result.macs_per_image)} an image)",
         ]

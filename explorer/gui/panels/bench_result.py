@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 from explorer.core.benchtypes import BenchResult
 from explorer.core.render.bench_text import card_lines
 from explorer.core.units import format_bytes, format_macs
+from explorer.core.wording import counted
 from explorer.gui.panels.totals import TotalCard
 
 FIGURES = (
@@ -36,8 +37,8 @@ def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
     texts = {key: (EMPTY, "") for key, _title in FIGURES}
     stats = result.stats
     if stats is not None:
-        samples = len(stats.samples_s)
-        texts["median"] = (format_ms(stats.median_s), f"a batch of {result.batch_size}, {samples} samples")
+        samples = counted(len(stats.samples_s), "sample")
+        texts["median"] = (format_ms(stats.median_s), f"a batch of {result.batch_size}, {samples}")
         texts["mean"] = (format_ms(stats.mean_s), "")
         texts["iqr"] = (format_ms(stats.iqr_s), f"{stats.iqr_s / stats.median_s:.1%} of the median")
         texts["min_max"] = (format_ms(stats.min_s), f"max {format_ms(stats.max_s)}")

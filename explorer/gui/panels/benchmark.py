@@ -37,6 +37,7 @@ from explorer.gui.bench_runner import BenchRunner, Machine
 from explorer.gui.panels.bench_charts import CHART_HEIGHT, ChartPage, LatencyCharts, SweepCharts
 from explorer.gui.panels.bench_options import BenchOptions
 from explorer.gui.panels.bench_result import ResultCard
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.style import repolish
 from explorer.gui.workers import describe_error
@@ -77,10 +78,10 @@ class BenchmarkPanel(QWidget):
         self._live = False  # the latency charts show the running run's samples
 
         self.title = QLabel(objectName="BenchTitle", wordWrap=True)
-        self.error = QLabel(objectName="BenchMessage", wordWrap=True)
+        self.error = plain(QLabel(objectName="BenchMessage", wordWrap=True))
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
-        self.status = QLabel(objectName="Hint", wordWrap=True)
+        self.status = plain(QLabel(objectName="Hint", wordWrap=True))
         self.card = ResultCard()
         self.latency_charts = LatencyCharts()
         self.sweep_charts = SweepCharts()

@@ -40,6 +40,7 @@ from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
 from explorer.gui.bench_runner import BenchRunner, Machine
 from explorer.gui.models.comparison_table import ComparisonTableModel
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
@@ -87,7 +88,7 @@ class ComparePanel(QWidget):
         self.views.addTab(QWidget(), "Diff")
         self.views.currentChanged.connect(self._ensure_view)
 
-        self.message = QLabel(objectName="InlineError", wordWrap=True)
+        self.message = plain(QLabel(objectName="InlineError", wordWrap=True))
         self.message.hide()
         self.empty_hint = QLabel(
             "Nothing to compare yet: <b>Add current</b> puts the architecture you are editing here, "

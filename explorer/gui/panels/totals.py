@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from explorer.core.analysis import Analysis
 from explorer.core.units import format_count, format_macs, format_shape
+from explorer.core.wording import counted
 from explorer.gui.session import Session
 
 
@@ -107,10 +108,11 @@ class TotalsPanel(QWidget):
             f"{t.depth}",
             analysis.depth_counted,
             f"{analysis.depth_text} on the main path (convolutions and any classifier)\n"
-            f"{len(analysis.stages)} stages, {sum(spec.depths)} blocks\n"
+            f"{counted(len(analysis.stages), 'stage')}, {counted(sum(spec.depths), 'block')}\n"
             f"blocks per stage: {', '.join(map(str, spec.depths))}",
         )
-        head = f"a classifier of {spec.num_classes} classes" if spec.num_classes else "no classifier"
+        classes = counted(spec.num_classes, "class", "classes")
+        head = f"a classifier of {classes}" if spec.num_classes else "no classifier"
         self.cards["output"].show_figure(
             format_shape(t.output_shape),
             "logits" if spec.num_classes else "pooled features",
