@@ -60,13 +60,17 @@ class Workspace(QObject):
         except Unreadable as exc:
             self.restore_problem = self._set_aside(exc)
         self._watcher = QFileSystemWatcher(self)
-        self._watcher.fileChanged.connect(lambda _path: self.reload())
-        self._watcher.directoryChanged.connect(lambda _path: self.reload())
+        # Bound methods, not lambdas: no reference cycle keeps the watcher for the collector.
+        self._watcher.fileChanged.connect(self._file_changed)
+        self._watcher.directoryChanged.connect(self._file_changed)
         self._watch()
 
     @property
     def comparison(self) -> Comparison:
         return self._comparison
+
+    def _file_changed(self, _path: str) -> None:
+        self.reload()
 
     def set(self, comparison: Comparison) -> None:
         """Make ``comparison`` the workspace's and save it, merged with any change saved meanwhile."""
