@@ -29,7 +29,12 @@ def register(subparsers: Any) -> None:
     )
     summary.set_defaults(handler=run_summary)
 
-    presets = subparsers.add_parser("presets", help="list the presets with their params and MACs")
+    presets = subparsers.add_parser(
+        "presets",
+        help="list the presets with their params and MACs",
+        description="List every preset name with its family, block, depths, input size, "
+        "parameters and MACs; any of these names is a SPEC for the other commands.",
+    )
     presets.add_argument("--format", choices=("table", "json"), default="table")
     presets.set_defaults(handler=run_presets)
 

@@ -69,10 +69,10 @@ def test_an_absurd_batch_is_refused_with_both_figures(capsys: pytest.CaptureFixt
     [
         (["--dtype", "float16"], "float16 is not supported on cpu"),
         (["--device", "gpu"], "device 'gpu' is not a device name"),
-        (["--batch", "0"], "batch size 0"),
+        (["--batch", "0"], "--batch 0"),
         (["--batch", "2", "--sweep", "1,2"], "either --batch or --sweep"),
         (["--sweep", "1,x"], "--sweep '1,x'"),
-        (["--iters", "0"], "iterations 0"),
+        (["--iters", "0"], "--iters 0"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(

@@ -86,7 +86,7 @@ def test_bench_adds_timings(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["compare", "resnet18", "resnet99"], "unknown preset 'resnet99'"),
         (["compare", "resnet18", "resnet34", "--baseline", "0"], "give a number from 1 to 2"),
-        (["compare", "resnet18", "--bench", "--batch", "0"], "batch size 0"),
+        (["compare", "resnet18", "resnet34", "--bench", "--batch", "0"], "--batch 0"),
     ],
 )
 def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
