@@ -195,5 +195,7 @@ def spec_flag_arguments(spec: ArchSpec) -> list[str]:
             arguments += [spec_flag.flag, ",".join(map(str, value))]
         else:
             arguments += [spec_flag.flag, str(value)]
-    arguments += [INPUT_FLAG, "x".join(map(str, spec.input_shape))]
+    default = ArchSpec()
+    if spec.input_size is not None or spec.in_channels != default.in_channels:
+        arguments += [INPUT_FLAG, "x".join(map(str, spec.input_shape))]
     return arguments
