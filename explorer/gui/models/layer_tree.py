@@ -254,7 +254,7 @@ class LayerTreeModel(QAbstractItemModel):
         return self._root
 
     def node(self, index: _Index) -> Node:
-        return index.internalPointer() if index.isValid() else self._root  # type: ignore[no-any-return]
+        return index.internalPointer() if index.isValid() else self._root
 
     # QAbstractItemModel
 
