@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
         description="Render the main window and each of its tabs to PNG files, without a display.",
     )
     shot.add_argument("source", nargs="?", metavar="PRESET|CONFIG.json", help=f"default: {SCREENSHOT_PRESET}")
-    shot.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the PNG files")
+    shot.add_argument("--out", required=True, metavar="DIR", help="folder for the PNG files")
     shot.add_argument("--size", default="1280x800", metavar="WxH", help="window size (default 1280x800)")
     shot.set_defaults(handler=run_screenshot)
 
@@ -84,14 +84,15 @@ def run_screenshot(args: argparse.Namespace) -> int:
     spec, path = _spec_and_path(args.source)
     if spec is None:
         spec = preset(SCREENSHOT_PRESET)
-    if not str(args.out).strip():
-        raise CliError("--out '': give a folder for the pictures")
+    if not args.out.strip():
+        raise CliError(f"--out {quote_value(args.out)}: give a folder for the pictures")
+    out = Path(args.out)
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CliError(f"--out cannot create the folder {os_error_text(exc, args.out)}") from None
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    written = importlib.import_module(GUI_SCREENSHOT).take_screenshots(args.out, spec, path, size)
+    written = importlib.import_module(GUI_SCREENSHOT).take_screenshots(out, spec, path, size)
     for file in written:
         print(file)
     return 0

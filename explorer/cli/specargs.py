@@ -154,7 +154,9 @@ def _holds_a_comparison(path: Path) -> bool:
 
     try:
         Comparison.load(path)
-    except (ComparisonError, OSError):
+    except (ComparisonError, OSError, ValueError, RecursionError):
+        # Only a hint: whatever keeps the file from being a comparison, the spec's own error
+        # (already in hand) is the one to report.
         return False
     return True
 

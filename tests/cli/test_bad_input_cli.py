@@ -88,6 +88,7 @@ def test_huge_numbers_are_refused_before_anything_runs(
         (["compare", "resnet18", "resnet34", "--save", "/nonexistent/c.json"], "does not exist"),
         (["diagram", "resnet18", "-o", ""], "-o '': give a file name"),
         (["diagram", "resnet18", "-o", "fifo", "--format", "svg"], "special file"),
+        (["screenshot", "resnet18", "--out", ""], "--out '': give a folder"),
     ],
 )
 def test_an_output_that_cannot_be_written_is_refused_before_the_run(
