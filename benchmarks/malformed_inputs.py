@@ -159,6 +159,7 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
             Case("diagram SOURCE", label, ("diagram", source, "-o", "out.svg")),
             Case("bench SOURCE", label, ("bench", source, *QUICK)),
             Case("compare SPEC SOURCE", label, ("compare", "resnet18", source)),
+            Case("compare --open SOURCE", label, ("compare", "--open", source, "resnet18")),
             Case("gui SOURCE", label, ("gui", source)),
             Case("screenshot SOURCE", label, ("screenshot", source, "--out", "shots")),
         ]

@@ -10,7 +10,7 @@ from typing import Any
 from explorer.cli.bench import add_timing_arguments, bench_config
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
-from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.paths import existing_path, os_error_text, output_path
 from explorer.cli.specargs import load_source
 from explorer.core.benchtypes import BenchConfig
 from explorer.core.compare import BenchFigures, Comparison
@@ -63,11 +63,12 @@ def _bench_all(comparison: Comparison, config: BenchConfig) -> Comparison:
     return comparison
 
 
-def _opened(path: str) -> Comparison:
+def _opened(text: str) -> Comparison:
+    path = existing_path(text, "--open")
     try:
         return Comparison.load(path)
     except OSError as exc:
-        raise CliError(f"--open cannot read {os_error_text(exc, path)}") from None
+        raise CliError(f"--open cannot read {os_error_text(exc, text)}") from None
 
 
 def run_compare(args: argparse.Namespace) -> int:

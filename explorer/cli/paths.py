@@ -17,6 +17,20 @@ def os_error_text(exc: OSError, path: object = None) -> str:
     return f"{quote_value(str(name))}: {reason}" if name is not None else reason
 
 
+def existing_path(text: str, what: str = "") -> Path:
+    """The path ``text`` names, once it is sure that something is there (a missing file or an
+    impossible name is said here, briefly, instead of deep inside a loader)."""
+    prefix = f"{what} " if what else ""
+    if not text.strip():
+        raise CliError(f"{prefix}{quote_value(text)}: give a file name")
+    path = Path(text)
+    try:
+        path.stat()
+    except OSError as exc:
+        raise CliError(f"{prefix}cannot read {os_error_text(exc, text)}") from None
+    return path
+
+
 def output_path(text: str, flag: str) -> Path:
     """The file ``flag`` names, once it is sure that it can be written.
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from explorer.cli.errors import CliError
 from explorer.cli.parser import whole_number
-from explorer.cli.paths import os_error_text
+from explorer.cli.paths import existing_path, os_error_text
 from explorer.core.presets import UnknownPresetError, preset
 from explorer.core.quoting import quote_value
 from explorer.core.spec import MAX_STAGES, ArchSpec, SpecError
@@ -127,15 +127,14 @@ def load_source(source: str | None) -> ArchSpec:
     """The spec a preset name or a saved file describes."""
     if source is None:
         return ArchSpec()
-    path = Path(source)
     try:
-        if not (source.endswith(".json") or path.is_file()):
+        if not (source.endswith(".json") or Path(source).is_file()):
             return preset(source)
-        path.stat()  # a missing file or an impossible name is said here, briefly
     except UnknownPresetError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot read {os_error_text(exc, source)}") from None
+    path = existing_path(source)
     try:
         return ArchSpec.load(path)
     except SpecError as exc:
