@@ -40,6 +40,7 @@ def one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str], code: in
         ["diagram", "resnet18", "-o", f"{LONG}.svg"],
         ["diagram", "resnet18", "-o", f"/tmp/{LONG}/net.svg"],
         ["compare", "resnet18", LONG],
+        ["compare", "--open", f"{LONG}.json", "resnet18"],
         ["bench", *TINY, "--save", f"{LONG}.json"],
     ],
 )
