@@ -11,6 +11,7 @@ import argparse
 import re
 import types
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -70,6 +71,7 @@ def _kind(field: str, annotation: Any) -> tuple[Kind, tuple[str, ...]]:
     )
 
 
+@cache
 def spec_flags() -> tuple[SpecFlag, ...]:
     """One flag for each field of ArchSpec but those that --input sets."""
     hints = get_type_hints(ArchSpec)

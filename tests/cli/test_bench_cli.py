@@ -114,3 +114,10 @@ def test_the_plain_progress_line_counts_in_tenths() -> None:
         bar(done, 5)
     bar.close()
     assert stream.getvalue() == "bench: 10% 20% 30% 40% 50% 60% 70% 80% 90% 100%\n"
+
+
+def test_a_sweep_whose_first_size_cannot_run_is_a_failed_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, *QUICK, "--sweep", "1000000000")
+    assert code == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("resnet-explorer bench: error: batch 1000000000 needs about")
