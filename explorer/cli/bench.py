@@ -16,6 +16,7 @@ from explorer.cli.parser import real_number, whole_number
 from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.benchtypes import (
+    DTYPES,
     MAX_BATCH_SIZE,
     MAX_MIN_TIME_S,
     MAX_THREADS,
@@ -25,7 +26,6 @@ from explorer.core.benchtypes import (
 )
 from explorer.core.quoting import quote_value
 
-DTYPE_CHOICES = ("float32", "float16", "bfloat16")
 BAR_WIDTH = 30
 DEFAULTS = BenchConfig()
 MIN_TIME_ITERATIONS = 3  # with --min-time the time, not the count, decides how long it runs
@@ -66,9 +66,7 @@ def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, t
         group.add_argument(
             "--sweep", metavar="1,2,4,8", help="time each of these batch sizes, up to the first that fails"
         )
-    group.add_argument(
-        "--dtype", choices=DTYPE_CHOICES, default="float32", help="reduced ones run through autocast"
-    )
+    group.add_argument("--dtype", choices=DTYPES, default="float32", help="reduced ones run through autocast")
     group.add_argument("--channels-last", action="store_true", help="NHWC memory layout for model and input")
     group.add_argument("--compile", action="store_true", help="run through torch.compile (off by default)")
     group.add_argument(
