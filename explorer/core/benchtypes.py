@@ -13,16 +13,17 @@ from explorer.core.memory import DTYPE_BYTES
 from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
 
-DTYPES = tuple(DTYPE_BYTES)
-# The limits of every benchmark option, shared by the command line and the app: past them a
-# run would take days or overflow torch's own integers instead of measuring anything. A large
-# batch is left to the memory check, which says how much it would need.
+# The defaults and limits of the benchmark options, shared by the command line and the app: past
+# the limits a run would take days or overflow torch's own integers instead of measuring anything.
+# A large batch is left to the memory check, which says how much it would need.
 MAX_BATCH_SIZE = 2**31 - 1
+DEFAULT_WARMUP = 3
 MAX_WARMUP = 1_000
 DEFAULT_ITERATIONS = 10
-MAX_ITERATIONS = 100_000
 MAX_MIN_TIME_S = 3_600.0
 MAX_THREADS = 1_024
+DTYPES = tuple(DTYPE_BYTES)
+MAX_ITERATIONS = 100_000
 
 Status = Literal["ok", "cancelled", "error"]
 # insufficient-memory: refused before building; out-of-memory and device: failed while running.
@@ -47,7 +48,7 @@ class BenchConfig:
     dtype: str = "float32"
     channels_last: bool = False
     compile: bool = False
-    warmup: int = 3
+    warmup: int = DEFAULT_WARMUP
     iterations: int = DEFAULT_ITERATIONS
     min_time_s: float | None = None
     threads: int | None = None

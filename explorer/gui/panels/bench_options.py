@@ -15,19 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core import benchtypes
 from explorer.core.bench import sweep_batch_sizes
-from explorer.core.benchtypes import (
-    DTYPES,
-    MAX_ITERATIONS,
-    MAX_MIN_TIME_S,
-    MAX_THREADS,
-    MAX_WARMUP,
-    BenchConfig,
-)
+from explorer.core.benchtypes import DTYPES, BenchConfig
 from explorer.core.units import format_bytes
 from explorer.gui.bench_runner import DeviceChoice, Machine
-
-DEFAULTS = BenchConfig()
 
 
 class BenchOptions(QWidget):
@@ -43,18 +35,24 @@ class BenchOptions(QWidget):
         self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
         self.compile_box = QCheckBox("torch.compile", toolTip="Compile the model first (slow first passes)")
         self.warmup_box = QSpinBox(
-            minimum=0, maximum=MAX_WARMUP, value=DEFAULTS.warmup, toolTip="Untimed passes first"
+            minimum=0,
+            maximum=benchtypes.MAX_WARMUP,
+            value=benchtypes.DEFAULT_WARMUP,
+            toolTip="Untimed passes first",
         )
         self.iterations_box = QSpinBox(
-            minimum=1, maximum=MAX_ITERATIONS, value=DEFAULTS.iterations, toolTip="Timed passes"
+            minimum=1,
+            maximum=benchtypes.MAX_ITERATIONS,
+            value=benchtypes.DEFAULT_ITERATIONS,
+            toolTip="Timed passes",
         )
         self.min_time_box = QDoubleSpinBox(
-            minimum=0.0, maximum=MAX_MIN_TIME_S, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
+            minimum=0.0, maximum=benchtypes.MAX_MIN_TIME_S, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
         )
         self.min_time_box.setSpecialValueText("off")
         self.min_time_box.setToolTip("Go on timing until the timed passes add up to this long")
         self.threads_box = QSpinBox(
-            minimum=0, maximum=MAX_THREADS, value=0, toolTip="torch's CPU thread count"
+            minimum=0, maximum=benchtypes.MAX_THREADS, value=0, toolTip="torch's CPU thread count"
         )
         self.threads_box.setSpecialValueText("torch default")
         self.sweep_limit_box = QSpinBox(
@@ -98,7 +96,7 @@ class BenchOptions(QWidget):
             )
         self.device_box.blockSignals(False)
         self.device_box.setEnabled(True)
-        self.threads_box.setMaximum(min(max(machine.cpu_count, machine.default_threads), MAX_THREADS))
+        self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
         self.threads_box.setSpecialValueText(f"torch default ({machine.default_threads})")
         self._device_changed()
 
