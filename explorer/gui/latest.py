@@ -109,13 +109,15 @@ def latest_in_thread(
     (on the GUI thread) hears only from the newest."""
 
     def start(value: T, ticket: int) -> None:
-        run_in_thread(
-            work,
-            value,
-            on_result=lambda result: latest.finished(ticket) and on_result(result),
-            on_error=lambda message: latest.finished(ticket) and on_error(message),
-            context=context,
-        )
+        def result(value: Any) -> None:
+            if latest.finished(ticket):
+                on_result(value)
+
+        def error(message: str) -> None:
+            if latest.finished(ticket):
+                on_error(message)
+
+        run_in_thread(work, value, on_result=result, on_error=error, context=context)
 
     latest: Latest[T] = Latest(start, one_at_a_time=one_at_a_time)
     return latest

@@ -25,6 +25,7 @@ from explorer.core.presets import FAMILIES, presets_in
 from explorer.core.spec import SpecError
 from explorer.gui import icons
 from explorer.gui.about import about_html, shortcuts_html
+from explorer.gui.cross_check import CrossCheckAction
 from explorer.gui.documents import EXPORTS, Documents
 from explorer.gui.panels.editor_fields import describe_spec_error
 from explorer.gui.panels.layer_view import LayerView
@@ -205,6 +206,10 @@ class MainWindow(QMainWindow):
             self._action(
                 view_menu, f"{title} tab", QKeySequence(f"Ctrl+{number}"), lambda t=title: self.show_tab(t)
             )
+
+        tools_menu = self.menuBar().addMenu("&Tools")
+        self.cross_check = CrossCheckAction(self, lambda: self.session.spec)
+        tools_menu.addAction(self.cross_check.action)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)

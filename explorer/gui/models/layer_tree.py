@@ -257,7 +257,7 @@ class LayerTreeModel(QAbstractItemModel):
         return self._root
 
     def node(self, index: _Index) -> Node:
-        return index.internalPointer() if index.isValid() else self._root  # type: ignore[no-any-return]
+        return index.internalPointer() if index.isValid() else self._root
 
     # QAbstractItemModel
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core import benchtypes
 from explorer.core.bench import sweep_batch_sizes
 from explorer.core.benchtypes import DTYPES, BenchConfig
 from explorer.core.units import format_bytes
@@ -33,14 +34,26 @@ class BenchOptions(QWidget):
         self.dtype_box.addItems(list(DTYPES))
         self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
         self.compile_box = QCheckBox("torch.compile", toolTip="Compile the model first (slow first passes)")
-        self.warmup_box = QSpinBox(minimum=0, maximum=1000, value=3, toolTip="Untimed passes first")
-        self.iterations_box = QSpinBox(minimum=1, maximum=100_000, value=20, toolTip="Timed passes")
+        self.warmup_box = QSpinBox(
+            minimum=0,
+            maximum=benchtypes.MAX_WARMUP,
+            value=benchtypes.DEFAULT_WARMUP,
+            toolTip="Untimed passes first",
+        )
+        self.iterations_box = QSpinBox(
+            minimum=1,
+            maximum=benchtypes.MAX_ITERATIONS,
+            value=benchtypes.DEFAULT_ITERATIONS,
+            toolTip="Timed passes",
+        )
         self.min_time_box = QDoubleSpinBox(
-            minimum=0.0, maximum=3600.0, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
+            minimum=0.0, maximum=benchtypes.MAX_MIN_TIME_S, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
         )
         self.min_time_box.setSpecialValueText("off")
         self.min_time_box.setToolTip("Go on timing until the timed passes add up to this long")
-        self.threads_box = QSpinBox(minimum=0, maximum=1024, value=0, toolTip="torch's CPU thread count")
+        self.threads_box = QSpinBox(
+            minimum=0, maximum=benchtypes.MAX_THREADS, value=0, toolTip="torch's CPU thread count"
+        )
         self.threads_box.setSpecialValueText("torch default")
         self.sweep_limit_box = QSpinBox(
             minimum=1, maximum=65536, value=64, toolTip="The sweep's largest batch"

@@ -33,7 +33,10 @@ from PySide6.QtWidgets import (
 from explorer.core.analysis import Analysis
 from explorer.core.presets import preset_name_of
 from explorer.core.render.export import (
+    DEFAULT_DPI,
     FORMATS,
+    MAX_DPI,
+    MIN_DPI,
     Format,
     GraphvizError,
     Rendered,
@@ -114,8 +117,8 @@ class DiagramPanel(QWidget):
         self.zoom_label = QLabel("100 %", objectName="DiagramZoom", minimumWidth=48)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-        self.dpi_box = QSpinBox(objectName="DiagramDpi", minimum=36, maximum=1200, singleStep=24)
-        self.dpi_box.setValue(150)
+        self.dpi_box = QSpinBox(objectName="DiagramDpi", minimum=MIN_DPI, maximum=MAX_DPI, singleStep=24)
+        self.dpi_box.setValue(DEFAULT_DPI)
         self.dpi_box.setSuffix(" dpi")
         self.dpi_box.setToolTip("Resolution of exported PNG images")
         export_button = QPushButton("Export…", objectName="DiagramExport")
