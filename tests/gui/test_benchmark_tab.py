@@ -46,10 +46,12 @@ def panel(qtbot, tmp_path: Path) -> BenchmarkPanel:  # type: ignore[no-untyped-d
     return widget
 
 
-def _run(qtbot, panel: BenchmarkPanel, sweep: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _run(qtbot, panel: BenchmarkPanel, sweep: bool = False, on_samples: Any = None) -> None:  # type: ignore[no-untyped-def]
     panel.sweep() if sweep else panel.run()
-    assert panel.runner.busy
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.busy and panel.job is not None
+    if on_samples is not None:  # delivered on the GUI thread: nothing comes before the loop runs
+        panel.job.samples_timed.connect(on_samples)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
 
 
 def _failing_builds(monkeypatch: pytest.MonkeyPatch, fail_on: set[int]) -> list[int]:
@@ -98,7 +100,7 @@ def test_cancel_stops_a_run_early(qtbot, panel: BenchmarkPanel) -> None:  # type
     )
     panel.cancel()
     assert not panel.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
     result = panel.result
     assert result is not None and result.status == "cancelled"
     assert result.stats is not None and len(result.stats.samples_s) < 100_000
@@ -119,16 +121,17 @@ def _drawn_ms(panel: BenchmarkPanel) -> list[float]:
 
 def test_the_latency_chart_fills_while_a_run_is_timed(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
     batches: list[list[float]] = []
-    panel.runner.samples_timed.connect(batches.append)
     panel.options.iterations_box.setValue(100_000)
     panel.run()
+    assert panel.job is not None
+    panel.job.samples_timed.connect(batches.append)
     qtbot.waitUntil(lambda: len(panel.latency_charts.samples_ms) >= 2, timeout=RUN_TIMEOUT_MS)
-    assert panel.runner.busy and panel.result is None  # points before the run has ended
+    assert panel.busy and panel.result is None  # points before the run has ended
     assert panel.latency_page.currentWidget() is panel.latency_page.chart
     live = list(panel.latency_charts.samples_ms)
     assert _drawn_ms(panel) == live == [s * 1e3 for s in _sent(batches)[: len(live)]]
     panel.cancel()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
     result = panel.result
     assert result is not None and result.status == "cancelled" and result.stats is not None
     samples = result.stats.samples_s
@@ -138,9 +141,8 @@ def test_the_latency_chart_fills_while_a_run_is_timed(qtbot, panel: BenchmarkPan
 
 def test_after_a_run_the_chart_holds_exactly_its_samples(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
     batches: list[list[float]] = []
-    panel.runner.samples_timed.connect(batches.append)
     panel.options.iterations_box.setValue(40)
-    _run(qtbot, panel)
+    _run(qtbot, panel, on_samples=batches.append)
     assert panel.result is not None and panel.result.stats is not None
     samples = panel.result.stats.samples_s
     assert batches and tuple(_sent(batches)) == samples[: len(_sent(batches))]
@@ -148,11 +150,13 @@ def test_after_a_run_the_chart_holds_exactly_its_samples(qtbot, panel: Benchmark
     # The next run starts its chart afresh: its first batch is all the chart holds.
     batches.clear()
     shown_at_each_batch: list[int] = []
-    panel.runner.samples_timed.connect(
-        lambda _batch: shown_at_each_batch.append(len(panel.latency_charts.samples_ms))
-    )
+
+    def note(batch: list[float]) -> None:
+        batches.append(batch)
+        shown_at_each_batch.append(len(panel.latency_charts.samples_ms))
+
     panel.options.iterations_box.setValue(5)
-    _run(qtbot, panel)
+    _run(qtbot, panel, on_samples=note)
     assert shown_at_each_batch[0] == len(batches[0]) == 1
     assert panel.result is not None and panel.result.stats is not None
     assert len(panel.result.stats.samples_s) == 5
@@ -301,7 +305,7 @@ panel = window.show_tab("Benchmark")
 assert wait_until(panel.is_ready, 60)
 panel.options.iterations_box.setValue(2)
 panel.run()
-assert wait_until(lambda: panel.result is not None and not panel.runner.busy, 60)
+assert wait_until(lambda: panel.result is not None and not panel.busy, 60)
 panel.add_to_comparison()
 window.show_tab("Compare")
 app.processEvents()
@@ -334,7 +338,7 @@ def test_closing_the_window_cancels_a_run(qtbot, panel: BenchmarkPanel) -> None:
     panel.run()
     qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=RUN_TIMEOUT_MS)
     window.close()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.result is not None and panel.result.status == "cancelled"
     assert panel.result.card.iterations < 100_000
 
@@ -361,11 +365,11 @@ def test_a_long_run_leaves_the_thread_pool_to_the_other_tabs(qtbot, panel: Bench
         edited = panel.session.spec.with_depths((4, 3, 3))
         with qtbot.waitSignal(panel.session.analysis_changed, timeout=10_000):
             panel.session.propose(edited)
-        assert panel.runner.busy and panel.session.analysis.spec == edited
+        assert panel.busy and panel.session.analysis.spec == edited
         assert "the architecture has changed since" not in panel.title.text()
     finally:
         panel.cancel()
-        qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
         pool.setMaxThreadCount(before)
     assert panel.result is not None and panel.result.spec != edited
     assert panel.title.text().endswith("(the architecture has changed since)")

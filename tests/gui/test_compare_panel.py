@@ -113,7 +113,7 @@ def test_benchmark_all_times_every_variant(panel: ComparePanel, qtbot) -> None: 
     panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
     panel.benchmark_all()
     qtbot.waitUntil(lambda: all(v.bench for v in panel.comparison.variants), timeout=60_000)
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10_000)
     assert _cell(panel, 0, "latency_ms") > 0
     assert panel.bench_button.isEnabled()
 
@@ -126,7 +126,7 @@ def test_cancel_stops_benchmark_all(panel: ComparePanel, qtbot) -> None:  # type
     panel.benchmark_all()
     qtbot.waitUntil(lambda: panel.progress.maximum() > 0 and panel.progress.value() > 0, timeout=60_000)
     panel.cancel_benchmark()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     assert not any(v.bench for v in panel.comparison.variants)
     assert "cancelled" in panel.message.text()
 
@@ -215,7 +215,7 @@ def test_timings_reach_their_variant_when_the_list_is_reordered_meanwhile(
     panel.benchmark_all()
     panel.variants.setCurrentRow(1)
     panel.move_selected(-1)  # resnet110 first now, while the timings run
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     assert [v.name for v in panel.comparison.variants] == ["cifar/resnet110", "cifar/resnet20"]
     by_name = {v.name: v.bench for v in panel.comparison.variants}
     assert by_name["cifar/resnet20"].median_ms == pytest.approx(9.0)

@@ -49,7 +49,8 @@ def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
             f"{result.gmacs_per_s:,.2f}",
             f"{format_macs(result.macs_per_image)} an image",
         )
-    if result.peak_memory_bytes is not None:
+    # A run cancelled before its first timed pass has no figures at all, memory included.
+    if result.peak_memory_bytes is not None and stats is not None:
         texts["peak_memory"] = (format_bytes(result.peak_memory_bytes), _short_source(result.card.device))
     return texts
 
@@ -58,7 +59,7 @@ def _short_source(device: str) -> str:
     """A card-sized name of where the peak comes from (the full one is in the tooltip)."""
     if device.startswith("cuda"):
         return "allocator peak"
-    return "driver peak" if device == "mps" else "RSS growth"
+    return "driver peak" if device == "mps" else "tensors at the peak"
 
 
 def card_html(result: BenchResult) -> str:

@@ -5,6 +5,7 @@ The variants live in the window's Workspace, which saves itself after every chan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,8 @@ from explorer.core.compare import BenchFigures, Comparison, ComparisonError, Var
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
-from explorer.gui.bench_runner import BenchRunner, Machine
-from explorer.gui.models.comparison_table import ComparisonTableModel
+from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
+from explorer.gui.models.comparison_table import ComparisonTableModel, timing_warning
 from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
@@ -49,15 +50,13 @@ class ComparePanel(QWidget):
         super().__init__()
         self.session = session
         self.workspace = workspace or workspace_of(session)
-        # Finds the devices (torch loaded on a worker, once the tab is first shown) and
-        # times the variants on a thread of its own, cancelled if the app quits.
-        self.runner = BenchRunner(self)
+        # The window's one runner: it finds the devices (torch loaded on a worker, once a
+        # timing tab is first shown) and times the jobs of every tab one after the other.
+        self.runner = shared_runner(session)
         self.runner.machine_found.connect(self._list_devices)
-        self.runner.progressed.connect(self._show_progress)
-        self.runner.partial_result.connect(self._take_measurement)
-        self.runner.finished.connect(lambda _ran: self._benchmark_finished(""))
-        self.runner.failed.connect(self._benchmark_finished)
+        self.job: BenchJob | None = None
         self._timing: list[Variant] = []  # the variants being timed, in the order results come
+        self._timed: list[Variant] = []  # those that got figures in this round
         self._cancelled = False
 
         self.variants = QListWidget(objectName="CompareVariants")
@@ -122,6 +121,8 @@ class ComparePanel(QWidget):
         if self.workspace.restore_problem:
             self.show_message(self.workspace.restore_problem)
         self._refresh(self.workspace.comparison)
+        if self.runner.machine is not None:  # found already, for another tab
+            self._list_devices(self.runner.machine)
 
     # Building
 
@@ -153,9 +154,10 @@ class ComparePanel(QWidget):
         grid.addWidget(self.baseline_button, 2, 0, 1, 2)
         return grid
 
-    def _toolbar(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.addWidget(
+    def _toolbar(self) -> QVBoxLayout:
+        """Editing and files on the first row, timing on the second: one row is cut off in narrow windows."""
+        edit_row = QHBoxLayout()
+        edit_row.addWidget(
             self._button("Add current", "Add the architecture being edited", self.add_current, "AddCurrent")
         )
         presets = QToolButton(text="Add preset", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -167,34 +169,8 @@ class ComparePanel(QWidget):
                 action.triggered.connect(lambda _checked=False, n=name: self.add_preset(n))
                 sub.addAction(action)
         presets.setMenu(menu)
-        row.addWidget(presets)
-        row.addSpacing(16)
-        self.device_box = QComboBox(
-            toolTip="Device for the timings (the devices are found when the tab opens)"
-        )
-        self.device_box.addItem("auto", "auto")
-        self.device_box.addItem("cpu", "cpu")
-        self.batch_box = QSpinBox(
-            minimum=1, maximum=4096, value=1, prefix="batch ", toolTip="Images per forward pass"
-        )
-        self.iterations_box = QSpinBox(
-            minimum=1, maximum=1000, value=10, suffix=" iters", toolTip="Timed passes"
-        )
-        self.bench_button = self._button(
-            "Benchmark all", "Time a forward pass of every variant", self.benchmark_all
-        )
-        self.cancel_button = self._button("Cancel", "Stop the timings", self.cancel_benchmark)
-        self.cancel_button.setEnabled(False)
-        for widget in (
-            self.device_box,
-            self.batch_box,
-            self.iterations_box,
-            self.bench_button,
-            self.cancel_button,
-        ):
-            row.addWidget(widget)
-        row.addWidget(self.progress)
-        row.addStretch(1)
+        edit_row.addWidget(presets)
+        edit_row.addStretch(1)
         files = QToolButton(text="File", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         file_menu = QMenu(files)
         file_menu.addAction("Open comparison…", self.open_file)
@@ -203,8 +179,51 @@ class ComparePanel(QWidget):
         for fmt, label in (("csv", "CSV"), ("markdown", "Markdown"), ("json", "JSON")):
             file_menu.addAction(f"Export table as {label}…", lambda f=fmt: self.export_table(f))
         files.setMenu(file_menu)
-        row.addWidget(files)
-        return row
+        edit_row.addWidget(files)
+
+        self.device_box = QComboBox(
+            toolTip="Device for the timings (the devices are found when the tab opens)"
+        )
+        self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.device_box.addItem("auto", "auto")
+        self.device_box.addItem("cpu", "cpu")
+        self.batch_box = QSpinBox(
+            minimum=1, maximum=4096, value=1, prefix="batch ", toolTip="Images per forward pass"
+        )
+        self.iterations_box = QSpinBox(
+            minimum=1, maximum=1000, value=10, suffix=" iters", toolTip="Timed passes"
+        )
+        self.threads_box = QSpinBox(
+            minimum=0,
+            maximum=1024,
+            value=0,
+            prefix="threads ",
+            toolTip="torch's CPU thread count for the timings",
+        )
+        self.threads_box.setSpecialValueText("threads: torch default")
+        self.bench_button = self._button(
+            "Benchmark all", "Time a forward pass of every variant", self.benchmark_all
+        )
+        self.cancel_button = self._button("Cancel", "Stop the timings", self.cancel_benchmark)
+        self.cancel_button.setEnabled(False)
+        timing_row = QHBoxLayout()
+        timing_row.addWidget(QLabel("Timing:"))
+        for widget in (
+            self.device_box,
+            self.batch_box,
+            self.iterations_box,
+            self.threads_box,
+            self.bench_button,
+            self.cancel_button,
+        ):
+            timing_row.addWidget(widget)
+        timing_row.addWidget(self.progress)
+        timing_row.addStretch(1)
+        rows = QVBoxLayout()
+        rows.setSpacing(4)
+        rows.addLayout(edit_row)
+        rows.addLayout(timing_row)
+        return rows
 
     # Showing
 
@@ -218,8 +237,13 @@ class ComparePanel(QWidget):
         self.device_box.addItem(f"auto ({machine.devices[0].key})", "auto")
         for device in machine.devices:
             self.device_box.addItem(device.label, device.key)
+            self.device_box.setItemData(
+                self.device_box.count() - 1, device.full_label, Qt.ItemDataRole.ToolTipRole
+            )
         index = self.device_box.findData(chosen)
         self.device_box.setCurrentIndex(max(index, 0))
+        self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
+        self.threads_box.setSpecialValueText(f"threads: torch default ({machine.default_threads})")
 
     @property
     def comparison(self) -> Comparison:
@@ -260,7 +284,7 @@ class ComparePanel(QWidget):
             button.setEnabled(chosen)
         self.up_button.setEnabled(chosen and row > 0)
         self.down_button.setEnabled(chosen and row < count - 1)
-        self.bench_button.setEnabled(count > 0 and not self.runner.busy)
+        self.bench_button.setEnabled(count > 0 and not self.busy)
 
     def _ensure_view(self, tab: int) -> None:
         # The charts (pyqtgraph) and the diff (graphviz) load only when first opened.
@@ -332,27 +356,44 @@ class ComparePanel(QWidget):
 
     # Timing
 
+    @property
+    def busy(self) -> bool:
+        """This tab's timings are running or waiting their turn."""
+        return self.job is not None
+
     def benchmark_all(self) -> None:
-        if not self.comparison.variants or self.runner.busy:
+        if not self.comparison.variants or self.busy:
             return
         config = BenchConfig(
             device=self.device_box.currentData() or "auto",
             batch_size=self.batch_box.value(),
             iterations=self.iterations_box.value(),
             warmup=2,
+            threads=self.threads_box.value() or None,
         )
         self._timing = list(self.comparison.variants)
+        self._timed = []
         self._cancelled = False
-        self.runner.run_each([variant.spec for variant in self._timing], config)
+        job = self.runner.run_each([variant.spec for variant in self._timing], config)
+        self.job = job
+        job.progressed.connect(self._show_progress)
+        job.partial_result.connect(self._take_measurement)
+        job.finished.connect(lambda _ran: self._benchmark_finished(""))
+        job.failed.connect(self._benchmark_finished)
+        job.withdrawn.connect(lambda: self._benchmark_finished(""))
         self.cancel_button.setEnabled(True)
         self.bench_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.show_message("")
+        waiting = job.state == "queued"
+        self.show_message(
+            "Waiting for the Benchmark tab's run to end; the timings start after it." if waiting else ""
+        )
 
     def cancel_benchmark(self) -> None:
-        self._cancelled = self.runner.busy
-        self.runner.cancel()
+        if self.job is not None:
+            self._cancelled = True
+            self.job.cancel()
         self.cancel_button.setEnabled(False)
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -369,11 +410,14 @@ class ComparePanel(QWidget):
         # The list may have been edited meanwhile: the figures go to that variant if it is still there.
         for index, variant in enumerate(self.comparison.variants):
             if variant.name == timed.name and variant.spec == timed.spec:
-                self._apply(lambda i=index: self.comparison.with_bench(i, BenchFigures.from_result(result)))
+                figures = BenchFigures.from_result(result)
+                self._apply(lambda i=index, f=figures: self.comparison.with_bench(i, f))
+                self._timed.append(replace(variant, bench=figures))
                 return
 
     def _benchmark_finished(self, error: str) -> None:
         cancelled, self._cancelled = self._cancelled, False
+        self.job = None
         self._timing = []
         self.progress.hide()
         self.cancel_button.setEnabled(False)
@@ -382,6 +426,8 @@ class ComparePanel(QWidget):
             self.show_message(f"Timing failed: {error}")
         elif cancelled:
             self.show_message("Timing cancelled; the variants timed so far keep their figures.")
+        else:
+            self.show_message(timing_warning(self._timed))
 
     # Files
 
