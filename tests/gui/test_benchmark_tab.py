@@ -21,11 +21,12 @@ from explorer.core.compare import BenchFigures
 from explorer.core.presets import preset
 from explorer.gui.app import application
 from explorer.gui.bench_runner import SampleBatcher
-from explorer.gui.panels.bench_result import format_ms
+from explorer.gui.panels.bench_result import EMPTY, format_ms
 from explorer.gui.panels.benchmark import BenchmarkPanel
 from explorer.gui.panels.compare import ComparePanel
 from explorer.gui.session import Session
 from explorer.gui.workspace import Workspace
+from tests.gui.conftest import open_window
 
 RUN_TIMEOUT_MS = 60_000
 
@@ -373,3 +374,58 @@ def test_a_long_run_leaves_the_thread_pool_to_the_other_tabs(qtbot, panel: Bench
         pool.setMaxThreadCount(before)
     assert panel.result is not None and panel.result.spec != edited
     assert panel.title.text().endswith("(the architecture has changed since)")
+
+
+def test_a_new_run_clears_the_last_runs_figures(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    _run(qtbot, panel)
+    assert set(panel.card.figures.values()) != {EMPTY}
+    panel.options.iterations_box.setValue(100_000)
+    panel.run()
+    assert set(panel.card.figures.values()) == {EMPTY} and not panel.card.repro.isVisible()
+    assert panel.title.text().endswith("— timing…") and panel.result is None
+    assert not panel.add_button.isEnabled()
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
+
+
+def test_a_cancel_during_the_warm_up_says_so_and_shows_no_figures(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    panel.options.warmup_box.setValue(1000)
+    panel.run()
+    qtbot.waitUntil(
+        lambda: panel.progress.maximum() > 0 and panel.progress.value() >= 1, timeout=RUN_TIMEOUT_MS
+    )
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
+    result = panel.result
+    assert result is not None and result.status == "cancelled" and result.stats is None
+    assert set(panel.card.figures.values()) == {EMPTY}
+    assert "cancelled during the warm-up (1000 passes planned), nothing timed" in panel.card.repro.text()
+    assert "+ 0 timed" not in panel.card.repro.text()
+    assert panel.status.text() == "Cancelled during the warm-up; nothing was timed."
+    assert panel.title.text().endswith("— cancelled during the warm-up")
+
+
+def test_the_run_options_come_back_in_a_new_window(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, settings, preset("cifar/resnet20"))
+    panel = window.show_tab("Benchmark")
+    assert isinstance(panel, BenchmarkPanel)
+    qtbot.waitUntil(panel.is_ready, timeout=RUN_TIMEOUT_MS)
+    options = panel.options
+    options.select_device("cpu")
+    options.batch_box.setValue(8)
+    options.dtype_box.setCurrentText("bfloat16")
+    options.channels_last_box.setChecked(True)
+    options.warmup_box.setValue(2)
+    options.iterations_box.setValue(7)
+    options.min_time_box.setValue(1.5)
+    options.threads_box.setValue(1)
+    options.sweep_limit_box.setValue(16)
+    chosen = options.config()
+    window.close()
+
+    again = open_window(qtbot, settings, preset("cifar/resnet20"))
+    restored = again.show_tab("Benchmark")
+    assert isinstance(restored, BenchmarkPanel)
+    qtbot.waitUntil(restored.is_ready, timeout=RUN_TIMEOUT_MS)
+    assert restored.options.config() == chosen
+    assert restored.options.sweep_sizes() == (1, 2, 4, 8, 16)

@@ -220,3 +220,48 @@ def test_timings_reach_their_variant_when_the_list_is_reordered_meanwhile(
     by_name = {v.name: v.bench for v in panel.comparison.variants}
     assert by_name["cifar/resnet20"].median_ms == pytest.approx(9.0)
     assert by_name["cifar/resnet110"].median_ms == pytest.approx(54.0)
+
+
+def test_benchmark_all_shows_the_spread_flags_noisy_timings_and_uses_the_thread_count(
+    panel: ComparePanel, qtbot, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    import explorer.core.bench as bench
+    from explorer.core.benchtypes import TimingStats
+
+    real = bench.run_benchmark
+    # The two copies of resnet20 as a busy machine timed them: steady, then spread out and slow.
+    timed = [
+        TimingStats.from_samples([0.0109] * 5),
+        TimingStats.from_samples([0.3558, 0.1, 0.6, 0.3558, 0.9]),
+    ]
+    samples = iter(stats.samples_s for stats in timed)
+    threads: list[int | None] = []
+
+    def busy_machine(spec, config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(config.threads)
+        result = real(spec, config, *args, **kwargs)
+        return replace(result, stats=TimingStats.from_samples(next(samples)))
+
+    monkeypatch.setattr(bench, "run_benchmark", busy_machine)
+    panel.add_preset("cifar/resnet20")
+    panel.duplicate_selected()
+    panel.iterations_box.setValue(1)
+    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
+    qtbot.waitUntil(lambda: panel.threads_box.maximum() < 1024, timeout=60_000)  # the machine is known
+    panel.threads_box.setValue(1)
+    panel.benchmark_all()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
+    assert threads == [1, 1]
+    column = 1 + [m.key for m in panel.table_model.metrics()].index("latency_ms")
+    steady, noisy = (panel.table_model.index(row, column) for row in (0, 1))
+    shown = [f"{stats.median_s * 1e3:,.2f} (IQR {stats.iqr_s * 1e3:,.2f})" for stats in timed]
+    assert steady.data() == shown[0] and noisy.data().startswith("⚠ " + shown[1] + "  (+")
+    assert "noisy" in noisy.data(Qt.ItemDataRole.ToolTipRole) and "noisy" not in steady.data(
+        Qt.ItemDataRole.ToolTipRole
+    )
+    warning = panel.message.text()
+    assert panel.message.isVisible() and "noisy timings" in warning and "cifar/resnet20 (2)" in warning
+    low, high = (f"{stats.median_s * 1e3:.3g}" for stats in timed)
+    assert f"are one architecture yet took {low} to {high} ms" in warning
