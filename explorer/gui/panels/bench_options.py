@@ -28,6 +28,9 @@ class BenchOptions(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.device_box = QComboBox(toolTip="Where the model runs")
+        # The row is as wide as the column; the popup and the tooltip show the full names.
+        self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_box.setMinimumContentsLength(8)
         self.device_box.addItem("finding devices…")
         self.device_box.setEnabled(False)
         self.device_box.currentIndexChanged.connect(lambda _index: self._device_changed())
@@ -53,8 +56,9 @@ class BenchOptions(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(6)
+        form.addRow(QLabel("Device"))
+        form.addRow(self.device_box)
         for label, widget in (
-            ("Device", self.device_box),
             ("Batch size", self.batch_box),
             ("Precision", self.dtype_box),
             ("Layout", self.channels_last_box),
@@ -146,6 +150,7 @@ class BenchOptions(QWidget):
                 self.device_box.count() - 1, device.full_label, Qt.ItemDataRole.ToolTipRole
             )
         self.device_box.blockSignals(False)
+        self.device_box.view().setMinimumWidth(self.device_box.view().sizeHintForColumn(0) + 24)
         self.device_box.setEnabled(True)
         self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
         self.threads_box.setSpecialValueText(f"torch default ({machine.default_threads})")
@@ -170,6 +175,7 @@ class BenchOptions(QWidget):
         device = self.device()
         if device is None:
             return
+        self.device_box.setToolTip(f"Where the model runs: {device.full_label}")
         model = self.dtype_box.model()
         assert isinstance(model, QStandardItemModel)
         for row, dtype in enumerate(DTYPES):

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.benchtypes import BenchError, BenchResult, SweepResult
+from explorer.core.benchtypes import NOISY_SPREAD, BenchError, BenchResult, SweepResult
 from explorer.core.compare import BenchFigures
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import preset_name_of
-from explorer.core.render.bench_text import result_text, sweep_text
+from explorer.core.render.bench_text import noise_text, result_text, sweep_text
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_shape
 from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
@@ -320,6 +320,9 @@ class BenchmarkPanel(QWidget):
             self.status.setText("The run failed; nothing else was affected.")
             return
         self._show_result(result)
+        noise = noise_text(result)
+        if noise:
+            self.show_error(noise[:1].upper() + noise[1:] + ".", notice=True)
         timed = len(result.stats.samples_s) if result.stats is not None else 0
         if result.status == "cancelled" and not timed:
             self.status.setText("Cancelled during the warm-up; nothing was timed.")
@@ -331,6 +334,13 @@ class BenchmarkPanel(QWidget):
     def _sweep_finished(self, sweep: SweepResult) -> None:
         stopped = sweep.stopped_by
         sizes = ", ".join(str(point.batch_size) for point in sweep.points) or "none"
+        noisy = [str(point.batch_size) for point in sweep.points if noise_text(point)]
+        if noisy:
+            self.show_error(
+                f"Noisy timings at batch {', '.join(noisy)}: an IQR above {NOISY_SPREAD:.0%} of the median; "
+                "other work was running. Sweep again for figures to trust.",
+                notice=True,
+            )
         if stopped is None:
             self.status.setText(f"Sweep done: batch sizes {sizes}.")
         elif stopped.status == "cancelled":

@@ -44,6 +44,8 @@ from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
 
+TIP = Qt.ItemDataRole.ToolTipRole
+
 
 class ComparePanel(QWidget):
     def __init__(self, session: Session, workspace: Workspace | None = None) -> None:
@@ -155,9 +157,10 @@ class ComparePanel(QWidget):
         return grid
 
     def _toolbar(self) -> QVBoxLayout:
-        """Editing and files on the first row, timing on the second: one row is cut off in narrow windows."""
-        edit_row = QHBoxLayout()
-        edit_row.addWidget(
+        """Editing, timing and files on the first row, the timing's options on the second:
+        a single row would be cut off in a narrow window."""
+        actions = QHBoxLayout()
+        actions.addWidget(
             self._button("Add current", "Add the architecture being edited", self.add_current, "AddCurrent")
         )
         presets = QToolButton(text="Add preset", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -169,8 +172,17 @@ class ComparePanel(QWidget):
                 action.triggered.connect(lambda _checked=False, n=name: self.add_preset(n))
                 sub.addAction(action)
         presets.setMenu(menu)
-        edit_row.addWidget(presets)
-        edit_row.addStretch(1)
+        actions.addWidget(presets)
+        actions.addSpacing(16)
+        self.bench_button = self._button(
+            "Benchmark all", "Time a forward pass of every variant", self.benchmark_all
+        )
+        self.cancel_button = self._button("Cancel", "Stop the timings", self.cancel_benchmark)
+        self.cancel_button.setEnabled(False)
+        actions.addWidget(self.bench_button)
+        actions.addWidget(self.cancel_button)
+        actions.addWidget(self.progress)
+        actions.addStretch(1)
         files = QToolButton(text="File", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         file_menu = QMenu(files)
         file_menu.addAction("Open comparison…", self.open_file)
@@ -179,12 +191,14 @@ class ComparePanel(QWidget):
         for fmt, label in (("csv", "CSV"), ("markdown", "Markdown"), ("json", "JSON")):
             file_menu.addAction(f"Export table as {label}…", lambda f=fmt: self.export_table(f))
         files.setMenu(file_menu)
-        edit_row.addWidget(files)
+        actions.addWidget(files)
 
         self.device_box = QComboBox(
             toolTip="Device for the timings (the devices are found when the tab opens)"
         )
-        self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_box.setMinimumContentsLength(16)
+        self.device_box.currentIndexChanged.connect(lambda _index: self._show_device_tip())
         self.device_box.addItem("auto", "auto")
         self.device_box.addItem("cpu", "cpu")
         self.batch_box = QSpinBox(
@@ -200,29 +214,16 @@ class ComparePanel(QWidget):
             prefix="threads ",
             toolTip="torch's CPU thread count for the timings",
         )
-        self.threads_box.setSpecialValueText("threads: torch default")
-        self.bench_button = self._button(
-            "Benchmark all", "Time a forward pass of every variant", self.benchmark_all
-        )
-        self.cancel_button = self._button("Cancel", "Stop the timings", self.cancel_benchmark)
-        self.cancel_button.setEnabled(False)
-        timing_row = QHBoxLayout()
-        timing_row.addWidget(QLabel("Timing:"))
-        for widget in (
-            self.device_box,
-            self.batch_box,
-            self.iterations_box,
-            self.threads_box,
-            self.bench_button,
-            self.cancel_button,
-        ):
-            timing_row.addWidget(widget)
-        timing_row.addWidget(self.progress)
-        timing_row.addStretch(1)
+        self.threads_box.setSpecialValueText("threads: default")
+        options = QHBoxLayout()
+        options.addWidget(QLabel("Timing on"))
+        for widget in (self.device_box, self.batch_box, self.iterations_box, self.threads_box):
+            options.addWidget(widget)
+        options.addStretch(1)
         rows = QVBoxLayout()
         rows.setSpacing(4)
-        rows.addLayout(edit_row)
-        rows.addLayout(timing_row)
+        rows.addLayout(actions)
+        rows.addLayout(options)
         return rows
 
     # Showing
@@ -235,15 +236,21 @@ class ComparePanel(QWidget):
         chosen = self.device_box.currentData()
         self.device_box.clear()
         self.device_box.addItem(f"auto ({machine.devices[0].key})", "auto")
+        self.device_box.setItemData(0, f"the fastest found: {machine.devices[0].full_label}", TIP)
         for device in machine.devices:
             self.device_box.addItem(device.label, device.key)
-            self.device_box.setItemData(
-                self.device_box.count() - 1, device.full_label, Qt.ItemDataRole.ToolTipRole
-            )
+            self.device_box.setItemData(self.device_box.count() - 1, device.full_label, TIP)
+        self.device_box.view().setMinimumWidth(self.device_box.view().sizeHintForColumn(0) + 24)
         index = self.device_box.findData(chosen)
         self.device_box.setCurrentIndex(max(index, 0))
         self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
-        self.threads_box.setSpecialValueText(f"threads: torch default ({machine.default_threads})")
+        self.threads_box.setToolTip(
+            f"torch's CPU thread count for the timings (its default here: {machine.default_threads})"
+        )
+
+    def _show_device_tip(self) -> None:
+        full = self.device_box.currentData(TIP)
+        self.device_box.setToolTip(f"Device for the timings: {full or self.device_box.currentText()}")
 
     @property
     def comparison(self) -> Comparison:
