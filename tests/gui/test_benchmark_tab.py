@@ -322,7 +322,8 @@ def test_the_gui_thread_never_imports_torch(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        # Its own settings folder: the comparison it adds to must not land in the user's.
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -429,3 +430,25 @@ def test_the_run_options_come_back_in_a_new_window(qtbot, settings) -> None:  # 
     qtbot.waitUntil(restored.is_ready, timeout=RUN_TIMEOUT_MS)
     assert restored.options.config() == chosen
     assert restored.options.sweep_sizes() == (1, 2, 4, 8, 16)
+
+
+def test_a_noisy_run_is_flagged_beside_its_figures(
+    qtbot, panel: BenchmarkPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    import explorer.core.bench as bench
+    from explorer.core.benchtypes import TimingStats
+
+    real = bench.run_benchmark
+    spread_out = TimingStats.from_samples([0.01, 0.03, 0.01, 0.03, 0.005])
+    monkeypatch.setattr(
+        bench, "run_benchmark", lambda *args, **kwargs: replace(real(*args, **kwargs), stats=spread_out)
+    )
+    _run(qtbot, panel)
+    assert panel.noise.isVisible() and panel.noise.text().startswith("Noisy: the IQR is")
+    assert not panel.error.isVisible() and panel.card.figures["median"] == format_ms(spread_out.median_s)
+    monkeypatch.setattr(bench, "run_benchmark", real)
+    panel.run()
+    assert not panel.noise.isVisible()  # a new run starts without the last one's warning
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)

@@ -76,6 +76,9 @@ class BenchmarkPanel(QWidget):
         self.error = QLabel(objectName="BenchMessage", wordWrap=True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
+        # Apart from errors: a noisy run still has its figures, and they stay on show.
+        self.noise = QLabel(objectName="BenchMessage", wordWrap=True, visible=False)
+        self.noise.setProperty("level", "notice")
         self.status = QLabel(objectName="Hint", wordWrap=True)
         self.card = ResultCard()
         self.latency_charts = LatencyCharts()
@@ -96,6 +99,7 @@ class BenchmarkPanel(QWidget):
         right.setSpacing(6)
         right.addWidget(self.title)
         right.addWidget(self.error)
+        right.addWidget(self.noise)
         right.addWidget(self.card)
         right.addLayout(self._result_actions())
         right.addWidget(self.charts, 1)
@@ -230,6 +234,7 @@ class BenchmarkPanel(QWidget):
             return
         spec = self.session.spec
         self.show_error("")
+        self.show_noise("")
         # The last run's figures go: next to a run being timed they would pass for its own.
         self._show_result(None)
         self.timing = True
@@ -322,7 +327,7 @@ class BenchmarkPanel(QWidget):
         self._show_result(result)
         noise = noise_text(result)
         if noise:
-            self.show_error(noise[:1].upper() + noise[1:] + ".", notice=True)
+            self.show_noise(noise[:1].upper() + noise[1:] + ".")
         timed = len(result.stats.samples_s) if result.stats is not None else 0
         if result.status == "cancelled" and not timed:
             self.status.setText("Cancelled during the warm-up; nothing was timed.")
@@ -336,10 +341,9 @@ class BenchmarkPanel(QWidget):
         sizes = ", ".join(str(point.batch_size) for point in sweep.points) or "none"
         noisy = [str(point.batch_size) for point in sweep.points if noise_text(point)]
         if noisy:
-            self.show_error(
+            self.show_noise(
                 f"Noisy timings at batch {', '.join(noisy)}: an IQR above {NOISY_SPREAD:.0%} of the median; "
-                "other work was running. Sweep again for figures to trust.",
-                notice=True,
+                "other work was running. Sweep again for figures to trust."
             )
         if stopped is None:
             self.status.setText(f"Sweep done: batch sizes {sizes}.")
@@ -359,6 +363,10 @@ class BenchmarkPanel(QWidget):
         self._update_buttons()
 
     # Showing
+
+    def show_noise(self, text: str) -> None:
+        self.noise.setText(text)
+        self.noise.setVisible(bool(text))
 
     def show_error(self, text: str, notice: bool = False) -> None:
         self.error.setProperty("level", "notice" if notice else "error")
