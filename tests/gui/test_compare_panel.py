@@ -265,3 +265,27 @@ def test_benchmark_all_shows_the_spread_flags_noisy_timings_and_uses_the_thread_
     assert panel.message.isVisible() and "noisy timings" in warning and "cifar/resnet20 (2)" in warning
     low, high = (f"{stats.median_s * 1e3:.3g}" for stats in timed)
     assert f"are one architecture yet took {low} to {high} ms" in warning
+
+
+def test_the_timing_options_come_back_in_a_new_window(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings
+
+    from tests.gui.conftest import open_window
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = open_window(qtbot, settings, preset("cifar/resnet20"))
+    panel = window.show_tab("Compare")
+    assert isinstance(panel, ComparePanel)
+    qtbot.waitUntil(lambda: panel.threads_box.maximum() < 1024, timeout=60_000)  # devices listed
+    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
+    panel.batch_box.setValue(4)
+    panel.iterations_box.setValue(7)
+    panel.threads_box.setValue(1)
+    window.close()
+
+    again = open_window(qtbot, settings, preset("cifar/resnet20"))
+    restored = again.show_tab("Compare")
+    assert isinstance(restored, ComparePanel)
+    qtbot.waitUntil(lambda: restored.threads_box.maximum() < 1024, timeout=60_000)
+    chosen = (restored.device_box.currentData(), restored.batch_box.value(), restored.iterations_box.value())
+    assert chosen == ("cpu", 4, 7) and restored.threads_box.value() == 1

@@ -5,11 +5,12 @@ The variants live in the window's Workspace, which saves itself after every chan
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +46,7 @@ from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
 
 TIP = Qt.ItemDataRole.ToolTipRole
+SETTINGS_GROUP = "compare/"
 
 
 class ComparePanel(QWidget):
@@ -60,6 +62,8 @@ class ComparePanel(QWidget):
         self._timing: list[Variant] = []  # the variants being timed, in the order results come
         self._timed: list[Variant] = []  # those that got figures in this round
         self._cancelled = False
+        self._settings: QSettings | None = None
+        self._wanted_device = ""  # a remembered device, chosen once the devices are listed
 
         self.variants = QListWidget(objectName="CompareVariants")
         self.variants.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -125,6 +129,34 @@ class ComparePanel(QWidget):
         self._refresh(self.workspace.comparison)
         if self.runner.machine is not None:  # found already, for another tab
             self._list_devices(self.runner.machine)
+        for key, box in self._remembered().items():
+            box.valueChanged.connect(lambda _value, key=key, box=box: self._store(key, box.value()))
+        self.device_box.currentIndexChanged.connect(
+            lambda _index: self._store("device", self.device_box.currentData())
+        )
+
+    def _remembered(self) -> dict[str, QSpinBox]:
+        return {"batch_size": self.batch_box, "iterations": self.iterations_box, "threads": self.threads_box}
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Show the timing options stored in ``settings`` and store every later change there."""
+        self._settings = None  # what is read back is not written again
+        for key, box in self._remembered().items():
+            with contextlib.suppress(TypeError, ValueError):  # missing or hand-edited: keep the default
+                box.setValue(int(str(settings.value(SETTINGS_GROUP + key))))
+        self._wanted_device = str(settings.value(SETTINGS_GROUP + "device", "") or "")
+        self._choose_wanted_device()
+        self._settings = settings
+
+    def _choose_wanted_device(self) -> None:
+        index = self.device_box.findData(self._wanted_device)
+        if self._wanted_device and index >= 0:
+            self.device_box.setCurrentIndex(index)
+            self._wanted_device = ""
+
+    def _store(self, key: str, value: object) -> None:
+        if self._settings is not None and value is not None:
+            self._settings.setValue(SETTINGS_GROUP + key, value)
 
     # Building
 
@@ -233,6 +265,8 @@ class ComparePanel(QWidget):
         self.runner.discover()
 
     def _list_devices(self, machine: Machine) -> None:
+        # Filling the list in is not the person's choice: nothing is stored meanwhile.
+        settings, self._settings = self._settings, None
         chosen = self.device_box.currentData()
         self.device_box.clear()
         self.device_box.addItem(f"auto ({machine.devices[0].key})", "auto")
@@ -247,6 +281,8 @@ class ComparePanel(QWidget):
         self.threads_box.setToolTip(
             f"torch's CPU thread count for the timings (its default here: {machine.default_threads})"
         )
+        self._choose_wanted_device()
+        self._settings = settings
 
     def _show_device_tip(self) -> None:
         full = self.device_box.currentData(TIP)
