@@ -24,6 +24,9 @@ MAX_MIN_TIME_S = 3_600.0
 MAX_THREADS = 1_024
 DTYPES = tuple(DTYPE_BYTES)
 MAX_ITERATIONS = 100_000
+# An IQR above this fraction of the median means other work shared the machine with
+# the run: its median may be off by any amount.
+NOISY_SPREAD = 0.25
 
 Status = Literal["ok", "cancelled", "error"]
 # insufficient-memory: refused before building; out-of-memory and device: failed while running.
@@ -87,6 +90,16 @@ def quantile(sorted_values: tuple[float, ...], q: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
 
 
+def relative_spread(median: float, iqr: float) -> float:
+    """The IQR as a fraction of the median (0 for a median of 0)."""
+    return iqr / median if median > 0 else 0.0
+
+
+def is_noisy(median: float, iqr: float) -> bool:
+    """Whether timings this spread out can be trusted as a figure (any unit, both the same)."""
+    return relative_spread(median, iqr) > NOISY_SPREAD
+
+
 @dataclass(frozen=True, slots=True)
 class TimingStats:
     """Seconds per forward pass of one batch."""
@@ -113,6 +126,10 @@ class TimingStats:
             max_s=ordered[-1],
             p90_s=quantile(ordered, 0.90),
         )
+
+    @property
+    def noisy(self) -> bool:
+        return is_noisy(self.median_s, self.iqr_s)
 
 
 @dataclass(frozen=True, slots=True)

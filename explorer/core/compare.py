@@ -142,10 +142,10 @@ METRICS: tuple[Metric, ...] = (
         "output_features", "Output features", lambda v, a: _prod(a.totals.output_shape), lower_is_better=False
     ),
     Metric(
-        "forward_backward_mb", "Fwd/bwd (MB)", lambda v, a: a.totals.forward_backward_size_mb, integer=False
+        "forward_backward_mb", "Fwd/bwd (MiB)", lambda v, a: a.totals.forward_backward_size_mb, integer=False
     ),
-    Metric("params_mb", "Params (MB)", lambda v, a: a.totals.params_size_mb, integer=False),
-    Metric("total_mb", "Total size (MB)", lambda v, a: a.totals.total_size_mb, integer=False),
+    Metric("params_mb", "Params (MiB)", lambda v, a: a.totals.params_size_mb, integer=False),
+    Metric("total_mb", "Total size (MiB)", lambda v, a: a.totals.total_size_mb, integer=False),
     Metric(
         "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
     ),

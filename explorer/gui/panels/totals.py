@@ -96,8 +96,8 @@ class TotalsPanel(QWidget):
             "(convolutions and linear layers, as torch.utils.flop_counter counts them)",
         )
         self.cards["memory"].show_figure(
-            f"{t.total_size_mb:.1f} MB",
-            f"fwd/bwd {t.forward_backward_size_mb:.1f} · params {t.params_size_mb:.1f}",
+            f"{t.total_size_mb:.1f} MiB",
+            f"fwd/bwd {t.forward_backward_size_mb:.1f} MiB · params {t.params_size_mb:.1f} MiB",
             f"Input size (MB): {t.input_size_mb:.2f}\n"
             f"Forward/backward pass size (MB): {t.forward_backward_size_mb:.2f}\n"
             f"Params size (MB): {t.params_size_mb:.2f}\n"
