@@ -318,10 +318,14 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return "out of memory" in text or "can't allocate memory" in text
 
 
-def _release(device: Device) -> None:
+def _release(device: Device, collect: bool) -> None:
     import torch
 
-    gc.collect()
+    # Only after a failure: a full collection on this (worker) thread would also finalize
+    # whatever unrelated objects of the caller happen to be garbage, Qt objects included,
+    # on the wrong thread. A run that ends normally frees its model by reference counting.
+    if collect:
+        gc.collect()
     if device.kind == "cuda":
         torch.cuda.empty_cache()
     elif device.kind == "mps":
@@ -378,7 +382,7 @@ def run_benchmark(
             # The traceback's frames hold the model and its tensors for as long as anyone
             # keeps the exception; the memory must come back now.
             traceback.clear_frames(exc.__traceback__)
-        _release(device)
+        _release(device, collect=failure is not None)
         card = _card(spec, config, device, len(samples))
         if failure is not None:
             return _failed(common, card, *failure)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.core.analysis import Analysis
@@ -30,6 +30,7 @@ def _collect_on_the_gui_thread() -> Iterator[None]:
     # parts (socket notifiers, timers) are destroyed on the GUI thread, never by a collection
     # that a later test's worker thread happens to run.
     yield
+    QThreadPool.globalInstance().waitForDone(30_000)
     gc.collect()
 
 

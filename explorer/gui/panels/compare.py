@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -268,6 +268,12 @@ class ComparePanel(QWidget):
         self.add_current_button.setEnabled(error is None)
 
     # Showing
+
+    def event(self, event: QEvent) -> bool:
+        # Another window may have saved the shared comparison meanwhile.
+        if event.type() == QEvent.Type.WindowActivate:
+            self.workspace.reload()
+        return super().event(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
