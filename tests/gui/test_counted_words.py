@@ -12,5 +12,5 @@ def test_a_one_stage_one_block_network_is_counted_in_the_singular(qtbot, setting
     window = open_window(qtbot, settings, spec)
     wait_current(qtbot, window)
     depth = window.totals.cards["depth"]
-    assert depth.detail.text() == "1 stage · 1 block"
+    assert "1 stage, 1 block\n" in depth.toolTip()
     assert "a classifier of 1 class)" in window.totals.cards["output"].toolTip()
