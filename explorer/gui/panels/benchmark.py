@@ -33,6 +33,7 @@ from explorer.core.presets import preset_name_of
 from explorer.core.render.bench_text import noise_text, result_text, sweep_text
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_shape
+from explorer.core.wording import counted
 from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
 from explorer.gui.panels.bench_charts import CHART_HEIGHT, ChartPage, LatencyCharts, SweepCharts
 from explorer.gui.panels.bench_options import BenchOptions
@@ -209,7 +210,8 @@ class BenchmarkPanel(QWidget):
 
     def _show_machine(self, machine: Machine) -> None:
         self.options.show_machine(machine)
-        self.status.setText(f"torch {machine.torch_version}; {len(machine.devices)} device(s) found.")
+        found = counted(len(machine.devices), "device")
+        self.status.setText(f"torch {machine.torch_version}; {found} found.")
         self._update_buttons()
 
     def _discovery_failed(self, message: str) -> None:
@@ -333,9 +335,10 @@ class BenchmarkPanel(QWidget):
         if result.status == "cancelled" and not timed:
             self.status.setText("Cancelled during the warm-up; nothing was timed.")
         elif result.status == "cancelled":
-            self.status.setText(f"Cancelled after {timed} timed iteration(s); figures below are partial.")
+            done = counted(timed, "timed iteration")
+            self.status.setText(f"Cancelled after {done}; figures below are partial.")
         else:
-            self.status.setText(f"Done: {timed} timed iterations.")
+            self.status.setText(f"Done: {counted(timed, 'timed iteration')}.")
 
     def _sweep_finished(self, sweep: SweepResult) -> None:
         stopped = sweep.stopped_by
