@@ -12,6 +12,7 @@ from explorer.core.benchtypes import BenchResult
 from explorer.core.render.bench_text import card_lines
 from explorer.core.units import format_bytes, format_macs
 from explorer.core.wording import counted
+from explorer.gui.card_grid import place_in_columns
 from explorer.gui.panels.totals import TotalCard
 
 FIGURES = (
@@ -105,12 +106,7 @@ class ResultCard(QWidget):
         if columns == self.columns:
             return
         self.columns = columns
-        for card in self.cards.values():
-            self.grid.removeWidget(card)
-        for position, card in enumerate(self.cards.values()):
-            self.grid.addWidget(card, position // columns, position % columns)
-        for column in range(COLUMNS):
-            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+        place_in_columns(self.grid, self.cards.values(), columns, COLUMNS)
 
     def _width_for(self, columns: int) -> int:
         widest = max(

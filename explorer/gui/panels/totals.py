@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 from explorer.core.analysis import Analysis
 from explorer.core.units import format_count, format_macs, format_shape
 from explorer.core.wording import counted
+from explorer.gui.card_grid import place_in_columns
 from explorer.gui.session import Session
 
 
@@ -59,12 +60,7 @@ class TotalsPanel(QWidget):
         if columns == self.columns:
             return
         self.columns = columns
-        for card in self.cards.values():
-            self.grid.removeWidget(card)
-        for i, card in enumerate(self.cards.values()):
-            self.grid.addWidget(card, i // columns, i % columns)
-        for column in range(len(self.cards)):
-            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+        place_in_columns(self.grid, self.cards.values(), columns, len(self.cards))
 
     def _width_for(self, columns: int) -> int:
         cards = list(self.cards.values())
