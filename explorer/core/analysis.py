@@ -13,6 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from explorer.core import parts
 from explorer.core.jsonable import plain
 from explorer.core.plan import CONTAINER_OPS, NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
 from explorer.core.sizecache import size_bounded_cache
@@ -281,12 +282,12 @@ def _rows(plan: LayerPlan) -> list[LayerRow]:
             receptive = _receptive(layer, [field_of(i) for i in layer.inputs], source_shape)
         if layer.op == "add":
             other = shape_of(layer.inputs[1])
-            if other != source_shape and plan.spec.anti_alias == "avgpool":
+            if other != source_shape and parts.ANTI_ALIASES[plan.spec.anti_alias].plan is not None:
                 raise SpecError(
                     "anti_alias",
-                    f"at {layer.name} the 2x2 average pool floors an odd side to {source_shape[1:]} "
-                    f"while the shortcut gives {other[1:]}: use an input_size that halves evenly, "
-                    "or anti_alias 'blur'",
+                    f"at {layer.name} the anti-aliased branch gives {source_shape[1:]} "
+                    f"while the shortcut gives {other[1:]} (a pool floors odd sides): "
+                    "use an input_size that halves evenly, or another anti_alias",
                 )
             if other != source_shape:
                 raise AssertionError(f"{layer.name}: branch shapes {source_shape} and {other} differ")

@@ -706,3 +706,28 @@ def plan_head(writer: PlanWriter, source: int) -> int:
             bias=True,
         )
     return x
+
+
+# What the editor greys out: the options a spec's parts do not use, each with the reason.
+
+
+def inapplicable_options(spec: ArchSpec) -> dict[str, str]:
+    """The spec fields that ``spec``'s chosen parts do not use, with the reason a person
+    reads; such a field must keep its default (validation says so, naming the field)."""
+    reasons: dict[str, str] = {}
+    block = BLOCKS[spec.block]
+    if not block.bottleneck:
+        for name in ("groups", "width_per_group", "stride_on"):
+            reasons[name] = f"the {block.label.split('  ')[0]} block has no 1x1-3x3-1x1 bottleneck"
+    stem = STEMS[spec.stem]
+    if not stem.pools:
+        reasons["stem_pool"] = f"the {stem.label} stem does not pool"
+    attention = ATTENTIONS[spec.attention]
+    if not attention.uses_ratio:
+        reasons["se_ratio"] = "only squeeze-and-excitation has a reduction ratio"
+    natural = stem_stride(spec)
+    for stride in spec.stage_strides:
+        natural *= stride
+    if natural < 32:
+        reasons["output_stride"] = f"the network reaches only stride {natural}: nothing to dilate"
+    return reasons

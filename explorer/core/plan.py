@@ -49,7 +49,8 @@ Op = Literal[
     "block",
 ]
 Role = Literal["stem", "main", "shortcut", "attention", "merge", "block", "head"]
-ShortcutKind = Literal["identity", "projection", "zero-pad", "avg-down"]
+# "identity" where the block keeps its shape, else a key of explorer.core.parts.SHORTCUTS.
+ShortcutKind = str
 
 NETWORK_INPUT = -1
 # About three plans of the largest spec allowed (some 34,000 layers each), or many small ones.
@@ -284,7 +285,7 @@ def _plan_block(writer: PlanWriter, site: BlockSite) -> PlannedBlock:
         inner_channels=site.inner_channels,
         out_channels=site.out_channels,
         stride=site.stride,
-        shortcut=built.shortcut,  # type: ignore[arg-type]
+        shortcut=built.shortcut,
         first_layer=first,
         last_layer=writer.next_index - 1,
         merge_layer=built.merge,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
 from explorer.core.spec import ArchSpec
 
@@ -55,7 +56,7 @@ _CIFAR_BLOCKS_PER_STAGE = {
 _D = {"stem": "deep", "stem_width": 32, "shortcut": "avg-down"}
 _R50 = {"block": "bottleneck", "depths": (3, 4, 6, 3)}
 # timm's model names and the spec fields that make each one (all at 224x224, 1000 classes).
-_TIMM: dict[str, dict[str, object]] = {
+_TIMM: dict[str, dict[str, Any]] = {
     "resnet18d": {"block": "basic", "depths": (2, 2, 2, 2), **_D},
     "resnet34d": {"block": "basic", "depths": (3, 4, 6, 3), **_D},
     "resnet26d": {"block": "bottleneck", "depths": (2, 2, 2, 2), **_D},
@@ -78,11 +79,11 @@ _TIMM: dict[str, dict[str, object]] = {
 def _build_presets() -> dict[str, tuple[str, ArchSpec]]:
     presets: dict[str, tuple[str, ArchSpec]] = {}
     for name, (block, depths) in _NOTEBOOK_DEPTHS.items():
-        presets[name] = ("notebook", ArchSpec(block=block, depths=depths))  # type: ignore[arg-type]
+        presets[name] = ("notebook", ArchSpec(block=block, depths=depths))
     for name, (block, depths) in _NOTEBOOK_DEPTHS.items():
         presets[f"torchvision/{name}"] = (
             "torchvision",
-            ArchSpec(block=block, depths=depths, stem="imagenet", num_classes=1000),  # type: ignore[arg-type]
+            ArchSpec(block=block, depths=depths, stem="imagenet", num_classes=1000),
         )
     for name, (depths, groups, width_per_group) in _TORCHVISION_EXTRA.items():
         presets[f"torchvision/{name}"] = (
@@ -109,7 +110,7 @@ def _build_presets() -> dict[str, tuple[str, ArchSpec]]:
             ),
         )
     for name, fields in _TIMM.items():
-        presets[f"timm/{name}"] = ("timm", ArchSpec(num_classes=1000, **fields))  # type: ignore[arg-type]
+        presets[f"timm/{name}"] = ("timm", ArchSpec(num_classes=1000, **fields))
     return presets
 
 

@@ -12,20 +12,22 @@ import math
 import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from explorer.core import parts
 from explorer.core.files import atomic_write_text, read_user_text
 from explorer.core.jsonable import JsonError, parse_json
 from explorer.core.quoting import quote_value
 
-BlockType = Literal["basic", "bottleneck", "preact-basic", "preact-bottleneck"]
-StemType = Literal["cifar", "imagenet", "deep", "deep-tiered"]
-ShortcutType = Literal["projection", "zero-pad", "avg-down"]
-StemPoolType = Literal["max", "conv", "none"]
-StrideOnType = Literal["3x3", "1x1"]
-AttentionType = Literal["none", "se", "eca"]
-AntiAliasType = Literal["none", "avgpool", "blur"]
+# A kind of part is named by its key in its table in explorer.core.parts, where each kind
+# is defined once; validation checks the value against that table.
+BlockType = str
+StemType = str
+ShortcutType = str
+StemPoolType = str
+StrideOnType = str
+AttentionType = str
+AntiAliasType = str
 
 # The choices come from the parts' definitions (explorer.core.parts), each written once there.
 BLOCK_TYPES: tuple[str, ...] = tuple(parts.BLOCKS)

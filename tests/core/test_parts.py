@@ -233,3 +233,20 @@ def test_any_combination_is_a_spec_or_a_spec_error(data: dict[str, Any]) -> None
         return
     totals = analyze(spec).totals
     assert totals.total_params == sum(p.numel() for p in build_model(spec, "meta").parameters())
+
+
+def test_inapplicable_options_are_those_validation_keeps_at_their_defaults() -> None:
+    defaults = ArchSpec()
+    for spec in (ArchSpec(), preset("timm/resnet50d"), preset("timm/seresnet50"), preset("timm/resnetv2_50")):
+        for name, reason in parts.inapplicable_options(spec).items():
+            assert reason
+            other = {"groups": 2, "width_per_group": 32, "stride_on": "1x1", "stem_pool": "conv"}
+            other |= {"se_ratio": 0.25, "output_stride": 16}
+            with pytest.raises(SpecError) as info:
+                replace(spec, **{name: other[name]})
+            assert info.value.field == name
+            assert getattr(spec, name) == getattr(defaults, name)
+    assert set(parts.inapplicable_options(ArchSpec())) == {
+        "groups", "width_per_group", "stride_on", "stem_pool", "se_ratio", "output_stride"
+    }  # fmt: skip
+    assert parts.inapplicable_options(preset("timm/seresnet50")) == {}
