@@ -731,3 +731,35 @@ def inapplicable_options(spec: ArchSpec) -> dict[str, str]:
     if natural < 32:
         reasons["output_stride"] = f"the network reaches only stride {natural}: nothing to dilate"
     return reasons
+
+
+# The spec fields that pick a kind of part, with their tables (labels, tooltips, keys),
+# and the groups the editor shows them in; the command line's choices come from here too.
+
+FIELD_KINDS: dict[str, dict[str, Kind]] = {
+    "block": dict(BLOCKS),
+    "stem": dict(STEMS),
+    "stem_pool": dict(STEM_POOLS),
+    "stride_on": dict(STRIDE_ON),
+    "shortcut": dict(SHORTCUTS),
+    "attention": dict(ATTENTIONS),
+    "anti_alias": dict(ANTI_ALIASES),
+}
+
+FIELD_GROUPS: dict[str, tuple[str, ...]] = {
+    "Stem": ("stem", "stem_width", "stem_pool"),
+    "Blocks": ("block", "stride_on", "groups", "width_per_group", "anti_alias"),
+    "Shortcut": ("shortcut",),
+    "Attention": ("attention", "se_ratio"),
+    "Regularisation": ("drop_path", "zero_init_residual"),
+    "Output stride": ("output_stride",),
+}
+
+FIELD_TOOLTIPS: dict[str, str] = {
+    "stem_width": "Width of the stem's convs; a deep stem ends at twice it (timm's stem_width)",
+    "se_ratio": "Squeeze width as a fraction of the channels, rounded to a multiple of 8 (Hu et al. 2018)",
+    "drop_path": "Stochastic depth: the last block's drop rate, 0 for the first, linear between "
+    "(Huang et al. 2016, arXiv:1603.09382)",
+    "output_stride": "Later stages dilate instead of striding, keeping a finer output map "
+    "(DeepLab, Chen et al. 2017, arXiv:1706.05587)",
+}

@@ -250,3 +250,14 @@ def test_inapplicable_options_are_those_validation_keeps_at_their_defaults() -> 
         "groups", "width_per_group", "stride_on", "stem_pool", "se_ratio", "output_stride"
     }  # fmt: skip
     assert parts.inapplicable_options(preset("timm/seresnet50")) == {}
+
+
+def test_field_tables_cover_the_kind_fields_and_every_group_names_real_fields() -> None:
+    names = {f.name for f in fields(ArchSpec)}
+    assert set(parts.FIELD_KINDS) <= names
+    grouped = [name for group in parts.FIELD_GROUPS.values() for name in group]
+    assert len(grouped) == len(set(grouped)) and set(grouped) <= names
+    for name, table in parts.FIELD_KINDS.items():
+        assert getattr(ArchSpec(), name) in table
+        assert all(kind.key == key and kind.label and kind.tooltip for key, kind in table.items())
+    assert set(parts.FIELD_TOOLTIPS) <= names
