@@ -67,17 +67,14 @@ class BlurPool2d(nn.Module):
 
 
 class AvgPool2dSame(nn.AvgPool2d):
-    """An average pool with TensorFlow-style 'same' padding (timm's, for dilated avg-down)."""
+    """A stride-1 average pool with TensorFlow-style 'same' padding (timm's, in the avg-down
+    shortcut of a dilated stage): the extra row and column go after the input."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kernel = int(self.kernel_size) if not isinstance(self.kernel_size, tuple) else self.kernel_size[0]
-        stride = int(self.stride) if not isinstance(self.stride, tuple) else self.stride[0]
-        pads = []
-        for side in (x.shape[-1], x.shape[-2]):
-            total = max((math.ceil(side / stride) - 1) * stride + kernel - side, 0)
-            pads += [total // 2, total - total // 2]
-        x = functional.pad(x, pads)
-        return functional.avg_pool2d(x, kernel, stride, 0, self.ceil_mode, self.count_include_pad)
+        kernel = self.kernel_size if isinstance(self.kernel_size, int) else self.kernel_size[0]
+        total = kernel - 1
+        x = functional.pad(x, [total // 2, total - total // 2] * 2)
+        return functional.avg_pool2d(x, kernel, 1, 0, self.ceil_mode, self.count_include_pad)
 
 
 class DropPath(nn.Module):
@@ -91,7 +88,7 @@ class DropPath(nn.Module):
         if not self.training or self.rate == 0.0:
             return x
         keep = 1.0 - self.rate
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+        mask = torch.empty_like(x[:, :1, :1, :1]).bernoulli_(keep)
         return x * mask / keep
 
     def extra_repr(self) -> str:
