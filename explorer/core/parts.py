@@ -4,9 +4,11 @@ A block kind, a stem, a stem pool, a shortcut, an attention kind and an anti-ali
 kind each have one definition here: the value a spec names it by, its label and its
 one-line tooltip (the trick and its paper), which options apply to it, the class name
 torchsummary shows for its module, and the layers it adds to the plan. The spec's
-validation, the plan, the build (which makes modules from the plan), the editor's
-choices, the command line's flags and the test strategies all read these tables, so a
-new kind is one more entry here.
+validation, the plan, the build (which makes modules from the plan), the diagram's labels
+and the test strategies read these tables; ``FIELD_KINDS``, ``FIELD_GROUPS`` and
+``inapplicable_options`` give the editor and the command line their choices, labels,
+tooltips and greyed-out options. A new kind is one more entry in its table here (plus a
+module in ``blocks.py`` and a shape rule in ``analysis.py`` only if it brings a new op).
 
 Nothing here imports torch. ``plan`` functions receive the plan writer and the block's
 site (``explorer.core.plan``) and return the index of the step whose output they give.
