@@ -1,8 +1,9 @@
 # make run: install everything and launch the app.  make test: install everything and run all checks.
+# make test-fast: the quick loop while editing: the tests but the slow and X-server ones, no lint.
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup setup-test lint check-imports pytest clean
+.PHONY: run test test-fast setup setup-test lint check-imports pytest clean
 
 setup:
 	scripts/setup.sh run
@@ -25,6 +26,9 @@ check-imports:
 
 pytest:
 	$(BIN)/python -m pytest
+
+test-fast:
+	$(BIN)/python -m pytest -q -m "not slow and not xvfb"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info

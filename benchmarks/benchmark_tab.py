@@ -54,7 +54,7 @@ def child(preload: bool) -> None:
     panel.options.iterations_box.setValue(20)
     probe.start()
     panel.run()
-    _wait(lambda: panel.result is not None and not panel.runner.busy, 120)
+    _wait(lambda: panel.result is not None and not panel.busy, 120)
     run_stall = probe.longest
     probe.timer.stop()
     window.session.load(window.session.spec)

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 from torch.utils.benchmark import Timer
 
-from explorer.core.bench import BenchConfig, run_benchmark, time_forward
+from explorer.core.bench import BenchConfig, TimingStats, run_benchmark, time_forward
+from explorer.core.benchtypes import is_noisy, relative_spread
 from explorer.core.build import build_model
 from explorer.core.presets import preset
 
@@ -35,12 +36,10 @@ MODELS = ("torchvision/resnet18", "torchvision/resnet50")
 BATCHES = (1, 8)
 LOW, HIGH = 0.95, 1.05
 WARMUP = 3
-NOISY = 0.25  # an IQR this large a fraction of the median means the machine was busy
 
 
 def _spread(samples: list[float]) -> float:
-    quartiles = statistics.quantiles(samples, n=4, method="inclusive") if len(samples) > 1 else [0, 0, 0]
-    return quartiles[2] - quartiles[0]
+    return TimingStats.from_samples(samples).iqr_s
 
 
 def _load() -> str:
@@ -106,9 +105,13 @@ def main() -> int:
             mine, theirs, fresh = compare(name, batch, args)
             ratio = statistics.median(mine) / statistics.median(theirs)
             verdict = "ok" if LOW <= ratio <= HIGH else "OUTSIDE 0.95..1.05"
-            noise = max(_spread(mine) / statistics.median(mine), _spread(theirs) / statistics.median(theirs))
-            if noise > NOISY:
-                verdict += f" (noisy: an IQR of {noise:.0%} of the median; other work was running)"
+            noisy = [
+                relative_spread(statistics.median(samples), _spread(samples))
+                for samples in (mine, theirs)
+                if is_noisy(statistics.median(samples), _spread(samples))
+            ]
+            if noisy:
+                verdict += f" (noisy: an IQR of {max(noisy):.0%} of the median; other work was running)"
             failures += not LOW <= ratio <= HIGH
             line = (
                 f"{name:<22} {batch:>5} {statistics.median(mine) * 1e3:>9.2f} {_spread(mine) * 1e3:>5.2f} "

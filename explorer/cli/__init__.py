@@ -7,10 +7,12 @@ import importlib
 import os
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from explorer import __version__
-from explorer.cli.errors import CliError
+from explorer.cli.errors import CliError, RunFailed
+from explorer.cli.parser import CliParser, report
+from explorer.cli.paths import os_error_text
 
 # Every module of this package that defines register(subparsers) adds its commands;
 # the handler each sets returns an exit code. This order is the order of the help.
@@ -23,9 +25,9 @@ def _command_modules() -> list[str]:
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
-    """The parser, and the names of its commands."""
-    parser = argparse.ArgumentParser(
+def build_parser() -> tuple[CliParser, dict[str, CliParser]]:
+    """The parser, and each command's own parser by its name."""
+    parser = CliParser(
         prog="resnet-explorer",
         description="Explore residual network architectures: layers, shapes, parameters, MACs.",
     )
@@ -35,10 +37,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
         module = importlib.import_module(f"{__name__}.{name}")
         if hasattr(module, "register"):
             module.register(subparsers)
-    return parser, set(subparsers.choices)
+    return parser, dict(subparsers.choices)
 
 
-def _opens_app(first: str, commands: set[str]) -> bool:
+def _opens_app(first: str, commands: dict[str, CliParser]) -> bool:
     """Whether ``resnet-explorer FIRST`` names something to open rather than a command."""
     from explorer.core.presets import PRESET_NAMES
 
@@ -53,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments and _opens_app(arguments[0], commands):
         # "resnet-explorer my-net.json" and "resnet-explorer resnet50" open the app on it.
         arguments.insert(0, "gui")
-    args = parser.parse_args(arguments)
+    args, extras = parser.parse_known_args(arguments)
+    if extras:
+        commands.get(args.command, parser).reject_extras(extras)
     handler = getattr(args, "handler", None)
     if handler is None:
         if args.command is None:
@@ -65,10 +69,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             parser.print_help()
             return 0
+    return _run(handler, args)
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command; the user's mistakes, as the core reports them, become one line and exit 2."""
+    from explorer.core.benchtypes import BenchError
+    from explorer.core.compare import ComparisonError
+    from explorer.core.spec import SpecError
+
     try:
         return int(handler(args))
-    except CliError as exc:
-        print(f"resnet-explorer {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (CliError, SpecError, ComparisonError, BenchError) as exc:
+        report(args.command, str(exc))
+    except RunFailed as exc:
+        report(args.command, str(exc))
+        return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        report(args.command, os_error_text(exc))
+    except KeyboardInterrupt:
+        print(f"resnet-explorer {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 2

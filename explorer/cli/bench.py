@@ -11,11 +11,32 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from explorer.cli.errors import CliError
+from explorer.cli.errors import CliError, RunFailed
+from explorer.cli.parser import real_number, whole_number
+from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
+from explorer.core.benchtypes import (
+    DTYPES,
+    MAX_BATCH_SIZE,
+    MAX_MIN_TIME_S,
+    MAX_THREADS,
+    MAX_WARMUP,
+    BenchConfig,
+    BenchError,
+)
+from explorer.core.quoting import quote_value
 
-DTYPE_CHOICES = ("float32", "float16", "bfloat16")
 BAR_WIDTH = 30
+DEFAULTS = BenchConfig()
+MIN_TIME_ITERATIONS = 3  # with --min-time the time, not the count, decides how long it runs
+# The core names each setting in its messages; the command line says which flag that is.
+OPTION_FLAGS = {
+    "batch size": "--batch",
+    "warm-up": "--warmup",
+    "iterations": "--iters",
+    "minimum time": "--min-time",
+    "threads": "--threads",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -40,23 +61,38 @@ def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, t
     """The timing options, shared by bench and compare --bench."""
     group = parser.add_argument_group(title)
     group.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N|mps", help="default auto")
-    group.add_argument("--batch", type=int, metavar="N", help="images a forward pass (default 1)")
+    group.add_argument("--batch", type=whole_number, metavar="N", help="images a forward pass (default 1)")
     if sweep:
         group.add_argument(
             "--sweep", metavar="1,2,4,8", help="time each of these batch sizes, up to the first that fails"
         )
-    group.add_argument(
-        "--dtype", choices=DTYPE_CHOICES, default="float32", help="reduced ones run through autocast"
-    )
+    group.add_argument("--dtype", choices=DTYPES, default="float32", help="reduced ones run through autocast")
     group.add_argument("--channels-last", action="store_true", help="NHWC memory layout for model and input")
     group.add_argument("--compile", action="store_true", help="run through torch.compile (off by default)")
-    group.add_argument("--warmup", type=int, default=3, metavar="N", help="untimed passes (default 3)")
-    group.add_argument("--iters", type=int, metavar="N", help="timed passes (default 10; 3 with --min-time)")
     group.add_argument(
-        "--min-time", type=float, metavar="S", help="go on timing until the passes add up to S seconds"
+        "--warmup",
+        type=whole_number,
+        default=DEFAULTS.warmup,
+        metavar="N",
+        help=f"untimed passes (default {DEFAULTS.warmup}, at most {MAX_WARMUP:,})",
     )
     group.add_argument(
-        "--threads", type=int, metavar="N", help="CPU threads for torch (default: torch's own)"
+        "--iters",
+        type=whole_number,
+        metavar="N",
+        help=f"timed passes (default {DEFAULTS.iterations}; {MIN_TIME_ITERATIONS} with --min-time)",
+    )
+    group.add_argument(
+        "--min-time",
+        type=real_number,
+        metavar="S",
+        help=f"go on timing until the passes add up to S seconds (at most {MAX_MIN_TIME_S:g})",
+    )
+    group.add_argument(
+        "--threads",
+        type=whole_number,
+        metavar="N",
+        help=f"CPU threads for torch (default: torch's own; at most {MAX_THREADS:,})",
     )
     group.add_argument(
         "--no-memory-check", action="store_true", help="run even if the estimate exceeds free memory"
@@ -67,9 +103,11 @@ def _batch_sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise CliError(f"--sweep {text!r}: give batch sizes separated by commas, e.g. 1,2,4,8") from None
-    if any(size < 1 for size in sizes):
-        raise CliError(f"--sweep {text!r}: every batch size must be 1 or more")
+        raise CliError(
+            f"--sweep {quote_value(text)}: give batch sizes separated by commas, e.g. 1,2,4,8"
+        ) from None
+    if any(not 1 <= size <= MAX_BATCH_SIZE for size in sizes):
+        raise CliError(f"--sweep {quote_value(text)}: every batch size must be from 1 to {MAX_BATCH_SIZE:,}")
     return sizes
 
 
@@ -125,11 +163,10 @@ def _interrupt_flag() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def bench_config(args: argparse.Namespace, batch: int) -> Any:
+def bench_config(args: argparse.Namespace, batch: int) -> BenchConfig:
     """The BenchConfig the timing options describe; their mistakes are CliErrors."""
-    from explorer.core.bench import BenchConfig, BenchError
-
-    iterations = args.iters if args.iters is not None else (3 if args.min_time is not None else 10)
+    default_iterations = MIN_TIME_ITERATIONS if args.min_time is not None else DEFAULTS.iterations
+    iterations = args.iters if args.iters is not None else default_iterations
     try:
         return BenchConfig(
             device=args.device,
@@ -144,7 +181,15 @@ def bench_config(args: argparse.Namespace, batch: int) -> Any:
             check_memory=not args.no_memory_check,
         )
     except BenchError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(_option_error(str(exc))) from None
+
+
+def _option_error(message: str) -> str:
+    """The core's message about a setting, named after the flag that gave it."""
+    for setting, flag in OPTION_FLAGS.items():
+        if message.startswith(setting + " "):
+            return flag + message[len(setting) :]
+    return message
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -153,8 +198,9 @@ def run_bench(args: argparse.Namespace) -> int:
     if sizes is not None and args.batch is not None:
         raise CliError("give either --batch or --sweep, not both")
     config = bench_config(args, args.batch if args.batch is not None else 1)
+    save_path = output_path(args.save, "--save") if args.save is not None else None
 
-    from explorer.core.bench import BenchError, run_benchmark, run_sweep
+    from explorer.core.bench import run_benchmark, run_sweep
     from explorer.core.files import atomic_write_text
     from explorer.core.render.bench_text import result_text, sweep_text
 
@@ -171,11 +217,11 @@ def run_bench(args: argparse.Namespace) -> int:
         bar.close()
 
     payload = json.dumps(outcome.to_dict(), indent=2) + "\n"
-    if args.save:
+    if save_path is not None:
         try:
-            atomic_write_text(args.save, payload)
+            atomic_write_text(save_path, payload)
         except OSError as exc:
-            raise CliError(f"cannot write {args.save}: {exc.strerror or exc}") from None
+            raise RunFailed(f"cannot save {os_error_text(exc, save_path)}") from None
     if args.json:
         sys.stdout.write(payload)
     else:
@@ -187,7 +233,6 @@ def run_bench(args: argparse.Namespace) -> int:
     if failed.status == "cancelled":
         print("resnet-explorer bench: cancelled", file=sys.stderr)
         return 130
-    if sizes is not None and failed.error_kind in ("insufficient-memory", "out-of-memory"):
+    if sizes is not None and outcome.points and failed.error_kind in ("insufficient-memory", "out-of-memory"):
         return 0  # a sweep that reaches the memory limit has found what it was looking for
-    print(f"resnet-explorer bench: error: {failed.error}", file=sys.stderr)
-    return 1
+    raise RunFailed(str(failed.error))

@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from explorer.cli.bench import add_timing_arguments, bench_config
-from explorer.cli.errors import CliError
+from explorer.cli.errors import CliError, RunFailed
+from explorer.cli.parser import whole_number
+from explorer.cli.paths import existing_path, os_error_text, output_path
 from explorer.cli.specargs import load_source
-from explorer.core.compare import BenchFigures, Comparison, ComparisonError
+from explorer.core.benchtypes import BenchConfig
+from explorer.core.compare import BenchFigures, Comparison
+from explorer.core.quoting import quote_value
 
 
 def register(subparsers: Any) -> None:
@@ -20,9 +24,17 @@ def register(subparsers: Any) -> None:
         description="Compare presets or saved specs: params, MACs, depth, memory, receptive field, "
         "and with --bench the measured latency; each figure with its delta against the baseline.",
     )
-    parser.add_argument("specs", nargs="+", metavar="SPEC", help="preset names or CONFIG.json files")
+    parser.add_argument("specs", nargs="*", metavar="SPEC", help="preset names or CONFIG.json files")
     parser.add_argument(
-        "--baseline", type=int, default=1, metavar="N", help="which SPEC (1-based) is the baseline"
+        "--open",
+        metavar="COMPARISON.json",
+        help="start from a comparison saved by --save or by the app; the SPECs are added to it",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=whole_number,
+        metavar="N",
+        help="which variant (1-based) is the baseline (default: the first, or the saved one)",
     )
     parser.add_argument(
         "--format", choices=("table", "csv", "markdown", "json"), default="table", help="output format"
@@ -39,40 +51,50 @@ def _variant_name(source: str) -> str:
     return Path(source).stem if source.endswith(".json") else source
 
 
-def _bench_all(comparison: Comparison, args: argparse.Namespace) -> Comparison:
+def _bench_all(comparison: Comparison, config: BenchConfig) -> Comparison:
     from explorer.core.bench import run_benchmark
-    from explorer.core.benchtypes import BenchError
 
-    config = bench_config(args, args.batch if args.batch is not None else 1)
     for index, variant in enumerate(comparison.variants):
         print(f"timing {variant.name} ({index + 1}/{len(comparison.variants)})...", file=sys.stderr)
-        try:
-            result = run_benchmark(variant.spec, config)
-        except BenchError as exc:
-            raise CliError(str(exc)) from None
+        result = run_benchmark(variant.spec, config)
         if not result.ok:
-            raise CliError(f"timing {variant.name} failed: {result.error}")
+            raise RunFailed(f"timing {variant.name} failed: {result.error}")
         comparison = comparison.with_bench(index, BenchFigures.from_result(result))
     return comparison
+
+
+def _opened(text: str) -> Comparison:
+    path = existing_path(text, "--open")
+    try:
+        return Comparison.load(path)
+    except OSError as exc:
+        raise CliError(f"--open cannot read {os_error_text(exc, text)}") from None
 
 
 def run_compare(args: argparse.Namespace) -> int:
     from explorer.core.render.compare_text import COMPARISON_FORMATTERS
 
-    comparison = Comparison()
+    comparison = _opened(args.open) if args.open is not None else Comparison()
     for source in args.specs:
         comparison = comparison.add(_variant_name(source), load_source(source))
-    if not 1 <= args.baseline <= len(comparison.variants):
-        raise CliError(f"--baseline {args.baseline}: give a number from 1 to {len(comparison.variants)}")
-    comparison = comparison.with_baseline(args.baseline - 1)
-    if args.bench:
-        comparison = _bench_all(comparison, args)
-    if args.save:
+    count = len(comparison.variants)
+    if count < 2:
+        raise CliError(
+            f"a comparison needs two variants or more, got {count}: "
+            "name another SPEC, e.g. 'resnet-explorer compare resnet18 resnet34'"
+        )
+    if args.baseline is not None:
+        if not 1 <= args.baseline <= count:
+            raise CliError(f"--baseline {quote_value(args.baseline)}: give a number from 1 to {count}")
+        comparison = comparison.with_baseline(args.baseline - 1)
+    save_path = output_path(args.save, "--save") if args.save is not None else None
+    config = bench_config(args, args.batch if args.batch is not None else 1) if args.bench else None
+    if config is not None:
+        comparison = _bench_all(comparison, config)
+    if save_path is not None:
         try:
-            comparison.save(args.save)
+            comparison.save(save_path)
         except OSError as exc:
-            raise CliError(f"cannot save {args.save}: {exc}") from None
-        except ComparisonError as exc:
-            raise CliError(str(exc)) from None
+            raise RunFailed(f"cannot save {os_error_text(exc, save_path)}") from None
     sys.stdout.write(COMPARISON_FORMATTERS[args.format](comparison))
     return 0

@@ -5,15 +5,30 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from explorer.cli.errors import CliError
+from explorer.cli.errors import CliError, RunFailed
+from explorer.cli.parser import whole_number
+from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
+from explorer.core.graph import Level
+from explorer.core.quoting import quote_value
+from explorer.core.render.dot import Rankdir, Style
+from explorer.core.render.export import (
+    DEFAULT_DPI,
+    FORMATS,
+    MAX_DPI,
+    MIN_DPI,
+    Format,
+    GraphvizError,
+    GraphvizNotFound,
+    check_dpi,
+    export_diagram,
+)
 
-LEVELS = ("stage", "block", "layer")
-STYLES = ("paper", "detailed")
-RANKDIRS = ("TB", "LR")
-FORMATS = ("svg", "png", "pdf", "dot")
+LEVELS: tuple[Level, ...] = get_args(Level)
+STYLES: tuple[Style, ...] = get_args(Style)
+RANKDIRS: tuple[Rankdir, ...] = get_args(Rankdir)
 
 
 def register(subparsers: Any) -> None:
@@ -42,41 +57,47 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, help="the file format; by default the output's extension"
     )
-    parser.add_argument("--dpi", type=int, metavar="N", help="resolution of a PNG (default 96)")
+    parser.add_argument(
+        "--dpi",
+        type=whole_number,
+        metavar="N",
+        help=f"resolution of a PNG (default {DEFAULT_DPI}, {MIN_DPI} to {MAX_DPI})",
+    )
     parser.set_defaults(handler=run_diagram)
 
 
-def _output_format(path: Path, given: str | None) -> str:
+def _output_format(path: Path, given: Format | None) -> Format:
     if given is not None:
         return given
     suffix = path.suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise CliError(
-            f"cannot tell the format of {str(path)!r} from its extension: "
-            f"name it .svg, .png, .pdf or .dot, or pass --format"
-        )
-    return suffix
+    for fmt in FORMATS:
+        if suffix == fmt:
+            return fmt
+    raise CliError(
+        f"cannot tell the format of {quote_value(str(path))} from its extension: "
+        f"name it .svg, .png, .pdf or .dot, or pass --format"
+    )
 
 
 def run_diagram(args: argparse.Namespace) -> int:
-    path = Path(args.output)
+    path = output_path(args.output, "-o")
     fmt = _output_format(path, args.format)
-    if args.dpi is not None and args.dpi <= 0:
-        raise CliError(f"--dpi {args.dpi}: give a positive whole number, e.g. 150")
-    if args.dpi is not None and fmt != "png":
-        raise CliError(f"--dpi applies to PNG only, not {fmt}: drop it or write a .png")
-    if not path.parent.is_dir():
-        raise CliError(f"the folder {str(path.parent)!r} does not exist: create it or choose another -o")
+    if args.dpi is not None:
+        try:
+            check_dpi(args.dpi)
+        except ValueError as exc:
+            raise CliError(f"--{exc}") from None
+        if fmt != "png":
+            raise CliError(f"--dpi applies to PNG only, not {fmt}: drop it or write a .png")
     spec = spec_from_args(args)
-
-    from explorer.core.render.export import GraphvizError, export_diagram
-
     try:
-        rendered = export_diagram(spec, path, args.level, args.style, args.rankdir, fmt, args.dpi)  # type: ignore[arg-type]
-    except GraphvizError as exc:
+        rendered = export_diagram(spec, path, args.level, args.style, args.rankdir, fmt, args.dpi)
+    except GraphvizNotFound as exc:
         raise CliError(str(exc)) from None
+    except GraphvizError as exc:
+        raise RunFailed(str(exc)) from None
     except OSError as exc:
-        raise CliError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        raise RunFailed(f"cannot write {os_error_text(exc, path)}") from None
     for warning in rendered.warnings:
         print(f"resnet-explorer diagram: warning: {warning}", file=sys.stderr)
     print(f"wrote {path} ({fmt}, {args.level} level, {args.style} style)")

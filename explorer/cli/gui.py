@@ -15,8 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from explorer.cli.errors import CliError
+from explorer.cli.paths import os_error_text
 from explorer.cli.specargs import load_source
 from explorer.core.file_kind import is_comparison_file
+from explorer.core.presets import PRESET_NAMES, SCREENSHOT_PRESET, preset
+from explorer.core.quoting import quote_value
+from explorer.core.spec import ArchSpec
 
 GUI_APP = "explorer.gui.app"
 GUI_SCREENSHOT = "explorer.gui.screenshot"
@@ -41,17 +45,17 @@ def register(subparsers: Any) -> None:
         help="render the main window and each tab to PNG, headless",
         description="Render the main window and each of its tabs to PNG files, without a display.",
     )
-    shot.add_argument("source", nargs="?", metavar="PRESET|CONFIG.json", help="default: resnet50")
-    shot.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the PNG files")
+    shot.add_argument("source", nargs="?", metavar="PRESET|CONFIG.json", help=f"default: {SCREENSHOT_PRESET}")
+    shot.add_argument("--out", required=True, metavar="DIR", help="folder for the PNG files")
     shot.add_argument("--size", default="1280x800", metavar="WxH", help="window size (default 1280x800)")
     shot.set_defaults(handler=run_screenshot)
 
 
-def _spec_and_path(source: str | None) -> tuple[Any, Path | None]:
+def _spec_and_path(source: str | None) -> tuple[ArchSpec | None, Path | None]:
     if source is None:
         return None, None
     spec = load_source(source)
-    path = Path(source) if source.endswith(".json") or Path(source).is_file() else None
+    path = None if source in PRESET_NAMES else Path(source)
     return spec, path
 
 
@@ -77,24 +81,29 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def _size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    match = re.fullmatch(r"\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*", text)
     if not match:
-        raise CliError(f"--size {text!r}: give width x height in pixels, e.g. 1280x800")
+        raise CliError(f"--size {quote_value(text)}: give width x height in pixels, e.g. 1280x800")
     width, height = int(match.group(1)), int(match.group(2))
     if not (400 <= width <= 8000 and 300 <= height <= 8000):
-        raise CliError(f"--size {text!r}: width and height must be between 400x300 and 8000x8000")
+        raise CliError(f"--size {quote_value(text)}: width and height must be between 400x300 and 8000x8000")
     return width, height
 
 
 def run_screenshot(args: argparse.Namespace) -> int:
     size = _size(args.size)
     spec, path = _spec_and_path(args.source)
+    if spec is None:
+        spec = preset(SCREENSHOT_PRESET)
+    if not args.out.strip():
+        raise CliError(f"--out {quote_value(args.out)}: give a folder for the pictures")
+    out = Path(args.out)
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CliError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})") from None
+        raise CliError(f"--out cannot create the folder {os_error_text(exc, args.out)}") from None
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    written = importlib.import_module(GUI_SCREENSHOT).take_screenshots(args.out, spec, path, size)
+    written = importlib.import_module(GUI_SCREENSHOT).take_screenshots(out, spec, path, size)
     for file in written:
         print(file)
     return 0

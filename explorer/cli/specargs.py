@@ -1,16 +1,89 @@
-"""The spec flags shared by summary, diagram, bench and compare."""
+"""The spec flags shared by summary, diagram, bench and compare, one per field of ArchSpec.
+
+The flags are derived from ``dataclasses.fields(ArchSpec)`` and the fields' types, so a new
+field gets its flag without an edit here; a field whose type has no command-line form stops
+the parser from being built (and the tests fail) until it is given one.
+"""
 
 from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import replace
+import types
+from dataclasses import dataclass, fields, replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from explorer.cli.errors import CliError
+from explorer.cli.parser import whole_number
+from explorer.cli.paths import existing_path, os_error_text
+from explorer.core.file_kind import is_comparison_file
 from explorer.core.presets import UnknownPresetError, preset
-from explorer.core.spec import BLOCK_TYPES, SHORTCUT_TYPES, STEM_TYPES, ArchSpec, SpecError
+from explorer.core.quoting import quote_value
+from explorer.core.spec import MAX_STAGES, ArchSpec, SpecError
+
+Kind = Literal["choice", "whole", "switch", "numbers"]
+
+# Fields whose flag reads better under another name than the field's own.
+FLAG_NAMES = {"num_classes": "--classes"}
+# Fields set together by one flag: --input CxHxW gives the channels and the image size.
+INPUT_FLAG = "--input"
+INPUT_FIELDS = ("in_channels", "input_size")
+HELP = {
+    "depths": "blocks per stage (1 to 6 stages)",
+    "widths": "base width of each stage",
+    "strides": "stride of each stage's first block",
+    "num_classes": "classifier outputs; 0 for none",
+}
+EXAMPLES = {"depths": "3,4,6,3", "widths": "64,128,256,512", "strides": "1,2,2,2"}
+
+
+@dataclass(frozen=True)
+class SpecFlag:
+    """The command-line flag that sets one field of ArchSpec."""
+
+    field: str
+    flag: str
+    kind: Kind
+    choices: tuple[str, ...] = ()
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+def _kind(field: str, annotation: Any) -> tuple[Kind, tuple[str, ...]]:
+    if get_origin(annotation) in (Union, types.UnionType):
+        present = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(present) == 1:
+            annotation = present[0]
+    if get_origin(annotation) is Literal:
+        return "choice", tuple(str(arg) for arg in get_args(annotation))
+    if annotation is bool:
+        return "switch", ()
+    if annotation is int:
+        return "whole", ()
+    if get_origin(annotation) is tuple and get_args(annotation) == (int, Ellipsis):
+        return "numbers", ()
+    raise TypeError(
+        f"ArchSpec.{field} has no command-line form for its type {annotation!r}: "
+        "teach explorer/cli/specargs.py to read it"
+    )
+
+
+@cache
+def spec_flags() -> tuple[SpecFlag, ...]:
+    """One flag for each field of ArchSpec but those that --input sets."""
+    hints = get_type_hints(ArchSpec)
+    flags = []
+    for spec_field in fields(ArchSpec):
+        if spec_field.name in INPUT_FIELDS:
+            continue
+        kind, choices = _kind(spec_field.name, hints[spec_field.name])
+        flag = FLAG_NAMES.get(spec_field.name, "--" + spec_field.name.replace("_", "-"))
+        flags.append(SpecFlag(spec_field.name, flag, kind, choices))
+    return tuple(flags)
 
 
 def add_spec_arguments(parser: argparse.ArgumentParser, positional: bool = True) -> None:
@@ -22,76 +95,99 @@ def add_spec_arguments(parser: argparse.ArgumentParser, positional: bool = True)
             help="a preset name (see 'resnet-explorer presets') or a saved spec; default resnet18",
         )
     group = parser.add_argument_group("spec flags (override the preset's fields)")
-    group.add_argument("--block", choices=BLOCK_TYPES)
-    group.add_argument("--depths", metavar="3,4,6,3", help="blocks per stage (1 to 6 stages)")
-    group.add_argument("--widths", metavar="64,128,256,512", help="base width of each stage")
-    group.add_argument("--strides", metavar="1,2,2,2", help="stride of each stage's first block")
-    group.add_argument("--stem", choices=STEM_TYPES)
-    group.add_argument("--stem-width", type=int, metavar="N")
-    group.add_argument("--classes", type=int, metavar="N", help="classifier outputs; 0 for none")
-    group.add_argument("--shortcut", choices=SHORTCUT_TYPES)
-    group.add_argument("--groups", type=int, metavar="G")
-    group.add_argument("--width-per-group", type=int, metavar="W")
-    group.add_argument("--zero-init-residual", action="store_true", default=None)
-    group.add_argument("--input", metavar="CxHxW", help="input shape, e.g. 3x224x224")
+    for spec_flag in spec_flags():
+        help_text = HELP.get(spec_flag.field)
+        if spec_flag.kind == "choice":
+            group.add_argument(spec_flag.flag, choices=spec_flag.choices, help=help_text)
+        elif spec_flag.kind == "switch":
+            group.add_argument(spec_flag.flag, action="store_true", default=None, help=help_text)
+        elif spec_flag.kind == "whole":
+            group.add_argument(spec_flag.flag, type=whole_number, metavar="N", help=help_text)
+        else:
+            example = EXAMPLES.get(spec_flag.field, "1,2,3")
+            group.add_argument(spec_flag.flag, metavar=example, help=help_text)
+    group.add_argument(INPUT_FLAG, metavar="CxHxW", help="input shape, e.g. 3x224x224")
 
 
-def _int_list(flag: str, text: str) -> tuple[int, ...]:
-    parts = [part.strip() for part in text.split(",")]
+def _numbers(flag: str, text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(part) for part in parts)
+        return tuple(int(part.strip()) for part in text.split(","))
     except ValueError:
-        raise CliError(f"{flag} {text!r}: give whole numbers separated by commas, e.g. 3,4,6,3") from None
+        raise CliError(
+            f"{flag} {quote_value(text)}: give whole numbers separated by commas, e.g. 3,4,6,3"
+        ) from None
 
 
 def _input_shape(text: str) -> tuple[int, int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX,]\s*(\d+)\s*[xX,]\s*(\d+)\s*", text)
+    match = re.fullmatch(r"\s*(\d{1,9})\s*[xX,]\s*(\d{1,9})\s*[xX,]\s*(\d{1,9})\s*", text)
     if not match:
-        raise CliError(f"--input {text!r}: give channels x height x width, e.g. 3x224x224")
+        raise CliError(f"{INPUT_FLAG} {quote_value(text)}: give channels x height x width, e.g. 3x224x224")
     channels, height, width = (int(g) for g in match.groups())
     return channels, height, width
 
 
 def load_source(source: str | None) -> ArchSpec:
+    """The spec a preset name or a saved file describes."""
     if source is None:
         return ArchSpec()
-    path = Path(source)
-    if source.endswith(".json") or path.is_file():
-        try:
-            return ArchSpec.load(path)
-        except SpecError as exc:
-            raise CliError(str(exc)) from None
     try:
-        return preset(source)
+        if not (source.endswith(".json") or Path(source).is_file()):
+            return preset(source)
     except UnknownPresetError as exc:
         raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {os_error_text(exc, source)}") from None
+    path = existing_path(source)
+    try:
+        return ArchSpec.load(path)
+    except SpecError as exc:
+        if is_comparison_file(path):
+            raise CliError(
+                f"{quote_value(source)} is a saved comparison, not a spec: print it with "
+                f"'resnet-explorer compare --open FILE', or open it in the app's Compare tab"
+            ) from None
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {os_error_text(exc, source)}") from None
 
 
 def spec_from_args(args: argparse.Namespace, source: str | None = None) -> ArchSpec:
     base = load_source(source if source is not None else getattr(args, "source", None))
+    changes: dict[str, Any] = {}
+    for spec_flag in spec_flags():
+        value = getattr(args, spec_flag.dest)
+        if value is None:
+            continue
+        changes[spec_flag.field] = _numbers(spec_flag.flag, value) if spec_flag.kind == "numbers" else value
+    text = getattr(args, INPUT_FLAG.lstrip("-"))
+    if text is not None:
+        channels, height, width = _input_shape(text)
+        changes["in_channels"] = channels
+        changes["input_size"] = (height, width)
     try:
-        if args.depths is not None:
-            base = base.with_depths(_int_list("--depths", args.depths))
-        changes: dict[str, Any] = {}
-        if args.widths is not None:
-            changes["widths"] = _int_list("--widths", args.widths)
-        if args.strides is not None:
-            changes["strides"] = _int_list("--strides", args.strides)
-        simple = {
-            "block": args.block,
-            "stem": args.stem,
-            "stem_width": args.stem_width,
-            "num_classes": args.classes,
-            "shortcut": args.shortcut,
-            "groups": args.groups,
-            "width_per_group": args.width_per_group,
-            "zero_init_residual": args.zero_init_residual,
-        }
-        changes.update({key: value for key, value in simple.items() if value is not None})
-        if args.input is not None:
-            channels, height, width = _input_shape(args.input)
-            changes["in_channels"] = channels
-            changes["input_size"] = (height, width)
+        if "depths" in changes and len(changes["depths"]) <= MAX_STAGES:
+            # Explicit widths and strides follow a new stage count unless given too; too many
+            # stages go straight to the spec's own check instead of being extended first.
+            base = base.with_depths(changes.pop("depths"))
         return replace(base, **changes)
     except SpecError as exc:
         raise CliError(f"invalid spec: {exc}") from None
+
+
+def spec_flag_arguments(spec: ArchSpec) -> list[str]:
+    """The flags that turn the default spec into ``spec`` (the inverse of ``spec_from_args``)."""
+    arguments: list[str] = []
+    for spec_flag in spec_flags():
+        value = getattr(spec, spec_flag.field)
+        if value is None or (spec_flag.kind == "switch" and not value):
+            continue
+        if spec_flag.kind == "switch":
+            arguments.append(spec_flag.flag)
+        elif spec_flag.kind == "numbers":
+            arguments += [spec_flag.flag, ",".join(map(str, value))]
+        else:
+            arguments += [spec_flag.flag, str(value)]
+    default = ArchSpec()
+    if spec.input_size is not None or spec.in_channels != default.in_channels:
+        arguments += [INPUT_FLAG, "x".join(map(str, spec.input_shape))]
+    return arguments

@@ -7,10 +7,12 @@ import json
 import sys
 from typing import Any
 
+from explorer.cli.errors import RunFailed
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.analysis import analyze
 from explorer.core.presets import PRESET_NAMES, preset, preset_family
 from explorer.core.render.table import FORMATTERS
+from explorer.core.spec import ArchSpec
 from explorer.core.units import format_count, format_macs
 
 
@@ -27,21 +29,45 @@ def register(subparsers: Any) -> None:
         default="table",
         help="table (default), torchsummary (its exact text), csv, markdown or json",
     )
+    summary.add_argument(
+        "--cross-check",
+        action="store_true",
+        help="build the model on the CPU, run the real torchsummary on it and compare its text with "
+        "ours (exit 1 on a difference)",
+    )
     summary.set_defaults(handler=run_summary)
 
-    presets = subparsers.add_parser("presets", help="list the presets with their params and MACs")
+    presets = subparsers.add_parser(
+        "presets",
+        help="list the presets with their params and MACs",
+        description="List every preset name with its family, block, depths, input size, "
+        "parameters and MACs; any of these names is a SPEC for the other commands.",
+    )
     presets.add_argument("--format", choices=("table", "json"), default="table")
     presets.set_defaults(handler=run_presets)
 
 
 def run_summary(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
+    if args.cross_check:
+        return _cross_check(spec)
     sys.stdout.write(FORMATTERS[args.format](analyze(spec)))
     return 0
 
 
+def _cross_check(spec: ArchSpec) -> int:
+    from explorer.core.crosscheck import CrossCheckError, cross_check
+
+    try:
+        check = cross_check(spec)
+    except CrossCheckError as exc:
+        raise RunFailed(f"cannot cross-check: {exc}") from None
+    print(check.report())
+    return 0 if check.agrees else 1
+
+
 def run_presets(args: argparse.Namespace) -> int:
-    entries = []
+    entries: list[dict[str, Any]] = []
     for name in PRESET_NAMES:
         spec = preset(name)
         totals = analyze(spec).totals

@@ -40,7 +40,7 @@ from explorer.core.devices import (
     supported_dtypes,
     synchronize,
 )
-from explorer.core.memory import ProcessPeakTracker, estimate_memory
+from explorer.core.memory import LiveTensorPeak, estimate_memory
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_bytes
 
@@ -63,6 +63,7 @@ Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
 OnSample = Callable[[float], None]
 Runner = Callable[[Any], Any]
+CPU_MEMORY_SOURCE = "tensors alive at the peak of one pass (weights, input, activations; torch's accounting)"
 
 
 def sweep_batch_sizes(limit: int) -> tuple[int, ...]:
@@ -133,7 +134,8 @@ def _card(spec: ArchSpec, config: BenchConfig, device: Device, iterations: int) 
 
 
 class _MemoryWatch:
-    """Peak memory over a run: the allocator's figure on CUDA and MPS, RSS growth on the CPU."""
+    """Peak memory over a run: the allocator's figure on CUDA and MPS; on the CPU, the
+    tensors alive at the peak of one extra, untimed pass, by torch's own accounting."""
 
     def __init__(self, device: Device) -> None:
         import torch
@@ -142,19 +144,15 @@ class _MemoryWatch:
         self.source = {
             "cuda": "CUDA allocator peak",
             "mps": "MPS driver memory peak (includes the allocator cache)",
-            "cpu": "process peak RSS growth",
+            "cpu": CPU_MEMORY_SOURCE,
         }[device.kind]
-        self._rss: ProcessPeakTracker | None = None
         self._mps_peak = 0
+        self._tensor_peak: int | None = None
         if device.kind == "cuda":
             torch.cuda.reset_peak_memory_stats(device.key)
             self._baseline = torch.cuda.memory_allocated(device.key)
         elif device.kind == "mps":
             self._baseline = torch.mps.driver_allocated_memory()
-        else:
-            self._rss = ProcessPeakTracker()
-            if not self._rss.exact:
-                self.source += " (lower bound)"
 
     def sample(self) -> None:
         if self.device.kind == "mps":
@@ -162,14 +160,35 @@ class _MemoryWatch:
 
             self._mps_peak = max(self._mps_peak, torch.mps.driver_allocated_memory())
 
-    def peak_bytes(self) -> int:
+    def count_pass(self, model: Any, inputs: Any, config: BenchConfig) -> None:
+        """On the CPU: one more forward pass, its tensors counted (weights and input included)."""
+        if self.device.kind != "cpu":
+            return
+        held = sum(t.untyped_storage().nbytes() for t in (*model.parameters(), *model.buffers()))
+        tracker = LiveTensorPeak(held + inputs.untyped_storage().nbytes())
+        with _forward_context(config, self.device), tracker.track():
+            model(inputs)
+        self._tensor_peak = tracker.peak_bytes
+
+    def peak_bytes(self) -> int | None:
         import torch
 
-        if self._rss is not None:
-            return self._rss.growth_bytes()
+        if self.device.kind == "cpu":
+            return self._tensor_peak
         if self.device.kind == "cuda":
             return int(torch.cuda.max_memory_allocated(self.device.key) - self._baseline)
         return max(0, self._mps_peak - self._baseline)
+
+
+def _forward_context(config: BenchConfig, device: Device) -> contextlib.ExitStack:
+    """``inference_mode`` and, for a reduced dtype, autocast to it: how every pass runs."""
+    import torch
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.inference_mode())
+    if config.dtype != "float32":
+        stack.enter_context(torch.autocast(device_type=device.kind, dtype=getattr(torch, config.dtype)))
+    return stack
 
 
 def _time_once(runner: Runner, inputs: Any, device: Device) -> float:
@@ -218,14 +237,9 @@ def _timed_passes(
     on_sample: OnSample | None = None,
 ) -> tuple[list[float], bool]:
     """The timed samples in seconds, and whether ``should_stop`` ended the run."""
-    import torch
-
-    autocast: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
-    if config.dtype != "float32":
-        autocast = torch.autocast(device_type=device.kind, dtype=getattr(torch, config.dtype))
     warmup_samples: list[float] = []
     samples: list[float] = []
-    with torch.inference_mode(), autocast:
+    with _forward_context(config, device):
         for done in range(config.warmup):
             if should_stop is not None and should_stop():
                 return samples, True
@@ -266,7 +280,13 @@ def _measure(
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     runner: Runner = torch.compile(model) if config.compile else model
-    return _timed_passes(runner, inputs, config, device, watch.sample, progress, should_stop, on_sample)
+    samples, cancelled = _timed_passes(
+        runner, inputs, config, device, watch.sample, progress, should_stop, on_sample
+    )
+    if not cancelled:
+        # The eager model even when compiled: the count needs to see every operator.
+        watch.count_pass(model, inputs, config)
+    return samples, cancelled
 
 
 def time_forward(
@@ -298,10 +318,14 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return "out of memory" in text or "can't allocate memory" in text
 
 
-def _release(device: Device) -> None:
+def _release(device: Device, collect: bool) -> None:
     import torch
 
-    gc.collect()
+    # Only after a failure: a full collection on this (worker) thread would also finalize
+    # whatever unrelated objects of the caller happen to be garbage, Qt objects included,
+    # on the wrong thread. A run that ends normally frees its model by reference counting.
+    if collect:
+        gc.collect()
     if device.kind == "cuda":
         torch.cuda.empty_cache()
     elif device.kind == "mps":
@@ -358,7 +382,7 @@ def run_benchmark(
             # The traceback's frames hold the model and its tensors for as long as anyone
             # keeps the exception; the memory must come back now.
             traceback.clear_frames(exc.__traceback__)
-        _release(device)
+        _release(device, collect=failure is not None)
         card = _card(spec, config, device, len(samples))
         if failure is not None:
             return _failed(common, card, *failure)

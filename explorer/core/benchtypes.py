@@ -10,10 +10,23 @@ from typing import Any, Literal
 
 from explorer.core.jsonable import plain
 from explorer.core.memory import DTYPE_BYTES
+from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
 
+# The defaults and limits of the benchmark options, shared by the command line and the app: past
+# the limits a run would take days or overflow torch's own integers instead of measuring anything.
+# A large batch is left to the memory check, which says how much it would need.
+MAX_BATCH_SIZE = 2**31 - 1
+DEFAULT_WARMUP = 3
+MAX_WARMUP = 1_000
+DEFAULT_ITERATIONS = 10
+MAX_MIN_TIME_S = 3_600.0
+MAX_THREADS = 1_024
 DTYPES = tuple(DTYPE_BYTES)
 MAX_ITERATIONS = 100_000
+# An IQR above this fraction of the median means other work shared the machine with
+# the run: its median may be off by any amount.
+NOISY_SPREAD = 0.25
 
 Status = Literal["ok", "cancelled", "error"]
 # insufficient-memory: refused before building; out-of-memory and device: failed while running.
@@ -38,29 +51,34 @@ class BenchConfig:
     dtype: str = "float32"
     channels_last: bool = False
     compile: bool = False
-    warmup: int = 3
-    iterations: int = 10
+    warmup: int = DEFAULT_WARMUP
+    iterations: int = DEFAULT_ITERATIONS
     min_time_s: float | None = None
     threads: int | None = None
     check_memory: bool = True
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1:
-            raise BenchError(f"batch size {self.batch_size}: give 1 or more")
+        _check_count("batch size", self.batch_size, 1, MAX_BATCH_SIZE)
         if self.dtype not in DTYPES:
-            raise BenchError(f"dtype {self.dtype!r}: choose one of {', '.join(DTYPES)}")
-        if self.warmup < 0:
-            raise BenchError(f"warm-up {self.warmup}: give 0 or more iterations")
-        if not 1 <= self.iterations <= MAX_ITERATIONS:
-            raise BenchError(f"iterations {self.iterations}: give 1 to {MAX_ITERATIONS:,}")
-        if self.min_time_s is not None and not 0 < self.min_time_s <= 3600:
-            raise BenchError(f"minimum time {self.min_time_s} s: give more than 0 and at most 3600 seconds")
-        if self.threads is not None and self.threads < 1:
-            raise BenchError(f"threads {self.threads}: give 1 or more")
+            raise BenchError(f"dtype {quote_value(self.dtype)}: choose one of {', '.join(DTYPES)}")
+        _check_count("warm-up", self.warmup, 0, MAX_WARMUP)
+        _check_count("iterations", self.iterations, 1, MAX_ITERATIONS)
+        if self.min_time_s is not None and not 0 < self.min_time_s <= MAX_MIN_TIME_S:
+            raise BenchError(
+                f"minimum time {quote_value(self.min_time_s)} s: "
+                f"give more than 0 and at most {MAX_MIN_TIME_S:g} seconds"
+            )
+        if self.threads is not None:
+            _check_count("threads", self.threads, 1, MAX_THREADS)
 
     @property
     def layout(self) -> str:
         return "channels_last" if self.channels_last else "contiguous"
+
+
+def _check_count(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BenchError(f"{name} {quote_value(value)}: give a whole number from {low} to {high:,}")
 
 
 def quantile(sorted_values: tuple[float, ...], q: float) -> float:
@@ -70,6 +88,16 @@ def quantile(sorted_values: tuple[float, ...], q: float) -> float:
     high = min(low + 1, len(sorted_values) - 1)
     fraction = position - low
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+
+
+def relative_spread(median: float, iqr: float) -> float:
+    """The IQR as a fraction of the median (0 for a median of 0)."""
+    return iqr / median if median > 0 else 0.0
+
+
+def is_noisy(median: float, iqr: float) -> bool:
+    """Whether timings this spread out can be trusted as a figure (any unit, both the same)."""
+    return relative_spread(median, iqr) > NOISY_SPREAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +126,10 @@ class TimingStats:
             max_s=ordered[-1],
             p90_s=quantile(ordered, 0.90),
         )
+
+    @property
+    def noisy(self) -> bool:
+        return is_noisy(self.median_s, self.iqr_s)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from explorer.core.files import atomic_write_text, read_user_text
 from explorer.core.jsonable import JsonError, parse_json
 from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec, SpecError
+from explorer.core.wording import counted
 
 COMPARISON_FORMAT_VERSION = 1
 # The largest batch a benchmark accepts (a C int for the tensor's first dimension).
@@ -141,10 +142,10 @@ METRICS: tuple[Metric, ...] = (
         "output_features", "Output features", lambda v, a: _prod(a.totals.output_shape), lower_is_better=False
     ),
     Metric(
-        "forward_backward_mb", "Fwd/bwd (MB)", lambda v, a: a.totals.forward_backward_size_mb, integer=False
+        "forward_backward_mb", "Fwd/bwd (MiB)", lambda v, a: a.totals.forward_backward_size_mb, integer=False
     ),
-    Metric("params_mb", "Params (MB)", lambda v, a: a.totals.params_size_mb, integer=False),
-    Metric("total_mb", "Total size (MB)", lambda v, a: a.totals.total_size_mb, integer=False),
+    Metric("params_mb", "Params (MiB)", lambda v, a: a.totals.params_size_mb, integer=False),
+    Metric("total_mb", "Total size (MiB)", lambda v, a: a.totals.total_size_mb, integer=False),
     Metric(
         "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
     ),
@@ -189,7 +190,8 @@ class Comparison:
             )
         if self.variants and not 0 <= baseline < len(self.variants):
             raise ComparisonError(
-                f"baseline {quote_value(baseline + 1)} is not one of the {len(self.variants)} variants"
+                f"baseline {quote_value(baseline + 1)} is not one of the "
+                f"{counted(len(self.variants), 'variant')}"
             )
         seen: set[str] = set()
         for variant in self.variants:
@@ -254,7 +256,8 @@ class Comparison:
 
     def _variant(self, index: int) -> Variant:
         if not 0 <= index < len(self.variants):
-            raise ComparisonError(f"there is no variant {index + 1} (there are {len(self.variants)})")
+            has = counted(len(self.variants), "variant")
+            raise ComparisonError(f"there is no variant {index + 1} (the comparison has {has})")
         return self.variants[index]
 
     def _with(self, index: int, variant: Variant) -> Comparison:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from explorer.core.files import read_user_text
+from explorer.core.jsonable import parse_json
 
 COMPARISON_KIND = "comparison"
 
@@ -14,11 +16,8 @@ def is_comparison_file(path: str | Path) -> bool:
     Anything else (a spec, a broken or unreadable file, a special file) is False: the
     spec loader then explains what is wrong with it.
     """
-    path = Path(path)
     try:
-        if not path.is_file():
-            return False
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        data = parse_json(read_user_text(path))
+    except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.get("kind") == COMPARISON_KIND

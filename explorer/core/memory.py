@@ -4,17 +4,20 @@ The estimate walks the analysis in execution order and keeps each layer's output
 alive until its last consumer has run, as an inference-mode forward pass does; the
 peak of that sum, with a margin for allocator rounding and convolution workspaces,
 plus the weights and the input, is what the pass needs.
+
+What a pass took on the CPU is counted by torch's own tensor accounting
+(``LiveTensorPeak``): the process's resident size moves with the allocator's caching
+and trimming, not with the work, so it says little about one pass.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import contextlib
 import math
-import re
-import sys
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from explorer.core.analysis import analyze
 from explorer.core.plan import NETWORK_INPUT
@@ -81,55 +84,61 @@ def estimate_memory(spec: ArchSpec, batch_size: int, dtype: str = "float32") -> 
     return MemoryEstimate(weights_bytes=weights, input_bytes=inputs, activation_bytes=activations)
 
 
-def _status_kib(field: str) -> int | None:
-    try:
-        text = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
-    return int(match.group(1)) if match else None
+class LiveTensorPeak:
+    """The most bytes of tensor storage alive at once during a stretch of torch work.
 
-
-def _return_freed_heap() -> None:
-    """Hand memory that earlier runs freed back to the system, so that it shows as growth again."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the figure is a lower bound
-
-
-class ProcessPeakTracker:
-    """The growth of this process's peak resident memory over a stretch of work.
-
-    On Linux the kernel's high-water mark is reset at the start, so the figure is the
-    true peak of the stretch; elsewhere the lifetime peak can only show growth above
-    the earlier peak, so it is a lower bound.
+    torch's own accounting, not the process's: every tensor an operator makes is
+    counted from its creation until the last tensor on its storage is gone, so the
+    figure is what the work needed, whatever the allocator caches, returns to the
+    system or had left over from earlier work. Tensors made before ``track`` (the
+    weights, the input) are not counted: pass their bytes as ``baseline_bytes``.
     """
 
-    def __init__(self) -> None:
-        _return_freed_heap()
-        self.exact = False
-        self._baseline_kib = _status_kib("VmRSS")
-        if self._baseline_kib is not None:
-            try:
-                Path("/proc/self/clear_refs").write_text("5")
-                self.exact = True
-            except OSError:
-                pass
-        if not self.exact:
-            self._baseline_kib = self._max_rss_kib()
+    def __init__(self, baseline_bytes: int = 0) -> None:
+        self.baseline_bytes = baseline_bytes
+        self.peak_bytes = baseline_bytes
+        self._live_bytes = baseline_bytes
+        self._storages: dict[int, list[int]] = {}  # storage address -> [bytes, tensors on it]
 
-    @staticmethod
-    def _max_rss_kib() -> int:
-        try:
-            import resource
-        except ImportError:  # Windows
-            return 0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak // 1024 if sys.platform == "darwin" else peak  # macOS reports bytes
+    @contextlib.contextmanager
+    def track(self) -> Iterator[None]:
+        from torch.utils._python_dispatch import TorchDispatchMode
 
-    def growth_bytes(self) -> int:
-        peak = _status_kib("VmHWM") if self.exact else self._max_rss_kib()
-        baseline = self._baseline_kib or 0
-        return max(0, (peak or 0) - baseline) * 1024
+        tracker = self
+
+        class _Counting(TorchDispatchMode):  # type: ignore[no-untyped-call]
+            def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+                result = func(*args, **(kwargs or {}))
+                tracker._made(result)
+                return result
+
+        with _Counting():  # type: ignore[no-untyped-call]
+            yield
+
+    def _made(self, result: Any) -> None:
+        import torch
+        from torch.utils._pytree import tree_leaves
+
+        for tensor in tree_leaves(result):
+            if not isinstance(tensor, torch.Tensor):
+                continue
+            storage = tensor.untyped_storage()
+            address = storage.data_ptr()
+            entry = self._storages.get(address)
+            if entry is None:
+                self._storages[address] = [storage.nbytes(), 1]
+                self._live_bytes += storage.nbytes()
+                self.peak_bytes = max(self.peak_bytes, self._live_bytes)
+            else:
+                entry[1] += 1
+            # Runs when the tensor is freed (in-place results register again, and count again).
+            weakref.finalize(tensor, self._dropped, address)
+
+    def _dropped(self, address: int) -> None:
+        entry = self._storages.get(address)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self._storages[address]
+            self._live_bytes -= entry[0]

@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
 
 
@@ -117,6 +118,8 @@ def _build_presets() -> dict[str, tuple[str, ArchSpec]]:
 _PRESETS = _build_presets()
 
 PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
+# What the app's screenshots show when no spec is named: a network with every kind of part.
+SCREENSHOT_PRESET = "torchvision/resnet50"
 
 
 class UnknownPresetError(KeyError):
@@ -126,7 +129,7 @@ class UnknownPresetError(KeyError):
         super().__init__(name)
         self.name = name
         self.close_matches = tuple(close)
-        self.message = f"unknown preset {name!r}: {hint}"
+        self.message = f"unknown preset {quote_value(name)}: {hint}"
 
     def __str__(self) -> str:
         return self.message

@@ -18,6 +18,7 @@ from explorer.core import parts
 from explorer.core.files import atomic_write_text, read_user_text
 from explorer.core.jsonable import JsonError, parse_json
 from explorer.core.quoting import quote_value
+from explorer.core.wording import counted
 
 # A kind of part is named by its key in its table in explorer.core.parts, where each kind
 # is defined once; validation checks the value against that table.
@@ -202,7 +203,7 @@ class ArchSpec:
             if len(values) != len(depths):
                 raise SpecError(
                     name,
-                    f"has {len(values)} entries but there are {len(depths)} stages: "
+                    f"has {counted(len(values), 'entry', 'entries')} for {counted(len(depths), 'stage')}: "
                     f"give one per stage, or leave it out for the default",
                 )
             for i, item in enumerate(values):

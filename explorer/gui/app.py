@@ -5,9 +5,17 @@ from __future__ import annotations
 import gc
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QSettings,
+    QTimer,
+    QtMsgType,
+    qFormatLogMessage,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
 from explorer import __version__
@@ -20,12 +28,36 @@ from explorer.gui.settings import APPLICATION, ORGANIZATION, restore_document, u
 from explorer.gui.style import apply_style
 
 GC_YOUNG_THRESHOLD = 5000
+# Qt's offscreen and some X11 platform plugins say this at every window shown; it only
+# means a size hint is not passed to the window manager, and nothing can be done about it.
+HARMLESS_QT_WARNING = "This plugin does not support propagateSizeHints()"
+
+_MessageHandler = Callable[[QtMsgType, QMessageLogContext, str], None]
+_forward_to: _MessageHandler | None = None
+
+
+def _filter_qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    if message == HARMLESS_QT_WARNING:
+        return
+    if _forward_to is not None:
+        _forward_to(kind, context, message)
+    else:
+        sys.stderr.write(qFormatLogMessage(kind, context, message) + "\n")
+
+
+def filter_qt_messages() -> None:
+    """Drop Qt's one known harmless warning; every other message goes where it went before."""
+    global _forward_to
+    previous = qInstallMessageHandler(_filter_qt_message)
+    if previous is not _filter_qt_message:
+        _forward_to = previous
 
 
 def application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])
+    filter_qt_messages()
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("ResNet Explorer")

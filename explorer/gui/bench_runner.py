@@ -1,8 +1,9 @@
-"""Finding devices and timing forward passes off the GUI thread, for the Benchmark tab.
+"""Finding devices and timing forward passes off the GUI thread, for the Benchmark and Compare tabs.
 
 torch is imported only by the functions that run on worker threads; the GUI thread
-gets plain records (devices, results) through queued signals. One job runs at a
-time; ``cancel`` sets the event that the engine asks before every iteration.
+gets plain records (devices, results) through queued signals. One runner serves a
+window: its jobs run one at a time, in the order asked; cancelling a job sets the
+event that the engine asks before every iteration.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from explorer.core.benchtypes import DTYPES, BenchConfig, BenchError, BenchResult, SweepResult
 from explorer.core.spec import ArchSpec
+from explorer.core.units import format_bytes
 from explorer.gui.workers import describe_error, run_in_thread
 
 PROGRESS_INTERVAL_S = 0.03  # a tiny model's thousands of passes a second would flood the GUI thread
@@ -42,8 +46,22 @@ class DeviceChoice:
     unsupported: tuple[tuple[str, str], ...]  # (dtype, reason)
 
     @property
+    def short_name(self) -> str:
+        """The name without trademarks, clock speed or core count: "Intel Xeon Gold 6248"."""
+        text = re.sub(r"\((R|TM)\)", "", self.name, flags=re.IGNORECASE)
+        text = re.sub(r"\s+(CPU\s*)?@.*$", "", text)
+        text = re.sub(r"\b\d+-Core Processor\b", "", text)
+        return " ".join(text.split()) or self.name
+
+    @property
     def label(self) -> str:
-        return f"{self.key} — {self.name}"
+        """What a device picker shows; ``full_label`` goes in its tooltip."""
+        return f"{self.key} — {self.short_name}"
+
+    @property
+    def full_label(self) -> str:
+        memory = f", {format_bytes(self.total_memory)}" if self.total_memory else ""
+        return f"{self.key}: {self.name}{memory}"
 
     def reason(self, dtype: str) -> str:
         return dict(self.unsupported).get(dtype, "")
@@ -109,24 +127,69 @@ def discover_machine() -> Machine:
     )
 
 
-class _Relay(QObject):
-    """Signals emitted on the worker thread, delivered queued on the GUI thread."""
-
-    progressed = Signal(int, int)
-    samples = Signal(object)  # list[float]: timed iterations' seconds since the last batch
-    point = Signal(object)  # BenchResult of one step of a sweep or of run_each
-    done = Signal(object)  # BenchResult or SweepResult
-    broke = Signal(str)
+JobState = Literal["queued", "running", "done"]
 
 
-def _throttled(relay: _Relay) -> Any:
+class BenchJob(QObject):
+    """One job in the shared runner's queue; its signals reach only whoever submitted it.
+
+    The timing signals are emitted on the benchmark thread and delivered queued on
+    the GUI thread, in order; ``finished`` or ``failed`` comes last, or ``withdrawn``
+    alone for a job cancelled while it was still waiting its turn.
+    """
+
+    started = Signal()
+    progressed = Signal(int, int)  # iterations done, iterations in all
+    samples_timed = Signal(object)  # list[float]: seconds of the run's latest timed iterations, in order
+    partial_result = Signal(object)  # BenchResult: each step of a sweep or of run_each, as it finishes
+    finished = Signal(object)  # BenchResult, SweepResult, or how many specs run_each timed
+    failed = Signal(str)  # the configuration could not run (BenchError) or the job broke
+    withdrawn = Signal()  # cancelled before it started: nothing ran
+    ended = Signal(object)  # the job itself, after whichever of the three above
+    # Emitted on the benchmark thread; the job lives on the GUI thread, so each arrives
+    # there queued, in order, and goes on from there.
+    _progressed = Signal(int, int)
+    _samples = Signal(object)
+    _point = Signal(object)
+    _outcome = Signal(object)
+    _broke = Signal(str)
+
+    def __init__(self, runner: BenchRunner, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        super().__init__()
+        self._runner = runner
+        self.work = work
+        self.args = args
+        self.stop = threading.Event()
+        self.state: JobState = "queued"
+        self._progressed.connect(self.progressed)
+        self._samples.connect(self.samples_timed)
+        self._point.connect(self.partial_result)
+        self._outcome.connect(self._deliver_outcome)
+        self._broke.connect(self._deliver_failure)
+
+    def _deliver_outcome(self, outcome: object) -> None:
+        self._runner._ended(self, self.finished, outcome)
+
+    def _deliver_failure(self, message: str) -> None:
+        self._runner._ended(self, self.failed, message)
+
+    @property
+    def cancelling(self) -> bool:
+        return self.stop.is_set()
+
+    def cancel(self) -> None:
+        """A queued job leaves the queue; a running one ends before its next iteration."""
+        self._runner.cancel(self)
+
+
+def _throttled(job: BenchJob) -> Any:
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
         now = time.monotonic()
         if done >= total or now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
-            relay.progressed.emit(done, total)
+            _emit(job._progressed, done, total)
 
     return progress
 
@@ -158,85 +221,77 @@ class SampleBatcher:
             self._send(batch)
 
 
-def _run(spec: ArchSpec, config: BenchConfig, relay: _Relay, stop: threading.Event) -> BenchResult:
+def _run(spec: ArchSpec, config: BenchConfig, job: BenchJob) -> BenchResult:
     from explorer.core.bench import run_benchmark
 
-    batcher = SampleBatcher(lambda batch: _emit(relay.samples, batch))
-    return run_benchmark(spec, config, _throttled(relay), stop.is_set, batcher)
+    batcher = SampleBatcher(lambda batch: _emit(job._samples, batch))
+    return run_benchmark(spec, config, _throttled(job), job.stop.is_set, batcher)
 
 
-def _sweep(
-    spec: ArchSpec, config: BenchConfig, sizes: Sequence[int], relay: _Relay, stop: threading.Event
-) -> SweepResult:
+def _sweep(spec: ArchSpec, config: BenchConfig, sizes: Sequence[int], job: BenchJob) -> SweepResult:
     from explorer.core.bench import run_sweep
 
-    return run_sweep(spec, config, sizes, _throttled(relay), stop.is_set, relay.point.emit)
+    return run_sweep(spec, config, sizes, _throttled(job), job.stop.is_set, job._point.emit)
 
 
-def _each(specs: Sequence[ArchSpec], config: BenchConfig, relay: _Relay, stop: threading.Event) -> int:
+def _each(specs: Sequence[ArchSpec], config: BenchConfig, job: BenchJob) -> int:
     """Times every spec in turn; each result goes out as it finishes. Returns how many ran."""
     load_torch()
     from explorer.core.bench import run_benchmark
 
     steps = config.warmup + config.iterations
     total = len(specs) * steps
-    progress = _throttled(relay)
+    progress = _throttled(job)
     ran = 0
     for index, spec in enumerate(specs):
-        if stop.is_set():
+        if job.stop.is_set():
             break
         offset = index * steps
         result = run_benchmark(
-            spec, config, lambda done, _all, offset=offset: progress(offset + done, total), stop.is_set
+            spec, config, lambda done, _all, offset=offset: progress(offset + done, total), job.stop.is_set
         )
-        _emit(relay.point, result)
+        _emit(job._point, result)
         ran += 1
     return ran
 
 
 class BenchRunner(QObject):
+    """The one runner of a window: finds the devices once and times one job at a time.
+
+    torch's thread count and cuDNN setting are process-wide, and two timings at once
+    would slow each other down: the jobs of every tab wait in one queue.
+    """
+
     machine_found = Signal(object)  # Machine
     discovery_failed = Signal(str)
-    progressed = Signal(int, int)  # iterations done, iterations in all
-    samples_timed = Signal(object)  # list[float]: seconds of the run's latest timed iterations, in order
-    partial_result = Signal(object)  # BenchResult: each step of a sweep or of run_each, as it finishes
-    finished = Signal(object)  # BenchResult or SweepResult
-    failed = Signal(str)  # the configuration could not run (BenchError) or the job broke
+    queue_changed = Signal()  # a job was queued, started, withdrawn or ended
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.machine: Machine | None = None
+        self.discovery_problem = ""
         self._discovering = False
-        self._stop: threading.Event | None = None
-        self._relay = _Relay(self)
-        self._relay.progressed.connect(self.progressed)
-        self._relay.samples.connect(self.samples_timed)
-        self._relay.point.connect(self.partial_result)
-        self._relay.done.connect(self._done)
-        self._relay.broke.connect(self._broke)
+        self._running: BenchJob | None = None
+        self._queue: deque[BenchJob] = deque()
         app = QCoreApplication.instance()
         if app is not None:  # quitting without closing the window still ends a run
-            app.aboutToQuit.connect(self.cancel)
+            app.aboutToQuit.connect(self.cancel_all)
 
     @property
     def busy(self) -> bool:
-        return self._stop is not None
+        """A job is running or waiting its turn."""
+        return self._running is not None or bool(self._queue)
 
     @property
-    def cancelling(self) -> bool:
-        return self._stop is not None and self._stop.is_set()
+    def running(self) -> BenchJob | None:
+        return self._running
 
     def discover(self) -> None:
         """Find the devices once, on a worker thread."""
-        if self.machine is not None or self._discovering:
+        if self.machine is not None or self._discovering or self.discovery_problem:
             return
         self._discovering = True
-        run_in_thread(
-            discover_machine,
-            on_result=self._found,
-            on_error=self._discovery_failed,
-            context=self,
-        )
+        run_in_thread(discover_machine, on_result=self._found, on_error=self._discovery_failed, context=self)
 
     def _found(self, machine: Machine) -> None:
         self._discovering = False
@@ -245,61 +300,87 @@ class BenchRunner(QObject):
 
     def _discovery_failed(self, message: str) -> None:
         self._discovering = False
+        self.discovery_problem = message
         self.discovery_failed.emit(message)
 
-    def run(self, spec: ArchSpec, config: BenchConfig) -> bool:
-        """Time one configuration; False if a job is already running."""
-        return self._start(_run, spec, config)
+    def run(self, spec: ArchSpec, config: BenchConfig) -> BenchJob:
+        """Time one configuration."""
+        return self._submit(_run, spec, config)
 
-    def sweep(self, spec: ArchSpec, config: BenchConfig, sizes: Sequence[int]) -> bool:
+    def sweep(self, spec: ArchSpec, config: BenchConfig, sizes: Sequence[int]) -> BenchJob:
         """Time each batch size in turn, up to the first that fails."""
-        return self._start(_sweep, spec, replace(config, batch_size=sizes[0]), tuple(sizes))
+        return self._submit(_sweep, spec, replace(config, batch_size=sizes[0]), tuple(sizes))
 
-    def run_each(self, specs: Sequence[ArchSpec], config: BenchConfig) -> bool:
+    def run_each(self, specs: Sequence[ArchSpec], config: BenchConfig) -> BenchJob:
         """Time each spec in turn (one progress for all); ``finished`` carries how many ran."""
-        return self._start(_each, tuple(specs), config)
+        return self._submit(_each, tuple(specs), config)
 
-    def _start(self, job: Any, *args: Any) -> bool:
-        if self._stop is not None:
-            return False
-        stop = threading.Event()
-        self._stop = stop
+    def _submit(self, work: Callable[..., Any], *args: Any) -> BenchJob:
+        job = BenchJob(self, work, args)
+        self._queue.append(job)
+        self._start_next()
+        self.queue_changed.emit()
+        return job
+
+    def _start_next(self) -> None:
+        if self._running is not None or not self._queue:
+            return
+        job = self._queue.popleft()
+        self._running = job
+        job.state = "running"
+        job.started.emit()
         # A thread of its own, not the shared pool: a run of minutes must not keep the
         # analyses and drawings of the other tabs waiting for a free pool thread.
-        thread = threading.Thread(
-            target=_work, args=(job, (*args, self._relay, stop), self._relay), name="benchmark"
-        )
-        thread.start()
-        return True
+        threading.Thread(target=_work, args=(job,), name="benchmark").start()
 
-    def cancel(self) -> None:
-        """The running job ends before its next iteration."""
-        if self._stop is not None:
-            self._stop.set()
+    def _ended(self, job: BenchJob, signal: Any, value: object) -> None:
+        job.state = "done"
+        self._running = None
+        signal.emit(value)
+        job.ended.emit(job)
+        self._start_next()
+        self.queue_changed.emit()
 
-    def _done(self, outcome: object) -> None:
-        self._stop = None
-        self.finished.emit(outcome)
+    def cancel(self, job: BenchJob) -> None:
+        job.stop.set()
+        if job.state == "queued" and job in self._queue:
+            self._queue.remove(job)
+            job.state = "done"
+            job.withdrawn.emit()
+            job.ended.emit(job)
+            self.queue_changed.emit()
 
-    def _broke(self, message: str) -> None:
-        self._stop = None
-        self.failed.emit(message)
+    def cancel_all(self) -> None:
+        for job in (*self._queue, *([self._running] if self._running is not None else [])):
+            self.cancel(job)
 
 
-def _work(job: Any, args: tuple[Any, ...], relay: _Relay) -> None:
+RUNNER_OBJECT = "BenchRunner"
+
+
+def shared_runner(owner: QObject) -> BenchRunner:
+    """The runner shared by the panels of one window (a child of ``owner``)."""
+    found = owner.findChild(BenchRunner, RUNNER_OBJECT)
+    if found is None:
+        found = BenchRunner(owner)
+        found.setObjectName(RUNNER_OBJECT)
+    return found
+
+
+def _work(job: BenchJob) -> None:
     """The benchmark thread: its outcome or its failure, as one readable line, goes back queued."""
     try:
-        outcome = job(*args)
+        outcome = job.work(*job.args, job)
     except BenchError as exc:  # the person's configuration: its text says what to change
         message = str(exc)
     except Exception as exc:  # anything else stays a message; the app carries on
         message = describe_error(exc)
     else:
-        _emit(relay.done, outcome)
+        _emit(job._outcome, outcome)
         return
-    _emit(relay.broke, message)
+    _emit(job._broke, message)
 
 
-def _emit(signal: Any, value: object) -> None:
-    with contextlib.suppress(RuntimeError):  # the tab was closed meanwhile: nobody is waiting
-        signal.emit(value)
+def _emit(signal: Any, *values: object) -> None:
+    with contextlib.suppress(RuntimeError):  # the window was closed meanwhile: nobody is waiting
+        signal.emit(*values)

@@ -1,8 +1,9 @@
 """What the elements of a drawn diagram stand for: analysis rows, and a tooltip.
 
 The layer table and the diagram share a selection of analysis rows. A click on a
-layer gives its row; on a block, stage, stem or head all of its rows; on a
-projection's tag the shortcut's layers; on a stage's box every row in the stage.
+layer gives its row; on a block (with its add and shortcut), stage, stem or head all
+of its rows; on a projection's tag the shortcut's layers; on a stage's box every row
+in the stage.
 Back the other way, a row shows as the box that draws it, or, for a shortcut's
 layers, the projection's tag when there is one.
 """
@@ -23,6 +24,11 @@ def rows_for_element(graph: ArchGraph, element_id: str) -> tuple[int, ...]:
     if isinstance(target, Node):
         if target.row_index is not None:
             return (target.row_index,)
+        if target.kind == "block":
+            # The whole block, as the layer table selects it: its add, last ReLU and
+            # shortcut too, which the drawing puts in the box of its "+".
+            parts = [node.id for node in graph.nodes if node.block_name == target.block_name]
+            return tuple(sorted(row for part in parts for row in graph.rows_of(part)))
         return graph.rows_of(target.id)
     if isinstance(target, Edge):
         return target.rows

@@ -17,6 +17,7 @@ from explorer.core.files import atomic_write_text
 from explorer.core.presets import preset
 from explorer.core.render.table import format_csv, format_markdown, format_torchsummary
 from explorer.core.spec import ArchSpec, SpecError
+from explorer.gui.plain_text import as_written
 from explorer.gui.session import Session
 from explorer.gui.settings import add_recent_file, forget_recent_file, recent_files
 
@@ -48,7 +49,7 @@ class Documents(QObject):
         return QMessageBox.question(
             self.window,
             "Unsaved changes",
-            f"Save the changes to {name} first?",
+            as_written(f"Save the changes to {name} first?"),
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -56,7 +57,7 @@ class Documents(QObject):
         )
 
     def report(self, title: str, text: str) -> None:
-        QMessageBox.warning(self.window, title, text)
+        QMessageBox.warning(self.window, title, as_written(text))
 
     def ask_open_path(self) -> Path | None:
         name, _ = QFileDialog.getOpenFileName(self.window, "Open", self._folder(), OPEN_FILTER)
@@ -175,8 +176,9 @@ class Documents(QObject):
         menu.clear()
         paths = recent_files(self.settings)
         for number, path in enumerate(paths, start=1):
-            action = menu.addAction(f"&{number}  {path.name}", lambda p=path: self.open_path(p))
-            action.setToolTip(str(path))
+            shown = path.name.replace("&", "&&")  # a single "&" would mark a shortcut key
+            action = menu.addAction(f"&{number}  {shown}", lambda p=path: self.open_path(p))
+            action.setToolTip(as_written(str(path)))
         if not paths:
             menu.addAction("(no recent files)").setEnabled(False)
         menu.setToolTipsVisible(True)

@@ -25,11 +25,13 @@ from explorer.core.presets import FAMILIES, presets_in
 from explorer.core.spec import SpecError
 from explorer.gui import icons
 from explorer.gui.about import about_html, shortcuts_html
+from explorer.gui.cross_check import CrossCheckAction
 from explorer.gui.documents import EXPORTS, Documents
 from explorer.gui.panels.editor_fields import describe_spec_error
 from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.spec_editor import SpecEditor
 from explorer.gui.panels.totals import TotalsPanel
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.settings import (
     CURRENT_TAB,
@@ -97,7 +99,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.editor_dock)
 
-        self.banner = QLabel(objectName="Banner", wordWrap=True)
+        self.banner = plain(QLabel(objectName="Banner", wordWrap=True))
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
         self.totals = TotalsPanel(session)
@@ -204,6 +206,10 @@ class MainWindow(QMainWindow):
             self._action(
                 view_menu, f"{title} tab", QKeySequence(f"Ctrl+{number}"), lambda t=title: self.show_tab(t)
             )
+
+        tools_menu = self.menuBar().addMenu("&Tools")
+        self.cross_check = CrossCheckAction(self, lambda: self.session.spec)
+        tools_menu.addAction(self.cross_check.action)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)

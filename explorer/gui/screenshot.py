@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from explorer.core.presets import preset
+from explorer.core.presets import SCREENSHOT_PRESET, preset
 from explorer.core.spec import ArchSpec
 from explorer.gui.app import application, create_window
 from explorer.gui.main_window import TABS, MainWindow
@@ -52,7 +52,7 @@ def take_screenshots(
     with tempfile.TemporaryDirectory(prefix="resnet-explorer-shots-") as folder:
         # A throw-away settings file: pictures never read or change the user's settings.
         settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
-        window = create_window(settings, spec or preset("torchvision/resnet50"), path)
+        window = create_window(settings, spec or preset(SCREENSHOT_PRESET), path)
         window.resize(*size)
         window.show()
         written = []

@@ -1,8 +1,8 @@
 """The document being edited: its spec, its analysis, where it is saved, its undo history.
 
-Every accepted edit bumps a generation counter and (after a short debounce) starts
-``analyze`` on a worker thread. A result is accepted only if its generation is still
-the newest, so a slow, stale analysis can never overwrite a newer one.
+Every accepted edit (after a short debounce) starts ``analyze`` on a worker thread. Only
+the newest analysis started is accepted, and none while a newer edit waits for its own,
+so a slow, stale analysis can never overwrite a newer one.
 
 Typing is one undo step, not one per keystroke: edits that name the same field one
 after the other (a "burst", ended by ``end_burst`` or an edit of another field) share
@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.core.analysis import Analysis, analyze
 from explorer.core.spec import ArchSpec, SpecError
-from explorer.gui.workers import run_in_thread
+from explorer.gui.latest import latest_in_thread
 
 DEBOUNCE_MS = 15
 MAX_UNDO = 200
@@ -64,6 +64,7 @@ class Session(QObject):
         self._analysis = analyze_fn(spec)
         self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
         self._timer.timeout.connect(self._start_analysis)
+        self._analyses = latest_in_thread(self._analyze, self._accept, self._fail, self)
 
     # State
 
@@ -231,22 +232,15 @@ class Session(QObject):
     # The analysis
 
     def _start_analysis(self) -> None:
-        generation, spec = self._generation, self._spec
-        run_in_thread(
-            self._analyze,
-            spec,
-            on_result=lambda analysis: self._accept(generation, analysis),
-            on_error=lambda message: self._fail(generation, message),
-            context=self,
-        )
+        self._analyses.request(self._spec)
 
-    def _accept(self, generation: int, analysis: Analysis) -> None:
-        if generation != self._generation:
-            return
+    def _accept(self, analysis: Analysis) -> None:
+        if self._timer.isActive():
+            return  # the spec changed meanwhile: its analysis is about to start
         self._analysis = analysis
         self.select_rows(())  # row indices of the old analysis mean other layers now
         self.analysis_changed.emit(analysis)
 
-    def _fail(self, generation: int, message: str) -> None:
-        if generation == self._generation:
+    def _fail(self, message: str) -> None:
+        if not self._timer.isActive():
             self.analysis_failed.emit(message)

@@ -232,6 +232,10 @@ class SvgDiagramView(QGraphicsView):
         """Outline the elements ``ids`` (unknown ids are ignored); scroll the first into view."""
         for item in self._highlights:
             self.scene().removeItem(item)
+        if self._highlights:
+            # A removed item's area is not always repainted: the old outlines would stay on
+            # screen until something else covers them.
+            self.viewport().update()
         self._highlights = []
         self.highlighted = tuple(ids)
         if self.drawing is None:

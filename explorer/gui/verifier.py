@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from explorer.core.spec import ArchSpec
+from explorer.gui.latest import Latest
 
 CHECK_DELAY_MS = 250
 
@@ -35,15 +36,14 @@ class Verifier(QObject):
         self._child_args = child_args or ["-m", "explorer.gui.module_check"]
         self._process: QProcess | None = None
         self._buffer = b""
-        self._next_id = 0
-        self._waiting: tuple[int, ArchSpec] | None = None
         self._in_flight: tuple[int, ArchSpec] | None = None
         self._wanted: ArchSpec | None = None
         self._ready = False
         self._stopping = False
         self.last: Verification = Verification("pending", None, "checking against the built module…")
         self._timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
-        self._timer.timeout.connect(self._send_next)
+        self._checks: Latest[ArchSpec] = Latest(self._send, one_at_a_time=True, may_start=self._may_send)
+        self._timer.timeout.connect(self._checks.resume)
 
     def start(self) -> None:
         if self._process is not None:
@@ -74,18 +74,17 @@ class Verifier(QObject):
     def check(self, spec: ArchSpec) -> None:
         """Check ``spec`` soon (replacing any spec not yet sent)."""
         self._wanted = spec
-        self._next_id += 1
-        self._waiting = (self._next_id, spec)
         self._publish(Verification("pending", spec, "checking against the built module…"))
         self._timer.start()
+        self._checks.request(spec)
 
-    def _send_next(self) -> None:
-        if self._process is None or not self._ready or self._in_flight is not None or self._waiting is None:
-            return
-        request_id, spec = self._waiting
-        self._waiting = None
-        self._in_flight = (request_id, spec)
-        line = json.dumps({"id": request_id, "spec": spec.to_dict()}) + "\n"
+    def _may_send(self) -> bool:
+        return self._process is not None and self._ready and not self._timer.isActive()
+
+    def _send(self, spec: ArchSpec, ticket: int) -> None:
+        assert self._process is not None
+        self._in_flight = (ticket, spec)
+        line = json.dumps({"id": ticket, "spec": spec.to_dict()}) + "\n"
         self._process.write(line.encode())
 
     def _read(self) -> None:
@@ -100,10 +99,10 @@ class Verifier(QObject):
     def _reply(self, reply: dict[str, object]) -> None:
         if reply.get("ready"):
             self._ready = True
-            self._send_next()
+            self._checks.resume()
             return
         flight, self._in_flight = self._in_flight, None
-        if flight is not None and flight[1] == self._wanted:
+        if flight is not None and self._checks.finished(flight[0]):
             if "error" in reply:
                 result = Verification(
                     "unavailable", flight[1], f"could not build the module: {reply['error']}"
@@ -121,7 +120,6 @@ class Verifier(QObject):
                     "mismatch", flight[1], "MISMATCH with the built module: " + problems[0], problems
                 )
             self._publish(result)
-        self._send_next()
 
     def _publish(self, result: Verification) -> None:
         self.last = result

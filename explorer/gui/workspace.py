@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 
 from explorer.core.compare import Comparison
 from explorer.core.compare_merge import merge_comparisons
@@ -59,10 +59,6 @@ class Workspace(QObject):
             self._comparison = self._read() or Comparison()
         except Unreadable as exc:
             self.restore_problem = self._set_aside(exc)
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.fileChanged.connect(lambda _path: self.reload())
-        self._watcher.directoryChanged.connect(lambda _path: self.reload())
-        self._watch()
 
     @property
     def comparison(self) -> Comparison:
@@ -86,12 +82,14 @@ class Workspace(QObject):
                 comparison.save(self.path)
         except OSError as exc:
             self.problem.emit(f"the comparison could not be saved to {self.path}: {exc.strerror or exc}")
-        self._watch()
         self.changed.emit(self._comparison)
 
     def reload(self) -> None:
-        """Take in what another window saved; a file being written or unreadable is left alone."""
-        self._watch()
+        """Take in what another window saved; a file being written or unreadable is left alone.
+
+        Called when the window comes to the front, not by a file watcher: a watcher's socket
+        notifier must die on the GUI thread, and a window's objects may be collected elsewhere.
+        """
         try:
             theirs = self._read()
         except (Unreadable, OSError):
@@ -149,13 +147,6 @@ class Workspace(QObject):
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _watch(self) -> None:
-        # A save replaces the file, which drops it from the watcher: watch it anew each time.
-        wanted = [str(p) for p in (self.path, self.path.parent) if p.exists()]
-        missing = [p for p in wanted if p not in self._watcher.files() + self._watcher.directories()]
-        if missing:
-            self._watcher.addPaths(missing)
 
 
 def workspace_of(owner: QObject) -> Workspace:

@@ -69,10 +69,10 @@ def test_an_absurd_batch_is_refused_with_both_figures(capsys: pytest.CaptureFixt
     [
         (["--dtype", "float16"], "float16 is not supported on cpu"),
         (["--device", "gpu"], "device 'gpu' is not a device name"),
-        (["--batch", "0"], "batch size 0"),
+        (["--batch", "0"], "--batch 0"),
         (["--batch", "2", "--sweep", "1,2"], "either --batch or --sweep"),
         (["--sweep", "1,x"], "--sweep '1,x'"),
-        (["--iters", "0"], "iterations 0"),
+        (["--iters", "0"], "--iters 0"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(
@@ -114,3 +114,10 @@ def test_the_plain_progress_line_counts_in_tenths() -> None:
         bar(done, 5)
     bar.close()
     assert stream.getvalue() == "bench: 10% 20% 30% 40% 50% 60% 70% 80% 90% 100%\n"
+
+
+def test_a_sweep_whose_first_size_cannot_run_is_a_failed_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, *QUICK, "--sweep", "1000000000")
+    assert code == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("resnet-explorer bench: error: batch 1000000000 needs about")

@@ -86,7 +86,7 @@ def test_bench_adds_timings(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["compare", "resnet18", "resnet99"], "unknown preset 'resnet99'"),
         (["compare", "resnet18", "resnet34", "--baseline", "0"], "give a number from 1 to 2"),
-        (["compare", "resnet18", "--bench", "--batch", "0"], "batch size 0"),
+        (["compare", "resnet18", "resnet34", "--bench", "--batch", "0"], "--batch 0"),
     ],
 )
 def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
@@ -94,3 +94,37 @@ def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], 
     err = capsys.readouterr().err
     assert words in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_one_variant_is_a_clear_line_not_a_table_of_blanks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "resnet18"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "needs two variants or more, got 1" in err
+
+
+def test_a_saved_comparison_opens_and_takes_more_specs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    saved = tmp_path / "pair.json"
+    assert main(["compare", "resnet18", "resnet34", "--baseline", "2", "--save", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["compare", "--open", str(saved), "resnet50", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["variant"] for row in rows] == ["resnet18", "resnet34", "resnet50"]
+    assert [row["baseline"] for row in rows] == ["", "yes", ""]  # the saved baseline is kept
+
+
+# (gui is left out: the app may open a comparison file in its Compare tab.)
+@pytest.mark.parametrize("command", ["summary", "diagram", "bench", "screenshot"])
+def test_a_comparison_given_as_a_spec_says_what_it_is_and_how_to_open_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    saved = tmp_path / "pair.json"
+    Comparison().add("a", preset("resnet18")).add("b", preset("resnet34")).save(saved)
+    extra = {"diagram": ["-o", str(tmp_path / "x.svg")], "screenshot": ["--out", str(tmp_path / "shots")]}
+    assert main([command, str(saved), *extra.get(command, [])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "is a saved comparison, not a spec" in err and "compare --open" in err
+    assert "baseline" not in err

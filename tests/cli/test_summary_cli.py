@@ -132,3 +132,11 @@ def test_version_and_module_entry_point() -> None:
     assert result.returncode == 2
     assert "unknown preset 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_command_has_a_description_in_its_help() -> None:
+    from explorer.cli import build_parser
+
+    _, commands = build_parser()
+    for name, parser in commands.items():
+        assert parser.description, f"'resnet-explorer {name} --help' has no description"

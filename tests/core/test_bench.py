@@ -15,6 +15,7 @@ import torch
 import explorer.core.build as build_module
 from explorer.core.analysis import analyze
 from explorer.core.bench import (
+    CPU_MEMORY_SOURCE,
     BenchConfig,
     BenchError,
     BenchResult,
@@ -26,7 +27,7 @@ from explorer.core.bench import (
 )
 from explorer.core.blocks import ResNet
 from explorer.core.devices import available_devices, free_memory, resolve_device, synchronize
-from explorer.core.memory import estimate_memory, peak_live_activations
+from explorer.core.memory import LiveTensorPeak, estimate_memory, peak_live_activations
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_bytes
 
@@ -317,3 +318,35 @@ def test_time_forward_times_the_callers_model_with_the_same_loop() -> None:
     assert calls == [2] * 5  # one warm-up and four timed passes
     assert torch.get_num_threads() == before
     assert time_forward(counting, torch.randn(2, 3, 16, 16), quick(), should_stop=lambda: True) is None
+
+
+def test_cpu_peak_memory_is_the_tensors_of_a_pass_and_grows_with_the_batch() -> None:
+    sweep = run_sweep(TINY, quick(iterations=1), [1, 2, 4, 8])
+    peaks = [point.peak_memory_bytes for point in sweep.points]
+    assert None not in peaks
+    held = sum(p.numel() * 4 for p in build_module.build_model(TINY).state_dict().values())
+    one, two, four, eight = (peak or 0 for peak in peaks)
+    step = two - one  # every tensor of the pass but the weights scales with the batch
+    assert one > held and step > 0
+    assert (four - two, eight - four) == (2 * step, 4 * step)
+    assert all(point.memory_source == CPU_MEMORY_SOURCE for point in sweep.points)
+
+
+def test_live_tensor_peak_counts_what_is_alive_together() -> None:
+    outside = torch.ones(1000)
+    tracker = LiveTensorPeak(baseline_bytes=outside.untyped_storage().nbytes())
+    with torch.inference_mode(), tracker.track():
+        first = outside * 2
+        second = first + 1
+        view = second.view(10, 100)  # the same storage: nothing more
+        del first
+        third = second * 3
+        del second, view, third
+        fourth = outside * 4
+        del fourth
+    assert tracker.peak_bytes == 3 * 4000
+
+
+def test_a_run_cancelled_during_the_warm_up_has_no_memory_figure() -> None:
+    result = run_benchmark(TINY, quick(warmup=3), should_stop=lambda: True)
+    assert result.stats is None and result.peak_memory_bytes is None

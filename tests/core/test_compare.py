@@ -189,7 +189,7 @@ def _refused(tmp_path: Path, document: object, words: str) -> None:
     ("document", "words"),
     [
         (_document([], baseline=5), "baseline must be 0 when there are no variants"),
-        (_document([_entry()], baseline=1), "baseline 2 is not one of the 1 variants"),
+        (_document([_entry()], baseline=1), "baseline 2 is not one of the 1 variant "),
         (_document([_entry()], baseline=-1), "baseline 0 is not one of"),
         (_document([_entry()], baseline=True), "baseline must be a whole number"),
         (_document([_entry()], baseline=2.0), "baseline must be a whole number"),

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
+from dataclasses import replace
+from xml.etree import ElementTree
 
 import pytest
 
-from explorer.core.graph import Cluster, Edge, graph_from_spec
+from explorer.core.graph import ArchGraph, Cluster, Edge, graph_from_spec
 from explorer.core.presets import preset
 from explorer.core.render.dot import element_target, graph_to_dot, node_label, quote
+from explorer.core.render.export import render
 from tests.conftest import GOLDEN
 
 GOLDEN_DIAGRAMS = GOLDEN / "diagram"
@@ -142,3 +146,65 @@ def test_element_ids_lead_back_to_the_graph() -> None:
         assert isinstance(stage, Cluster) and stage.stage == 3
     assert element_target(graph, "graph0") is None
     assert element_target(graph, "nothing:label") is None
+
+
+HOSTILE = 'a"b\\c<d>e{f}g|h\ni\r\nj]k[l;m&amp;n\\l\x01o\x7fp é'
+# An id, as the drawing's ids must be: one line of printable characters.
+HOSTILE_ID = 'a"b\\c<d>e{f}g|h j]k[l;m&amp;n\\l é'  # fmt: skip
+
+
+def test_quote_leaves_no_raw_line_break_or_control_character() -> None:
+    quoted = quote(HOSTILE)
+    assert quoted.startswith('"') and quoted.endswith('"')
+    body = quoted[1:-1]
+    assert not any(ord(char) < 32 or ord(char) == 127 for char in body)
+    assert re.search(r'(?<!\\)(\\\\)*"', body) is None  # no quote that ends the string early
+    assert "&amp;amp;" in body  # an ampersand stays itself, never an entity graphviz decodes
+
+
+def hostile_graph(level: str) -> ArchGraph:
+    """resnet18's graph with one block, its label lines and a stage named in hostile text."""
+    graph = graph_from_spec(preset("resnet18"), level)  # type: ignore[arg-type]
+
+    def swap(text: str | None) -> str | None:
+        return None if text is None else text.replace("layer1.0", HOSTILE_ID)
+
+    nodes = tuple(
+        replace(
+            node,
+            id=swap(node.id),
+            name=swap(node.name),
+            lines=(*node.lines, HOSTILE),
+            block_name=swap(node.block_name),
+        )
+        for node in graph.nodes
+    )
+    edges = tuple(
+        replace(
+            edge,
+            source=swap(edge.source),
+            target=swap(edge.target),
+            block_name=swap(edge.block_name),
+            label=edge.label and HOSTILE,
+        )
+        for edge in graph.edges
+    )
+    clusters = tuple(
+        replace(cluster, label=cluster.label + HOSTILE, node_ids=tuple(swap(n) for n in cluster.node_ids))
+        for cluster in graph.clusters
+    )
+    return replace(graph, nodes=nodes, edges=edges, clusters=clusters)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+@pytest.mark.parametrize("style", ["paper", "detailed"])
+def test_hostile_text_is_drawn_as_written(style: str) -> None:
+    graph = hostile_graph("block")
+    svg = render(graph_to_dot(graph, style), "svg")  # type: ignore[arg-type]
+    root = ElementTree.fromstring(svg.data)
+    ids = {element.get("id") for element in root.iter()}
+    assert HOSTILE_ID in ids  # the node's id comes back for a click to find it
+    assert element_target(graph, HOSTILE_ID) == graph.node(HOSTILE_ID)
+    texts = [element.text or "" for element in root.iter() if element.tag.endswith("text")]
+    assert any('a"b\\c<d>e{f}g|h' in text for text in texts)
+    assert any("j]k[l;m&amp;n\\l" in text for text in texts)

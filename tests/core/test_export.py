@@ -157,5 +157,5 @@ def test_format_from_path() -> None:
     assert format_from_path(Path("a/B.PNG")) == "png"
     with pytest.raises(ValueError, match=r"name it \.svg, \.png, \.pdf, \.dot"):
         format_from_path(Path("diagram.jpeg"))
-    with pytest.raises(ValueError, match="dpi must be a positive"):
+    with pytest.raises(ValueError, match="dpi 0: give a whole number"):
         render_dot("digraph {}", "png", dpi=0)

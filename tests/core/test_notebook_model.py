@@ -45,6 +45,7 @@ def test_notebook_family_equals_the_notebooks_torchsummary(name: str) -> None:
     assert format_torchsummary(analyze(spec)) == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=notebook_specs())
 def test_any_notebook_expressible_spec_equals_the_notebooks_torchsummary(spec: ArchSpec) -> None:
@@ -59,6 +60,7 @@ def test_notebook_state_dict_loads_strictly(name: str) -> None:
     ours.load_state_dict(notebook_model.state_dict(), strict=True)
 
 
+@pytest.mark.slow
 def test_notebook_resnet50_at_224_equals_the_notebooks_torchsummary() -> None:
     spec = replace(preset("resnet50"), input_size=(224, 224))
     expected = torchsummary_text(_notebook_model(spec), spec.input_shape)

@@ -50,12 +50,14 @@ def _check_flops(spec: ArchSpec) -> None:
             assert flops[block.name] == 2 * block.macs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PRESETS)
 def test_presets_agree_with_hooks_and_flop_counter(name: str) -> None:
     _check_hooks(preset(name))
     _check_flops(preset(name))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=small_specs(max_stages=6))
 def test_generated_specs_agree_with_hooks_and_flop_counter(spec: ArchSpec) -> None:

@@ -24,6 +24,7 @@ def test_every_preset_matches_torchsummary(name: str) -> None:
     assert format_torchsummary(analyze(spec)) == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=220, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=small_specs())
 def test_generated_specs_match_torchsummary(spec: ArchSpec) -> None:

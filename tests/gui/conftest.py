@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.core.analysis import Analysis
@@ -21,6 +22,16 @@ def _private_user_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Anything that asks for the user's settings gets a temporary folder instead.
     folder = tmp_path_factory.mktemp("user-settings")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    # A test's objects die with it, as a window's do when it closes; collected here, their Qt
+    # parts (socket notifiers, timers) are destroyed on the GUI thread, never by a collection
+    # that a later test's worker thread happens to run.
+    yield
+    QThreadPool.globalInstance().waitForDone(30_000)
+    gc.collect()
 
 
 @pytest.fixture

@@ -21,11 +21,12 @@ from explorer.core.compare import BenchFigures
 from explorer.core.presets import preset
 from explorer.gui.app import application
 from explorer.gui.bench_runner import SampleBatcher
-from explorer.gui.panels.bench_result import format_ms
+from explorer.gui.panels.bench_result import EMPTY, format_ms
 from explorer.gui.panels.benchmark import BenchmarkPanel
 from explorer.gui.panels.compare import ComparePanel
 from explorer.gui.session import Session
 from explorer.gui.workspace import Workspace
+from tests.gui.conftest import open_window
 
 RUN_TIMEOUT_MS = 60_000
 
@@ -46,10 +47,12 @@ def panel(qtbot, tmp_path: Path) -> BenchmarkPanel:  # type: ignore[no-untyped-d
     return widget
 
 
-def _run(qtbot, panel: BenchmarkPanel, sweep: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _run(qtbot, panel: BenchmarkPanel, sweep: bool = False, on_samples: Any = None) -> None:  # type: ignore[no-untyped-def]
     panel.sweep() if sweep else panel.run()
-    assert panel.runner.busy
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.busy and panel.job is not None
+    if on_samples is not None:  # delivered on the GUI thread: nothing comes before the loop runs
+        panel.job.samples_timed.connect(on_samples)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
 
 
 def _failing_builds(monkeypatch: pytest.MonkeyPatch, fail_on: set[int]) -> list[int]:
@@ -98,7 +101,7 @@ def test_cancel_stops_a_run_early(qtbot, panel: BenchmarkPanel) -> None:  # type
     )
     panel.cancel()
     assert not panel.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
     result = panel.result
     assert result is not None and result.status == "cancelled"
     assert result.stats is not None and len(result.stats.samples_s) < 100_000
@@ -119,16 +122,17 @@ def _drawn_ms(panel: BenchmarkPanel) -> list[float]:
 
 def test_the_latency_chart_fills_while_a_run_is_timed(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
     batches: list[list[float]] = []
-    panel.runner.samples_timed.connect(batches.append)
     panel.options.iterations_box.setValue(100_000)
     panel.run()
+    assert panel.job is not None
+    panel.job.samples_timed.connect(batches.append)
     qtbot.waitUntil(lambda: len(panel.latency_charts.samples_ms) >= 2, timeout=RUN_TIMEOUT_MS)
-    assert panel.runner.busy and panel.result is None  # points before the run has ended
+    assert panel.busy and panel.result is None  # points before the run has ended
     assert panel.latency_page.currentWidget() is panel.latency_page.chart
     live = list(panel.latency_charts.samples_ms)
     assert _drawn_ms(panel) == live == [s * 1e3 for s in _sent(batches)[: len(live)]]
     panel.cancel()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
     result = panel.result
     assert result is not None and result.status == "cancelled" and result.stats is not None
     samples = result.stats.samples_s
@@ -138,9 +142,8 @@ def test_the_latency_chart_fills_while_a_run_is_timed(qtbot, panel: BenchmarkPan
 
 def test_after_a_run_the_chart_holds_exactly_its_samples(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
     batches: list[list[float]] = []
-    panel.runner.samples_timed.connect(batches.append)
     panel.options.iterations_box.setValue(40)
-    _run(qtbot, panel)
+    _run(qtbot, panel, on_samples=batches.append)
     assert panel.result is not None and panel.result.stats is not None
     samples = panel.result.stats.samples_s
     assert batches and tuple(_sent(batches)) == samples[: len(_sent(batches))]
@@ -148,11 +151,13 @@ def test_after_a_run_the_chart_holds_exactly_its_samples(qtbot, panel: Benchmark
     # The next run starts its chart afresh: its first batch is all the chart holds.
     batches.clear()
     shown_at_each_batch: list[int] = []
-    panel.runner.samples_timed.connect(
-        lambda _batch: shown_at_each_batch.append(len(panel.latency_charts.samples_ms))
-    )
+
+    def note(batch: list[float]) -> None:
+        batches.append(batch)
+        shown_at_each_batch.append(len(panel.latency_charts.samples_ms))
+
     panel.options.iterations_box.setValue(5)
-    _run(qtbot, panel)
+    _run(qtbot, panel, on_samples=note)
     assert shown_at_each_batch[0] == len(batches[0]) == 1
     assert panel.result is not None and panel.result.stats is not None
     assert len(panel.result.stats.samples_s) == 5
@@ -301,7 +306,7 @@ panel = window.show_tab("Benchmark")
 assert wait_until(panel.is_ready, 60)
 panel.options.iterations_box.setValue(2)
 panel.run()
-assert wait_until(lambda: panel.result is not None and not panel.runner.busy, 60)
+assert wait_until(lambda: panel.result is not None and not panel.busy, 60)
 panel.add_to_comparison()
 window.show_tab("Compare")
 app.processEvents()
@@ -317,7 +322,8 @@ def test_the_gui_thread_never_imports_torch(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        # Its own settings folder: the comparison it adds to must not land in the user's.
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -334,7 +340,7 @@ def test_closing_the_window_cancels_a_run(qtbot, panel: BenchmarkPanel) -> None:
     panel.run()
     qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=RUN_TIMEOUT_MS)
     window.close()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.result is not None and panel.result.status == "cancelled"
     assert panel.result.card.iterations < 100_000
 
@@ -361,11 +367,88 @@ def test_a_long_run_leaves_the_thread_pool_to_the_other_tabs(qtbot, panel: Bench
         edited = panel.session.spec.with_depths((4, 3, 3))
         with qtbot.waitSignal(panel.session.analysis_changed, timeout=10_000):
             panel.session.propose(edited)
-        assert panel.runner.busy and panel.session.analysis.spec == edited
+        assert panel.busy and panel.session.analysis.spec == edited
         assert "the architecture has changed since" not in panel.title.text()
     finally:
         panel.cancel()
-        qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
         pool.setMaxThreadCount(before)
     assert panel.result is not None and panel.result.spec != edited
     assert panel.title.text().endswith("(the architecture has changed since)")
+
+
+def test_a_new_run_clears_the_last_runs_figures(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    _run(qtbot, panel)
+    assert set(panel.card.figures.values()) != {EMPTY}
+    panel.options.iterations_box.setValue(100_000)
+    panel.run()
+    assert set(panel.card.figures.values()) == {EMPTY} and not panel.card.repro.isVisible()
+    assert panel.title.text().endswith("— timing…") and panel.result is None
+    assert not panel.add_button.isEnabled()
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
+
+
+def test_a_cancel_during_the_warm_up_says_so_and_shows_no_figures(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
+    panel.options.warmup_box.setValue(1000)
+    panel.run()
+    qtbot.waitUntil(
+        lambda: panel.progress.maximum() > 0 and panel.progress.value() >= 1, timeout=RUN_TIMEOUT_MS
+    )
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
+    result = panel.result
+    assert result is not None and result.status == "cancelled" and result.stats is None
+    assert set(panel.card.figures.values()) == {EMPTY}
+    assert "cancelled during the warm-up (1000 passes planned), nothing timed" in panel.card.repro.text()
+    assert "+ 0 timed" not in panel.card.repro.text()
+    assert panel.status.text() == "Cancelled during the warm-up; nothing was timed."
+    assert panel.title.text().endswith("— cancelled during the warm-up")
+
+
+def test_the_run_options_come_back_in_a_new_window(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, settings, preset("cifar/resnet20"))
+    panel = window.show_tab("Benchmark")
+    assert isinstance(panel, BenchmarkPanel)
+    qtbot.waitUntil(panel.is_ready, timeout=RUN_TIMEOUT_MS)
+    options = panel.options
+    options.select_device("cpu")
+    options.batch_box.setValue(8)
+    options.dtype_box.setCurrentText("bfloat16")
+    options.channels_last_box.setChecked(True)
+    options.warmup_box.setValue(2)
+    options.iterations_box.setValue(7)
+    options.min_time_box.setValue(1.5)
+    options.threads_box.setValue(1)
+    options.sweep_limit_box.setValue(16)
+    chosen = options.config()
+    window.close()
+
+    again = open_window(qtbot, settings, preset("cifar/resnet20"))
+    restored = again.show_tab("Benchmark")
+    assert isinstance(restored, BenchmarkPanel)
+    qtbot.waitUntil(restored.is_ready, timeout=RUN_TIMEOUT_MS)
+    assert restored.options.config() == chosen
+    assert restored.options.sweep_sizes() == (1, 2, 4, 8, 16)
+
+
+def test_a_noisy_run_is_flagged_beside_its_figures(
+    qtbot, panel: BenchmarkPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    import explorer.core.bench as bench
+    from explorer.core.benchtypes import TimingStats
+
+    real = bench.run_benchmark
+    spread_out = TimingStats.from_samples([0.01, 0.03, 0.01, 0.03, 0.005])
+    monkeypatch.setattr(
+        bench, "run_benchmark", lambda *args, **kwargs: replace(real(*args, **kwargs), stats=spread_out)
+    )
+    _run(qtbot, panel)
+    assert panel.noise.isVisible() and panel.noise.text().startswith("Noisy: the IQR is")
+    assert not panel.error.isVisible() and panel.card.figures["median"] == format_ms(spread_out.median_s)
+    monkeypatch.setattr(bench, "run_benchmark", real)
+    panel.run()
+    assert not panel.noise.isVisible()  # a new run starts without the last one's warning
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImage
 
 from explorer.cli import main
@@ -16,6 +17,7 @@ from explorer.gui.main_window import TABS
 PROGRAM = Path(sys.executable).parent / "resnet-explorer"
 
 
+@pytest.mark.slow
 def test_screenshot_renders_the_window_and_each_tab(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     env = {

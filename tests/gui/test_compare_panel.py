@@ -113,7 +113,7 @@ def test_benchmark_all_times_every_variant(panel: ComparePanel, qtbot) -> None: 
     panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
     panel.benchmark_all()
     qtbot.waitUntil(lambda: all(v.bench for v in panel.comparison.variants), timeout=60_000)
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10_000)
     assert _cell(panel, 0, "latency_ms") > 0
     assert panel.bench_button.isEnabled()
 
@@ -126,7 +126,7 @@ def test_cancel_stops_benchmark_all(panel: ComparePanel, qtbot) -> None:  # type
     panel.benchmark_all()
     qtbot.waitUntil(lambda: panel.progress.maximum() > 0 and panel.progress.value() > 0, timeout=60_000)
     panel.cancel_benchmark()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     assert not any(v.bench for v in panel.comparison.variants)
     assert "cancelled" in panel.message.text()
 
@@ -215,8 +215,77 @@ def test_timings_reach_their_variant_when_the_list_is_reordered_meanwhile(
     panel.benchmark_all()
     panel.variants.setCurrentRow(1)
     panel.move_selected(-1)  # resnet110 first now, while the timings run
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     assert [v.name for v in panel.comparison.variants] == ["cifar/resnet110", "cifar/resnet20"]
     by_name = {v.name: v.bench for v in panel.comparison.variants}
     assert by_name["cifar/resnet20"].median_ms == pytest.approx(9.0)
     assert by_name["cifar/resnet110"].median_ms == pytest.approx(54.0)
+
+
+def test_benchmark_all_shows_the_spread_flags_noisy_timings_and_uses_the_thread_count(
+    panel: ComparePanel, qtbot, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    import explorer.core.bench as bench
+    from explorer.core.benchtypes import TimingStats
+
+    real = bench.run_benchmark
+    # The two copies of resnet20 as a busy machine timed them: steady, then spread out and slow.
+    timed = [
+        TimingStats.from_samples([0.0109] * 5),
+        TimingStats.from_samples([0.3558, 0.1, 0.6, 0.3558, 0.9]),
+    ]
+    samples = iter(stats.samples_s for stats in timed)
+    threads: list[int | None] = []
+
+    def busy_machine(spec, config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(config.threads)
+        result = real(spec, config, *args, **kwargs)
+        return replace(result, stats=TimingStats.from_samples(next(samples)))
+
+    monkeypatch.setattr(bench, "run_benchmark", busy_machine)
+    panel.add_preset("cifar/resnet20")
+    panel.duplicate_selected()
+    panel.iterations_box.setValue(1)
+    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
+    qtbot.waitUntil(lambda: panel.threads_box.maximum() < 1024, timeout=60_000)  # the machine is known
+    panel.threads_box.setValue(1)
+    panel.benchmark_all()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
+    assert threads == [1, 1]
+    column = 1 + [m.key for m in panel.table_model.metrics()].index("latency_ms")
+    steady, noisy = (panel.table_model.index(row, column) for row in (0, 1))
+    shown = [f"{stats.median_s * 1e3:,.2f} (IQR {stats.iqr_s * 1e3:,.2f})" for stats in timed]
+    assert steady.data() == shown[0] and noisy.data().startswith("⚠ " + shown[1] + "  (+")
+    assert "noisy" in noisy.data(Qt.ItemDataRole.ToolTipRole) and "noisy" not in steady.data(
+        Qt.ItemDataRole.ToolTipRole
+    )
+    warning = panel.message.text()
+    assert panel.message.isVisible() and "noisy timings" in warning and "cifar/resnet20 (2)" in warning
+    low, high = (f"{stats.median_s * 1e3:.3g}" for stats in timed)
+    assert f"are one architecture yet took {low} to {high} ms" in warning
+
+
+def test_the_timing_options_come_back_in_a_new_window(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings
+
+    from tests.gui.conftest import open_window
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = open_window(qtbot, settings, preset("cifar/resnet20"))
+    panel = window.show_tab("Compare")
+    assert isinstance(panel, ComparePanel)
+    qtbot.waitUntil(lambda: panel.threads_box.maximum() < 1024, timeout=60_000)  # devices listed
+    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
+    panel.batch_box.setValue(4)
+    panel.iterations_box.setValue(7)
+    panel.threads_box.setValue(1)
+    window.close()
+
+    again = open_window(qtbot, settings, preset("cifar/resnet20"))
+    restored = again.show_tab("Compare")
+    assert isinstance(restored, ComparePanel)
+    qtbot.waitUntil(lambda: restored.threads_box.maximum() < 1024, timeout=60_000)
+    chosen = (restored.device_box.currentData(), restored.batch_box.value(), restored.iterations_box.value())
+    assert chosen == ("cpu", 4, 7) and restored.threads_box.value() == 1

@@ -175,7 +175,7 @@ def test_clicking_a_block_or_stage_selects_its_group(qtbot, window) -> None:  # 
     panel = diagram(qtbot, window, "block")
     panel.click_element("layer3.1")
     assert tree_selection(window) == ["layer3.1"]
-    assert panel.view.highlighted == ("layer3.1",)
+    assert panel.view.highlighted == ("layer3.1", "layer3.1.add")  # the whole block
     panel.click_element("cluster_layer2")
     assert tree_selection(window) == ["layer2"]
     panel.set_options(level="stage")
@@ -231,6 +231,46 @@ def test_selecting_rows_in_the_layer_view_highlights_their_nodes(qtbot, window) 
     panel.click_element(None)
     panel.click_element("stem")  # the same rows from the diagram
     assert tree_selection(window) == ["stem"]
+
+
+def test_a_new_highlight_leaves_nothing_of_the_old_one_on_screen(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "block")
+    view = panel.view
+    view.set_zoom(0.5)
+    for element in ("layer2.0", "layer2.1"):
+        region = panel.drawing.regions.regions[element]
+        view.centerOn(region.rect.center())
+        centre = view.mapFromScene(region.rect.center())
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+        QApplication.processEvents()
+    assert view.highlighted[0] == "layer2.1" and "layer2.0" not in view.highlighted
+    # What the screen holds now, against the viewport painted afresh.
+    corner = view.viewport().mapTo(window, QPoint(0, 0))
+    size = view.viewport().size()
+    shown = window.screen().grabWindow(window.winId(), corner.x(), corner.y(), size.width(), size.height())
+    fresh = view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    shown_image = shown.toImage().convertToFormat(QImage.Format.Format_RGB32)
+    old = view.mapFromScene(panel.drawing.regions.regions["layer2.0"].rect).boundingRect()
+    stale = [
+        (x, y)
+        for y in range(max(old.top(), 0), min(old.bottom(), size.height() - 1))
+        for x in range(max(old.left(), 0), min(old.right(), size.width() - 1))
+        if shown_image.pixel(x, y) != fresh.pixel(x, y)
+    ]
+    assert stale == []
+
+
+def test_a_block_clicked_at_block_level_shows_all_of_it_at_layer_level(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "block")
+    panel.click_element("layer2.0")
+    assert tree_selection(window) == ["layer2.0"]
+    assert set(panel.view.highlighted) == {"layer2.0", "layer2.0.add", "shortcut:layer2.0:label"}
+    panel.set_options(level="layer")
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    layer_graph = graph_from_spec(window.session.spec, "layer")
+    block_nodes = {node.id for node in layer_graph.nodes if node.block_name == "layer2.0"}
+    assert {"layer2.0.relu@2", "shortcut:layer2.0:label"} <= set(panel.view.highlighted)
+    assert set(panel.view.highlighted) == block_nodes | {"shortcut:layer2.0:label"}
 
 
 def test_a_real_mouse_click_selects(qtbot, window) -> None:  # type: ignore[no-untyped-def]
@@ -339,6 +379,17 @@ def test_export_writes_every_format(qtbot, window, tmp_path: Path) -> None:  # t
     large_width = _png_size((tmp_path / "large.png").read_bytes())[0]
     assert large_width == pytest.approx(2 * small_width, rel=0.02)
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically: no leftovers
+
+
+def test_the_saved_note_goes_when_the_level_changes(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "block")
+    panel.export_to(tmp_path / "net.dot")
+    qtbot.waitUntil(lambda: panel.message.text().startswith("Saved"), timeout=10_000)
+    assert panel.message.isVisible()
+    panel.set_options(level="layer")
+    assert not panel.message.isVisible()
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert not panel.message.isVisible()
 
 
 def test_the_export_dialog_adds_the_chosen_formats_suffix(qtbot, window, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

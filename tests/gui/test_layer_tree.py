@@ -7,7 +7,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
 from explorer.gui import icons
-from explorer.gui.models.layer_tree import COPY_ROLE, LayerTreeModel
+from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, NUMERIC_COLUMNS, LayerTreeModel
 
 from .conftest import expected_layers, table_layers
 
@@ -100,3 +100,29 @@ def test_zero_pad_shortcut_is_marked(qapp) -> None:  # type: ignore[no-untyped-d
     block = model.index(0, 0, model.index(2, 0))
     rows = {model.index(r, 0, block).data(): model.index(r, 0, block) for r in range(model.rowCount(block))}
     assert rows["shortcut"].data(Qt.ItemDataRole.ForegroundRole).color() == icons.ZERO_PAD_COLOUR
+
+
+def test_a_filter_that_matches_nothing_says_so(qapp, window) -> None:  # type: ignore[no-untyped-def]
+    view = window.layer_view
+    view.filter_edit.setText("xyz")
+    assert view.visible_row_count() == 0
+    assert view.no_match.isVisible() and view.no_match.text() == "No layer matches 'xyz'"
+    view.filter_edit.setText("conv")
+    assert view.visible_row_count() > 0 and not view.no_match.isVisible()
+    view.filter_edit.setText("<b>" + "x" * 200)
+    assert len(view.no_match.text()) < 100  # a long filter is cut, never widens the window
+    view.filter_edit.setText("")
+    assert not view.no_match.isVisible()
+
+
+def test_in_a_narrow_window_every_figure_stays_in_view(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    view = window.show_tab("Layers")
+    view.filter_edit.setText("xyz")  # the columns are fitted while the table is empty
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: view.tree.viewport().width() < 700)
+    view.filter_edit.setText("")
+    tree = view.tree
+    widths = [tree.columnWidth(column) for column in range(len(COLUMNS))]
+    assert sum(widths) <= tree.viewport().width()
+    for column in NUMERIC_COLUMNS | {2}:
+        assert widths[column] >= tree.sizeHintForColumn(column), COLUMNS[column]

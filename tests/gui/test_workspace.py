@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
+
 from explorer.core.compare import BenchFigures, Comparison
 from explorer.core.compare_merge import merge_comparisons
 from explorer.core.presets import preset
@@ -62,9 +65,15 @@ def test_the_merge_keeps_both_sides_edits() -> None:
 def test_another_windows_save_shows_up(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
     application()
     path = tmp_path / "workspace.json"
-    first, second = Workspace(path), Workspace(path)
+    first = Workspace(path)
+    session = Session(preset("resnet18"))
+    panel = ComparePanel(session, Workspace(path, parent=session))
+    qtbot.addWidget(panel)
     first.set(Comparison().add("from the first window", preset("resnet18")))
-    qtbot.waitUntil(lambda: _names(second.comparison) == ["from the first window"], timeout=10_000)
+    assert _names(panel.comparison) == []
+    QApplication.sendEvent(panel, QEvent(QEvent.Type.WindowActivate))  # the user comes back to it
+    assert _names(panel.comparison) == ["from the first window"]
+    assert panel.variants.count() == 1
 
 
 def _out_of_range_figures() -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from explorer.core.benchtypes import BenchResult, SweepResult
+from explorer.core.benchtypes import NOISY_SPREAD, BenchConfig, BenchResult, SweepResult, relative_spread
 from explorer.core.presets import preset_name_of
 from explorer.core.units import format_bytes, format_macs, format_shape
+from explorer.core.wording import counted
 
 
 def _ms(seconds: float) -> str:
@@ -18,6 +19,36 @@ def spec_title(result: BenchResult) -> str:
     return f"{name} ({shape})" if name else shape
 
 
+def passes_text(result: BenchResult) -> str:
+    """The passes a run made: "3 warm-up + 10 timed", or why none was timed."""
+    card = result.card
+    if result.status == "cancelled" and result.stats is None:
+        if card.warmup:
+            return f"cancelled during the warm-up ({card.warmup} passes planned), nothing timed"
+        return "cancelled before the first timed pass, nothing timed"
+    text = f"{card.warmup} warm-up + {card.iterations} timed"
+    if result.config.min_time_s is not None:
+        text += f" (for at least {result.config.min_time_s:g} s)"
+    return text
+
+
+def planned_passes_text(config: BenchConfig) -> str:
+    """The passes each run of a sweep makes at the least."""
+    if config.min_time_s is None:
+        return f"{config.warmup} warm-up + {config.iterations} timed"
+    timed = f"at least {config.iterations} timed, for at least {config.min_time_s:g} s"
+    return f"{config.warmup} warm-up + {timed}"
+
+
+def noise_text(result: BenchResult) -> str:
+    """A warning when the timed passes were too spread out to trust the median; else ""."""
+    stats = result.stats
+    if stats is None or not stats.noisy:
+        return ""
+    spread = relative_spread(stats.median_s, stats.iqr_s)
+    return f"noisy: the IQR is {spread:.0%} of the median, other work was running; time it again"
+
+
 def card_lines(result: BenchResult) -> list[str]:
     """The reproducibility card: what a reader needs to get the same figure again."""
     card = result.card
@@ -27,7 +58,7 @@ def card_lines(result: BenchResult) -> list[str]:
     return [
         f"device     {card.device} ({card.device_name}), {threads}{cudnn}",
         f"run        batch {card.batch_size}, {card.dtype}, {card.layout}, "
-        f"input {format_shape(card.input_shape)}, {run}, {card.warmup} warm-up + {card.iterations} timed",
+        f"input {format_shape(card.input_shape)}, {run}, {passes_text(result)}",
         f"software   torch {card.torch_version}, Python {card.python_version}, {card.platform}",
     ]
 
@@ -41,10 +72,12 @@ def result_text(result: BenchResult) -> str:
         lines += [
             f"latency    median {_ms(stats.median_s)} a batch (IQR {_ms(stats.iqr_s)}; "
             f"min {_ms(stats.min_s)}, p90 {_ms(stats.p90_s)}, max {_ms(stats.max_s)}, "
-            f"mean {_ms(stats.mean_s)}; {len(stats.samples_s)} samples)",
+            f"mean {_ms(stats.mean_s)}; {counted(len(stats.samples_s), 'sample')})",
             f"throughput {result.images_per_s:,.1f} images/s, {result.gmacs_per_s:,.2f} GMAC/s achieved "
             f"({format_macs(result.macs_per_image)} an image)",
         ]
+        if noise_text(result):
+            lines.append(f"warning    {noise_text(result)}")
     memory = []
     if result.peak_memory_bytes is not None:
         memory.append(f"peak {format_bytes(result.peak_memory_bytes)} ({result.memory_source})")
@@ -73,6 +106,7 @@ def sweep_text(sweep: SweepResult) -> str:
         lines.append(
             f"{point.batch_size:>6} {_ms(point.stats.median_s):>11} {_ms(point.stats.iqr_s):>10} "
             f"{point.images_per_s:>11,.1f} {point.gmacs_per_s:>9,.2f} {peak:>12}"
+            + ("  noisy" if point.stats.noisy else "")
         )
     if sweep.stopped_by is not None:
         reason = sweep.stopped_by.error or sweep.stopped_by.status
@@ -84,7 +118,11 @@ def sweep_text(sweep: SweepResult) -> str:
         lines += [
             device,
             f"run        {card.dtype}, {card.layout}, input {format_shape(card.input_shape[1:])} an image, "
-            f"{run}, {card.warmup} warm-up + {first.config.iterations} timed at least",
+            f"{run}, {planned_passes_text(first.config)}",
             software,
         ]
+        if any(point.stats is not None and point.stats.noisy for point in sweep.points):
+            lines.append(
+                f"noisy      an IQR above {NOISY_SPREAD:.0%} of the median: other work ran; sweep again"
+            )
     return "\n".join(lines) + "\n"

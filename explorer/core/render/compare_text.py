@@ -8,6 +8,7 @@ import json
 
 from explorer.core.compare import METRICS, Cell, Comparison, Metric
 from explorer.core.diff import spec_diff
+from explorer.core.render.cells import csv_text, markdown_text, one_line
 
 
 def _value(metric: Metric, cell: Cell) -> str:
@@ -34,7 +35,7 @@ def format_comparison_table(comparison: Comparison) -> str:
     """One column per variant, one row per figure, each with its delta against the baseline."""
     rows = comparison.table()
     metrics = _shown_metrics(comparison)
-    header = ["", *(row.variant.name + (" (baseline)" if row.is_baseline else "") for row in rows)]
+    header = ["", *(one_line(row.variant.name) + (" (baseline)" if row.is_baseline else "") for row in rows)]
     body = []
     for metric in metrics:
         body.append([metric.label, *(_value(metric, row.cells[metric.key]) for row in rows)])
@@ -54,7 +55,7 @@ def format_comparison_table(comparison: Comparison) -> str:
         if i != comparison.baseline:
             base = comparison.variants[comparison.baseline]
             for text in spec_diff(base.spec, variant.spec).describe():
-                lines.append(f"{variant.name} vs {base.name}: {text}")
+                lines.append(f"{one_line(variant.name)} vs {one_line(base.name)}: {text}")
     return "\n".join(lines) + "\n"
 
 
@@ -70,7 +71,7 @@ def format_comparison_csv(comparison: Comparison) -> str:
         percents = [row.cells[m.key].delta_percent for m in metrics]
         writer.writerow(
             [
-                row.variant.name,
+                csv_text(row.variant.name),
                 "yes" if row.is_baseline else "",
                 *(
                     "" if v is None else (int(v) if m.integer else f"{v:.4f}")
@@ -85,7 +86,10 @@ def format_comparison_csv(comparison: Comparison) -> str:
 def format_comparison_markdown(comparison: Comparison) -> str:
     rows = comparison.table()
     metrics = _shown_metrics(comparison)
-    header = ["", *(f"**{r.variant.name}**" + (" (baseline)" if r.is_baseline else "") for r in rows)]
+    header = [
+        "",
+        *(f"**{markdown_text(r.variant.name)}**" + (" (baseline)" if r.is_baseline else "") for r in rows),
+    ]
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * len(rows)]
     for metric in metrics:
         cells = []

@@ -13,6 +13,7 @@ Every node's DOT name and ``id`` attribute is its graph id, so the SVG's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from html import escape
 from typing import Literal
@@ -82,10 +83,29 @@ _NODESEP = {"TB": 0.5, "LR": 0.3}
 _SHORTCUT_PORT = {"TB": "e", "LR": "s"}
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+# XML (the SVG graphviz writes) cannot hold these, and graphviz refuses them in labels.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_REPLACEMENT = "\ufffd"
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(_REPLACEMENT, text)
+
+
 def quote(text: str) -> str:
-    """A DOT double-quoted string; line breaks become centred ``\\n`` breaks."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\n", "\\n") + '"'
+    """A DOT double-quoted string that graphviz draws as written.
+
+    Line breaks become centred ``\\n`` breaks and control characters a replacement mark;
+    ``&`` is written as an entity because graphviz decodes entities in labels and ids.
+    """
+    escaped = _printable(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+    return '"' + _LINE_BREAK.sub("\\\\n", escaped) + '"'
+
+
+def html_text(text: str) -> str:
+    """``text`` inside an HTML-like label: markup escaped, line breaks as ``<br/>``."""
+    return "<br/>".join(escape(line) for line in _LINE_BREAK.split(_printable(text)))
 
 
 class LeftAligned(str):
@@ -100,7 +120,7 @@ def _value(value: str | float) -> str:
     if isinstance(value, Html):
         return f"<{value}>"
     if isinstance(value, LeftAligned):
-        lines = value.split("\n")
+        lines = _LINE_BREAK.split(value)
         return '"' + "".join(quote(line)[1:-1] + "\\l" for line in lines) + '"'
     if isinstance(value, str):
         return quote(value)
@@ -133,8 +153,8 @@ def node_label(node: Node, style: Style) -> str:
     facts = _shape_text(node.output_shape)
     if node.params:
         facts += f", {node.params:,} params"
-    rows = [f"<b>{escape(node.name)}</b>", *(escape(line) for line in lines)]
-    rows.append(f'<font point-size="8" color="{FACTS_INK}">{escape(facts)}</font>')
+    rows = [f"<b>{html_text(node.name)}</b>", *(html_text(line) for line in lines)]
+    rows.append(f'<font point-size="8" color="{FACTS_INK}">{html_text(facts)}</font>')
     return Html("<br/>".join(rows))
 
 

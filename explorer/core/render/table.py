@@ -8,6 +8,7 @@ import io
 import json
 
 from explorer.core.analysis import Analysis, LayerRow, summary_memory_mb
+from explorer.core.render.cells import csv_text, markdown_code, markdown_text, one_line
 from explorer.core.units import format_count, format_macs, format_shape
 
 _RULE = "-" * 64
@@ -122,7 +123,7 @@ def _table_lines(analysis: Analysis) -> list[tuple[str, ...]]:
 
 def format_table(analysis: Analysis) -> str:
     """A readable hierarchical table with MACs and receptive field, then the totals."""
-    body = _table_lines(analysis)
+    body = [tuple(one_line(cell) for cell in line) for line in _table_lines(analysis)]
     widths = [max(len(col), *(len(line[i]) for line in body)) for i, col in enumerate(TABLE_COLUMNS)]
     right = {3, 4, 5, 6}
 
@@ -181,6 +182,8 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, tuple):
         return "x".join(str(v) for v in value)
+    if isinstance(value, str):
+        return csv_text(value)
     return str(value)
 
 
@@ -200,10 +203,10 @@ def format_markdown(analysis: Analysis) -> str:
         "|" + "|".join(["---", "---", "---", "---:", "---:", "---:"]) + "|",
     ]
     for row in analysis.rows:
-        name = f"**{row.name}**" if row.op == "block" else f"`{row.name}`"
+        name = f"**{markdown_text(row.name)}**" if row.op == "block" else markdown_code(row.name)
         cells = (
             name,
-            _type_label(row),
+            markdown_text(_type_label(row)),
             format_shape(row.output_shape),
             f"{row.params:,}",
             f"{row.macs:,}",

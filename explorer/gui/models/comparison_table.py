@@ -7,7 +7,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from explorer.core.compare import METRICS, Cell, Comparison, Metric, TableRow
+from explorer.core.benchtypes import NOISY_SPREAD, is_noisy, relative_spread
+from explorer.core.compare import METRICS, BenchFigures, Cell, Comparison, Metric, TableRow, Variant
 from explorer.core.units import format_count
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -15,6 +16,37 @@ _Index = QModelIndex | QPersistentModelIndex
 _JUDGED = {"params", "macs", "forward_backward_mb", "params_mb", "total_mb", "latency_ms", "images_per_s"}
 BETTER = QColor("#2e7d32")
 WORSE = QColor("#c62828")
+NOISY_BACKGROUND = QColor("#fff4e5")
+NOISY_MARK = "⚠ "
+_TIMED = ("latency_ms", "images_per_s")
+
+
+def noisy(bench: BenchFigures | None) -> bool:
+    return bench is not None and is_noisy(bench.median_ms, bench.iqr_ms)
+
+
+def timing_warning(timed: list[Variant]) -> str:
+    """What a person should know before trusting these timings; "" when nothing."""
+    problems = []
+    shaky = [variant.name for variant in timed if noisy(variant.bench)]
+    if shaky:
+        problems.append(
+            f"noisy timings (an IQR above {NOISY_SPREAD:.0%} of the median) for {', '.join(shaky)}"
+        )
+    by_spec: dict[str, list[Variant]] = {}
+    for variant in timed:
+        by_spec.setdefault(variant.spec.to_json(), []).append(variant)
+    for copies in by_spec.values():
+        medians = [v.bench.median_ms for v in copies if v.bench is not None]
+        # Copies of one architecture should time alike: the same rule, across them.
+        if len(medians) > 1 and is_noisy(min(medians), max(medians) - min(medians)):
+            names = ", ".join(v.name for v in copies)
+            problems.append(
+                f"{names} are one architecture yet took {min(medians):.3g} to {max(medians):.3g} ms"
+            )
+    if not problems:
+        return ""
+    return "Timings to distrust: " + "; ".join(problems) + ". Other work was running: time them again."
 
 
 def human(metric: Metric, value: float) -> str:
@@ -67,17 +99,25 @@ class ComparisonTableModel(QAbstractTableModel):
         metric = self._metrics[index.column() - 1]
         cell = row.cells[metric.key]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(metric, cell, row.is_baseline)
+            text = self._text(metric, cell, row.is_baseline)
+            if metric.key == "latency_ms" and row.variant.bench is not None:
+                text = self._with_spread(text, row.variant.bench)
+            return text
+        bench = row.variant.bench if metric.key in _TIMED else None
         if role == Qt.ItemDataRole.ToolTipRole and cell.value is not None:
             tip = f"{metric.label}: {exact(metric, cell.value)}"
             if not row.is_baseline and cell.delta is not None:
                 tip += f"\nagainst the baseline: {cell.delta:+,.4g}"
                 if cell.delta_percent is not None:
                     tip += f" ({cell.delta_percent:+.2f}%)"
-            if metric.key in ("latency_ms", "images_per_s") and row.variant.bench:
-                bench = row.variant.bench
-                tip += f"\n{bench.device}, batch {bench.batch_size}, IQR {bench.iqr_ms:.3f} ms"
+            if bench is not None:
+                spread = relative_spread(bench.median_ms, bench.iqr_ms)
+                tip += f"\n{bench.device}, batch {bench.batch_size}, IQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
+                if noisy(bench):
+                    tip += "\nnoisy: other work was running while it was timed; time it again"
             return tip
+        if role == Qt.ItemDataRole.BackgroundRole and noisy(bench):
+            return QBrush(NOISY_BACKGROUND)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -96,6 +136,14 @@ class ComparisonTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.variant.spec.to_json()
         return None
+
+    @staticmethod
+    def _with_spread(text: str, bench: BenchFigures) -> str:
+        value, _, delta = text.partition("  ")
+        shown = f"{value} (IQR {bench.iqr_ms:,.2f})"
+        if delta:
+            shown += f"  {delta}"
+        return (NOISY_MARK if noisy(bench) else "") + shown
 
     @staticmethod
     def _text(metric: Metric, cell: Cell, is_baseline: bool) -> str:

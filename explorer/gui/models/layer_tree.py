@@ -20,6 +20,9 @@ from explorer.core.units import format_count, format_macs, format_shape
 from explorer.gui import icons
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "Receptive field")
+# Titles as the header shows them: short, so that every figure fits in a small window.
+HEADER_TITLES = ("Layer", "Type", "Output shape", "Params", "MACs", "RF")
+HEADER_TIPS = {5: "Receptive field: the side, in input pixels, of the square each output sees"}
 NUMERIC_COLUMNS = frozenset({3, 4, 5})
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # "group", "stage", "block" or "layer"
@@ -254,7 +257,7 @@ class LayerTreeModel(QAbstractItemModel):
         return self._root
 
     def node(self, index: _Index) -> Node:
-        return index.internalPointer() if index.isValid() else self._root  # type: ignore[no-any-return]
+        return index.internalPointer() if index.isValid() else self._root
 
     # QAbstractItemModel
 
@@ -284,7 +287,9 @@ class LayerTreeModel(QAbstractItemModel):
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return HEADER_TITLES[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section, COLUMNS[section])
         if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

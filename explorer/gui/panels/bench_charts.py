@@ -24,6 +24,7 @@ THROUGHPUT_COLOUR = "#59a14f"
 HISTOGRAM_BINS = 20
 MAX_SYMBOLS = 60  # more points than this are a line only
 CHART_HEIGHT = 220
+SERIES_TITLE = "Latency per iteration"
 
 
 def histogram(
@@ -54,11 +55,32 @@ class _BatchAxis(pg.AxisItem):
         return [(1.0, [float(v) for v in range(low, high + 1)])]
 
 
+class _CountAxis(pg.AxisItem):
+    """Counts: whole-number ticks only, however few the iterations."""
+
+    def tickValues(self, minVal, maxVal, size):  # type: ignore[no-untyped-def]
+        levels = [
+            (spacing, [value for value in values if float(value).is_integer()])
+            for spacing, values in super().tickValues(minVal, maxVal, size)
+            if spacing >= 1
+        ]
+        if levels:
+            return levels
+        return [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
+def _title(text: str, note: str = "") -> str:
+    title = f"<span style='font-size:10pt; font-weight:600'>{text}</span>"
+    if note:
+        title += f"<span style='font-size:9pt; color:{MEDIAN_COLOUR}'>&nbsp;&nbsp;{note}</span>"
+    return title
+
+
 def _plot(
     canvas: pg.GraphicsLayoutWidget, column: int, title: str, y_unit: str, x_unit: str, **axes: pg.AxisItem
 ) -> pg.PlotItem:
     plot = canvas.addPlot(row=0, col=column, axisItems=axes or None)
-    plot.setTitle(f"<span style='font-size:10pt; font-weight:600'>{title}</span>")
+    plot.setTitle(_title(title))
     plot.setLabel("left", y_unit)
     plot.setLabel("bottom", x_unit)
     plot.showGrid(x=False, y=True, alpha=0.25)
@@ -105,8 +127,10 @@ class LatencyCharts(_Canvas):
         _configure()
         super().__init__()
         self.ci.setSpacing(12)
-        self.series_plot = _plot(self, 0, "Latency per iteration", "ms per batch", "timed iteration")
-        self.histogram_plot = _plot(self, 1, "Latency histogram", "iterations", "ms per batch")
+        self.series_plot = _plot(self, 0, SERIES_TITLE, "ms per batch", "timed iteration")
+        self.histogram_plot = _plot(
+            self, 1, "Latency histogram", "iterations", "ms per batch", left=_CountAxis("left")
+        )
         self.samples_ms: list[float] = []
         self.series_curve: pg.PlotDataItem | None = None
         self._histogram_curve: pg.PlotDataItem | None = None
@@ -120,14 +144,11 @@ class LatencyCharts(_Canvas):
         self.samples_ms = [s * 1e3 for s in stats.samples_s]
         self._draw_samples()
         median_ms = stats.median_s * 1e3
+        # The median is named in the title, in the line's colour: a label on the line
+        # would sit on the data, which runs along the median.
+        self.series_plot.setTitle(_title(SERIES_TITLE, f"- - median {format_ms(stats.median_s)}"))
         self.series_plot.addItem(
-            pg.InfiniteLine(
-                pos=median_ms,
-                angle=0,
-                pen=pg.mkPen(MEDIAN_COLOUR, style=Qt.PenStyle.DashLine),
-                label=f"median {format_ms(stats.median_s)}",
-                labelOpts={"position": 0.02, "color": MEDIAN_COLOUR, "anchors": [(0, 1), (0, 1)]},
-            )
+            pg.InfiniteLine(pos=median_ms, angle=0, pen=pg.mkPen(MEDIAN_COLOUR, style=Qt.PenStyle.DashLine))
         )
         self.histogram_plot.addItem(
             pg.InfiniteLine(pos=median_ms, angle=90, pen=pg.mkPen(MEDIAN_COLOUR, style=Qt.PenStyle.DashLine))
@@ -144,6 +165,7 @@ class LatencyCharts(_Canvas):
             self._draw_samples()
 
     def _reset(self) -> None:
+        self.series_plot.setTitle(_title(SERIES_TITLE))
         self.series_plot.clear()
         self.histogram_plot.clear()
         self.samples_ms = []

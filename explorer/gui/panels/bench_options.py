@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import contextlib
+
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,16 +17,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core import benchtypes
 from explorer.core.bench import sweep_batch_sizes
 from explorer.core.benchtypes import DTYPES, BenchConfig
-from explorer.core.units import format_bytes
 from explorer.gui.bench_runner import DeviceChoice, Machine
+
+SETTINGS_GROUP = "benchmark/"
 
 
 class BenchOptions(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.device_box = QComboBox(toolTip="Where the model runs")
+        # The row is as wide as the column; the popup and the tooltip show the full names.
+        self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_box.setMinimumContentsLength(8)
         self.device_box.addItem("finding devices…")
         self.device_box.setEnabled(False)
         self.device_box.currentIndexChanged.connect(lambda _index: self._device_changed())
@@ -33,14 +40,26 @@ class BenchOptions(QWidget):
         self.dtype_box.addItems(list(DTYPES))
         self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
         self.compile_box = QCheckBox("torch.compile", toolTip="Compile the model first (slow first passes)")
-        self.warmup_box = QSpinBox(minimum=0, maximum=1000, value=3, toolTip="Untimed passes first")
-        self.iterations_box = QSpinBox(minimum=1, maximum=100_000, value=20, toolTip="Timed passes")
+        self.warmup_box = QSpinBox(
+            minimum=0,
+            maximum=benchtypes.MAX_WARMUP,
+            value=benchtypes.DEFAULT_WARMUP,
+            toolTip="Untimed passes first",
+        )
+        self.iterations_box = QSpinBox(
+            minimum=1,
+            maximum=benchtypes.MAX_ITERATIONS,
+            value=benchtypes.DEFAULT_ITERATIONS,
+            toolTip="Timed passes",
+        )
         self.min_time_box = QDoubleSpinBox(
-            minimum=0.0, maximum=3600.0, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
+            minimum=0.0, maximum=benchtypes.MAX_MIN_TIME_S, value=0.0, decimals=1, singleStep=0.5, suffix=" s"
         )
         self.min_time_box.setSpecialValueText("off")
         self.min_time_box.setToolTip("Go on timing until the timed passes add up to this long")
-        self.threads_box = QSpinBox(minimum=0, maximum=1024, value=0, toolTip="torch's CPU thread count")
+        self.threads_box = QSpinBox(
+            minimum=0, maximum=benchtypes.MAX_THREADS, value=0, toolTip="torch's CPU thread count"
+        )
         self.threads_box.setSpecialValueText("torch default")
         self.sweep_limit_box = QSpinBox(
             minimum=1, maximum=65536, value=64, toolTip="The sweep's largest batch"
@@ -50,8 +69,9 @@ class BenchOptions(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(6)
+        form.addRow(QLabel("Device"))
+        form.addRow(self.device_box)
         for label, widget in (
-            ("Device", self.device_box),
             ("Batch size", self.batch_box),
             ("Precision", self.dtype_box),
             ("Layout", self.channels_last_box),
@@ -69,23 +89,92 @@ class BenchOptions(QWidget):
         column.addLayout(form)
         column.addWidget(self.sweep_hint)
         self._update_sweep_hint()
+        self._settings: QSettings | None = None
+        self._wanted_device = ""  # a remembered device, chosen once the devices are found
+        self._wanted_dtype = ""
+        for key, box in self._remembered().items():
+            signal = box.toggled if isinstance(box, QCheckBox) else box.valueChanged
+            signal.connect(lambda _value, key=key: self._store(key))
+        self.device_box.currentIndexChanged.connect(lambda _index: self._store("device"))
+        self.dtype_box.currentIndexChanged.connect(lambda _index: self._store("dtype"))
+
+    def _remembered(self) -> dict[str, QSpinBox | QDoubleSpinBox | QCheckBox]:
+        return {
+            "batch_size": self.batch_box,
+            "channels_last": self.channels_last_box,
+            "compile": self.compile_box,
+            "warmup": self.warmup_box,
+            "iterations": self.iterations_box,
+            "min_time_s": self.min_time_box,
+            "threads": self.threads_box,
+            "sweep_limit": self.sweep_limit_box,
+        }
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Show the options stored in ``settings`` and store every later change there."""
+        self._settings = None  # what is read back is not written again
+        for key, box in self._remembered().items():
+            stored = settings.value(SETTINGS_GROUP + key)
+            if stored is None:
+                continue
+            if isinstance(box, QCheckBox):
+                box.setChecked(str(stored).lower() == "true")
+            elif isinstance(box, QSpinBox):
+                with contextlib.suppress(
+                    TypeError, ValueError, OverflowError
+                ):  # hand-edited: keep the default
+                    box.setValue(int(float(stored)))  # spin boxes clamp to their range
+            else:
+                with contextlib.suppress(TypeError, ValueError):
+                    box.setValue(float(stored))
+        self._wanted_device = str(settings.value(SETTINGS_GROUP + "device", "") or "")
+        self._wanted_dtype = str(settings.value(SETTINGS_GROUP + "dtype", "") or "")
+        self._choose_wanted()
+        self._settings = settings
+
+    def _choose_wanted(self) -> None:
+        """The remembered device and precision, once the devices are known (where still offered)."""
+        if self.device() is None:
+            return
+        if self._wanted_device:
+            self.select_device(self._wanted_device)
+        device = self.device()
+        if device is not None and self._wanted_dtype in device.dtypes:
+            self.dtype_box.setCurrentText(self._wanted_dtype)
+        self._wanted_device = self._wanted_dtype = ""
+
+    def _store(self, key: str) -> None:
+        if self._settings is None:
+            return
+        if key == "device":
+            device = self.device()
+            if device is not None:
+                self._settings.setValue(SETTINGS_GROUP + key, device.key)
+        elif key == "dtype":
+            self._settings.setValue(SETTINGS_GROUP + key, self.dtype_box.currentText())
+        else:
+            box = self._remembered()[key]
+            value = box.isChecked() if isinstance(box, QCheckBox) else box.value()
+            self._settings.setValue(SETTINGS_GROUP + key, value)
 
     def show_machine(self, machine: Machine) -> None:
+        # Filling the list in is not the person's choice: nothing is stored meanwhile.
+        settings, self._settings = self._settings, None
         self.device_box.blockSignals(True)
         self.device_box.clear()
         for device in machine.devices:
             self.device_box.addItem(device.label, device)
-            memory = f", {format_bytes(device.total_memory)}" if device.total_memory else ""
             self.device_box.setItemData(
-                self.device_box.count() - 1,
-                f"{device.key}: {device.name}{memory}",
-                Qt.ItemDataRole.ToolTipRole,
+                self.device_box.count() - 1, device.full_label, Qt.ItemDataRole.ToolTipRole
             )
         self.device_box.blockSignals(False)
+        self.device_box.view().setMinimumWidth(self.device_box.view().sizeHintForColumn(0) + 24)
         self.device_box.setEnabled(True)
         self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
         self.threads_box.setSpecialValueText(f"torch default ({machine.default_threads})")
         self._device_changed()
+        self._choose_wanted()
+        self._settings = settings
 
     def show_no_devices(self) -> None:
         self.device_box.setItemText(0, "no devices")
@@ -104,6 +193,7 @@ class BenchOptions(QWidget):
         device = self.device()
         if device is None:
             return
+        self.device_box.setToolTip(f"Where the model runs: {device.full_label}")
         model = self.dtype_box.model()
         assert isinstance(model, QStandardItemModel)
         for row, dtype in enumerate(DTYPES):

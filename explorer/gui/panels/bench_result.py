@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMargins, QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from explorer.core.benchtypes import BenchResult
 from explorer.core.render.bench_text import card_lines
 from explorer.core.units import format_bytes, format_macs
+from explorer.core.wording import counted
 from explorer.gui.panels.totals import TotalCard
 
 FIGURES = (
@@ -19,10 +21,11 @@ FIGURES = (
     ("min_max", "MIN / MAX"),
     ("p90", "P90"),
     ("images_per_s", "IMAGES / S"),
-    ("gmacs_per_s", "ACHIEVED GMAC/S"),
+    ("gmacs_per_s", "GMAC/S"),
     ("peak_memory", "PEAK MEMORY"),
 )
-COLUMNS = 4
+COLUMNS = 4  # when there is room; three or two in a narrower window
+NARROW_COLUMNS = 2
 EMPTY = "–"
 
 
@@ -36,8 +39,8 @@ def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
     texts = {key: (EMPTY, "") for key, _title in FIGURES}
     stats = result.stats
     if stats is not None:
-        samples = len(stats.samples_s)
-        texts["median"] = (format_ms(stats.median_s), f"a batch of {result.batch_size}, {samples} samples")
+        samples = counted(len(stats.samples_s), "sample")
+        texts["median"] = (format_ms(stats.median_s), f"a batch of {result.batch_size}, {samples}")
         texts["mean"] = (format_ms(stats.mean_s), "")
         texts["iqr"] = (format_ms(stats.iqr_s), f"{stats.iqr_s / stats.median_s:.1%} of the median")
         texts["min_max"] = (format_ms(stats.min_s), f"max {format_ms(stats.max_s)}")
@@ -47,9 +50,10 @@ def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
     if result.gmacs_per_s is not None:
         texts["gmacs_per_s"] = (
             f"{result.gmacs_per_s:,.2f}",
-            f"{format_macs(result.macs_per_image)} an image",
+            f"achieved; {format_macs(result.macs_per_image)} an image",
         )
-    if result.peak_memory_bytes is not None:
+    # A run cancelled before its first timed pass has no figures at all, memory included.
+    if result.peak_memory_bytes is not None and stats is not None:
         texts["peak_memory"] = (format_bytes(result.peak_memory_bytes), _short_source(result.card.device))
     return texts
 
@@ -58,7 +62,7 @@ def _short_source(device: str) -> str:
     """A card-sized name of where the peak comes from (the full one is in the tooltip)."""
     if device.startswith("cuda"):
         return "allocator peak"
-    return "driver peak" if device == "mps" else "RSS growth"
+    return "driver peak" if device == "mps" else "tensors at the peak"
 
 
 def card_html(result: BenchResult) -> str:
@@ -71,16 +75,19 @@ def card_html(result: BenchResult) -> str:
 
 
 class ResultCard(QWidget):
-    """Eight figure cards in two rows and, under them, the reproducibility card."""
+    """Eight figure cards in two rows (more in a narrow window) and, under them, the
+    reproducibility card: never clipped."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.cards = {key: TotalCard(title) for key, title in FIGURES}
-        grid = QGridLayout()
+        for card in self.cards.values():
+            card.detail.setWordWrap(True)  # a detail never widens its card
+        self.grid = grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
-        for position, (key, _title) in enumerate(FIGURES):
-            grid.addWidget(self.cards[key], position // COLUMNS, position % COLUMNS)
+        self.columns = 0
+        self._arrange(COLUMNS)
         self.repro = QLabel(objectName="ReproCard", wordWrap=True)
         self.repro.setTextFormat(Qt.TextFormat.RichText)
         self.repro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -93,6 +100,37 @@ class ResultCard(QWidget):
         layout.addWidget(self.repro)
         self.result: BenchResult | None = None
         self.show_result(None)
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for card in self.cards.values():
+            self.grid.removeWidget(card)
+        for position, card in enumerate(self.cards.values()):
+            self.grid.addWidget(card, position // columns, position % columns)
+        for column in range(COLUMNS):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+
+    def _width_for(self, columns: int) -> int:
+        widest = max(
+            max(card.title.sizeHint().width(), card.value.sizeHint().width()) for card in self.cards.values()
+        )
+        layout = next(iter(self.cards.values())).layout()
+        margins = layout.contentsMargins() if layout is not None else QMargins()
+        card_width = widest + margins.left() + margins.right() + 2  # and the frame's border
+        return int(columns * card_width + self.grid.horizontalSpacing() * (columns - 1))
+
+    def _fit_columns(self, width: int) -> None:
+        fitting = [n for n in range(COLUMNS, NARROW_COLUMNS, -1) if width >= self._width_for(n)]
+        self._arrange(fitting[0] if fitting else NARROW_COLUMNS)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._width_for(NARROW_COLUMNS), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns(event.size().width())
 
     @property
     def figures(self) -> dict[str, str]:
@@ -109,6 +147,7 @@ class ResultCard(QWidget):
             if result.free_memory_bytes is not None:
                 estimate += f" of {format_bytes(result.free_memory_bytes)} free"
             self.cards["peak_memory"].setToolTip(f"{result.memory_source}; {estimate}")
+        self._fit_columns(self.width())  # the new figures may be wider
         self.repro.setVisible(result is not None)
         if result is not None:
             self.repro.setText(card_html(result))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,17 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.benchtypes import BenchError, BenchResult, SweepResult
+from explorer.core.benchtypes import NOISY_SPREAD, BenchError, BenchResult, SweepResult
 from explorer.core.compare import BenchFigures
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import preset_name_of
-from explorer.core.render.bench_text import result_text, sweep_text
+from explorer.core.render.bench_text import noise_text, result_text, sweep_text
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_shape
-from explorer.gui.bench_runner import BenchRunner, Machine
+from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
 from explorer.gui.panels.bench_charts import CHART_HEIGHT, ChartPage, LatencyCharts, SweepCharts
 from explorer.gui.panels.bench_options import BenchOptions
 from explorer.gui.panels.bench_result import ResultCard
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.style import repolish
 from explorer.gui.workers import describe_error
@@ -62,25 +63,24 @@ class BenchmarkPanel(QWidget):
         self.session = session
         self._workspace = workspace
         self.setStyleSheet(PANEL_STYLE)
-        self.runner = BenchRunner(self)
+        self.runner = shared_runner(session)
         self.runner.machine_found.connect(self._show_machine)
         self.runner.discovery_failed.connect(self._discovery_failed)
-        self.runner.progressed.connect(self._show_progress)
-        self.runner.samples_timed.connect(self._take_samples)
-        self.runner.partial_result.connect(self._take_sweep_point)
-        self.runner.finished.connect(self._finished)
-        self.runner.failed.connect(self._job_failed)
+        self.job: BenchJob | None = None  # this tab's, queued or running
         self.result: BenchResult | None = None
         self.sweep_result: SweepResult | None = None
-        self._discovery_problem = ""
         self._watching_window: QWidget | None = None
         self._live = False  # the latency charts show the running run's samples
+        self.timing = False  # a run or sweep was asked for and has not ended
 
         self.title = QLabel(objectName="BenchTitle", wordWrap=True)
-        self.error = QLabel(objectName="BenchMessage", wordWrap=True)
+        self.error = plain(QLabel(objectName="BenchMessage", wordWrap=True))
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
-        self.status = QLabel(objectName="Hint", wordWrap=True)
+        # Apart from errors: a noisy run still has its figures, and they stay on show.
+        self.noise = QLabel(objectName="BenchMessage", wordWrap=True, visible=False)
+        self.noise.setProperty("level", "notice")
+        self.status = plain(QLabel(objectName="Hint", wordWrap=True))
         self.card = ResultCard()
         self.latency_charts = LatencyCharts()
         self.sweep_charts = SweepCharts()
@@ -100,6 +100,7 @@ class BenchmarkPanel(QWidget):
         right.setSpacing(6)
         right.addWidget(self.title)
         right.addWidget(self.error)
+        right.addWidget(self.noise)
         right.addWidget(self.card)
         right.addLayout(self._result_actions())
         right.addWidget(self.charts, 1)
@@ -113,6 +114,10 @@ class BenchmarkPanel(QWidget):
         self._update_title()
         self._show_result(None)
         self._update_buttons()
+        if self.runner.machine is not None:  # found already, for another tab
+            self._show_machine(self.runner.machine)
+        elif self.runner.discovery_problem:
+            self._discovery_failed(self.runner.discovery_problem)
 
     # Building
 
@@ -179,13 +184,22 @@ class BenchmarkPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Closing the window cancels a run, so its workers end within one iteration.
         if watched is self._watching_window and event.type() == QEvent.Type.Close:
-            self.runner.cancel()
+            self.runner.cancel_all()
         return False
 
+    @property
+    def busy(self) -> bool:
+        """A run or sweep of this tab is running or waiting its turn."""
+        return self.job is not None
+
     def is_ready(self) -> bool:
-        """The devices are known (or known to be unavailable) and nothing is running."""
-        found = self.runner.machine is not None or bool(self._discovery_problem)
-        return found and not self.runner.busy
+        """The devices are known (or known to be unavailable) and nothing of this tab's is running."""
+        found = self.runner.machine is not None or bool(self.runner.discovery_problem)
+        return found and not self.busy
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Show the run options stored in ``settings`` and store every later change there."""
+        self.options.use_settings(settings)
 
     @property
     def workspace(self) -> Workspace:
@@ -199,7 +213,6 @@ class BenchmarkPanel(QWidget):
         self._update_buttons()
 
     def _discovery_failed(self, message: str) -> None:
-        self._discovery_problem = message
         self.options.show_no_devices()
         self.show_error(f"torch could not be loaded, so nothing can be timed: {message}")
         self._update_buttons()
@@ -213,7 +226,7 @@ class BenchmarkPanel(QWidget):
         self._start(sweep=True)
 
     def _start(self, sweep: bool) -> None:
-        if self.runner.busy or self.options.device() is None:
+        if self.busy or self.options.device() is None:
             return
         try:
             config = self.options.config()
@@ -222,33 +235,65 @@ class BenchmarkPanel(QWidget):
             return
         spec = self.session.spec
         self.show_error("")
+        self.show_noise("")
+        # The last run's figures go: next to a run being timed they would pass for its own.
+        self._show_result(None)
+        self.timing = True
         if sweep:
             self.sweep_result = None
             self.sweep_charts.clear_points()
             self.sweep_page.show_chart(False, "Sweeping… each batch size appears here as it is timed.")
             self.charts.setCurrentWidget(self.sweep_page)
-            self.runner.sweep(spec, config, self.options.sweep_sizes())
+            job = self.runner.sweep(spec, config, self.options.sweep_sizes())
         else:
             self.charts.setCurrentWidget(self.latency_page)
-            self._live = False  # the last run's charts stay until this one's first samples
-            if self.result is None:
-                self.latency_page.show_chart(False, "Timing… each iteration appears here as it is timed.")
-            self.runner.run(spec, config)
+            self._live = False
+            self.latency_page.show_chart(False, "Timing… each iteration appears here as it is timed.")
+            job = self.runner.run(spec, config)
+        self.job = job
+        job.started.connect(lambda: self._job_started(sweep))
+        job.progressed.connect(self._show_progress)
+        job.samples_timed.connect(self._take_samples)
+        job.partial_result.connect(self._take_sweep_point)
+        job.finished.connect(self._finished)
+        job.failed.connect(self._job_failed)
+        job.withdrawn.connect(self._withdrawn)
         self.progress.setRange(0, 0)  # busy until the model is built and the first pass is done
         self.progress.show()
-        self.status.setText("Building the model…" if not sweep else "Sweeping batch sizes…")
+        if job.state == "running":
+            self._job_started(sweep)
+        else:
+            self.status.setText("Waiting for the Compare tab's timing to end; this one starts after it.")
+        self._update_title()
         self._update_buttons()
 
+    def _job_started(self, sweep: bool) -> None:
+        self.status.setText("Building the model…" if not sweep else "Sweeping batch sizes…")
+
     def cancel(self) -> None:
-        if self.runner.busy:
-            self.runner.cancel()
-            self.status.setText("Cancelling after the current iteration…")
+        if self.job is not None:
+            self.job.cancel()
+            if self.job is not None:
+                self.status.setText("Cancelling after the current iteration…")
             self._update_buttons()
+
+    def _withdrawn(self) -> None:
+        self._job_over()
+        self.progress.hide()
+        self.latency_page.show_chart(False)
+        self.sweep_page.show_chart(bool(self.sweep_charts.points))
+        self.status.setText("Cancelled before it started; nothing was timed.")
+        self._update_title()
+        self._update_buttons()
+
+    def _job_over(self) -> None:
+        self.job = None
+        self.timing = False
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, total))
-        if not self.runner.cancelling:
+        if self.job is not None and not self.job.cancelling:
             self.status.setText("Timing…")
 
     def _take_samples(self, samples: list[float]) -> None:
@@ -265,6 +310,7 @@ class BenchmarkPanel(QWidget):
             self._show_result(result)
 
     def _finished(self, outcome: object) -> None:
+        self._job_over()
         self.progress.hide()
         if isinstance(outcome, SweepResult):
             self.sweep_result = outcome
@@ -280,8 +326,13 @@ class BenchmarkPanel(QWidget):
             self.status.setText("The run failed; nothing else was affected.")
             return
         self._show_result(result)
+        noise = noise_text(result)
+        if noise:
+            self.show_noise(noise[:1].upper() + noise[1:] + ".")
         timed = len(result.stats.samples_s) if result.stats is not None else 0
-        if result.status == "cancelled":
+        if result.status == "cancelled" and not timed:
+            self.status.setText("Cancelled during the warm-up; nothing was timed.")
+        elif result.status == "cancelled":
             self.status.setText(f"Cancelled after {timed} timed iteration(s); figures below are partial.")
         else:
             self.status.setText(f"Done: {timed} timed iterations.")
@@ -289,6 +340,12 @@ class BenchmarkPanel(QWidget):
     def _sweep_finished(self, sweep: SweepResult) -> None:
         stopped = sweep.stopped_by
         sizes = ", ".join(str(point.batch_size) for point in sweep.points) or "none"
+        noisy = [str(point.batch_size) for point in sweep.points if noise_text(point)]
+        if noisy:
+            self.show_noise(
+                f"Noisy timings at batch {', '.join(noisy)}: an IQR above {NOISY_SPREAD:.0%} of the median; "
+                "other work was running. Sweep again for figures to trust."
+            )
         if stopped is None:
             self.status.setText(f"Sweep done: batch sizes {sizes}.")
         elif stopped.status == "cancelled":
@@ -300,12 +357,17 @@ class BenchmarkPanel(QWidget):
             self.status.setText(f"Sweep timed batch sizes {sizes}.")
 
     def _job_failed(self, message: str) -> None:
+        self._job_over()
         self.progress.hide()
         self.show_error(message)
         self.status.setText("")
         self._update_buttons()
 
     # Showing
+
+    def show_noise(self, text: str) -> None:
+        self.noise.setText(text)
+        self.noise.setVisible(bool(text))
 
     def show_error(self, text: str, notice: bool = False) -> None:
         self.error.setProperty("level", "notice" if notice else "error")
@@ -325,7 +387,9 @@ class BenchmarkPanel(QWidget):
         shown = self.result.spec if self.result is not None else self.session.spec
         text = f"{spec_title_of(shown)}, input {format_shape(shown.input_shape)}"
         if self.result is None:
-            text += " — not timed yet"
+            text += " — timing…" if self.timing else " — not timed yet"
+        elif self.result.status == "cancelled" and self.result.stats is None:
+            text += " — cancelled during the warm-up"
         elif self.result.status == "cancelled":
             text += " — cancelled"
         if self.result is not None and self.result.spec != self.session.spec:
@@ -333,11 +397,11 @@ class BenchmarkPanel(QWidget):
         self.title.setText(text)
 
     def _update_buttons(self) -> None:
-        busy = self.runner.busy
+        busy = self.busy
         can_run = not busy and self.options.device() is not None
         self.run_button.setEnabled(can_run)
         self.sweep_button.setEnabled(can_run)
-        self.cancel_button.setEnabled(busy and not self.runner.cancelling)
+        self.cancel_button.setEnabled(self.job is not None and not self.job.cancelling)
         has_result = self.result is not None
         self.add_button.setEnabled(has_result and self.result is not None and self.result.ok)
         self.export_button.setEnabled(has_result or self.sweep_result is not None)

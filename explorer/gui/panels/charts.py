@@ -7,11 +7,10 @@ shown, so it stays off the path to the first picture.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from explorer.core.analysis import Analysis
-from explorer.core.units import format_count
 from explorer.gui import icons
 from explorer.gui.session import Session
 
@@ -19,6 +18,7 @@ BAR_COLOUR = "#5f8fc9"
 MACS_COLOUR = "#e0a03a"
 SPATIAL_COLOUR = icons.STAGE_COLOUR.name()
 CHANNEL_COLOUR = icons.RESIDUAL_COLOUR.name()
+AXIS_TEXT_FILL_LIMITS = [(0, 0.8), (2, 0.25)]
 
 
 def part_totals(analysis: Analysis) -> list[tuple[str, int, int]]:
@@ -65,6 +65,18 @@ def _tick(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _small_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(8.5)
+    return font
+
+
+def _text_width(label: pg.GraphicsObject) -> float:
+    """A label's width in pixels (pyqtgraph's text labels ignore the view's scaling)."""
+    text = getattr(label, "textItem", label)
+    return float(text.boundingRect().width() - 2 * text.document().documentMargin())
+
+
 class ChartsPanel(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +94,11 @@ class ChartsPanel(QWidget):
         layout.addWidget(self.canvas)
         self._shown: Analysis | None = None
         self._latest: Analysis | None = None
+        # Labels shown only where they fit: a bar's value within its slot, a stage's name
+        # before the next stage begins (in a small window they would run into each other).
+        self._fitted: dict[pg.PlotItem, list[tuple[pg.GraphicsObject, float]]] = {}
+        for plot in (self.params_plot, self.macs_plot, self.spatial_plot, self.channel_plot):
+            plot.getViewBox().sigResized.connect(lambda _box, p=plot: self._fit_labels(p))
         session.analysis_changed.connect(self.show_analysis)
         self.show_analysis(session.analysis)
 
@@ -93,6 +110,9 @@ class ChartsPanel(QWidget):
         plot.showGrid(x=False, y=True, alpha=0.25)
         plot.setMenuEnabled(False)
         plot.getAxis("left").enableAutoSIPrefix(False)
+        # On a tall chart pyqtgraph would label every minor tick too (1M, 2M, … 16M): label the
+        # minor ticks only while their text fills a small part of the axis.
+        plot.getAxis("left").setStyle(textFillLimits=AXIS_TEXT_FILL_LIMITS)
         return plot
 
     def is_ready(self) -> bool:
@@ -113,47 +133,59 @@ class ChartsPanel(QWidget):
     def _draw(self, analysis: Analysis) -> None:
         parts = part_totals(analysis)
         names = [name for name, _, _ in parts]
-        self._bars(self.params_plot, names, [p for _, p, _ in parts], BAR_COLOUR, format_count)
-        self._bars(self.macs_plot, names, [m for _, _, m in parts], MACS_COLOUR, format_count)
+        self._bars(self.params_plot, names, [p for _, p, _ in parts], BAR_COLOUR, _tick)
+        self._bars(self.macs_plot, names, [m for _, _, m in parts], MACS_COLOUR, _tick)
         path = feature_path(analysis)
         self._steps(self.spatial_plot, path, [side for _, _, side, _ in path], SPATIAL_COLOUR)
         self._steps(self.channel_plot, path, [channels for _, channels, _, _ in path], CHANNEL_COLOUR)
         self._shown = analysis
+        for plot in self._fitted:
+            self._fit_labels(plot)
 
-    @staticmethod
-    def _bars(plot: pg.PlotItem, names: list[str], values: list[int], colour: str, fmt) -> None:  # type: ignore[no-untyped-def]
+    def _fit_labels(self, plot: pg.PlotItem) -> None:
+        x_per_px = plot.getViewBox().viewPixelSize()[0]
+        if not x_per_px:
+            return
+        for label, room in self._fitted.get(plot, ()):
+            label.setVisible(_text_width(label) <= room / x_per_px)
+
+    def _bars(self, plot: pg.PlotItem, names: list[str], values: list[int], colour: str, fmt) -> None:  # type: ignore[no-untyped-def]
         plot.clear()
+        self._fitted[plot] = []
         xs = list(range(len(values)))
         plot.addItem(pg.BarGraphItem(x=xs, height=values, width=0.62, brush=colour, pen=pg.mkPen(colour)))
         top = max(values) if values and max(values) > 0 else 1
         for x, value in zip(xs, values, strict=True):
             label = pg.TextItem(fmt(value), color="#344054", anchor=(0.5, 1.0))
+            label.setFont(_small_font())
             label.setPos(x, value + 0.02 * top)
             plot.addItem(label)
+            self._fitted[plot].append((label, 0.95))
         plot.getAxis("bottom").setTicks([list(enumerate(names))])
         plot.setXRange(-0.6, len(values) - 0.4, padding=0)
         plot.setYRange(0, top * 1.15, padding=0)
 
-    @staticmethod
     def _steps(
-        plot: pg.PlotItem, path: list[tuple[int, int, int, str]], values: list[int], colour: str
+        self, plot: pg.PlotItem, path: list[tuple[int, int, int, str]], values: list[int], colour: str
     ) -> None:
         plot.clear()
+        self._fitted[plot] = []
         if not path:
             return
         xs = [step for step, *_ in path] + [len(path)]
         plot.plot(xs, values, stepMode="center", pen=pg.mkPen(colour, width=2.5))
-        current = "stem"
-        for step, _, _, stage in path:
-            if stage != current:
-                current = stage
-                line = pg.InfiniteLine(
-                    pos=step,
-                    angle=90,
-                    pen=pg.mkPen("#98a2b3", style=pg.QtCore.Qt.PenStyle.DashLine),
-                    label=stage,
-                    labelOpts={"position": 0.93, "color": "#475467", "anchors": [(0, 0.5), (0, 0.5)]},
-                )
-                plot.addItem(line)
+        # Where each stage begins, and so how much room its name has before the next.
+        starts = [step for step, _, _, stage in path if step > 0 and stage != path[step - 1][3]]
+        for start, end in zip(starts, [*starts[1:], len(path)], strict=True):
+            line = pg.InfiniteLine(
+                pos=start,
+                angle=90,
+                pen=pg.mkPen("#98a2b3", style=pg.QtCore.Qt.PenStyle.DashLine),
+                label=path[start][3],
+                labelOpts={"position": 0.93, "color": "#475467", "anchors": [(0, 0.5), (0, 0.5)]},
+            )
+            line.label.setFont(_small_font())
+            plot.addItem(line)
+            self._fitted[plot].append((line.label, end - start))
         plot.setYRange(0, max(values) * 1.12, padding=0)
         plot.setXRange(0, len(path), padding=0.01)

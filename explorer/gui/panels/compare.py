@@ -5,10 +5,12 @@ The variants live in the window's Workspace, which saves itself after every chan
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,11 +40,15 @@ from explorer.core.compare import BenchFigures, Comparison, ComparisonError, Var
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
-from explorer.gui.bench_runner import BenchRunner, Machine
-from explorer.gui.models.comparison_table import ComparisonTableModel
+from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
+from explorer.gui.models.comparison_table import ComparisonTableModel, timing_warning
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
+
+TIP = Qt.ItemDataRole.ToolTipRole
+SETTINGS_GROUP = "compare/"
 
 
 class ComparePanel(QWidget):
@@ -50,16 +56,16 @@ class ComparePanel(QWidget):
         super().__init__()
         self.session = session
         self.workspace = workspace or workspace_of(session)
-        # Finds the devices (torch loaded on a worker, once the tab is first shown) and
-        # times the variants on a thread of its own, cancelled if the app quits.
-        self.runner = BenchRunner(self)
+        # The window's one runner: it finds the devices (torch loaded on a worker, once a
+        # timing tab is first shown) and times the jobs of every tab one after the other.
+        self.runner = shared_runner(session)
         self.runner.machine_found.connect(self._list_devices)
-        self.runner.progressed.connect(self._show_progress)
-        self.runner.partial_result.connect(self._take_measurement)
-        self.runner.finished.connect(lambda _ran: self._benchmark_finished(""))
-        self.runner.failed.connect(self._benchmark_finished)
+        self.job: BenchJob | None = None
         self._timing: list[Variant] = []  # the variants being timed, in the order results come
+        self._timed: list[Variant] = []  # those that got figures in this round
         self._cancelled = False
+        self._settings: QSettings | None = None
+        self._wanted_device = ""  # a remembered device, chosen once the devices are listed
 
         self.variants = QListWidget(objectName="CompareVariants")
         self.variants.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -87,7 +93,7 @@ class ComparePanel(QWidget):
         self.views.addTab(QWidget(), "Diff")
         self.views.currentChanged.connect(self._ensure_view)
 
-        self.message = QLabel(objectName="InlineError", wordWrap=True)
+        self.message = plain(QLabel(objectName="InlineError", wordWrap=True))
         self.message.hide()
         self.empty_hint = QLabel(
             "Nothing to compare yet: <b>Add current</b> puts the architecture you are editing here, "
@@ -123,6 +129,36 @@ class ComparePanel(QWidget):
         if self.workspace.restore_problem:
             self.show_message(self.workspace.restore_problem)
         self._refresh(self.workspace.comparison)
+        if self.runner.machine is not None:  # found already, for another tab
+            self._list_devices(self.runner.machine)
+        for key, box in self._remembered().items():
+            box.valueChanged.connect(lambda _value, key=key, box=box: self._store(key, box.value()))
+        self.device_box.currentIndexChanged.connect(
+            lambda _index: self._store("device", self.device_box.currentData())
+        )
+
+    def _remembered(self) -> dict[str, QSpinBox]:
+        return {"batch_size": self.batch_box, "iterations": self.iterations_box, "threads": self.threads_box}
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Show the timing options stored in ``settings`` and store every later change there."""
+        self._settings = None  # what is read back is not written again
+        for key, box in self._remembered().items():
+            with contextlib.suppress(TypeError, ValueError):  # missing or hand-edited: keep the default
+                box.setValue(int(str(settings.value(SETTINGS_GROUP + key))))
+        self._wanted_device = str(settings.value(SETTINGS_GROUP + "device", "") or "")
+        self._choose_wanted_device()
+        self._settings = settings
+
+    def _choose_wanted_device(self) -> None:
+        index = self.device_box.findData(self._wanted_device)
+        if self._wanted_device and index >= 0:
+            self.device_box.setCurrentIndex(index)
+            self._wanted_device = ""
+
+    def _store(self, key: str, value: object) -> None:
+        if self._settings is not None and value is not None:
+            self._settings.setValue(SETTINGS_GROUP + key, value)
 
     # Building
 
@@ -154,15 +190,17 @@ class ComparePanel(QWidget):
         grid.addWidget(self.baseline_button, 2, 0, 1, 2)
         return grid
 
-    def _toolbar(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _toolbar(self) -> QVBoxLayout:
+        """Editing, timing and files on the first row, the timing's options on the second:
+        a single row would be cut off in a narrow window."""
+        actions = QHBoxLayout()
         self.add_current_button = self._button(
             "Add current", "Add the architecture being edited", self.add_current, "AddCurrent"
         )
         # Only this button takes the spec being edited: it waits while the fields are invalid.
         self.add_current_button.setEnabled(self.session.spec_error is None)
         self.session.spec_error_changed.connect(self._spec_error_changed)
-        row.addWidget(self.add_current_button)
+        actions.addWidget(self.add_current_button)
         presets = QToolButton(text="Add preset", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(presets)
         for family in FAMILIES:
@@ -172,34 +210,17 @@ class ComparePanel(QWidget):
                 action.triggered.connect(lambda _checked=False, n=name: self.add_preset(n))
                 sub.addAction(action)
         presets.setMenu(menu)
-        row.addWidget(presets)
-        row.addSpacing(16)
-        self.device_box = QComboBox(
-            toolTip="Device for the timings (the devices are found when the tab opens)"
-        )
-        self.device_box.addItem("auto", "auto")
-        self.device_box.addItem("cpu", "cpu")
-        self.batch_box = QSpinBox(
-            minimum=1, maximum=4096, value=1, prefix="batch ", toolTip="Images per forward pass"
-        )
-        self.iterations_box = QSpinBox(
-            minimum=1, maximum=1000, value=10, suffix=" iters", toolTip="Timed passes"
-        )
+        actions.addWidget(presets)
+        actions.addSpacing(16)
         self.bench_button = self._button(
             "Benchmark all", "Time a forward pass of every variant", self.benchmark_all
         )
         self.cancel_button = self._button("Cancel", "Stop the timings", self.cancel_benchmark)
         self.cancel_button.setEnabled(False)
-        for widget in (
-            self.device_box,
-            self.batch_box,
-            self.iterations_box,
-            self.bench_button,
-            self.cancel_button,
-        ):
-            row.addWidget(widget)
-        row.addWidget(self.progress)
-        row.addStretch(1)
+        actions.addWidget(self.bench_button)
+        actions.addWidget(self.cancel_button)
+        actions.addWidget(self.progress)
+        actions.addStretch(1)
         files = QToolButton(text="File", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         file_menu = QMenu(files)
         file_menu.addAction("Open comparison…", self.open_file)
@@ -208,26 +229,79 @@ class ComparePanel(QWidget):
         for fmt, label in (("csv", "CSV"), ("markdown", "Markdown"), ("json", "JSON")):
             file_menu.addAction(f"Export table as {label}…", lambda f=fmt: self.export_table(f))
         files.setMenu(file_menu)
-        row.addWidget(files)
-        return row
+        actions.addWidget(files)
+
+        self.device_box = QComboBox(
+            toolTip="Device for the timings (the devices are found when the tab opens)"
+        )
+        self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_box.setMinimumContentsLength(16)
+        self.device_box.currentIndexChanged.connect(lambda _index: self._show_device_tip())
+        self.device_box.addItem("auto", "auto")
+        self.device_box.addItem("cpu", "cpu")
+        self.batch_box = QSpinBox(
+            minimum=1, maximum=4096, value=1, prefix="batch ", toolTip="Images per forward pass"
+        )
+        self.iterations_box = QSpinBox(
+            minimum=1, maximum=1000, value=10, suffix=" iters", toolTip="Timed passes"
+        )
+        self.threads_box = QSpinBox(
+            minimum=0,
+            maximum=1024,
+            value=0,
+            prefix="threads ",
+            toolTip="torch's CPU thread count for the timings",
+        )
+        self.threads_box.setSpecialValueText("threads: default")
+        options = QHBoxLayout()
+        options.addWidget(QLabel("Timing on"))
+        for widget in (self.device_box, self.batch_box, self.iterations_box, self.threads_box):
+            options.addWidget(widget)
+        options.addStretch(1)
+        rows = QVBoxLayout()
+        rows.setSpacing(4)
+        rows.addLayout(actions)
+        rows.addLayout(options)
+        return rows
 
     def _spec_error_changed(self, error: object) -> None:
         self.add_current_button.setEnabled(error is None)
 
     # Showing
 
+    def event(self, event: QEvent) -> bool:
+        # Another window may have saved the shared comparison meanwhile.
+        if event.type() == QEvent.Type.WindowActivate:
+            self.workspace.reload()
+        return super().event(event)
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.runner.discover()
 
     def _list_devices(self, machine: Machine) -> None:
+        # Filling the list in is not the person's choice: nothing is stored meanwhile.
+        settings, self._settings = self._settings, None
         chosen = self.device_box.currentData()
         self.device_box.clear()
         self.device_box.addItem(f"auto ({machine.devices[0].key})", "auto")
+        self.device_box.setItemData(0, f"the fastest found: {machine.devices[0].full_label}", TIP)
         for device in machine.devices:
             self.device_box.addItem(device.label, device.key)
+            self.device_box.setItemData(self.device_box.count() - 1, device.full_label, TIP)
+        self.device_box.view().setMinimumWidth(self.device_box.view().sizeHintForColumn(0) + 24)
         index = self.device_box.findData(chosen)
         self.device_box.setCurrentIndex(max(index, 0))
+        self.threads_box.setMaximum(max(machine.cpu_count, machine.default_threads))
+        self.threads_box.setToolTip(
+            f"torch's CPU thread count for the timings (its default here: {machine.default_threads})"
+        )
+        self._choose_wanted_device()
+        self._settings = settings
+
+    def _show_device_tip(self) -> None:
+        full = self.device_box.currentData(TIP)
+        self.device_box.setToolTip(f"Device for the timings: {full or self.device_box.currentText()}")
 
     @property
     def comparison(self) -> Comparison:
@@ -268,7 +342,7 @@ class ComparePanel(QWidget):
             button.setEnabled(chosen)
         self.up_button.setEnabled(chosen and row > 0)
         self.down_button.setEnabled(chosen and row < count - 1)
-        self.bench_button.setEnabled(count > 0 and not self.runner.busy)
+        self.bench_button.setEnabled(count > 0 and not self.busy)
 
     def _ensure_view(self, tab: int) -> None:
         # The charts (pyqtgraph) and the diff (graphviz) load only when first opened.
@@ -340,27 +414,44 @@ class ComparePanel(QWidget):
 
     # Timing
 
+    @property
+    def busy(self) -> bool:
+        """This tab's timings are running or waiting their turn."""
+        return self.job is not None
+
     def benchmark_all(self) -> None:
-        if not self.comparison.variants or self.runner.busy:
+        if not self.comparison.variants or self.busy:
             return
         config = BenchConfig(
             device=self.device_box.currentData() or "auto",
             batch_size=self.batch_box.value(),
             iterations=self.iterations_box.value(),
             warmup=2,
+            threads=self.threads_box.value() or None,
         )
         self._timing = list(self.comparison.variants)
+        self._timed = []
         self._cancelled = False
-        self.runner.run_each([variant.spec for variant in self._timing], config)
+        job = self.runner.run_each([variant.spec for variant in self._timing], config)
+        self.job = job
+        job.progressed.connect(self._show_progress)
+        job.partial_result.connect(self._take_measurement)
+        job.finished.connect(lambda _ran: self._benchmark_finished(""))
+        job.failed.connect(self._benchmark_finished)
+        job.withdrawn.connect(lambda: self._benchmark_finished(""))
         self.cancel_button.setEnabled(True)
         self.bench_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.show_message("")
+        waiting = job.state == "queued"
+        self.show_message(
+            "Waiting for the Benchmark tab's run to end; the timings start after it." if waiting else ""
+        )
 
     def cancel_benchmark(self) -> None:
-        self._cancelled = self.runner.busy
-        self.runner.cancel()
+        if self.job is not None:
+            self._cancelled = True
+            self.job.cancel()
         self.cancel_button.setEnabled(False)
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -377,11 +468,14 @@ class ComparePanel(QWidget):
         # The list may have been edited meanwhile: the figures go to that variant if it is still there.
         for index, variant in enumerate(self.comparison.variants):
             if variant.name == timed.name and variant.spec == timed.spec:
-                self._apply(lambda i=index: self.comparison.with_bench(i, BenchFigures.from_result(result)))
+                figures = BenchFigures.from_result(result)
+                self._apply(lambda i=index, f=figures: self.comparison.with_bench(i, f))
+                self._timed.append(replace(variant, bench=figures))
                 return
 
     def _benchmark_finished(self, error: str) -> None:
         cancelled, self._cancelled = self._cancelled, False
+        self.job = None
         self._timing = []
         self.progress.hide()
         self.cancel_button.setEnabled(False)
@@ -390,6 +484,8 @@ class ComparePanel(QWidget):
             self.show_message(f"Timing failed: {error}")
         elif cancelled:
             self.show_message("Timing cancelled; the variants timed so far keep their figures.")
+        else:
+            self.show_message(timing_warning(self._timed))
 
     # Files
 

@@ -7,14 +7,26 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as exporters
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QResizeEvent
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.core.analysis import analyze
 from explorer.core.compare import Comparison, pareto_front
 from explorer.core.units import format_count
 from explorer.gui.panels.charts import HumanAxis
+from explorer.gui.plain_text import as_written, plain, rich_text
 
 PALETTE = (
     "#4e79a7",
@@ -29,30 +41,36 @@ PALETTE = (
     "#bab0ac",
 )
 FRONT_COLOUR = "#c62828"
-# Where a label may sit, as TextItem anchors: right of the point, above right, below right,
-# then the same on the left, then straight above and below.
-_LABEL_ANCHORS = (
-    (-0.12, 0.5),
-    (-0.05, 1.1),
-    (-0.05, -0.1),
-    (1.12, 0.5),
-    (1.05, 1.1),
-    (1.05, -0.1),
-    (0.5, 1.4),
-    (0.5, -0.4),
-)
+# Below this height the three charts would be squeezed flat: the pane scrolls instead.
+MIN_CANVAS_HEIGHT = 560
+LEGEND_NAME_CHARS = 28  # longer names are cut in the legend (the scatter shows them whole)
+LABEL_GAP_PX = 9.0  # between a marker's centre and its label
+LABEL_RINGS = 8  # how far (in label heights) a label may move away from a crowd
+LEADER_COLOUR = "#98a2b3"
+
+Box = tuple[float, float, float, float]  # left, bottom, right, top in view units
 
 
-def _label_box(
-    x: float, y: float, anchor: tuple[float, float], width: float, height: float
-) -> tuple[float, float, float, float]:
-    left = x - anchor[0] * width
-    bottom = y - (1 - anchor[1]) * height  # view y grows upwards
-    return (left, bottom, left + width, bottom + height)
-
-
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def label_spots(width: float, height: float, gap: float) -> list[tuple[float, float]]:
+    """Where a label's top-left corner may go, relative to its point (pixels, y up), the
+    nearest first: beside the point, above or below it, then further out on every side."""
+    columns = (gap, -gap - width, -width / 2, 2 * gap + width, -2 * gap - 2 * width)
+    rows = [height / 2 + ring * height for ring in range(-LABEL_RINGS, LABEL_RINGS + 1)]
+    rows += [gap + height, -gap]  # just above, just below
+
+    def distance(spot: tuple[float, float]) -> float:
+        centre_x, centre_y = spot[0] + width / 2, spot[1] - height / 2
+        return max(abs(centre_x) - width / 2, 0) ** 2 + max(abs(centre_y) - height / 2, 0) ** 2
+
+    return sorted(((x, y) for x in columns for y in rows), key=distance)
+
+
+def legend_name(name: str) -> str:
+    return name if len(name) <= LEGEND_NAME_CHARS else name[: LEGEND_NAME_CHARS - 1] + "…"
 
 
 def colour(index: int) -> str:
@@ -76,8 +94,7 @@ class ComparisonCharts(QWidget):
         self.x_metric = QComboBox(toolTip="What the scatter plots on its horizontal axis")
         self.x_metric.addItems(["MACs", "Params"])
         self.x_metric.currentTextChanged.connect(lambda _text: self.set_comparison(self._comparison))
-        self.hint = QLabel(objectName="Hint", wordWrap=True)
-        self.hint.setMinimumWidth(120)
+        self.hint = plain(QLabel(objectName="Hint", wordWrap=True))
         export_png = QPushButton("Export PNG…")
         export_png.clicked.connect(lambda: self.export("png"))
         export_svg = QPushButton("Export SVG…")
@@ -85,20 +102,26 @@ class ComparisonCharts(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Scatter against"))
         controls.addWidget(self.x_metric)
-        controls.addWidget(self.hint, 1)
+        controls.addStretch(1)
         controls.addWidget(export_png)
         controls.addWidget(export_svg)
+        self.canvas.setMinimumHeight(MIN_CANVAS_HEIGHT)
+        scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroller.setWidget(self.canvas)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(controls)
-        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.hint)
+        layout.addWidget(scroller, 1)
         self._comparison = Comparison()
         self.front: list[str] = []
         self._labels: list[tuple[pg.TextItem, float, float]] = []
+        self._leaders: list[pg.PlotDataItem] = []
         self.scatter_plot.getViewBox().sigResized.connect(self._place_labels)
 
     def _fit_legend(self) -> None:
-        longest = max((len(v.name) for v in self._comparison.variants), default=10)
+        longest = max((len(legend_name(v.name)) for v in self._comparison.variants), default=10)
         column_width = 40 + 7 * longest
         self.legend.setColumnCount(max(1, min(5, (self.canvas.width() - 40) // column_width)))
 
@@ -144,7 +167,7 @@ class ComparisonCharts(QWidget):
             )
             plot.addItem(bars)
             if with_legend:
-                self.legend.addItem(bars, name)
+                self.legend.addItem(bars, rich_text(legend_name(name)))  # the legend's labels are HTML
         plot.getAxis("bottom").setTicks([[(s, f"layer{s + 1}") for s in range(stages)]])
         top = max((max(values) for _, values in series if values), default=1) or 1
         plot.setXRange(-0.6, stages - 0.4, padding=0)
@@ -177,10 +200,11 @@ class ComparisonCharts(QWidget):
             pen=pg.mkPen(FRONT_COLOUR, width=2),
         )
         self._labels = []
+        self._leaders = []  # cleared with the plot
         for k, ((i, variant), (x, y)) in enumerate(zip(timed, points, strict=True)):
             outline = pg.mkPen(FRONT_COLOUR, width=2.5) if k in front else pg.mkPen("#1d2939")
             point = pg.ScatterPlotItem([x], [y], size=13, brush=colour(i), pen=outline)
-            point.setToolTip(f"{variant.name}: {format_count(x)}, {y:.2f} ms")
+            point.setToolTip(as_written(f"{variant.name}: {format_count(x)}, {y:.2f} ms"))
             plot.addItem(point)
             label = pg.TextItem(variant.name, color="#1d2939")
             label.setPos(x, y)
@@ -193,30 +217,50 @@ class ComparisonCharts(QWidget):
         self._place_labels()
 
     def _place_labels(self) -> None:
-        """Greedy placement, left to right: each label takes the spot beside its point that
-        collides with the fewest markers and labels placed before it, at the plot's size."""
-        view = self.scatter_plot.getViewBox()
-        x_per_px, y_per_px = view.viewPixelSize()
+        """Each label, left to right, takes the nearest spot by its point that covers no
+        marker and no label placed before it; one moved away from its point gets a line."""
+        plot = self.scatter_plot
+        for leader in self._leaders:
+            plot.removeItem(leader)
+        self._leaders = []
+        x_per_px, y_per_px = plot.getViewBox().viewPixelSize()
         if not x_per_px or not y_per_px:
             return
-        (x_low, x_high), (y_low, y_high) = view.viewRange()
-        dot_x, dot_y = 8 * x_per_px, 8 * y_per_px
+        (x_low, x_high), (y_low, y_high) = plot.getViewBox().viewRange()
+        dot_x, dot_y = 7 * x_per_px, 7 * y_per_px
         # The markers are obstacles too.
-        taken = [(x - dot_x, y - dot_y, x + dot_x, y + dot_y) for _, x, y in self._labels]
+        taken: list[Box] = [(x - dot_x, y - dot_y, x + dot_x, y + dot_y) for _, x, y in self._labels]
         for label, x, y in sorted(self._labels, key=lambda item: (item[1], item[2])):
             size = label.textItem.boundingRect()  # pixels: labels ignore the view's scaling
-            width, height = (size.width() + 4) * x_per_px, size.height() * y_per_px
-            # The spot with the fewest collisions; leaving the plot counts as many.
-            boxes = [_label_box(x, y, anchor, width, height) for anchor in _LABEL_ANCHORS]
-            scores = [
-                sum(_overlap(box, other) for other in taken)
-                + (0 if x_low <= box[0] and box[2] <= x_high and y_low <= box[1] and box[3] <= y_high else 10)
-                for box in boxes
-            ]
-            best = scores.index(min(scores))
-            chosen = _LABEL_ANCHORS[best]
-            taken.append(boxes[best])
-            label.setAnchor(chosen)
+            width, height = size.width() * x_per_px, size.height() * y_per_px
+            best: tuple[int, Box] | None = None
+            for dx, dy in label_spots(size.width(), size.height(), LABEL_GAP_PX):
+                left, top = x + dx * x_per_px, y + dy * y_per_px
+                box = (left, top - height, left + width, top)
+                inside = x_low <= box[0] and box[2] <= x_high and y_low <= box[1] and box[3] <= y_high
+                collisions = sum(_overlap(box, other) for other in taken) + (0 if inside else 100)
+                if best is None or collisions < best[0]:
+                    best = (collisions, box)
+                if collisions == 0:
+                    break
+            assert best is not None
+            collisions, box = best
+            taken.append(box)
+            label.setAnchor((0, 0))
+            label.setPos(box[0], box[3])
+            gap_x = max(box[0] - x, x - box[2], 0) / x_per_px
+            gap_y = max(box[1] - y, y - box[3], 0) / y_per_px
+            if collisions or max(gap_x, gap_y) > 2 * LABEL_GAP_PX:  # away from its point
+                self._leaders.append(self._leader(x, y, box))
+
+    def _leader(self, x: float, y: float, box: Box) -> pg.PlotDataItem:
+        """A thin line from a point to its label, drawn under the markers."""
+        end_x = min(max(x, box[0]), box[2])
+        end_y = min(max(y, box[1]), box[3])
+        line = pg.PlotDataItem([x, end_x], [y, end_y], pen=pg.mkPen(LEADER_COLOUR, width=1))
+        line.setZValue(-1)
+        self.scatter_plot.addItem(line)
+        return line
 
     def export(self, fmt: str, path: str | None = None) -> None:
         if path is None:

@@ -20,14 +20,16 @@ from PySide6.QtWidgets import (
 from explorer.core.compare import Comparison
 from explorer.core.diff import SpecDiff, spec_diff
 from explorer.core.spec import ArchSpec
-from explorer.gui.workers import run_in_thread
+from explorer.gui.latest import latest_in_thread
+from explorer.gui.plain_text import plain, rich_text
 
 
-def diff_svgs(first: ArchSpec, second: ArchSpec, diff: SpecDiff) -> tuple[bytes, bytes]:
+def diff_svgs(pair: tuple[ArchSpec, ArchSpec, SpecDiff]) -> tuple[bytes, bytes]:
     """Both block-level diagrams, differing blocks highlighted (runs on a worker)."""
     from explorer.core.render.export import diagram_dot, render_dot
     from explorer.core.render.highlight import highlight_nodes
 
+    first, second, diff = pair
     left = highlight_nodes(diagram_dot(first, "block"), diff.blocks_differing_first)
     right = highlight_nodes(diagram_dot(second, "block"), diff.blocks_differing_second)
     return render_dot(left, "svg"), render_dot(right, "svg")
@@ -43,6 +45,10 @@ class _Diagram(QScrollArea):
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.setWidgetResizable(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def clear(self) -> None:
+        self.svg.load(QByteArray())
+        self.svg.setFixedSize(0, 0)
 
     def show_svg(self, data: bytes) -> None:
         self.svg.load(QByteArray(data))
@@ -89,20 +95,22 @@ class DiffView(QWidget):
         self.first_box = QComboBox(objectName="DiffFirst")
         self.second_box = QComboBox(objectName="DiffSecond")
         for box in (self.first_box, self.second_box):
-            box.setMinimumWidth(160)
+            # Sized for a usual name, not the longest: a long one is cut, never widens the tab.
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(10)
             box.currentIndexChanged.connect(lambda _i: self.update_diff())
         self.summary = QPlainTextEdit(readOnly=True, objectName="DiffSummary", maximumHeight=92)
-        self.status = QLabel(objectName="Hint", wordWrap=True)
+        self.status = plain(QLabel(objectName="Hint", wordWrap=True))
         self.first_diagram = _Diagram()
         self.second_diagram = _Diagram()
-        self.first_title = QLabel()
-        self.second_title = QLabel()
+        self.first_title = QLabel(textFormat=Qt.TextFormat.RichText, wordWrap=True)
+        self.second_title = QLabel(textFormat=Qt.TextFormat.RichText, wordWrap=True)
 
         pickers = QHBoxLayout()
         pickers.addWidget(QLabel("Compare"))
-        pickers.addWidget(self.first_box)
+        pickers.addWidget(self.first_box, 1)
         pickers.addWidget(QLabel("with"))
-        pickers.addWidget(self.second_box)
+        pickers.addWidget(self.second_box, 1)
         pickers.addWidget(self.status, 1)
         diagrams = QGridLayout()
         diagrams.addWidget(self.first_title, 0, 0)
@@ -115,7 +123,7 @@ class DiffView(QWidget):
         layout.addWidget(self.summary)
         layout.addLayout(diagrams, 1)
         self._comparison = Comparison()
-        self._generation = 0
+        self._drawings = latest_in_thread(diff_svgs, self._show, self._failed, self)
         self.diff: SpecDiff | None = None
 
     def set_comparison(self, comparison: Comparison) -> None:
@@ -140,28 +148,24 @@ class DiffView(QWidget):
         if len(variants) < 2 or i < 0 or j < 0:
             self.diff = None
             self.summary.setPlainText("Add two or more variants to see how they differ.")
+            self._drawings.cancel()  # a drawing still on its way shows variants gone
+            for diagram, title in (
+                (self.first_diagram, self.first_title),
+                (self.second_diagram, self.second_title),
+            ):
+                diagram.clear()
+                title.clear()
+            self.status.setText("")
             return
         first, second = variants[i], variants[j]
         self.diff = spec_diff(first.spec, second.spec)
         self.summary.setPlainText("\n".join(self.diff.describe()))
-        self.first_title.setText(f"<b>{first.name}</b> (highlighted: blocks it has that differ)")
-        self.second_title.setText(f"<b>{second.name}</b> (highlighted: blocks it adds or changes)")
-        self._generation += 1
-        generation = self._generation
+        self.first_title.setText(f"<b>{rich_text(first.name)}</b> (highlighted: blocks it has that differ)")
+        self.second_title.setText(f"<b>{rich_text(second.name)}</b> (highlighted: blocks it adds or changes)")
         self.status.setText("drawing…")
-        run_in_thread(
-            diff_svgs,
-            first.spec,
-            second.spec,
-            self.diff,
-            on_result=lambda svgs: self._show(generation, svgs),
-            on_error=lambda message: self._failed(generation, message),
-            context=self,
-        )
+        self._drawings.request((first.spec, second.spec, self.diff))
 
-    def _show(self, generation: int, svgs: tuple[bytes, bytes]) -> None:
-        if generation != self._generation:
-            return
+    def _show(self, svgs: tuple[bytes, bytes]) -> None:
         self.first_diagram.show_svg(svgs[0])
         self.second_diagram.show_svg(svgs[1])
         if self.diff is not None:
@@ -174,6 +178,5 @@ class DiffView(QWidget):
                     diagram.scroll_to_block(blocks[0])
         self.status.setText("")
 
-    def _failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.status.setText(f"The diagrams could not be drawn: {message}")
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"The diagrams could not be drawn: {message}")

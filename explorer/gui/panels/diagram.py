@@ -33,15 +33,21 @@ from PySide6.QtWidgets import (
 from explorer.core.analysis import Analysis
 from explorer.core.presets import preset_name_of
 from explorer.core.render.export import (
+    DEFAULT_DPI,
     FORMATS,
+    MAX_DPI,
+    MIN_DPI,
     Format,
     GraphvizError,
     Rendered,
     export_diagram,
     install_instructions,
 )
+from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.latest import latest_in_thread
+from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
 from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
 from explorer.gui.svg_view import SvgDiagramView
@@ -82,14 +88,10 @@ class DiagramPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.session = session
-        self._draw = draw_fn
-        self._generation = 0
-        self._in_flight = False
-        self._wanted: DiagramRequest | None = None
+        self._drawings = latest_in_thread(draw_fn, self._finished, self._failed, self, one_at_a_time=True)
         self._dirty = True
         self.drawing: Drawing | None = None
         self.missing: GraphvizMissing | None = None
-        self.dropped = 0  # drawings that finished after a newer request (for tests)
         self._settings: QSettings | None = None
 
         self.level_box = _combo("DiagramLevel", LEVELS, "block")
@@ -115,8 +117,8 @@ class DiagramPanel(QWidget):
         self.zoom_label = QLabel("100 %", objectName="DiagramZoom", minimumWidth=48)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-        self.dpi_box = QSpinBox(objectName="DiagramDpi", minimum=36, maximum=1200, singleStep=24)
-        self.dpi_box.setValue(150)
+        self.dpi_box = QSpinBox(objectName="DiagramDpi", minimum=MIN_DPI, maximum=MAX_DPI, singleStep=24)
+        self.dpi_box.setValue(DEFAULT_DPI)
         self.dpi_box.setSuffix(" dpi")
         self.dpi_box.setToolTip("Resolution of exported PNG images")
         export_button = QPushButton("Export…", objectName="DiagramExport")
@@ -163,11 +165,11 @@ class DiagramPanel(QWidget):
         self.busy.setRange(0, 0)  # a moving bar: dot gives no progress to report
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = QLabel(objectName="DiagramStatus")
+        self.status = plain(QLabel(objectName="DiagramStatus"))
         self.status.setProperty("role", "hint")
         # Long text is cut at the window's edge instead of widening the window.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.message = QLabel(objectName="DiagramMessage", wordWrap=True)
+        self.message = plain(QLabel(objectName="DiagramMessage", wordWrap=True))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         foot = QHBoxLayout()
@@ -234,6 +236,8 @@ class DiagramPanel(QWidget):
     def _option_changed(self, box: QComboBox, key: str) -> None:
         if self._settings is not None:
             self._settings.setValue(key, box.currentData())
+        if self.message.property("kind") == "export":
+            self.message.hide()  # it named the file of the diagram drawn before
         self.request_drawing()
 
     # Drawing
@@ -254,33 +258,17 @@ class DiagramPanel(QWidget):
         self._dirty = False
         request = self.request
         shown = self.drawing.request if self.drawing is not None else None
-        if request == shown and self._wanted is None and not force and self.missing is None:
+        if request == shown and self._drawings.outstanding is None and not force and self.missing is None:
             return
-        self._generation += 1
-        self._wanted = request
         self._busy_timer.start()
-        if not self._in_flight:
-            self._start()
+        self._drawings.request(request)
 
-    def _start(self) -> None:
-        request, generation = self._wanted, self._generation
-        assert request is not None
-        self._in_flight = True
-        run_in_thread(
-            self._draw,
-            request,
-            on_result=lambda result: self._finished(generation, result),
-            on_error=lambda message: self._failed(generation, message),
-            context=self,
-        )
+    @property
+    def dropped(self) -> int:
+        """Drawings that finished after a newer request was made."""
+        return self._drawings.dropped
 
-    def _finished(self, generation: int, result: Drawing | GraphvizMissing) -> None:
-        self._in_flight = False
-        if generation != self._generation:
-            self.dropped += 1
-            self._start()  # the newest request, merged from all made meanwhile
-            return
-        self._wanted = None
+    def _finished(self, result: Drawing | GraphvizMissing) -> None:
         self._idle()
         if isinstance(result, GraphvizMissing):
             self._show_missing(result)
@@ -301,23 +289,18 @@ class DiagramPanel(QWidget):
         elif self.message.property("kind") != "export":
             self.message.hide()
 
-    def _failed(self, generation: int, message: str) -> None:
-        self._in_flight = False
-        if generation != self._generation:
-            self.dropped += 1
-            self._start()
-            return
-        self._wanted = None
+    def _failed(self, message: str) -> None:
         self._idle()
         self.status.setText("")
         self._say("error", f"The diagram could not be drawn: {message}")
 
     def _show_busy(self) -> None:
-        if self._wanted is not None:
+        wanted = self._drawings.outstanding
+        if wanted is not None:
             self.busy.show()
             self.view.set_stale(True)
-            name = preset_name_of(self._wanted.spec) or "this network"
-            self.status.setText(f"Drawing the {self._wanted.level}-level diagram of {name}…")
+            name = preset_name_of(wanted.spec) or "this network"
+            self.status.setText(f"Drawing the {wanted.level}-level diagram of {name}…")
 
     def _idle(self) -> None:
         self._busy_timer.stop()
@@ -326,7 +309,7 @@ class DiagramPanel(QWidget):
 
     def is_ready(self) -> bool:
         """Nothing is being drawn and what is shown belongs to the current spec."""
-        if self._wanted is not None or self._in_flight or self._dirty:
+        if self._drawings.busy or self._dirty:
             return False
         shown = self.missing.request if self.missing is not None else None
         shown = self.drawing.request if self.drawing is not None and shown is None else shown
@@ -360,9 +343,9 @@ class DiagramPanel(QWidget):
         shortcuts = graph.shortcut_edges()
         projections = sum(edge.kind == "projection" for edge in shortcuts)
         name = preset_name_of(graph.spec) or "custom"
-        parts = [f"{name}: {len(graph.nodes)} boxes"]
+        parts = [f"{name}: {counted(len(graph.nodes), 'box', 'boxes')}"]
         if shortcuts:
-            parts.append(f"{len(shortcuts)} shortcuts ({projections} projection)")
+            parts.append(f"{counted(len(shortcuts), 'shortcut')} ({projections} projection)")
         parts.append("click a box to select it · drag to pan · Ctrl+wheel to zoom")
         self.status.setText(" · ".join(parts))
         self.status.setToolTip("\n".join(parts))  # the line may be cut in a narrow window

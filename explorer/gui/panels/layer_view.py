@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QStyle,
     QToolButton,
     QTreeView,
     QVBoxLayout,
@@ -18,13 +19,22 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.analysis import Analysis
+from explorer.core.quoting import quote_value
 from explorer.gui import icons
-from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, KEY_ROLE, KIND_ROLE, LayerTreeModel
+from explorer.gui.models.layer_tree import (
+    COLUMNS,
+    COPY_ROLE,
+    KEY_ROLE,
+    KIND_ROLE,
+    LayerTreeModel,
+    build_tree,
+)
+from explorer.gui.plain_text import plain
 from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
 
 COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
-COLUMN_MIN_WIDTHS = (175, 170, 115, 105, 130, 120)
+TEXT_COLUMN_MIN_WIDTHS = (150, 100)  # a long type is cut before any figure is
 COLUMN_MAX_GROWTH = 140
 
 
@@ -47,6 +57,9 @@ class LayerView(QWidget):
             f'<span style="color:{icons.ZERO_PAD_COLOUR.name()}">⇢ zero-pad shortcut</span>'
         )
         legend.setProperty("role", "hint")
+        self.no_match = plain(QLabel(objectName="NoLayerMatch"))
+        self.no_match.setProperty("role", "hint")
+        self.no_match.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.filter_edit, 1)
@@ -71,6 +84,8 @@ class LayerView(QWidget):
         header.sectionResized.connect(self._column_resized)
         self._fitting = False
         self._user_sized = False
+        self._widths_of: Analysis | None = None
+        self._widest: dict[int, int] = {}  # per column, for the analysis above
 
         self.copy_action = QAction("Copy rows", self, shortcut=QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -86,6 +101,7 @@ class LayerView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.tree, 1)
         layout.addWidget(legend)
 
@@ -116,12 +132,17 @@ class LayerView(QWidget):
     def _fit_columns(self) -> None:
         if self._user_sized:
             return
-        available = self.tree.viewport().width()
+        available = self.tree.viewport().width() - 1
+        if not self.tree.verticalScrollBar().isVisible():
+            # Room for the scroll bar that a longer table (another filter) will show.
+            available -= self.tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         widths = list(COLUMN_WIDTHS)
         spare = available - sum(widths)
-        if spare < 0:  # shrink the two text columns first, down to their minimum
-            for column in (0, 1):
-                cut = min(-spare, widths[column] - COLUMN_MIN_WIDTHS[column])
+        if spare < 0:
+            # Shrink the two text columns first, then each figure down to its widest entry.
+            smallest = [*TEXT_COLUMN_MIN_WIDTHS, *(self._content_width(c) for c in range(2, len(widths)))]
+            for column in range(len(widths)):
+                cut = max(min(-spare, widths[column] - smallest[column]), 0)
                 widths[column] -= cut
                 spare += cut
         else:  # grow the text columns, but not so far that the numbers drift away
@@ -135,6 +156,28 @@ class LayerView(QWidget):
         finally:
             self._fitting = False
 
+    def _content_width(self, column: int) -> int:
+        """The width that shows every entry of ``column`` (in bold, as group rows are, and
+        in rows filtered out or not yet scrolled to) and its title whole."""
+        analysis = self.model.analysis
+        if analysis is not self._widths_of:
+            self._widths_of, self._widest = analysis, {}
+        if column not in self._widest:
+            font = QFont(self.tree.font())
+            font.setBold(True)
+            metrics = QFontMetrics(font)
+            widest = 0
+            pending = [build_tree(analysis)] if analysis is not None else []
+            while pending:
+                node = pending.pop()
+                if node.kind != "root":
+                    widest = max(widest, metrics.horizontalAdvance(node.cells()[column]))
+                pending.extend(node.children)
+            self._widest[column] = widest
+        title = self.model.headerData(column, Qt.Orientation.Horizontal)
+        header_width = self.tree.header().fontMetrics().horizontalAdvance(title) + 22
+        return max(self._widest[column] + 14, header_width)
+
     def _column_resized(self, *_args: object) -> None:
         if not self._fitting:
             self._user_sized = True
@@ -144,6 +187,15 @@ class LayerView(QWidget):
     def show_analysis(self, analysis: Analysis) -> None:
         self.model.set_analysis(analysis)
         self._restore_expansion()
+        self._fit_columns()  # the figures of another network may need other widths
+        self._show_no_match()
+
+    def _show_no_match(self) -> None:
+        """An empty table says why: nothing matches the filter."""
+        text = self.filter_edit.text().strip()
+        empty = bool(text) and self.model.rowCount() == 0
+        self.no_match.setText(f"No layer matches {quote_value(text)}" if empty else "")
+        self.no_match.setVisible(empty)
 
     def _restore_expansion(self) -> None:
         self._restoring = True
@@ -194,6 +246,7 @@ class LayerView(QWidget):
             self.tree.expandAll()
         else:
             self._restore_expansion()
+        self._show_no_match()
 
     # Copying
 

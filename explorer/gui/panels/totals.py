@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from explorer.core.analysis import Analysis
 from explorer.core.units import format_count, format_macs, format_shape
+from explorer.core.wording import counted
 from explorer.gui.session import Session
 
 
@@ -95,8 +96,8 @@ class TotalsPanel(QWidget):
             "(convolutions and linear layers, as torch.utils.flop_counter counts them)",
         )
         self.cards["memory"].show_figure(
-            f"{t.total_size_mb:.1f} MB",
-            f"fwd/bwd {t.forward_backward_size_mb:.1f} · params {t.params_size_mb:.1f}",
+            f"{t.total_size_mb:.1f} MiB",
+            f"fwd/bwd {t.forward_backward_size_mb:.1f} MiB · params {t.params_size_mb:.1f} MiB",
             f"Input size (MB): {t.input_size_mb:.2f}\n"
             f"Forward/backward pass size (MB): {t.forward_backward_size_mb:.2f}\n"
             f"Params size (MB): {t.params_size_mb:.2f}\n"
@@ -107,10 +108,11 @@ class TotalsPanel(QWidget):
             f"{t.depth}",
             analysis.depth_counted,
             f"{analysis.depth_text} on the main path (convolutions and any classifier)\n"
-            f"{len(analysis.stages)} stages, {sum(spec.depths)} blocks\n"
+            f"{counted(len(analysis.stages), 'stage')}, {counted(sum(spec.depths), 'block')}\n"
             f"blocks per stage: {', '.join(map(str, spec.depths))}",
         )
-        head = f"a classifier of {spec.num_classes} classes" if spec.num_classes else "no classifier"
+        classes = counted(spec.num_classes, "class", "classes")
+        head = f"a classifier of {classes}" if spec.num_classes else "no classifier"
         self.cards["output"].show_figure(
             format_shape(t.output_shape),
             "logits" if spec.num_classes else "pooled features",

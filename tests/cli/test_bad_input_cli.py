@@ -1,0 +1,146 @@
+"""Every mistake on the command line: one line on stderr naming the command, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from explorer.cli import main
+from explorer.core.quoting import MAX_QUOTED_CHARS
+
+TINY = ["--depths", "1,1", "--widths", "8,16", "--stem-width", "8", "--input", "3x16x16", "--device", "cpu"]
+LONG = "a" * 10_000
+# The longest line a message may take: the message itself plus a value cut by quote_value.
+LINE_LIMIT = 300
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str], code: int = 2) -> str:
+    """Run ``argv``; check it failed with ``code`` and a single short error line; return that line."""
+    try:
+        returned = main(argv)
+    except SystemExit as exc:  # argparse's own exit, as a real process sees it
+        returned = exc.code  # type: ignore[assignment]
+    out, err = capsys.readouterr()
+    assert returned == code, err
+    assert out == ""
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert err.startswith(f"resnet-explorer {argv[0]}: error: "), err
+    assert "Traceback" not in err and "usage:" not in err
+    assert len(err) < LINE_LIMIT, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["summary", LONG],
+        ["summary", LONG + ".json"],
+        ["diagram", "resnet18", "-o", f"{LONG}.svg"],
+        ["diagram", "resnet18", "-o", f"/tmp/{LONG}/net.svg"],
+        ["compare", "resnet18", LONG],
+        ["compare", "--open", f"{LONG}.json", "resnet18"],
+        ["bench", *TINY, "--save", f"{LONG}.json"],
+    ],
+)
+def test_a_path_too_long_for_the_system_is_one_short_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    err = one_error_line(capsys, argv)
+    assert "…" in err  # the value is quoted, cut to a readable length
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["bench", *TINY, "--threads", "99999999999"], "--threads 99999999999"),
+        (["compare", "resnet18", "resnet34", "--bench", "--threads", "99999999999"], "--threads"),
+        (["bench", *TINY, "--warmup", "1000000000"], "--warmup 1000000000"),
+        (["bench", *TINY, "--iters", "1000000000"], "--iters 1000000000"),
+        (["bench", *TINY, "--min-time", "nan"], "--min-time nan"),
+        (["bench", *TINY, "--min-time", "inf"], "--min-time inf"),
+        (["bench", *TINY, "--sweep", "1,100000000000000000000"], "--sweep"),
+        (["bench", *TINY, "--batch", "9" * 5000], "is not a whole number"),
+        (["diagram", "resnet18", "-o", "net.png", "--dpi", "100000"], "--dpi 100000"),
+        (["diagram", "resnet18", "-o", "net.png", "--dpi", "1e30"], "'1e30' is not a whole number"),
+    ],
+)
+def test_huge_numbers_are_refused_before_anything_runs(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    words: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert words in one_error_line(capsys, argv)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["bench", *TINY, "--save", "/nonexistent/r.json"], "'/nonexistent' does not exist"),
+        (["bench", *TINY, "--save", ""], "--save '': give a file name"),
+        (["bench", *TINY, "--save", "."], "is a folder"),
+        (["bench", *TINY, "--save", "fifo"], "special file"),
+        (["compare", "resnet18", "resnet34", "--save", ""], "--save '': give a file name"),
+        (["compare", "resnet18", "resnet34", "--save", "/nonexistent/c.json"], "does not exist"),
+        (["diagram", "resnet18", "-o", ""], "-o '': give a file name"),
+        (["diagram", "resnet18", "-o", "fifo", "--format", "svg"], "special file"),
+        (["screenshot", "resnet18", "--out", ""], "--out '': give a folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_the_run(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    words: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # A FIFO of our own stands for every special file: a test never aims at the system's devices.
+    os.mkfifo(tmp_path / "fifo")
+    # one_error_line checks stderr holds the error alone: no progress line, so nothing was timed.
+    assert words in one_error_line(capsys, argv)
+    assert [path.name for path in tmp_path.iterdir()] == ["fifo"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["summary", "--format", "yaml"],
+        ["summary", "--frobnicate"],
+        ["summary", "--depths"],
+        ["summary", "--stem-width", "wide"],
+        ["diagram", "resnet18"],
+        ["diagram", "resnet18", "-o", "x.svg", "--level", "layers"],
+        ["bench", "--dtype", "float64"],
+        ["bench", "--batch", "1.5"],
+        ["compare", "resnet18", "resnet34", "--format", "xml"],
+        ["compare", "resnet18", "resnet34", "--baseline", "first"],
+        ["presets", "--format", "csv"],
+        ["screenshot", "resnet18"],
+        ["gui", "resnet18", "extra"],
+    ],
+)
+def test_argument_mistakes_are_one_line_without_the_usage_block(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    one_error_line(capsys, argv)
+
+
+def test_an_unknown_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["frobnicate", "--x"])
+    err = capsys.readouterr().err
+    assert caught.value.code == 2
+    assert err.startswith("resnet-explorer: error: ") and err.count("\n") == 1
+    assert "summary" in err  # the commands to choose from
+
+
+def test_a_long_bad_choice_is_quoted_short(capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_error_line(capsys, ["summary", "--format", LONG])
+    assert "a" * (MAX_QUOTED_CHARS + 1) not in err
+    assert "choose from table" in err

@@ -1,0 +1,132 @@
+"""One runner for a window: the Benchmark and Compare tabs take turns, devices are found once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+import explorer.core.bench as bench
+import explorer.gui.bench_runner as bench_runner
+from explorer.core.presets import preset
+from explorer.gui.app import application
+from explorer.gui.panels.benchmark import BenchmarkPanel
+from explorer.gui.panels.compare import ComparePanel
+from explorer.gui.session import Session
+from explorer.gui.workspace import Workspace
+
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def tabs(qtbot, tmp_path: Path) -> tuple[BenchmarkPanel, ComparePanel]:  # type: ignore[no-untyped-def]
+    application()
+    session = Session(preset("cifar/resnet20"))
+    workspace = Workspace(tmp_path / "workspace.json", parent=session)
+    benchmark, compare = BenchmarkPanel(session, workspace), ComparePanel(session, workspace)
+    for panel in (benchmark, compare):
+        qtbot.addWidget(panel)
+        panel.show()
+    qtbot.waitUntil(benchmark.is_ready, timeout=TIMEOUT_MS)
+    benchmark.options.select_device("cpu")
+    benchmark.options.warmup_box.setValue(1)
+    compare.device_box.setCurrentIndex(compare.device_box.findData("cpu"))
+    compare.add_preset("cifar/resnet20")
+    compare.add_preset("cifar/resnet32")
+    return benchmark, compare
+
+
+def _recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """("start"|"end", batch size) of every run_benchmark, in the order they happen."""
+    real = bench.run_benchmark
+    events: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def recorded(spec: Any, config: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            events.append(("start", config.batch_size))
+        try:
+            return real(spec, config, *args, **kwargs)
+        finally:
+            with lock:
+                events.append(("end", config.batch_size))
+
+    monkeypatch.setattr(bench, "run_benchmark", recorded)
+    return events
+
+
+def test_runs_from_both_tabs_take_turns_and_torchs_settings_come_back(
+    qtbot,  # type: ignore[no-untyped-def]
+    tabs: tuple[BenchmarkPanel, ComparePanel],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    benchmark, compare = tabs
+    events = _recorded_runs(monkeypatch)
+    before = torch.get_num_threads()
+    benchmark.options.batch_box.setValue(3)  # tells its runs from Compare's (batch 1)
+    benchmark.options.iterations_box.setValue(30)
+    benchmark.options.threads_box.setValue(1)
+    compare.iterations_box.setValue(3)
+    compare.threads_box.setValue(2)
+    benchmark.run()
+    compare.benchmark_all()
+    assert benchmark.busy and compare.busy
+    assert "Waiting for the Benchmark tab" in compare.message.text()
+    qtbot.waitUntil(lambda: not benchmark.busy and not compare.busy, timeout=TIMEOUT_MS)
+    assert events == [("start", 3), ("end", 3), ("start", 1), ("end", 1), ("start", 1), ("end", 1)]
+    assert benchmark.result is not None and benchmark.result.card.threads == 1
+    assert all(variant.bench is not None for variant in compare.comparison.variants)
+    assert torch.get_num_threads() == before
+
+
+def test_a_waiting_job_is_cancelled_without_running(
+    qtbot,  # type: ignore[no-untyped-def]
+    tabs: tuple[BenchmarkPanel, ComparePanel],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    benchmark, compare = tabs
+    events = _recorded_runs(monkeypatch)
+    compare.iterations_box.setValue(1000)
+    compare.benchmark_all()
+    benchmark.run()
+    assert "Waiting for the Compare tab" in benchmark.status.text()
+    benchmark.cancel()
+    assert not benchmark.busy and benchmark.run_button.isEnabled()
+    assert "Cancelled before it started" in benchmark.status.text()
+    assert compare.busy  # the other tab's job goes on
+    compare.cancel_benchmark()
+    qtbot.waitUntil(lambda: not compare.busy, timeout=TIMEOUT_MS)
+    assert benchmark.result is None and ("start", 1) in events
+    assert all(batch == 1 for _kind, batch in events)  # only Compare's runs ever started
+    assert not benchmark.runner.busy
+
+
+def test_the_devices_are_found_once_for_both_tabs(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    real = bench_runner.discover_machine
+    calls: list[int] = []
+
+    def counted() -> Any:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(bench_runner, "discover_machine", counted)
+    application()
+    session = Session(preset("cifar/resnet20"))
+    workspace = Workspace(tmp_path / "workspace.json", parent=session)
+    benchmark = BenchmarkPanel(session, workspace)
+    qtbot.addWidget(benchmark)
+    benchmark.show()
+    qtbot.waitUntil(benchmark.is_ready, timeout=TIMEOUT_MS)
+    compare = ComparePanel(session, workspace)  # opened after the devices were found
+    qtbot.addWidget(compare)
+    compare.show()
+    assert compare.runner is benchmark.runner and len(calls) == 1
+    machine = benchmark.runner.machine
+    assert machine is not None
+    listed = [compare.device_box.itemData(i) for i in range(compare.device_box.count())]
+    assert listed == ["auto", *(device.key for device in machine.devices)]
