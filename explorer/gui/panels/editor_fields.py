@@ -6,8 +6,9 @@ import re
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
+from explorer.core import parts
 from explorer.core.presets import PRESET_NAMES, preset
 from explorer.core.spec import ArchSpec, SpecError
 
@@ -49,6 +50,29 @@ def spin_box(field: str, tooltip: str = "", widest: int = 99999) -> SpecSpinBox:
     return SpecSpinBox(field, tooltip, widest)
 
 
+class SpecDoubleSpinBox(QDoubleSpinBox):
+    """A fraction field (0 to 1) that gives back a spec's exact value while it is shown
+    unchanged, so that a ratio such as 1/16 or 1/3 survives the box's rounding."""
+
+    def __init__(self, field: str, tooltip: str) -> None:
+        super().__init__(minimum=0.0, maximum=1.0, decimals=4, singleStep=0.01, toolTip=tooltip)
+        self.setProperty(FIELD_PROPERTY, field)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.installEventFilter(_FIELD_GUARD)
+        self._exact: float | None = None
+
+    def set_exact(self, value: float) -> None:
+        self._exact = value
+        self.setValue(value)
+
+    def exact_value(self) -> float:
+        shown = self.value()
+        if self._exact is not None and round(self._exact, self.decimals()) == shown:
+            return self._exact
+        return shown
+
+
 class _FieldGuard(QObject):
     """Lets the wheel change a spin box only once it has the focus; otherwise the
     wheel scrolls the editor, as a person scrolling past the fields expects. And leaves
@@ -76,6 +100,17 @@ def combo_box(field: str, items: tuple[tuple[str, str], ...]) -> QComboBox:
     combo.setProperty(FIELD_PROPERTY, field)
     for value, label in items:
         combo.addItem(label, value)
+    return combo
+
+
+def kind_combo(field: str) -> QComboBox:
+    """A choice of the kinds of part that ``field`` picks, each with its label and tooltip
+    from its definition in explorer.core.parts."""
+    combo = QComboBox()
+    combo.setProperty(FIELD_PROPERTY, field)
+    for key, kind in parts.FIELD_KINDS[field].items():
+        combo.addItem(kind.label, key)
+        combo.setItemData(combo.count() - 1, kind.tooltip, Qt.ItemDataRole.ToolTipRole)
     return combo
 
 
@@ -116,7 +151,12 @@ def describe_spec_error(error: SpecError) -> str:
         return f"layer{index + 1} {titles[name]}: {error.reason}"
     if name == "input_size" and index is not None:
         return f"input {('height', 'width')[index]}: {error.reason}"
-    return f"{name.replace('_', ' ')}: {error.reason}"
+    return f"{field_title(name).lower()}: {error.reason}"
+
+
+def field_title(name: str) -> str:
+    """``"stem_pool"`` -> ``"Stem pool"``: a field's name as the form labels it."""
+    return name.replace("_", " ").capitalize()
 
 
 class StageRow:
