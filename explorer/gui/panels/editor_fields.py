@@ -95,7 +95,7 @@ class _FieldGuard(QObject):
 _FIELD_GUARD = _FieldGuard()
 
 
-def combo_box(field: str, items: tuple[tuple[str, str], ...]) -> QComboBox:
+def combo_box(field: str, items: tuple[tuple[object, str], ...]) -> QComboBox:
     combo = QComboBox()
     combo.setProperty(FIELD_PROPERTY, field)
     for value, label in items:
@@ -111,6 +111,9 @@ def kind_combo(field: str) -> QComboBox:
     for key, kind in parts.FIELD_KINDS[field].items():
         combo.addItem(kind.label, key)
         combo.setItemData(combo.count() - 1, kind.tooltip, Qt.ItemDataRole.ToolTipRole)
+    # A long label shows in the open list; the closed box must not widen the editor's dock.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(18)
     return combo
 
 

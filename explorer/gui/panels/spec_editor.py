@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -59,7 +60,9 @@ from explorer.gui.style import repolish
 
 PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
 # Each field's default: what a field that does not apply to the chosen parts is held at.
-DEFAULTS: dict[str, Any] = {field.name: field.default for field in fields(ArchSpec) if field.default is not MISSING}
+DEFAULTS: dict[str, Any] = {
+    field.name: field.default for field in fields(ArchSpec) if field.default is not MISSING
+}
 # The fields that may not apply to a spec's parts (those that do not apply to the default's).
 DEPENDENT_FIELDS = frozenset(parts.inapplicable_options(ArchSpec()))
 # Whole-number fields that take only a few values, from the core's definitions.
@@ -308,7 +311,7 @@ class SpecEditor(QScrollArea):
         for widget in widgets:
             self._error_labels[widget] = label
             self._tooltips[widget] = widget.toolTip()
-            if isinstance(widget, QAbstractSpinBox):
+            if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 widget.valueChanged.connect(self._changed)
                 widget.editingFinished.connect(self.typing_finished)
             elif isinstance(widget, QComboBox):
@@ -449,7 +452,9 @@ class SpecEditor(QScrollArea):
             return None
         reasons = parts.inapplicable_options(probe)
         try:
-            return parts.inapplicable_options(ArchSpec(**{**values, **{name: DEFAULTS[name] for name in reasons}}))
+            return parts.inapplicable_options(
+                ArchSpec(**{**values, **{name: DEFAULTS[name] for name in reasons}})
+            )
         except SpecError:
             return reasons
 
