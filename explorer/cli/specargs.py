@@ -106,7 +106,10 @@ def add_spec_arguments(parser: argparse.ArgumentParser, positional: bool = True)
         )
     group = parser.add_argument_group("spec flags (override the preset's fields)")
     for spec_flag in spec_flags():
-        help_text = HELP.get(spec_flag.field, parts.FIELD_TOOLTIPS.get(spec_flag.field, "")).replace("%", "%%") or None
+        help_text = (
+            HELP.get(spec_flag.field, parts.FIELD_TOOLTIPS.get(spec_flag.field, "")).replace("%", "%%")
+            or None
+        )
         if spec_flag.kind == "choice":
             choice_type = type(spec_flag.choices[0]) if spec_flag.choices else str
             group.add_argument(spec_flag.flag, choices=spec_flag.choices, type=choice_type, help=help_text)

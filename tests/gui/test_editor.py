@@ -208,7 +208,10 @@ def test_choosing_squeeze_and_excitation_gives_the_spec_with_it(qtbot, settings)
 def test_every_kind_is_offered_with_its_label_and_tooltip(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     for field, kinds in parts.FIELD_KINDS.items():
         combo = next(w for w in window.editor._widgets_of(field) if isinstance(w, QComboBox))
-        offered = {combo.itemData(i): (combo.itemText(i), combo.itemData(i, Qt.ItemDataRole.ToolTipRole)) for i in range(combo.count())}
+        offered = {
+            combo.itemData(i): (combo.itemText(i), combo.itemData(i, Qt.ItemDataRole.ToolTipRole))
+            for i in range(combo.count())
+        }
         assert offered == {key: (kind.label, kind.tooltip) for key, kind in kinds.items()}
 
 
