@@ -59,7 +59,7 @@ def _layer_label(row: LayerRow) -> str:
     return "    " + row.name.split(".", 2)[2]
 
 
-def _details(row: LayerRow) -> str:
+def row_details(row: LayerRow) -> str:
     """What a row does that its type does not say: a dilation other than 1, a drop-path rate."""
     details = []
     if row.dilation is not None and row.dilation != 1:
@@ -76,10 +76,10 @@ def _type_label(row: LayerRow) -> str:
         return "Add (residual)"
     type_name = row.type or row.op  # a functional step with no module type, such as a mean
     if row.summary_id is None:
-        return f"{type_name} (functional{_details(row)})"
+        return f"{type_name} (functional{row_details(row)})"
     if row.role == "shortcut":
-        return f"{type_name} (shortcut{_details(row)})"
-    details = _details(row)
+        return f"{type_name} (shortcut{row_details(row)})"
+    details = row_details(row)
     return f"{type_name} ({details[2:]})" if details else type_name
 
 
