@@ -369,8 +369,13 @@ class _Builder:
                 for shortcut in self.shortcut_rows(block):
                     self.row_nodes[shortcut.index] = node_id
             else:
-                self.chain(ids[row.inputs[0]], node_id)
-                # An attention gate is a side branch that rejoins the main one at its multiply.
+                # An attention gate is a side branch off the main line that rejoins it at its
+                # multiply: its steps' edges are the branch's, the multiply's first input the main line.
+                side = row.role == "attention" and len(row.inputs) == 1
+                kind: EdgeKind = "branch" if side else "main"
+                self.edges.append(
+                    Edge(ids[row.inputs[0]], node_id, kind, block_name=node.block_name if side else None)
+                )
                 for source in row.inputs[1:]:
                     self.edges.append(Edge(ids[source], node_id, "branch", block_name=node.block_name))
         for index, layer in enumerate(self.plan.layers):

@@ -215,12 +215,16 @@ def test_an_attention_branch_is_dotted_grey_into_a_circled_multiply(attention: s
     spec = replace(preset("torchvision/resnet50"), attention=attention)
     graph = graph_from_spec(spec, "layer")
     branches = [edge for edge in graph.edges if edge.kind == "branch"]
-    assert len(branches) == sum(spec.depths)
+    multiplies = [node.id for node in graph.nodes if node.op == "mul"]
+    assert len(multiplies) == sum(spec.depths)
+    for node_id in multiplies:  # the main line and the gate's branch meet at each multiply
+        assert sorted(edge.kind for edge in graph.edges if edge.target == node_id) == ["branch", "main"]
     dot = graph_to_dot(graph)
     for edge in branches:
         line = next(line for line in dot.splitlines() if f'[id="{edge.id}"' in line)
         assert 'style="dotted"' in line and 'color="#888888"' in line
         assert "tailport" not in line
-        target = next(line for line in dot.splitlines() if line.strip().startswith(f'"{edge.target}" [id='))
+    for node_id in multiplies:
+        target = next(line for line in dot.splitlines() if line.strip().startswith(f'"{node_id}" [id='))
         assert 'label="×"' in target and 'shape="circle"' in target
     assert 'style="dotted"' not in graph_to_dot(graph_from_spec(preset("torchvision/resnet50"), "layer"))

@@ -106,11 +106,15 @@ def check_structure(graph: ArchGraph) -> None:
     assert graph.nodes[0].id == INPUT_ID
     known = set(ids)
     incoming = Counter(edge.target for edge in graph.edges if edge.kind == "main")
+    side = Counter(edge.target for edge in graph.edges if edge.kind == "branch")
     for edge in graph.edges:
         assert edge.source in known and edge.target in known
-    # The main edges form one chain from the input through every node.
-    assert all(incoming[node_id] == 1 for node_id in ids[1:])
-    assert incoming[INPUT_ID] == 0
+    # The main edges form one chain from the input through every node but an attention
+    # branch's steps, which each have one branch edge in (the branch rejoins at a multiply).
+    assert all(
+        incoming[node_id] + (side[node_id] if not incoming[node_id] else 0) == 1 for node_id in ids[1:]
+    )
+    assert incoming[INPUT_ID] == 0 and side[INPUT_ID] == 0
     edge_ids = [edge.id for edge in graph.edges]
     assert len(edge_ids) == len(set(edge_ids))
     analysis = analyze(graph.spec)
