@@ -154,12 +154,16 @@ def describe_spec_error(error: SpecError) -> str:
         return f"layer{index + 1} {titles[name]}: {error.reason}"
     if name == "input_size" and index is not None:
         return f"input {('height', 'width')[index]}: {error.reason}"
-    return f"{field_title(name).lower()}: {error.reason}"
+    return f"{name.replace('_', ' ')}: {error.reason}"
+
+
+# Field names that read wrongly once capitalised.
+_TITLES = {"se_ratio": "SE ratio", "anti_alias": "Anti-aliasing"}
 
 
 def field_title(name: str) -> str:
     """``"stem_pool"`` -> ``"Stem pool"``: a field's name as the form labels it."""
-    return name.replace("_", " ").capitalize()
+    return _TITLES.get(name, name.replace("_", " ").capitalize())
 
 
 class StageRow:
