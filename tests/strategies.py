@@ -1,33 +1,63 @@
-"""Hypothesis strategies for architecture specs."""
+"""Hypothesis strategies for architecture specs, drawn from the parts' own definitions."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from explorer.core.spec import ArchSpec, SpecError
+from explorer.core import parts
+from explorer.core.spec import DEFAULT_SE_RATIO, OUTPUT_STRIDES, ArchSpec, SpecError
+
+
+def _natural_stride(stem: str, stem_pool: str, strides: tuple[int, ...]) -> int:
+    kind = parts.STEMS[stem]
+    stride = kind.stride * (parts.STEM_POOLS[stem_pool].stride if kind.pools else 1)
+    for item in strides:
+        stride *= item
+    return stride
 
 
 @st.composite
 def small_specs(draw: st.DrawFn, max_stages: int = 4) -> ArchSpec:
-    """Valid specs small enough that a real forward pass (the oracle) takes milliseconds."""
-    block = draw(st.sampled_from(["basic", "bottleneck"]))
+    """Valid specs of every kind of part, small enough that a real forward pass (the
+    oracle) takes milliseconds."""
+    block = draw(st.sampled_from(tuple(parts.BLOCKS)))
+    kind = parts.BLOCKS[block]
     stages = draw(st.integers(1, max_stages))
     depths = tuple(draw(st.lists(st.integers(1, 2), min_size=stages, max_size=stages)))
     widths = tuple(draw(st.lists(st.integers(1, 12), min_size=stages, max_size=stages)))
     strides = tuple(draw(st.lists(st.integers(1, 2), min_size=stages, max_size=stages)))
-    shortcut = draw(st.sampled_from(["projection", "zero-pad"]))
-    groups, width_per_group = 1, 64
-    if block == "bottleneck" and draw(st.booleans()):
-        groups = draw(st.integers(1, 4))
-        width_per_group = draw(st.sampled_from([16, 32, 64, 128]))
-        # torchvision's inner width, width * width_per_group // 64, must stay >= 1
-        widths = tuple(max(width, 64 // width_per_group) for width in widths)
-    if shortcut == "zero-pad":
+    shortcut = draw(st.sampled_from(tuple(parts.SHORTCUTS)))
+    groups, width_per_group, stride_on = 1, 64, "3x3"
+    if kind.bottleneck:
+        stride_on = draw(st.sampled_from(tuple(parts.STRIDE_ON)))
+        if draw(st.booleans()):
+            groups = draw(st.integers(1, 4))
+            width_per_group = draw(st.sampled_from([16, 32, 64, 128]))
+            # torchvision's inner width, width * width_per_group // 64, must stay >= 1
+            widths = tuple(max(width, 64 // width_per_group) for width in widths)
+    stem = draw(st.sampled_from(tuple(parts.STEMS)))
+    stem_pool = draw(st.sampled_from(tuple(parts.STEM_POOLS))) if parts.STEMS[stem].pools else "max"
+    stem_width = draw(st.integers(parts.STEMS[stem].min_width, 8))
+    if not parts.SHORTCUTS[shortcut].can_shrink:
         widths = tuple(sorted(widths))
-    stem = draw(st.sampled_from(["cifar", "imagenet"]))
-    stem_width = draw(st.integers(1, 8))
-    if shortcut == "zero-pad":
-        stem_width = min(stem_width, widths[0] * (4 if block == "bottleneck" else 1))
+        limit = widths[0] * kind.expansion // parts.STEMS[stem].width_factor
+        if limit < 1:
+            widths = tuple(max(width, 2) for width in widths)
+            limit = widths[0] * kind.expansion // parts.STEMS[stem].width_factor
+        stem_width = max(parts.STEMS[stem].min_width, min(stem_width, limit))
+        widths = tuple(
+            max(width, -(-stem_width * parts.STEMS[stem].width_factor // kind.expansion)) for width in widths
+        )
+    attention = draw(st.sampled_from(tuple(parts.ATTENTIONS)))
+    se_ratio = (
+        draw(st.sampled_from([DEFAULT_SE_RATIO, 0.25, 0.5, 1.0])) if attention == "se" else DEFAULT_SE_RATIO
+    )
+    anti_alias = draw(st.sampled_from(tuple(parts.ANTI_ALIASES)))
+    natural = _natural_stride(stem, stem_pool, strides)
+    output_stride = draw(st.sampled_from(OUTPUT_STRIDES)) if natural >= 32 else 32
+    # Anti-aliasing needs pixels to filter, and its 2x2 average pool even sides: whole
+    # multiples of the network's stride give both.
+    sides = st.integers(1, 20) if anti_alias == "none" else st.sampled_from([2 * natural, 3 * natural])
     try:
         return ArchSpec(
             block=block,
@@ -42,7 +72,14 @@ def small_specs(draw: st.DrawFn, max_stages: int = 4) -> ArchSpec:
             groups=groups,
             width_per_group=width_per_group,
             shortcut=shortcut,
-            input_size=(draw(st.integers(1, 20)), draw(st.integers(1, 20))),
+            input_size=(draw(sides), draw(sides)),
+            stem_pool=stem_pool,
+            stride_on=stride_on,
+            attention=attention,
+            se_ratio=se_ratio,
+            anti_alias=anti_alias,
+            drop_path=draw(st.sampled_from([0.0, 0.0, 0.1, 0.5])),
+            output_stride=output_stride,
         )
     except SpecError as exc:  # pragma: no cover - a strategy bug, not a product bug
         raise AssertionError(f"strategy made an invalid spec: {exc}") from exc

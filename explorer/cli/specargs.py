@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from explorer.cli.errors import CliError
-from explorer.cli.parser import whole_number
+from explorer.cli.parser import real_number, whole_number
 from explorer.cli.paths import existing_path, os_error_text
+from explorer.core import parts
 from explorer.core.file_kind import is_comparison_file
 from explorer.core.presets import UnknownPresetError, preset
 from explorer.core.quoting import quote_value
 from explorer.core.spec import MAX_STAGES, ArchSpec, SpecError
 
-Kind = Literal["choice", "whole", "switch", "numbers"]
+Kind = Literal["choice", "whole", "real", "switch", "numbers"]
 
 # Fields whose flag reads better under another name than the field's own.
 FLAG_NAMES = {"num_classes": "--classes"}
@@ -36,6 +37,8 @@ HELP = {
     "strides": "stride of each stage's first block",
     "num_classes": "classifier outputs; 0 for none",
 }
+# Whole-number fields that take only a few values, from the core's definitions.
+NUMBER_CHOICES: dict[str, tuple[int, ...]] = {"output_stride": parts.OUTPUT_STRIDES}
 EXAMPLES = {"depths": "3,4,6,3", "widths": "64,128,256,512", "strides": "1,2,2,2"}
 
 
@@ -46,14 +49,19 @@ class SpecFlag:
     field: str
     flag: str
     kind: Kind
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] | tuple[int, ...] = ()
 
     @property
     def dest(self) -> str:
         return self.flag.lstrip("-").replace("-", "_")
 
 
-def _kind(field: str, annotation: Any) -> tuple[Kind, tuple[str, ...]]:
+def _kind(field: str, annotation: Any) -> tuple[Kind, tuple[str, ...] | tuple[int, ...]]:
+    # A field that picks a kind of part takes the keys of its table in explorer.core.parts.
+    if field in parts.FIELD_KINDS:
+        return "choice", tuple(parts.FIELD_KINDS[field])
+    if field in NUMBER_CHOICES:
+        return "choice", NUMBER_CHOICES[field]
     if get_origin(annotation) in (Union, types.UnionType):
         present = [arg for arg in get_args(annotation) if arg is not type(None)]
         if len(present) == 1:
@@ -64,6 +72,8 @@ def _kind(field: str, annotation: Any) -> tuple[Kind, tuple[str, ...]]:
         return "switch", ()
     if annotation is int:
         return "whole", ()
+    if annotation is float:
+        return "real", ()
     if get_origin(annotation) is tuple and get_args(annotation) == (int, Ellipsis):
         return "numbers", ()
     raise TypeError(
@@ -96,13 +106,19 @@ def add_spec_arguments(parser: argparse.ArgumentParser, positional: bool = True)
         )
     group = parser.add_argument_group("spec flags (override the preset's fields)")
     for spec_flag in spec_flags():
-        help_text = HELP.get(spec_flag.field)
+        help_text = (
+            HELP.get(spec_flag.field, parts.FIELD_TOOLTIPS.get(spec_flag.field, "")).replace("%", "%%")
+            or None
+        )
         if spec_flag.kind == "choice":
-            group.add_argument(spec_flag.flag, choices=spec_flag.choices, help=help_text)
+            choice_type = type(spec_flag.choices[0]) if spec_flag.choices else str
+            group.add_argument(spec_flag.flag, choices=spec_flag.choices, type=choice_type, help=help_text)
         elif spec_flag.kind == "switch":
             group.add_argument(spec_flag.flag, action="store_true", default=None, help=help_text)
         elif spec_flag.kind == "whole":
             group.add_argument(spec_flag.flag, type=whole_number, metavar="N", help=help_text)
+        elif spec_flag.kind == "real":
+            group.add_argument(spec_flag.flag, type=real_number, metavar="R", help=help_text)
         else:
             example = EXAMPLES.get(spec_flag.field, "1,2,3")
             group.add_argument(spec_flag.flag, metavar=example, help=help_text)

@@ -13,10 +13,11 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from explorer.core import parts
 from explorer.core.jsonable import plain
-from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
+from explorer.core.plan import CONTAINER_OPS, NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
 from explorer.core.sizecache import size_bounded_cache
-from explorer.core.spec import ArchSpec
+from explorer.core.spec import ArchSpec, SpecError
 
 BYTES_PER_VALUE = 4  # float32, as torchsummary assumes
 MIB = 1024**2.0
@@ -57,6 +58,10 @@ class LayerRow:
     receptive_field: int
     jump: int
     output_bytes: int
+    dilation: int | None = None
+    """The spacing of a convolution's taps, where it is not 1 (a dilated stage)."""
+    rate: float | None = None
+    """A drop-path step's stochastic-depth rate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,8 @@ class BlockSummary:
     macs: int
     first_row: int
     last_row: int
+    dilation: int = 1
+    drop_path: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,18 +149,57 @@ class Analysis:
         }
 
 
+def _pooled_side(side: int, kernel: int, stride: int, padding: int, dilation: int, ceil: bool) -> int:
+    """torch's output size for a conv or pool along one side."""
+    span = side + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil else 0)) // stride + 1
+    if ceil and (out - 1) * stride >= side + padding:
+        out -= 1
+    return out
+
+
+_SAME_SHAPE_OPS = frozenset({"bn", "relu", "sigmoid", "droppath", "add", "mul", "poolsame"})
+_SPATIAL_OPS = frozenset({"conv", "maxpool", "pool", "blur"})
+_GLOBAL_OPS = frozenset({"avgpool", "mean"})
+
+
+def _check_fits(layer: PlannedLayer, shape: Shape) -> None:
+    """A blur pads by reflection, which needs two pixels; a pool must leave one."""
+    small = min(shape[1], shape[2])
+    too_small_pool = layer.op == "pool" and not layer.ceil_mode and small < layer.kernel_size
+    if (layer.op == "blur" and small < 2) or too_small_pool:
+        raise SpecError(
+            "anti_alias",
+            f"{layer.name} would anti-alias a {shape[1]}x{shape[2]} feature map, too small for it: "
+            "use a larger input_size or anti_alias 'none'",
+        )
+
+
 def _output_shape(layer: PlannedLayer, shape: Shape) -> Shape:
     op = layer.op
-    if op in ("bn", "relu", "add"):
+    if op in _SAME_SHAPE_OPS:
         return shape
-    if op in ("conv", "maxpool"):
-        k, s, p = layer.kernel_size, layer.stride, layer.padding
-        return (layer.out_channels, (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
+    if op in ("blur", "pool"):
+        _check_fits(layer, shape)
+    if op in _SPATIAL_OPS:
+        k, s, p, d = layer.kernel_size, layer.stride, layer.padding, layer.dilation
+        channels = layer.out_channels
+        return (
+            channels,
+            _pooled_side(shape[1], k, s, p, d, layer.ceil_mode),
+            _pooled_side(shape[2], k, s, p, d, layer.ceil_mode),
+        )
     if op == "zeropad":
         s = layer.stride
         return (layer.out_channels, (shape[1] - 1) // s + 1, (shape[2] - 1) // s + 1)
-    if op == "avgpool":
+    if op in _GLOBAL_OPS:
         return (shape[0], 1, 1)
+    if op == "to_seq":
+        return (1, shape[0])
+    if op == "conv1d":
+        return (layer.out_channels, _pooled_side(shape[1], layer.kernel_size, 1, layer.padding, 1, False))
+    if op == "to_map":
+        return (shape[1], 1, 1)
     if op == "flatten":
         return (math.prod(shape),)
     if op == "linear":
@@ -163,8 +209,9 @@ def _output_shape(layer: PlannedLayer, shape: Shape) -> Shape:
 
 def _params(layer: PlannedLayer) -> int:
     op = layer.op
-    if op == "conv":
-        weight = layer.out_channels * (layer.in_channels // layer.groups) * layer.kernel_size**2
+    if op in ("conv", "conv1d"):
+        kernel = layer.kernel_size ** (2 if op == "conv" else 1)
+        weight = layer.out_channels * (layer.in_channels // layer.groups) * kernel
         return weight + (layer.out_channels if layer.bias else 0)
     if op == "bn":
         return 2 * layer.out_channels
@@ -177,6 +224,11 @@ def _macs(layer: PlannedLayer, output: Shape) -> int:
     if layer.op == "conv":
         per_output = (layer.in_channels // layer.groups) * layer.kernel_size**2
         return math.prod(output) * per_output
+    if layer.op == "blur":
+        # A fixed depthwise filter: one multiply-add per filter tap and output value.
+        return math.prod(output) * layer.kernel_size**2
+    if layer.op == "conv1d":
+        return math.prod(output) * (layer.in_channels // layer.groups) * layer.kernel_size
     if layer.op == "linear":
         return layer.in_channels * layer.out_channels
     return 0
@@ -184,21 +236,23 @@ def _macs(layer: PlannedLayer, output: Shape) -> int:
 
 def _receptive(layer: PlannedLayer, sources: list[tuple[int, int]], shape: Shape) -> tuple[int, int]:
     rf, jump = max(sources)
-    if layer.op in ("conv", "maxpool"):
-        return rf + (layer.kernel_size - 1) * jump, jump * layer.stride
+    if layer.op in _SPATIAL_OPS:
+        return rf + layer.dilation * (layer.kernel_size - 1) * jump, jump * layer.stride
+    if layer.op == "poolsame":
+        return rf + (layer.kernel_size - 1) * jump, jump
     if layer.op == "zeropad":
         return rf, jump * layer.stride
-    if layer.op == "avgpool":
+    if layer.op in _GLOBAL_OPS:
         return rf + (max(shape[1], shape[2]) - 1) * jump, jump
     return rf, jump
 
 
-_SPATIAL_OPS = frozenset({"conv", "maxpool"})
+_DETAIL_OPS = frozenset({"conv", "maxpool", "pool", "poolsame", "blur", "conv1d"})
 
 
 def _row_details(layer: PlannedLayer) -> tuple[int | None, int | None, int | None, int | None]:
-    if layer.op in _SPATIAL_OPS:
-        groups = layer.groups if layer.op == "conv" else None
+    if layer.op in _DETAIL_OPS:
+        groups = layer.groups if layer.op in ("conv", "conv1d", "blur") else None
         return layer.kernel_size, layer.stride, layer.padding, groups
     if layer.op == "zeropad":
         return 1, layer.stride, 0, None
@@ -220,7 +274,7 @@ def _rows(plan: LayerPlan) -> list[LayerRow]:
 
     for index, layer in enumerate(plan.layers):
         source_shape = shape_of(layer.inputs[0])
-        if layer.op == "block":
+        if layer.op in CONTAINER_OPS:
             output = shapes[index - 1]
             receptive = fields[index - 1]
         else:
@@ -228,6 +282,13 @@ def _rows(plan: LayerPlan) -> list[LayerRow]:
             receptive = _receptive(layer, [field_of(i) for i in layer.inputs], source_shape)
         if layer.op == "add":
             other = shape_of(layer.inputs[1])
+            if other != source_shape and parts.ANTI_ALIASES[plan.spec.anti_alias].plan is not None:
+                raise SpecError(
+                    "anti_alias",
+                    f"at {layer.name} the anti-aliased branch gives {source_shape[1:]} "
+                    f"while the shortcut gives {other[1:]} (a pool floors odd sides): "
+                    "use an input_size that halves evenly, or another anti_alias",
+                )
             if other != source_shape:
                 raise AssertionError(f"{layer.name}: branch shapes {source_shape} and {other} differ")
         shapes.append(output)
@@ -262,6 +323,8 @@ def _rows(plan: LayerPlan) -> list[LayerRow]:
                 receptive_field=receptive[0],
                 jump=receptive[1],
                 output_bytes=math.prod(output) * BYTES_PER_VALUE,
+                dilation=layer.dilation if layer.dilation != 1 else None,
+                rate=layer.rate if layer.op == "droppath" else None,
             )
         )
     return rows
@@ -290,6 +353,8 @@ def _stages(plan: LayerPlan, rows: list[LayerRow]) -> tuple[StageSummary, ...]:
                     macs=sum(row.macs for row in members),
                     first_row=block.first_layer,
                     last_row=block.last_layer,
+                    dilation=block.dilation,
+                    drop_path=block.drop_path,
                 )
             )
         stages.append(
@@ -333,7 +398,7 @@ def _totals(plan: LayerPlan, rows: list[LayerRow]) -> Totals:
         plan.spec.input_shape, [row.output_shape for row in hooked], total
     )
     depth = sum(
-        1 for row in rows if (row.op == "conv" and row.role in ("stem", "main")) or row.op == "linear"
+        1 for row in rows if (row.op == "conv" and row.role in ("stem", "main", "head")) or row.op == "linear"
     )
     return Totals(
         total_params=total,

@@ -1,13 +1,19 @@
-"""The residual blocks and the network module.
+"""The modules a network is built of: containers that run their part of the layer plan,
+and the few layers torch does not have (zero-pad shortcut, BlurPool, drop-path, 'same' pool).
 
-The class names are the notebook's (``ResidualBlock``, ``BottleneckBlock``), because
-torchsummary names its rows after them. Each block owns one ``ReLU`` module and calls
-it more than once, and the stem's ReLU and the flatten are functional, as in the
-notebook, so the module tree and its torchsummary text match the notebook's exactly.
-The blocks take their layers ready-made: ``build.py`` makes them from the layer plan.
+A block, an attention module and the network itself are ``PlannedModule``s: each holds
+its own layers as children and runs the steps the plan gives it, in the plan's order,
+feeding each step the outputs the plan names as its inputs. So the module that runs is
+the plan, and the analysis made from the same plan cannot drift from it. Classes are
+named as torchsummary should show them (the notebook's ``ResidualBlock`` and
+``BottleneckBlock``, timm's ``SEModule``, ``PreActBottleneck`` ...): the name a part's
+definition gives (``explorer.core.parts``) becomes the class of its module.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as functional
@@ -32,111 +38,174 @@ class ZeroPadShortcut(nn.Module):
         return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
 
 
-class ResidualBlock(nn.Module):
+class BlurPool2d(nn.Module):
+    """Anti-aliased downsampling (Zhang 2019): a fixed 3x3 binomial filter per channel,
+    applied with reflect padding and the stride. The filter is a buffer, not a parameter."""
+
+    def __init__(self, channels: int, stride: int = 2, filt_size: int = 3) -> None:
+        super().__init__()
+        self.channels = channels
+        self.stride = stride
+        self.filt_size = filt_size
+        self.padding = [((stride - 1) + (filt_size - 1)) // 2] * 4
+        coeffs = torch.tensor(
+            [math.comb(filt_size - 1, k) for k in range(filt_size)], dtype=torch.float32, device="cpu"
+        ) / (2 ** (filt_size - 1))
+        blur = (coeffs[:, None] * coeffs[None, :])[None, None, :, :].repeat(channels, 1, 1, 1)
+        self.filt: torch.Tensor
+        self.register_buffer("filt", torch.empty(blur.shape), persistent=False)
+        if self.filt.device.type != "meta":
+            with torch.no_grad():
+                self.filt.copy_(blur)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = functional.pad(x, self.padding, mode="reflect")
+        return functional.conv2d(x, self.filt, stride=self.stride, groups=self.channels)
+
+    def extra_repr(self) -> str:
+        return f"{self.channels}, stride={self.stride}"
+
+
+class AvgPool2dSame(nn.AvgPool2d):
+    """A stride-1 average pool with TensorFlow-style 'same' padding (timm's, in the avg-down
+    shortcut of a dilated stage): the extra row and column go after the input."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kernel = self.kernel_size if isinstance(self.kernel_size, int) else self.kernel_size[0]
+        total = kernel - 1
+        x = functional.pad(x, [total // 2, total - total // 2] * 2)
+        return functional.avg_pool2d(x, kernel, 1, 0, self.ceil_mode, self.count_include_pad)
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: in training, drops the whole branch per sample with ``rate``."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0.0:
+            return x
+        keep = 1.0 - self.rate
+        mask = torch.empty_like(x[:, :1, :1, :1]).bernoulli_(keep)
+        return x * mask / keep
+
+    def extra_repr(self) -> str:
+        return f"rate={self.rate:.3f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step a container runs: the plan index it produces, its op, its module (or
+    ``None`` for tensor arithmetic) and the plan indices of its inputs."""
+
+    index: int
+    op: str
+    module: nn.Module | None
+    inputs: tuple[int, ...]
+    aliases: tuple[int, ...] = ()
+    """Other plan indices whose output this step's output is (a container's last member)."""
+
+
+def _relu(x: torch.Tensor) -> torch.Tensor:
+    return functional.relu(x)
+
+
+def _flatten(x: torch.Tensor) -> torch.Tensor:
+    return torch.flatten(x, 1)
+
+
+def _mean(x: torch.Tensor) -> torch.Tensor:
+    return x.mean((2, 3), keepdim=True)
+
+
+def _to_seq(x: torch.Tensor) -> torch.Tensor:
+    return x.view(x.shape[0], 1, -1)
+
+
+def _to_map(x: torch.Tensor) -> torch.Tensor:
+    return x.view(x.shape[0], -1, 1, 1)
+
+
+_UNARY = {"relu": _relu, "flatten": _flatten, "mean": _mean, "to_seq": _to_seq, "to_map": _to_map}
+
+
+def run_steps(source: int, steps: list[Step], x: torch.Tensor) -> torch.Tensor:
+    """Runs ``steps`` on ``x`` (the output of plan step ``source``), each on the outputs it names."""
+    values = {source: x}
+    out = x
+    for step in steps:
+        if step.module is not None:
+            out = step.module(values[step.inputs[0]])
+        elif step.op == "add":
+            out = values[step.inputs[0]] + values[step.inputs[1]]
+        elif step.op == "mul":
+            out = values[step.inputs[0]] * values[step.inputs[1]]
+        else:
+            out = _UNARY[step.op](values[step.inputs[0]])
+        values[step.index] = out
+        for alias in step.aliases:
+            values[alias] = out
+    return out
+
+
+class PlannedModule(nn.Module):
+    """A module that runs its steps of the layer plan (its input is ``source``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._source = -1
+        self._steps: list[Step] = []
+
+    def set_steps(self, source: int, steps: list[Step]) -> None:
+        self._source = source
+        self._steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return run_steps(self._source, self._steps, x)
+
+
+class PlannedSequential(nn.Sequential):
+    """A holder of layers without a row of its own (a stage, a shortcut, a deep stem's
+    convs): torchsummary skips it as it skips any ``nn.Sequential``, and it runs its
+    members' steps so that per-module counters see the stage around its blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._source = -1
+        self._steps: list[Step] = []
+
+    def set_steps(self, source: int, steps: list[Step]) -> None:
+        self._source = source
+        self._steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return run_steps(self._source, self._steps, x)
+
+
+class ResNet(PlannedModule):
+    """The network: stem, any number of stages (``layer1`` ...), global pool, optional ``fc``."""
+
+
+class ResidualBlock(PlannedModule):
     """Two 3x3 convolutions with a shortcut around them (expansion 1)."""
 
-    expansion = 1
 
-    def __init__(
-        self,
-        conv1: nn.Module,
-        bn1: nn.Module,
-        conv2: nn.Module,
-        bn2: nn.Module,
-        shortcut: nn.Module | None = None,
-    ) -> None:
-        super().__init__()
-        self.conv1 = conv1
-        self.bn1 = bn1
-        self.conv2 = conv2
-        self.bn2 = bn2
-        self.shortcut = shortcut if shortcut is not None else nn.Sequential()
-        self.relu = nn.ReLU(inplace=True)
-
-    @property
-    def last_bn(self) -> nn.BatchNorm2d:
-        assert isinstance(self.bn2, nn.BatchNorm2d)
-        return self.bn2
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        out += self.shortcut(x)
-        result: torch.Tensor = self.relu(out)
-        return result
+class BottleneckBlock(PlannedModule):
+    """1x1 reduce, 3x3, 1x1 expand, plus a shortcut (expansion 4)."""
 
 
-class BottleneckBlock(nn.Module):
-    """1x1 reduce, 3x3 (carrying the stride, "v1.5"), 1x1 expand, plus a shortcut."""
-
-    expansion = 4
-
-    def __init__(
-        self,
-        conv1: nn.Module,
-        bn1: nn.Module,
-        conv2: nn.Module,
-        bn2: nn.Module,
-        conv3: nn.Module,
-        bn3: nn.Module,
-        shortcut: nn.Module | None = None,
-    ) -> None:
-        super().__init__()
-        self.conv1 = conv1
-        self.bn1 = bn1
-        self.conv2 = conv2
-        self.bn2 = bn2
-        self.conv3 = conv3
-        self.bn3 = bn3
-        self.shortcut = shortcut if shortcut is not None else nn.Sequential()
-        self.relu = nn.ReLU(inplace=True)
-
-    @property
-    def last_bn(self) -> nn.BatchNorm2d:
-        assert isinstance(self.bn3, nn.BatchNorm2d)
-        return self.bn3
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        out += self.shortcut(x)
-        result: torch.Tensor = self.relu(out)
-        return result
+_CLASSES: dict[str, type[PlannedModule]] = {
+    "ResidualBlock": ResidualBlock,
+    "BottleneckBlock": BottleneckBlock,
+}
 
 
-class ResNet(nn.Module):
-    """Stem, any number of stages (``layer1`` ...), global average pool, optional ``fc``."""
-
-    def __init__(
-        self,
-        conv1: nn.Module,
-        bn1: nn.Module,
-        maxpool: nn.Module | None,
-        stages: list[nn.Sequential],
-        avgpool: nn.Module,
-        fc: nn.Module | None,
-    ) -> None:
-        super().__init__()
-        self.conv1 = conv1
-        self.bn1 = bn1
-        if maxpool is not None:
-            self.maxpool = maxpool
-        self.stage_names = [f"layer{i + 1}" for i in range(len(stages))]
-        for name, stage in zip(self.stage_names, stages, strict=True):
-            self.add_module(name, stage)
-        self.avgpool = avgpool
-        if fc is not None:
-            self.fc = fc
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = functional.relu(self.bn1(self.conv1(x)))
-        if hasattr(self, "maxpool"):
-            out = self.maxpool(out)
-        for name in self.stage_names:
-            out = getattr(self, name)(out)
-        out = self.avgpool(out)
-        out = torch.flatten(out, 1)
-        if hasattr(self, "fc"):
-            out = self.fc(out)
-        return out
+def container_class(name: str) -> type[PlannedModule]:
+    """The class torchsummary will show as ``name`` (one class per name)."""
+    if name not in _CLASSES:
+        _CLASSES[name] = type(
+            name, (PlannedModule,), {"__module__": __name__, "__doc__": f"A planned {name}."}
+        )
+    return _CLASSES[name]

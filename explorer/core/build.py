@@ -1,84 +1,191 @@
-"""build_model(spec, device): the real nn.Module, made layer by layer from the plan."""
+"""build_model(spec, device): the real nn.Module, made layer by layer from the plan.
+
+Every step of the plan with a module of its own becomes that module, at the path the
+plan names; a container step (a block, an attention module) becomes a module of the
+class the plan names, which runs its member steps in the plan's order. Paths without a
+step of their own (a stage ``layer2``, a shortcut ``layer2.0.shortcut``) are
+``nn.Sequential`` holders, which torchsummary does not hook.
+"""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 import torch
 from torch import nn
 
-from explorer.core.blocks import BottleneckBlock, ResidualBlock, ResNet, ZeroPadShortcut
-from explorer.core.plan import PlannedLayer, layer_plan
+from explorer.core.blocks import (
+    AvgPool2dSame,
+    BlurPool2d,
+    DropPath,
+    PlannedModule,
+    PlannedSequential,
+    ResNet,
+    Step,
+    ZeroPadShortcut,
+    container_class,
+)
+from explorer.core.plan import (
+    CONTAINER_OPS,
+    FUNCTIONAL_OPS,
+    NETWORK_INPUT,
+    LayerPlan,
+    PlannedLayer,
+    layer_plan,
+)
 from explorer.core.spec import ArchSpec
 
 
 def _module(layer: PlannedLayer) -> nn.Module:
-    if layer.op == "conv":
+    op = layer.op
+    if op == "conv":
         return nn.Conv2d(
             layer.in_channels,
             layer.out_channels,
             kernel_size=layer.kernel_size,
             stride=layer.stride,
             padding=layer.padding,
+            dilation=layer.dilation,
             groups=layer.groups,
             bias=layer.bias,
         )
-    if layer.op == "bn":
+    if op == "conv1d":
+        return nn.Conv1d(
+            layer.in_channels, layer.out_channels, layer.kernel_size, padding=layer.padding, bias=layer.bias
+        )
+    if op == "bn":
         return nn.BatchNorm2d(layer.out_channels)
-    if layer.op == "maxpool":
+    if op == "relu":
+        return nn.ReLU(inplace=True)
+    if op == "sigmoid":
+        return nn.Sigmoid()
+    if op == "maxpool":
         return nn.MaxPool2d(kernel_size=layer.kernel_size, stride=layer.stride, padding=layer.padding)
-    if layer.op == "avgpool":
+    if op == "pool":
+        return nn.AvgPool2d(
+            layer.kernel_size, layer.stride, ceil_mode=layer.ceil_mode, count_include_pad=not layer.ceil_mode
+        )
+    if op == "poolsame":
+        return AvgPool2dSame(layer.kernel_size, layer.stride, ceil_mode=True, count_include_pad=False)
+    if op == "blur":
+        return BlurPool2d(layer.out_channels, layer.stride, layer.kernel_size)
+    if op == "avgpool":
         return nn.AdaptiveAvgPool2d((1, 1))
-    if layer.op == "linear":
+    if op == "linear":
         return nn.Linear(layer.in_channels, layer.out_channels, bias=layer.bias)
-    if layer.op == "zeropad":
+    if op == "zeropad":
         return ZeroPadShortcut(layer.in_channels, layer.out_channels, layer.stride)
-    raise ValueError(f"{layer.name}: op {layer.op!r} has no module of its own")
+    if op == "droppath":
+        return DropPath(layer.rate)
+    if op in CONTAINER_OPS:
+        return container_class(layer.type_name)()
+    raise ValueError(f"{layer.name}: op {layer.op!r} has no module")
 
 
-_OWN_MODULE_OPS = frozenset({"conv", "bn", "maxpool", "avgpool", "linear", "zeropad"})
+def _is_functional(layer: PlannedLayer) -> bool:
+    return layer.functional or layer.op in FUNCTIONAL_OPS
 
 
-def _initialise(model: nn.Module, zero_init_residual: bool) -> None:
+def _attach(root: nn.Module, modules: dict[str, nn.Module]) -> dict[str, PlannedSequential]:
+    """Puts every module at its path, making ``PlannedSequential`` holders for missing parents."""
+    placed: dict[str, nn.Module] = {"": root}
+
+    def place(path: str) -> nn.Module:
+        if path not in placed:
+            # A container is placed before its members, whose step comes before its own.
+            module = modules.get(path) or PlannedSequential()
+            place(path.rpartition(".")[0]).add_module(path.rpartition(".")[2], module)
+            placed[path] = module
+        return placed[path]
+
+    for path in modules:
+        place(path)
+    return {path: module for path, module in placed.items() if isinstance(module, PlannedSequential)}
+
+
+def _group(
+    steps: list[Step], names: list[str], holders: dict[str, PlannedSequential], prefix: str
+) -> list[Step]:
+    """Replaces each run of steps under a holder's path (below ``prefix``) by one step that
+    calls the holder, which runs them."""
+    result: list[Step] = []
+    i = 0
+    while i < len(steps):
+        name = names[steps[i].index]
+        holder = next(
+            (
+                path
+                for path in sorted(holders, key=len)
+                if name.startswith(path + ".") and (not prefix or path.startswith(prefix + "."))
+            ),
+            None,
+        )
+        if holder is None:
+            result.append(steps[i])
+            i += 1
+            continue
+        j = i
+        while j < len(steps) and names[steps[j].index].startswith(holder + "."):
+            j += 1
+        inner = _group(steps[i:j], names, holders, holder)
+        module = holders[holder]
+        module.set_steps(steps[i].inputs[0], inner)
+        last = steps[j - 1]
+        result.append(Step(last.index, "holder", module, steps[i].inputs[:1], last.aliases))
+        i = j
+    return result
+
+
+def _assemble(plan: LayerPlan, root: PlannedModule) -> None:
+    """Gives each container the steps it runs, and the network the rest."""
+    modules: dict[str, nn.Module] = {}
+    by_index: dict[int, nn.Module] = {}
+    for index, layer in enumerate(plan.layers):
+        if _is_functional(layer):
+            continue
+        if layer.name not in modules:
+            modules[layer.name] = _module(layer)
+        by_index[index] = modules[layer.name]
+    holders = _attach(root, modules)
+
+    owner = [-1] * len(plan.layers)  # the container index that runs each step (-1: the network)
+    for index, layer in enumerate(plan.layers):
+        if layer.op in CONTAINER_OPS:
+            for member in range(layer.first, index):
+                if owner[member] == -1:
+                    owner[member] = index
+    programs: dict[int, list[Step]] = {-1: []}
+    for index, layer in enumerate(plan.layers):
+        # A container's output is its last member's: later steps may name that member.
+        aliases = (index - 1,) if layer.op in CONTAINER_OPS else ()
+        step = Step(index, layer.op, by_index.get(index), layer.inputs, aliases)
+        programs.setdefault(owner[index], []).append(step)
+    names = [layer.name for layer in plan.layers]
+    for index, layer in enumerate(plan.layers):
+        if layer.op in CONTAINER_OPS:
+            container = by_index[index]
+            assert isinstance(container, PlannedModule)
+            steps = _group(programs.get(index, []), names, holders, layer.name)
+            container.set_steps(layer.inputs[0], steps)
+    root.set_steps(NETWORK_INPUT, _group(programs[-1], names, holders, ""))
+
+
+def _initialise(model: nn.Module, plan: LayerPlan) -> None:
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
         elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.constant_(module.weight, 1)
             nn.init.constant_(module.bias, 0)
-    if zero_init_residual:
-        for module in model.modules():
-            if isinstance(module, (ResidualBlock, BottleneckBlock)):
-                nn.init.constant_(module.last_bn.weight, 0)
+    if plan.spec.zero_init_residual:
+        for block in plan.blocks:
+            nn.init.constant_(model.get_submodule(block.zero_init).weight, 0)  # type: ignore[arg-type]
 
 
 def build_model(spec: ArchSpec, device: str | torch.device = "cpu") -> ResNet:
     """A freshly initialised model of ``spec`` on ``device`` (``"meta"`` allocates nothing)."""
     plan = layer_plan(spec)
     with torch.device(device):
-        modules = {layer.name: _module(layer) for layer in plan.layers if layer.op in _OWN_MODULE_OPS}
-        block_parts: dict[str, dict[str, nn.Module]] = defaultdict(dict)
-        for name, module in modules.items():
-            if name.startswith("layer"):
-                stage, index, part = name.split(".", 2)
-                block_parts[f"{stage}.{index}"][part] = module
-
-        stages: list[list[nn.Module]] = [[] for _ in spec.depths]
-        for block in plan.blocks:
-            parts = block_parts[block.name]
-            if block.shortcut == "projection":
-                parts["shortcut"] = nn.Sequential(parts.pop("shortcut.0"), parts.pop("shortcut.1"))
-            block_class = ResidualBlock if spec.block == "basic" else BottleneckBlock
-            stages[block.stage].append(block_class(**parts))
-
-        model = ResNet(
-            conv1=modules["conv1"],
-            bn1=modules["bn1"],
-            maxpool=modules.get("maxpool"),
-            stages=[nn.Sequential(*blocks) for blocks in stages],
-            avgpool=modules["avgpool"],
-            fc=modules.get("fc"),
-        )
+        model = ResNet()
+        _assemble(plan, model)
     if torch.device(device).type != "meta":
-        _initialise(model, spec.zero_init_residual)
+        _initialise(model, plan)
     return model

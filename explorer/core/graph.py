@@ -10,9 +10,12 @@ from torch, so the diagram, the table and the model cannot disagree. Three level
   from the block's input to its add.
 
 A shortcut with parameters (1x1 conv + BN) or with a shape change (zero-pad) is a
-``projection`` edge; one without either is an ``identity`` edge; all else is ``main``.
-The shortcut's own layers are folded into its edge (its ``rows``), so every block
-has exactly one shortcut edge at the block and layer levels.
+``projection`` edge; one without either is an ``identity`` edge. An attention module's
+gate (SE, ECA) is a side branch whose last step joins the main branch at a multiply: that
+joining edge is a ``branch`` edge. All else is ``main``. The shortcut's own layers are
+folded into its edge (its ``rows``), so every block has exactly one shortcut edge at the
+block and layer levels. A pre-activation block's projection starts from its pre-activated
+input, as the plan records (``PlannedBlock.shortcut_source``).
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from explorer.core import parts
 from explorer.core.analysis import Analysis, LayerRow, analyze
-from explorer.core.plan import NETWORK_INPUT, LayerPlan, PlannedBlock, layer_plan
+from explorer.core.plan import CONTAINER_OPS, NETWORK_INPUT, LayerPlan, PlannedBlock, layer_plan
 from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
 
 Level = Literal["stage", "block", "layer"]
 LEVELS: tuple[Level, ...] = ("stage", "block", "layer")
-EdgeKind = Literal["main", "identity", "projection"]
+EdgeKind = Literal["main", "identity", "projection", "branch"]
+SHORTCUT_EDGE_KINDS: tuple[EdgeKind, ...] = ("identity", "projection")
 NodeKind = Literal["input", "stem", "stage", "block", "layer", "head"]
 
 INPUT_ID = "input"
@@ -80,7 +85,7 @@ class Edge:
     @property
     def id(self) -> str:
         """Unique in its graph: a shortcut is named by its block, a main edge by its ends."""
-        if self.kind != "main":
+        if self.kind in SHORTCUT_EDGE_KINDS:
             return f"shortcut:{self.block_name}"
         return f"{self.source}:{self.target}"
 
@@ -119,7 +124,7 @@ class ArchGraph:
         return tuple(i for i, owner in enumerate(self.row_nodes) if owner == node_id)
 
     def shortcut_edges(self) -> tuple[Edge, ...]:
-        return tuple(edge for edge in self.edges if edge.kind != "main")
+        return tuple(edge for edge in self.edges if edge.kind in SHORTCUT_EDGE_KINDS)
 
 
 def _shape_text(shape: Shape) -> str:
@@ -130,29 +135,60 @@ def _stride_suffix(stride: int | None) -> str:
     return f", /{stride}" if stride and stride > 1 else ""
 
 
+def _dilation_suffix(row: LayerRow) -> str:
+    return f", dilation {row.dilation}" if row.dilation and row.dilation > 1 else ""
+
+
+_PLAIN_LINES = {
+    "bn": "BN",
+    "relu": "ReLU",
+    "sigmoid": "sigmoid",
+    "add": "+",
+    "mul": "x",
+    "flatten": "flatten",
+    "mean": "global avg pool",
+    "to_seq": "to 1-d",
+    "to_map": "to map",
+}
+
+
 def layer_lines(row: LayerRow) -> tuple[str, ...]:
     """A layer in the paper's words: "3x3 conv, 64, /2", "3x3 max pool, /2", "fc 1000"."""
     op = row.op
     channels = row.output_shape[0]
+    k = row.kernel_size
+    stride = _stride_suffix(row.stride)
     if op == "conv":
         groups = f", {row.groups} groups" if row.groups and row.groups > 1 else ""
-        k = row.kernel_size
-        return (f"{k}x{k} conv, {channels}{_stride_suffix(row.stride)}{groups}",)
+        return (f"{k}x{k} conv, {channels}{stride}{groups}{_dilation_suffix(row)}",)
+    if op == "conv1d":
+        return (f"1-d conv, k={k}",)
     if op == "maxpool":
-        k = row.kernel_size
-        return (f"{k}x{k} max pool{_stride_suffix(row.stride)}",)
+        return (f"{k}x{k} max pool{stride}",)
+    if op in ("pool", "poolsame"):
+        return (f"{k}x{k} avg pool{stride}",)
+    if op == "blur":
+        return (f"{k}x{k} blur pool{stride}",)
     if op == "avgpool":
         return ("avg pool",)
     if op == "linear":
         return (f"fc {channels}",)
     if op == "zeropad":
-        return (f"zero-pad, {channels}{_stride_suffix(row.stride)}",)
-    return ({"bn": "BN", "relu": "ReLU", "add": "+", "flatten": "flatten"}.get(op, op),)
+        return (f"zero-pad, {channels}{stride}",)
+    if op == "droppath":
+        return (f"drop-path {row.rate or 0:.3g}",)
+    return (_PLAIN_LINES.get(op, op),)
 
 
 def _shortcut_label(rows: list[LayerRow]) -> str:
+    """ "1x1 conv, 512, /2" for a projection; "2x2 avg pool, 1x1 conv, 512" for avg-down."""
     if not rows:
         return ""
+    pools = [row for row in rows if row.op in ("pool", "poolsame")]
+    convs = [row for row in rows if row.op == "conv"]
+    if pools and convs:
+        k, conv = pools[0].kernel_size, convs[0]
+        return f"{k}x{k} avg pool, {conv.kernel_size}x{conv.kernel_size} conv, {conv.output_shape[0]}"
     return layer_lines(rows[0])[0]
 
 
@@ -171,6 +207,8 @@ class _Builder:
         self.edges: list[Edge] = []
         self.row_nodes: list[str] = [""] * len(self.rows)
         self.blocks = {block.name: block for block in self.plan.blocks}
+        variant = (parts.ATTENTIONS[spec.attention].badge, parts.BLOCKS[spec.block].paper)
+        self.block_label = " ".join(word for word in variant if word)
         self.add_node(
             Node(INPUT_ID, "input", "input", "input", ("input",), spec.input_shape, params=0),
         )
@@ -235,7 +273,7 @@ class _Builder:
         x = self.chain(INPUT_ID, self.summary_node("stem", "stem", "stem"))
         for stage in self.analysis.stages:
             first = stage.blocks[0]
-            lines = (f"{stage.depth} x {self.spec.block}", *self.block_lines(self.blocks[first.name]))
+            lines = (f"{stage.depth} x {self.block_label}", *self.block_lines(self.blocks[first.name]))
             rows = range(first.first_row, stage.blocks[-1].last_row + 1)
             node = Node(
                 stage.name,
@@ -256,9 +294,7 @@ class _Builder:
         summaries = {b.name: b for stage in self.analysis.stages for b in stage.blocks}
         for block in self.plan.blocks:
             summary = summaries[block.name]
-            merge_row = next(
-                i for i in range(block.first_layer, block.last_layer + 1) if self.rows[i].op == "add"
-            )
+            merge_row = block.merge_layer
             body_rows = [
                 i
                 for i in range(block.first_layer, block.last_layer + 1)
@@ -300,11 +336,11 @@ class _Builder:
 
     def layer_level(self) -> None:
         blocks = self.plan.blocks
-        block_of_add = {block.last_layer - 2: block for block in blocks}
+        block_of_add = {block.merge_layer: block for block in blocks}
         ids: dict[int, str] = {NETWORK_INPUT: INPUT_ID}
         seen: dict[str, int] = {}
         for row in self.rows:
-            if row.op == "block" or row.role == "shortcut":
+            if row.op in CONTAINER_OPS or row.role == "shortcut":
                 continue
             count = seen.get(row.name, 0) + 1
             seen[row.name] = count
@@ -327,16 +363,28 @@ class _Builder:
             self.add_node(node, (row.index,))
             if row.op == "add":
                 block = block_of_add[row.index]
-                block_input = ids[self.plan.layers[block.first_layer].inputs[0]]
+                block_input = ids[block.shortcut_source]
                 self.chain(ids[row.inputs[0]], node_id)
                 self.edges.append(self.shortcut_edge(block, block_input, node_id))
                 for shortcut in self.shortcut_rows(block):
                     self.row_nodes[shortcut.index] = node_id
             else:
-                self.chain(ids[row.inputs[0]], node_id)
+                # An attention gate is a side branch off the main line that rejoins it at its
+                # multiply: its steps' edges are the branch's, the multiply's first input the main line.
+                side = row.role == "attention" and len(row.inputs) == 1
+                kind: EdgeKind = "branch" if side else "main"
+                self.edges.append(
+                    Edge(ids[row.inputs[0]], node_id, kind, block_name=node.block_name if side else None)
+                )
+                for source in row.inputs[1:]:
+                    self.edges.append(Edge(ids[source], node_id, "branch", block_name=node.block_name))
+        for index, layer in enumerate(self.plan.layers):
+            if layer.op == "module":
+                # An attention module's row is shown at its multiply, its last step.
+                self.row_nodes[index] = ids[index - 1]
         for block in blocks:
             # A block row stands for the whole block: show it at the block's add.
-            self.row_nodes[block.last_layer] = ids[block.last_layer - 2]
+            self.row_nodes[block.last_layer] = ids[block.merge_layer]
 
     def clusters(self) -> tuple[Cluster, ...]:
         result = []
@@ -344,7 +392,7 @@ class _Builder:
             members = tuple(node.id for node in self.nodes if node.stage == stage.index)
             if self.level == "stage" or not members:
                 continue
-            label = f"{stage.name}\n{stage.depth} x {self.spec.block}{_stride_suffix(stage.stride)}"
+            label = f"{stage.name}\n{stage.depth} x {self.block_label}{_stride_suffix(stage.stride)}"
             result.append(Cluster(f"cluster_{stage.name}", stage.index, label, members))
         return tuple(result)
 

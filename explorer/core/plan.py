@@ -4,8 +4,14 @@ The plan is the single source of architecture facts. ``build_model`` makes its
 modules from it and ``analyze`` computes shapes, parameters and MACs from it, so
 the model and its analysis cannot drift apart. The order is execution order, the
 order in which torchsummary's hooks fire: a block's layers, its shortcut, the
-residual add, the block's ReLU and then the block itself (a block's hook fires
-when its forward returns).
+residual add, the block's ReLU and then the block itself (a module that holds
+others, a block or an attention module, fires when its forward returns).
+
+Every layer names all of its inputs, and every block names the layer that merges its
+branches and the layer its shortcut starts from, so nothing downstream counts
+positions. What each kind of block, stem, shortcut, attention and anti-aliasing adds
+to the plan is written once, in ``explorer.core.parts``; this module only offers the
+writer they use and walks the stages.
 
 Nothing here imports torch: the plan and the analysis are pure Python.
 """
@@ -15,30 +21,63 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from explorer.core import parts
 from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
 
-Op = Literal["conv", "bn", "relu", "maxpool", "avgpool", "flatten", "linear", "zeropad", "add", "block"]
-Role = Literal["stem", "main", "shortcut", "merge", "block", "head"]
-ShortcutKind = Literal["identity", "projection", "zero-pad"]
+Op = Literal[
+    "conv",
+    "conv1d",
+    "bn",
+    "relu",
+    "sigmoid",
+    "maxpool",
+    "pool",
+    "poolsame",
+    "blur",
+    "avgpool",
+    "mean",
+    "to_seq",
+    "to_map",
+    "flatten",
+    "linear",
+    "zeropad",
+    "droppath",
+    "add",
+    "mul",
+    "module",
+    "block",
+]
+Role = Literal["stem", "main", "shortcut", "attention", "merge", "block", "head"]
+# "identity" where the block keeps its shape, else a key of explorer.core.parts.SHORTCUTS.
+ShortcutKind = str
 
 NETWORK_INPUT = -1
 # About three plans of the largest spec allowed (some 34,000 layers each), or many small ones.
 MAX_CACHED_PLAN_LAYERS = 100_000
 
-BLOCK_CLASS_NAMES = {"basic": "ResidualBlock", "bottleneck": "BottleneckBlock"}
-
 MODULE_TYPE_NAMES = {
     "conv": "Conv2d",
+    "conv1d": "Conv1d",
     "bn": "BatchNorm2d",
     "relu": "ReLU",
+    "sigmoid": "Sigmoid",
     "maxpool": "MaxPool2d",
+    "pool": "AvgPool2d",
+    "poolsame": "AvgPool2dSame",
+    "blur": "BlurPool2d",
     "avgpool": "AdaptiveAvgPool2d",
     "flatten": "Flatten",
     "linear": "Linear",
     "zeropad": "ZeroPadShortcut",
+    "droppath": "DropPath",
     "add": "Add",
+    "mul": "Mul",
 }
+# Steps that are plain tensor arithmetic in the forward pass, never a module.
+FUNCTIONAL_OPS = frozenset({"mean", "to_seq", "to_map", "add", "mul"})
+# Steps that hold other steps: their row follows their members, as the hooks fire.
+CONTAINER_OPS = frozenset({"module", "block"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +89,8 @@ class PlannedLayer:
     ``functional`` steps (the stem's ReLU, the residual add, the flatten) have no
     module of their own and so no torchsummary row. ``inputs`` are indices of the
     layers whose outputs this one consumes (``NETWORK_INPUT`` for the image); a
-    ``block`` step stands for the whole block: its input is the block's input and
-    its output the output of the step before it.
+    container step (``block``, ``module``) stands for the steps since ``first``:
+    its input is theirs and its output the output of the step before it.
     """
 
     name: str
@@ -65,10 +104,14 @@ class PlannedLayer:
     kernel_size: int = 0
     stride: int = 1
     padding: int = 0
+    dilation: int = 1
     groups: int = 1
     bias: bool = False
+    ceil_mode: bool = False
     functional: bool = False
     type_name: str = ""
+    first: int = -1
+    rate: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +127,17 @@ class PlannedBlock:
     shortcut: ShortcutKind
     first_layer: int
     last_layer: int
+    merge_layer: int
+    """The layer that joins the two branches (the residual add)."""
+    shortcut_source: int
+    """The layer whose output the shortcut branch starts from (the block's input, or
+    the pre-activated input of a pre-activation block)."""
+    output_layer: int = -1
+    """The step whose output is the block's output (the container row repeats it)."""
+    dilation: int = 1
+    drop_path: float = 0.0
+    zero_init: str = ""
+    """The layer that ``zero_init_residual`` zeroes: the last norm (or conv) of the main branch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,182 +147,197 @@ class LayerPlan:
     blocks: tuple[PlannedBlock, ...]
 
 
-class _PlanWriter:
-    def __init__(self) -> None:
+Where = dict[str, int | None]
+
+
+class PlanWriter:
+    """Appends layers to a plan; the parts' definitions call it to lay out their layers."""
+
+    def __init__(self, spec: ArchSpec) -> None:
+        self.spec = spec
         self.layers: list[PlannedLayer] = []
+        self.where: Where = {}
 
     def add(self, name: str, op: Op, role: Role, inputs: tuple[int, ...], **details: object) -> int:
-        type_name = MODULE_TYPE_NAMES.get(op, "")
-        layer = PlannedLayer(name, op, role, inputs, type_name=type_name, **details)  # type: ignore[arg-type]
+        details.setdefault("type_name", MODULE_TYPE_NAMES.get(op, ""))
+        if op in FUNCTIONAL_OPS:
+            details["functional"] = True
+        for key, value in self.where.items():
+            details.setdefault(key, value)
+        layer = PlannedLayer(name, op, role, inputs, **details)  # type: ignore[arg-type]
         self.layers.append(layer)
         return len(self.layers) - 1
 
+    @property
+    def next_index(self) -> int:
+        return len(self.layers)
 
-def shortcut_kind(spec: ArchSpec, in_channels: int, out_channels: int, stride: int) -> ShortcutKind:
-    if stride == 1 and in_channels == out_channels:
-        return "identity"
-    return "zero-pad" if spec.shortcut == "zero-pad" else "projection"
+    def channels(self, index: int) -> int:
+        return self.spec.in_channels if index == NETWORK_INPUT else self.layers[index].out_channels
 
-
-def _conv(
-    plan: _PlanWriter,
-    name: str,
-    role: Role,
-    source: int,
-    where: dict[str, int | None],
-    in_channels: int,
-    out_channels: int,
-    kernel_size: int,
-    stride: int = 1,
-    groups: int = 1,
-) -> int:
-    return plan.add(
-        name,
-        "conv",
-        role,
-        (source,),
-        in_channels=in_channels,
-        out_channels=out_channels,
-        kernel_size=kernel_size,
-        stride=stride,
-        padding=kernel_size // 2,
-        groups=groups,
-        **where,
-    )
-
-
-def _bn(
-    plan: _PlanWriter, name: str, role: Role, source: int, where: dict[str, int | None], channels: int
-) -> int:
-    return plan.add(name, "bn", role, (source,), in_channels=channels, out_channels=channels, **where)
-
-
-def _plan_block(
-    spec: ArchSpec, plan: _PlanWriter, stage: int, index: int, source: int, in_channels: int
-) -> tuple[int, PlannedBlock]:
-    prefix = f"layer{stage + 1}.{index}"
-    where: dict[str, int | None] = {"stage": stage, "block": index}
-    stride = spec.stage_strides[stage] if index == 0 else 1
-    inner = spec.inner_width(stage)
-    out_channels = spec.stage_out_channels(stage)
-    relu = f"{prefix}.relu"
-    first = len(plan.layers)
-
-    def act(step: int, channels: int) -> int:
-        return plan.add(relu, "relu", "main", (step,), in_channels=channels, out_channels=channels, **where)
-
-    if spec.block == "basic":
-        x = _conv(plan, f"{prefix}.conv1", "main", source, where, in_channels, inner, 3, stride)
-        x = _bn(plan, f"{prefix}.bn1", "main", x, where, inner)
-        x = act(x, inner)
-        x = _conv(plan, f"{prefix}.conv2", "main", x, where, inner, out_channels, 3)
-        x = _bn(plan, f"{prefix}.bn2", "main", x, where, out_channels)
-    else:
-        x = _conv(plan, f"{prefix}.conv1", "main", source, where, in_channels, inner, 1)
-        x = _bn(plan, f"{prefix}.bn1", "main", x, where, inner)
-        x = act(x, inner)
-        x = _conv(plan, f"{prefix}.conv2", "main", x, where, inner, inner, 3, stride, spec.groups)
-        x = _bn(plan, f"{prefix}.bn2", "main", x, where, inner)
-        x = act(x, inner)
-        x = _conv(plan, f"{prefix}.conv3", "main", x, where, inner, out_channels, 1)
-        x = _bn(plan, f"{prefix}.bn3", "main", x, where, out_channels)
-
-    kind = shortcut_kind(spec, in_channels, out_channels, stride)
-    shortcut = source
-    if kind == "projection":
-        shortcut = _conv(
-            plan, f"{prefix}.shortcut.0", "shortcut", source, where, in_channels, out_channels, 1, stride
-        )
-        shortcut = _bn(plan, f"{prefix}.shortcut.1", "shortcut", shortcut, where, out_channels)
-    elif kind == "zero-pad":
-        shortcut = plan.add(
-            f"{prefix}.shortcut",
-            "zeropad",
-            "shortcut",
+    def conv(
+        self,
+        name: str,
+        role: Role,
+        source: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        groups: int = 1,
+        dilation: int = 1,
+        bias: bool = False,
+    ) -> int:
+        padding = dilation * (kernel_size - 1) // 2
+        return self.add(
+            name,
+            "conv",
+            role,
             (source,),
-            in_channels=in_channels,
+            in_channels=self.channels(source),
             out_channels=out_channels,
-            kernel_size=1,
+            kernel_size=kernel_size,
             stride=stride,
-            **where,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
         )
-    x = plan.add(
-        f"{prefix}.add",
-        "add",
-        "merge",
-        (x, shortcut),
-        in_channels=out_channels,
-        out_channels=out_channels,
-        functional=True,
-        **where,
-    )
-    x = act(x, out_channels)
-    block_type = BLOCK_CLASS_NAMES[spec.block]
-    plan.layers.append(
-        PlannedLayer(
-            prefix,
-            "block",
-            "block",
+
+    def same(self, name: str, op: Op, role: Role, source: int, **details: object) -> int:
+        """A step that keeps the channel count (BN, ReLU, pooling, drop-path ...)."""
+        channels = self.channels(source)
+        return self.add(name, op, role, (source,), in_channels=channels, out_channels=channels, **details)
+
+    def container(self, name: str, op: Op, role: Role, source: int, first: int, type_name: str) -> int:
+        """The row of a module that holds the steps from ``first`` to the last one written."""
+        return self.add(
+            name,
+            op,
+            role,
             (source,),
-            in_channels=in_channels,
-            out_channels=out_channels,
-            stride=stride,
-            type_name=block_type,
-            **where,  # type: ignore[arg-type]
+            in_channels=self.channels(source),
+            out_channels=self.layers[-1].out_channels,
+            type_name=type_name,
+            first=first,
         )
-    )
-    block = PlannedBlock(
-        name=prefix,
-        stage=stage,
-        index=index,
-        type_name=block_type,
-        in_channels=in_channels,
-        inner_channels=inner,
-        out_channels=out_channels,
-        stride=stride,
-        shortcut=kind,
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSite:
+    """Where a block sits and what it must produce; the block kinds plan from it."""
+
+    spec: ArchSpec
+    prefix: str
+    stage: int
+    index: int
+    source: int
+    in_channels: int
+    inner_channels: int
+    out_channels: int
+    stride: int
+    first_dilation: int
+    dilation: int
+    drop_path: float
+    needs_projection: bool
+
+    def name(self, part: str) -> str:
+        return f"{self.prefix}.{part}"
+
+
+def stage_dilations(spec: ArchSpec) -> tuple[tuple[int, int, int], ...]:
+    """(stride, dilation, previous dilation) of each stage, by timm's output-stride rule:
+    once the network has reached ``output_stride``, later stages dilate instead of striding."""
+    net_stride = parts.stem_stride(spec)
+    dilation = previous = 1
+    result = []
+    for stride in spec.stage_strides:
+        if spec.output_stride != 32 and net_stride >= spec.output_stride:
+            dilation *= stride
+            stride = 1
+        else:
+            net_stride *= stride
+        result.append((stride, dilation, previous))
+        previous = dilation
+    return tuple(result)
+
+
+def drop_path_rates(spec: ArchSpec) -> tuple[float, ...]:
+    """Each block's stochastic-depth rate: timm's linear rule, 0 for the first block and
+    ``drop_path`` for the last."""
+    total = sum(spec.depths)
+    if total == 1 or not spec.drop_path:
+        return (0.0,) * total
+    return tuple(spec.drop_path * i / (total - 1) for i in range(total))
+
+
+def _plan_block(writer: PlanWriter, site: BlockSite) -> PlannedBlock:
+    writer.where = {"stage": site.stage, "block": site.index}
+    first = writer.next_index
+    kind = parts.BLOCKS[site.spec.block]
+    built = kind.plan(writer, site)
+    writer.container(site.prefix, "block", "block", site.source, first, kind.class_name)
+    return PlannedBlock(
+        name=site.prefix,
+        stage=site.stage,
+        index=site.index,
+        type_name=kind.class_name,
+        in_channels=site.in_channels,
+        inner_channels=site.inner_channels,
+        out_channels=site.out_channels,
+        stride=site.stride,
+        shortcut=built.shortcut,
         first_layer=first,
-        last_layer=len(plan.layers) - 1,
+        last_layer=writer.next_index - 1,
+        merge_layer=built.merge,
+        shortcut_source=built.shortcut_source,
+        output_layer=built.output,
+        dilation=site.dilation,
+        drop_path=site.drop_path,
+        zero_init=built.zero_init,
     )
-    return x, block
 
 
 @size_bounded_cache(max_entries=64, max_size=MAX_CACHED_PLAN_LAYERS, size_of=lambda plan: len(plan.layers))
 def layer_plan(spec: ArchSpec) -> LayerPlan:
     """The ordered layers of ``spec`` (cached: specs are immutable)."""
-    plan = _PlanWriter()
-    stem: dict[str, int | None] = {}
-    channels = spec.stem_width
-    if spec.stem == "imagenet":
-        x = _conv(plan, "conv1", "stem", NETWORK_INPUT, stem, spec.in_channels, channels, 7, 2)
-    else:
-        x = _conv(plan, "conv1", "stem", NETWORK_INPUT, stem, spec.in_channels, channels, 3, 1)
-    x = _bn(plan, "bn1", "stem", x, stem, channels)
-    x = plan.add("relu", "relu", "stem", (x,), in_channels=channels, out_channels=channels, functional=True)
-    if spec.stem == "imagenet":
-        x = plan.add(
-            "maxpool",
-            "maxpool",
-            "stem",
-            (x,),
-            in_channels=channels,
-            out_channels=channels,
-            kernel_size=3,
-            stride=2,
-            padding=1,
-        )
+    writer = PlanWriter(spec)
+    block_kind = parts.BLOCKS[spec.block]
+    x = parts.STEMS[spec.stem].plan(writer, block_kind.preact)
+    x = parts.plan_stem_pool(writer, x)
+    channels = writer.channels(x)
 
     blocks: list[PlannedBlock] = []
-    for stage, depth in enumerate(spec.depths):
+    rates = iter(drop_path_rates(spec))
+    for stage, ((stride, dilation, previous), depth) in enumerate(
+        zip(stage_dilations(spec), spec.depths, strict=True)
+    ):
         for index in range(depth):
-            x, block = _plan_block(spec, plan, stage, index, x, channels)
+            out_channels = spec.stage_out_channels(stage)
+            block_stride = stride if index == 0 else 1
+            first_dilation = previous if index == 0 else dilation
+            needs = block_stride != 1 or channels != out_channels
+            if index == 0 and block_kind.project_every_stage:
+                needs = True
+            site = BlockSite(
+                spec=spec,
+                prefix=f"layer{stage + 1}.{index}",
+                stage=stage,
+                index=index,
+                source=x,
+                in_channels=channels,
+                inner_channels=spec.inner_width(stage),
+                out_channels=out_channels,
+                stride=block_stride,
+                first_dilation=first_dilation,
+                dilation=dilation,
+                drop_path=next(rates),
+                needs_projection=needs,
+            )
+            block = _plan_block(writer, site)
             blocks.append(block)
+            x = block.output_layer
             channels = block.out_channels
 
-    x = plan.add("avgpool", "avgpool", "head", (x,), in_channels=channels, out_channels=channels)
-    x = plan.add(
-        "flatten", "flatten", "head", (x,), in_channels=channels, out_channels=channels, functional=True
-    )
-    if spec.num_classes:
-        plan.add("fc", "linear", "head", (x,), in_channels=channels, out_channels=spec.num_classes, bias=True)
-    return LayerPlan(spec, tuple(plan.layers), tuple(blocks))
+    writer.where = {}
+    parts.plan_head(writer, x)
+    return LayerPlan(spec, tuple(writer.layers), tuple(blocks))

@@ -1,9 +1,11 @@
-"""Named specs: the notebook's family, torchvision's family and the CIFAR paper's family."""
+"""Named specs: the notebook's family, torchvision's family, the CIFAR paper's family and
+timm's ResNet variants."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
 from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
@@ -20,6 +22,11 @@ FAMILIES = (
     Family("notebook", "Notebook", "3x3 stride-1 stem, no max-pool, pooled features (no classifier)"),
     Family("torchvision", "torchvision", "ImageNet stem (7x7/2 + max-pool), 1000-class classifier"),
     Family("cifar", "CIFAR paper", "He et al. 2015, Section 4.2: 16/32/64 widths, zero-pad shortcuts"),
+    Family(
+        "timm",
+        "timm",
+        "timm's ResNet variants (timm.create_model): Bag of Tricks, SE, ECA, anti-aliasing, RS, v2",
+    ),
 )
 
 _NOTEBOOK_DEPTHS = {
@@ -47,14 +54,37 @@ _CIFAR_BLOCKS_PER_STAGE = {
 }
 
 
+_D = {"stem": "deep", "stem_width": 32, "shortcut": "avg-down"}
+_R50 = {"block": "bottleneck", "depths": (3, 4, 6, 3)}
+# timm's model names and the spec fields that make each one (all at 224x224, 1000 classes).
+_TIMM: dict[str, dict[str, Any]] = {
+    "resnet18d": {"block": "basic", "depths": (2, 2, 2, 2), **_D},
+    "resnet34d": {"block": "basic", "depths": (3, 4, 6, 3), **_D},
+    "resnet26d": {"block": "bottleneck", "depths": (2, 2, 2, 2), **_D},
+    "resnet50d": {**_R50, **_D},
+    "resnet101d": {"block": "bottleneck", "depths": (3, 4, 23, 3), **_D},
+    "resnet50c": {**_R50, "stem": "deep", "stem_width": 32},
+    "resnet50s": {**_R50, "stem": "deep", "stem_width": 64},
+    "resnet50t": {**_R50, **_D, "stem": "deep-tiered"},
+    "seresnet50": {**_R50, "stem": "imagenet", "attention": "se"},
+    "ecaresnet50d": {**_R50, **_D, "attention": "eca"},
+    "resnetaa50d": {**_R50, **_D, "anti_alias": "avgpool"},
+    "resnetblur50": {**_R50, "stem": "imagenet", "anti_alias": "blur"},
+    "seresnext50_32x4d": {**_R50, "stem": "imagenet", "groups": 32, "width_per_group": 4, "attention": "se"},
+    "resnetrs50": {**_R50, **_D, "stem_pool": "conv", "attention": "se", "se_ratio": 0.25},
+    "resnetv2_50": {"block": "preact-bottleneck", "depths": (3, 4, 6, 3), "stem": "imagenet"},
+    "resnetv2_50d": {"block": "preact-bottleneck", "depths": (3, 4, 6, 3), **_D},
+}
+
+
 def _build_presets() -> dict[str, tuple[str, ArchSpec]]:
     presets: dict[str, tuple[str, ArchSpec]] = {}
     for name, (block, depths) in _NOTEBOOK_DEPTHS.items():
-        presets[name] = ("notebook", ArchSpec(block=block, depths=depths))  # type: ignore[arg-type]
+        presets[name] = ("notebook", ArchSpec(block=block, depths=depths))
     for name, (block, depths) in _NOTEBOOK_DEPTHS.items():
         presets[f"torchvision/{name}"] = (
             "torchvision",
-            ArchSpec(block=block, depths=depths, stem="imagenet", num_classes=1000),  # type: ignore[arg-type]
+            ArchSpec(block=block, depths=depths, stem="imagenet", num_classes=1000),
         )
     for name, (depths, groups, width_per_group) in _TORCHVISION_EXTRA.items():
         presets[f"torchvision/{name}"] = (
@@ -80,6 +110,8 @@ def _build_presets() -> dict[str, tuple[str, ArchSpec]]:
                 shortcut="zero-pad",
             ),
         )
+    for name, fields in _TIMM.items():
+        presets[f"timm/{name}"] = ("timm", ArchSpec(num_classes=1000, **fields))
     return presets
 
 

@@ -12,23 +12,37 @@ import math
 import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
+from explorer.core import parts
 from explorer.core.files import atomic_write_text, read_user_text
 from explorer.core.jsonable import JsonError, parse_json
 from explorer.core.quoting import quote_value
 from explorer.core.wording import counted
 
-BlockType = Literal["basic", "bottleneck"]
-StemType = Literal["cifar", "imagenet"]
-ShortcutType = Literal["projection", "zero-pad"]
+# A kind of part is named by its key in its table in explorer.core.parts, where each kind
+# is defined once; validation checks the value against that table.
+BlockType = str
+StemType = str
+ShortcutType = str
+StemPoolType = str
+StrideOnType = str
+AttentionType = str
+AntiAliasType = str
 
-BLOCK_TYPES: tuple[str, ...] = get_args(BlockType)
-STEM_TYPES: tuple[str, ...] = get_args(StemType)
-SHORTCUT_TYPES: tuple[str, ...] = get_args(ShortcutType)
+# The choices come from the parts' definitions (explorer.core.parts), each written once there.
+BLOCK_TYPES: tuple[str, ...] = tuple(parts.BLOCKS)
+STEM_TYPES: tuple[str, ...] = tuple(parts.STEMS)
+SHORTCUT_TYPES: tuple[str, ...] = tuple(parts.SHORTCUTS)
+STEM_POOL_TYPES: tuple[str, ...] = tuple(parts.STEM_POOLS)
+STRIDE_ON_TYPES: tuple[str, ...] = tuple(parts.STRIDE_ON)
+ATTENTION_TYPES: tuple[str, ...] = tuple(parts.ATTENTIONS)
+ANTI_ALIAS_TYPES: tuple[str, ...] = tuple(parts.ANTI_ALIASES)
+OUTPUT_STRIDES: tuple[int, ...] = parts.OUTPUT_STRIDES
 
-EXPANSION = {"basic": 1, "bottleneck": 4}
-DEFAULT_INPUT_SIDE = {"cifar": 32, "imagenet": 224}
+EXPANSION = {key: kind.expansion for key, kind in parts.BLOCKS.items()}
+DEFAULT_INPUT_SIDE = {key: kind.default_side for key, kind in parts.STEMS.items()}
+DEFAULT_SE_RATIO = 1 / 16
 
 MAX_STAGES = 6
 MAX_BLOCKS_PER_STAGE = 512
@@ -93,6 +107,25 @@ def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _check_number(
+    field: str, value: object, low: float, high: float, low_open: bool, high_open: bool
+) -> float:
+    """``value`` as a float if it is a finite number in the range (open ends excluded)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(field, f"must be a number, got {quote_value(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number):
+        raise SpecError(field, f"must be a number, got {quote_value(value)}")
+    if number < low or (low_open and number == low):
+        raise SpecError(field, f"must be {'>' if low_open else '>='} {low:g}, got {quote_value(value)}")
+    if number > high or (high_open and number == high):
+        raise SpecError(field, f"must be {'<' if high_open else '<='} {high:g}, got {quote_value(value)}")
+    return number
+
+
 def _int_tuple(field: str, value: object) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise SpecError(field, f"must be a list of whole numbers, got {quote_value(value)}")
@@ -125,11 +158,31 @@ class ArchSpec:
     width_per_group: int = 64
     shortcut: ShortcutType = "projection"
     input_size: tuple[int, int] | None = None
+    stem_pool: StemPoolType = "max"
+    stride_on: StrideOnType = "3x3"
+    attention: AttentionType = "none"
+    se_ratio: float = DEFAULT_SE_RATIO
+    anti_alias: AntiAliasType = "none"
+    drop_path: float = 0.0
+    output_stride: int = 32
 
     def __post_init__(self) -> None:
         _check_choice("block", self.block, BLOCK_TYPES)
         _check_choice("stem", self.stem, STEM_TYPES)
         _check_choice("shortcut", self.shortcut, SHORTCUT_TYPES)
+        _check_choice("stem_pool", self.stem_pool, STEM_POOL_TYPES)
+        _check_choice("stride_on", self.stride_on, STRIDE_ON_TYPES)
+        _check_choice("attention", self.attention, ATTENTION_TYPES)
+        _check_choice("anti_alias", self.anti_alias, ANTI_ALIAS_TYPES)
+        ratio = _check_number("se_ratio", self.se_ratio, 0.0, 1.0, low_open=True, high_open=False)
+        object.__setattr__(self, "se_ratio", ratio)
+        rate = _check_number("drop_path", self.drop_path, 0.0, 1.0, low_open=False, high_open=True)
+        object.__setattr__(self, "drop_path", rate)
+        if not _is_int(self.output_stride) or self.output_stride not in OUTPUT_STRIDES:
+            options = ", ".join(str(o) for o in OUTPUT_STRIDES)
+            raise SpecError(
+                "output_stride", f"must be one of {options}, got {quote_value(self.output_stride)}"
+            )
 
         depths = _int_tuple("depths", self.depths)
         object.__setattr__(self, "depths", depths)
@@ -175,21 +228,37 @@ class ArchSpec:
                 _check_int(f"input_size[{i}]", side, 1, MAX_INPUT_SIDE)
 
         self._check_block_options()
+        self._check_part_options()
         self._check_shortcuts()
+        self._check_output_stride()
+        if self.anti_alias != "none":
+            # Whether every anti-aliasing step has pixels enough to filter is a matter of
+            # shapes: the analysis (pure Python, cached) raises a SpecError if one has not.
+            from explorer.core.analysis import analyze
+
+            analyze(self)
 
     def _check_block_options(self) -> None:
-        if self.block == "basic":
+        kind = parts.BLOCKS[self.block]
+        if not kind.bottleneck:
+            bottlenecks = " or ".join(repr(k) for k, b in parts.BLOCKS.items() if b.bottleneck)
             if self.groups != 1:
                 raise SpecError(
                     "groups",
-                    f"the basic block supports only groups 1, got {self.groups}: "
-                    "use block 'bottleneck' for grouped convolutions",
+                    f"the {self.block} block supports only groups 1, got {self.groups}: "
+                    f"use block {bottlenecks} for grouped convolutions",
                 )
             if self.width_per_group != 64:
                 raise SpecError(
                     "width_per_group",
-                    f"the basic block supports only width_per_group 64, got "
-                    f"{self.width_per_group}: use block 'bottleneck' for wide or ResNeXt blocks",
+                    f"the {self.block} block supports only width_per_group 64, got "
+                    f"{self.width_per_group}: use block {bottlenecks} for wide or ResNeXt blocks",
+                )
+            if self.stride_on != "3x3":
+                raise SpecError(
+                    "stride_on",
+                    f"the {self.block} block has only 3x3 convs, so its stride is on a 3x3 conv: "
+                    f"use block {bottlenecks} to stride on the 1x1 conv",
                 )
             return
         for stage, width in enumerate(self.stage_widths):
@@ -207,16 +276,51 @@ class ArchSpec:
                     f"stage {stage + 1} grows to an inner width of {inner}: lower groups or width_per_group",
                 )
 
-    def _check_shortcuts(self) -> None:
-        if self.shortcut != "zero-pad":
+    def _check_part_options(self) -> None:
+        stem = parts.STEMS[self.stem]
+        if self.stem_width < stem.min_width:
+            raise SpecError(
+                "stem_width",
+                f"the {self.stem} stem needs a stem_width of at least {stem.min_width}, "
+                f"got {self.stem_width}: "
+                "its first conv has 3 x (stem_width // 4) channels",
+            )
+        if not stem.pools and self.stem_pool != "max":
+            poolers = ", ".join(repr(k) for k, s in parts.STEMS.items() if s.pools)
+            raise SpecError(
+                "stem_pool",
+                f"the {self.stem} stem has no pool, so stem_pool stays 'max' (unused): use stem {poolers}",
+            )
+        if not parts.ATTENTIONS[self.attention].uses_ratio and self.se_ratio != DEFAULT_SE_RATIO:
+            raise SpecError(
+                "se_ratio",
+                f"applies only to attention 'se' (attention is {self.attention!r}): leave it at 1/16",
+            )
+
+    def _check_output_stride(self) -> None:
+        if self.output_stride == 32:
             return
-        channels = self.stem_width
+        natural = parts.stem_stride(self)
+        for stride in self.stage_strides:
+            natural *= stride
+        if natural < 32:
+            raise SpecError(
+                "output_stride",
+                f"dilating to output stride {self.output_stride} needs a network that reaches stride 32, "
+                f"and this one reaches {natural}: use a strided stem and 4 stages of stride 2, "
+                "or output_stride 32",
+            )
+
+    def _check_shortcuts(self) -> None:
+        if parts.SHORTCUTS[self.shortcut].can_shrink:
+            return
+        channels = self.stem_out_channels
         for stage, width in enumerate(self.stage_widths):
             out = width * self.expansion
             if out < channels:
                 raise SpecError(
                     "shortcut",
-                    f"a zero-pad shortcut cannot shrink {channels} channels to {out} at "
+                    f"a {self.shortcut} shortcut cannot shrink {channels} channels to {out} at "
                     f"stage {stage + 1}: use shortcut 'projection' or widths that do not shrink",
                 )
             channels = out
@@ -226,6 +330,11 @@ class ArchSpec:
     @property
     def expansion(self) -> int:
         return EXPANSION[self.block]
+
+    @property
+    def stem_out_channels(self) -> int:
+        """Channels the stem gives the first stage (a deep stem ends at twice ``stem_width``)."""
+        return parts.stem_out_channels(self)
 
     @property
     def num_stages(self) -> int:
@@ -254,7 +363,7 @@ class ArchSpec:
     def inner_width(self, stage: int) -> int:
         """Channels inside a block of ``stage`` (torchvision's ResNeXt / Wide formula)."""
         width = self.stage_widths[stage]
-        if self.block == "basic":
+        if not parts.BLOCKS[self.block].bottleneck:
             return width
         return (width * self.width_per_group // 64) * self.groups
 

@@ -49,6 +49,15 @@ def elements_for_rows(graph: ArchGraph, rows: Iterable[int], drawn: Collection[s
     return tuple(found)
 
 
+# What a drawn edge of each kind is, in a tooltip's words.
+_EDGE_WORDS = {
+    "main": "",
+    "identity": "identity shortcut",
+    "projection": "projection shortcut",
+    "branch": "attention branch, rejoining by a multiply",
+}
+
+
 def describe_element(graph: ArchGraph, element_id: str) -> str:
     """A rich-text tooltip for the drawn element ``element_id`` ("" if unknown)."""
     target = element_target(graph, element_id)
@@ -60,7 +69,7 @@ def describe_element(graph: ArchGraph, element_id: str) -> str:
             lines.append(f"{params}, {format_macs(target.macs)}")
         return "<br>".join(lines)
     if isinstance(target, Edge):
-        kind = "projection shortcut" if target.kind == "projection" else "identity shortcut"
+        kind = _EDGE_WORDS[target.kind]
         text = f"<b>{escape(target.block_name or '')}</b> {kind}"
         if target.label:
             text += f"<br>{escape(target.label)}, {target.params:,} params"

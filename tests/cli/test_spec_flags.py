@@ -19,7 +19,7 @@ def test_every_field_of_archspec_has_a_flag() -> None:
 
 def test_a_field_of_a_type_the_command_line_cannot_read_is_reported() -> None:
     with pytest.raises(TypeError, match=r"ArchSpec\.ratio has no command-line form"):
-        _kind("ratio", float)
+        _kind("ratio", dict[str, float])
 
 
 @pytest.mark.parametrize("name", PRESET_NAMES)
@@ -33,9 +33,9 @@ def test_the_flags_of_a_preset_rebuild_it(name: str) -> None:
 def test_a_spec_unlike_the_default_in_every_field_round_trips() -> None:
     spec = ArchSpec(
         block="bottleneck",
-        depths=(1, 2, 1),
-        widths=(16, 32, 64),
-        strides=(1, 2, 1),
+        depths=(1, 2, 1, 1),
+        widths=(16, 32, 64, 128),
+        strides=(2, 2, 2, 1),
         stem="imagenet",
         stem_width=32,
         in_channels=1,
@@ -44,7 +44,14 @@ def test_a_spec_unlike_the_default_in_every_field_round_trips() -> None:
         groups=4,
         width_per_group=8,
         shortcut="zero-pad",
-        input_size=(40, 48),
+        input_size=(64, 96),
+        stem_pool="conv",
+        stride_on="1x1",
+        attention="se",
+        se_ratio=0.25,
+        anti_alias="avgpool",
+        drop_path=0.1,
+        output_stride=16,
     )
     default = ArchSpec()
     assert all(getattr(spec, f.name) != getattr(default, f.name) for f in fields(ArchSpec))

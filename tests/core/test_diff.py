@@ -9,15 +9,17 @@ import pytest
 from explorer.core.diff import network_fields, spec_diff
 from explorer.core.spec import ArchSpec
 
-_BASE = ArchSpec(block="bottleneck", depths=(1, 1), input_size=(32, 32))
+_BASE = ArchSpec(
+    block="bottleneck", depths=(1, 1, 1, 1), stem="imagenet", attention="se", input_size=(224, 224)
+)
 # Another valid value for each field of _BASE. A new ArchSpec field needs one here, and
 # the test below then shows whether the diff notices it.
 _CHANGED = {
     "block": "basic",
-    "depths": (1, 2),
-    "widths": (64, 256),
-    "strides": (1, 1),
-    "stem": "imagenet",
+    "depths": (1, 2, 1, 1),
+    "widths": (64, 256, 256, 512),
+    "strides": (1, 1, 2, 2),
+    "stem": "deep",
     "stem_width": 32,
     "in_channels": 1,
     "num_classes": 10,
@@ -26,6 +28,13 @@ _CHANGED = {
     "width_per_group": 32,
     "shortcut": "zero-pad",
     "input_size": (64, 48),
+    "stem_pool": "conv",
+    "stride_on": "1x1",
+    "attention": "eca",
+    "se_ratio": 0.25,
+    "anti_alias": "blur",
+    "drop_path": 0.1,
+    "output_stride": 16,
 }
 
 

@@ -208,3 +208,23 @@ def test_hostile_text_is_drawn_as_written(style: str) -> None:
     texts = [element.text or "" for element in root.iter() if element.tag.endswith("text")]
     assert any('a"b\\c<d>e{f}g|h' in text for text in texts)
     assert any("j]k[l;m&amp;n\\l" in text for text in texts)
+
+
+@pytest.mark.parametrize("attention", ["se", "eca"])
+def test_an_attention_branch_is_dotted_grey_into_a_circled_multiply(attention: str) -> None:
+    spec = replace(preset("torchvision/resnet50"), attention=attention)
+    graph = graph_from_spec(spec, "layer")
+    branches = [edge for edge in graph.edges if edge.kind == "branch"]
+    multiplies = [node.id for node in graph.nodes if node.op == "mul"]
+    assert len(multiplies) == sum(spec.depths)
+    for node_id in multiplies:  # the main line and the gate's branch meet at each multiply
+        assert sorted(edge.kind for edge in graph.edges if edge.target == node_id) == ["branch", "main"]
+    dot = graph_to_dot(graph)
+    for edge in branches:
+        line = next(line for line in dot.splitlines() if f'[id="{edge.id}"' in line)
+        assert 'style="dotted"' in line and 'color="#888888"' in line
+        assert "tailport" not in line
+    for node_id in multiplies:
+        target = next(line for line in dot.splitlines() if line.strip().startswith(f'"{node_id}" [id='))
+        assert 'label="×"' in target and 'shape="circle"' in target
+    assert 'style="dotted"' not in graph_to_dot(graph_from_spec(preset("torchvision/resnet50"), "layer"))

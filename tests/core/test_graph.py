@@ -11,7 +11,9 @@ import torch.fx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from explorer.core import parts
 from explorer.core.analysis import analyze
+from explorer.core.blocks import AvgPool2dSame, BlurPool2d, DropPath
 from explorer.core.build import build_model
 from explorer.core.graph import INPUT_ID, LEVELS, ArchGraph, graph_from_spec
 from explorer.core.presets import PRESET_NAMES, preset
@@ -22,38 +24,56 @@ ADD_TARGETS = (operator.add, operator.iadd, torch.add)
 
 @st.composite
 def diagram_specs(draw: st.DrawFn) -> ArchSpec:
-    """Small specs of every kind: both blocks and shortcuts, strides, widths that grow or not."""
-    block = draw(st.sampled_from(["basic", "bottleneck"]))
+    """Small specs of every kind: each block, stem and shortcut kind, attention and
+    anti-aliasing, strides, widths that grow or not."""
+    block = draw(st.sampled_from(tuple(parts.BLOCKS)))
     stages = draw(st.integers(1, 4))
     depths = tuple(draw(st.lists(st.integers(1, 3), min_size=stages, max_size=stages)))
     widths = draw(st.lists(st.sampled_from([4, 8, 16]), min_size=stages, max_size=stages))
     strides = tuple(draw(st.lists(st.integers(1, 2), min_size=stages, max_size=stages)))
-    shortcut = draw(st.sampled_from(["projection", "zero-pad"]))
+    shortcut = draw(st.sampled_from(tuple(parts.SHORTCUTS)))
+    stem = draw(st.sampled_from(tuple(parts.STEMS)))
     stem_width = draw(st.sampled_from([4, 8, 16]))
-    if shortcut == "zero-pad":
+    if not parts.SHORTCUTS[shortcut].can_shrink:
         widths = sorted(widths)
+        stem = "cifar"
         stem_width = min(stem_width, widths[0])
     return ArchSpec(
         block=block,
         depths=depths,
         widths=tuple(widths),
         strides=strides,
-        stem=draw(st.sampled_from(["cifar", "imagenet"])),
+        stem=stem,
         stem_width=stem_width,
         num_classes=draw(st.sampled_from([0, 10])),
         shortcut=shortcut,
-        input_size=(16, 16),
+        attention=draw(st.sampled_from(tuple(parts.ATTENTIONS))),
+        anti_alias=draw(st.sampled_from(tuple(parts.ANTI_ALIASES))),
+        drop_path=draw(st.sampled_from([0.0, 0.2])),
+        input_size=(64, 64),
     )
 
 
+class _Tracer(torch.fx.Tracer):
+    """Treats the project's own single-step modules as the layers they are (one node each)."""
+
+    def is_leaf_module(self, module: torch.nn.Module, qualified_name: str) -> bool:
+        own = isinstance(module, (BlurPool2d, AvgPool2dSame, DropPath))
+        return own or super().is_leaf_module(module, qualified_name)
+
+
+def _trace(spec: ArchSpec) -> torch.fx.Graph:
+    return _Tracer().trace(build_model(spec, "meta"))
+
+
 def fx_add_count(spec: ArchSpec) -> int:
-    traced = torch.fx.symbolic_trace(build_model(spec, "meta"))
-    return sum(1 for n in traced.graph.nodes if n.op == "call_function" and n.target in ADD_TARGETS)
+    traced = _trace(spec)
+    return sum(1 for n in traced.nodes if n.op == "call_function" and n.target in ADD_TARGETS)
 
 
 def fx_module_calls(spec: ArchSpec) -> Counter[str]:
-    traced = torch.fx.symbolic_trace(build_model(spec, "meta"))
-    return Counter(str(n.target) for n in traced.graph.nodes if n.op == "call_module")
+    traced = _trace(spec)
+    return Counter(str(n.target) for n in traced.nodes if n.op == "call_module")
 
 
 def check_shortcuts(graph: ArchGraph) -> None:
@@ -67,7 +87,12 @@ def check_shortcuts(graph: ArchGraph) -> None:
     # A stride-2 block on a 1x1 map keeps its shape yet still needs the strided shortcut.
     strided = {block.name for block in blocks if block.stride > 1}
     assert reshaped <= projected
-    assert projected == reshaped | strided
+    if parts.BLOCKS[graph.spec.block].project_every_stage:
+        # timm's pre-activation bottleneck projects the first block of every stage.
+        firsts = {block.name for block in blocks if block.index == 0}
+        assert projected == reshaped | strided | firsts
+    else:
+        assert projected == reshaped | strided
     for edge in shortcuts:
         if edge.kind == "projection":
             assert edge.label and edge.rows
@@ -81,11 +106,15 @@ def check_structure(graph: ArchGraph) -> None:
     assert graph.nodes[0].id == INPUT_ID
     known = set(ids)
     incoming = Counter(edge.target for edge in graph.edges if edge.kind == "main")
+    side = Counter(edge.target for edge in graph.edges if edge.kind == "branch")
     for edge in graph.edges:
         assert edge.source in known and edge.target in known
-    # The main edges form one chain from the input through every node.
-    assert all(incoming[node_id] == 1 for node_id in ids[1:])
-    assert incoming[INPUT_ID] == 0
+    # The main edges form one chain from the input through every node but an attention
+    # branch's steps, which each have one branch edge in (the branch rejoins at a multiply).
+    assert all(
+        incoming[node_id] + (side[node_id] if not incoming[node_id] else 0) == 1 for node_id in ids[1:]
+    )
+    assert incoming[INPUT_ID] == 0 and side[INPUT_ID] == 0
     edge_ids = [edge.id for edge in graph.edges]
     assert len(edge_ids) == len(set(edge_ids))
     analysis = analyze(graph.spec)

@@ -12,7 +12,17 @@ from explorer.core.spec import ArchSpec
 from tests.oracles import flops_by_module, hooked_rows
 from tests.strategies import small_specs
 
-PRESETS = ["resnet18", "resnet50", "torchvision/resnet18", "torchvision/resnext50_32x4d", "cifar/resnet20"]
+PRESETS = [
+    "resnet18",
+    "resnet50",
+    "torchvision/resnet18",
+    "torchvision/resnext50_32x4d",
+    "cifar/resnet20",
+    "timm/resnetrs50",
+    "timm/ecaresnet50d",
+    "timm/resnetblur50",
+    "timm/resnetv2_50d",
+]
 
 
 def _check_hooks(spec: ArchSpec) -> None:
@@ -28,8 +38,12 @@ def _check_flops(spec: ArchSpec) -> None:
     flops = flops_by_module(build_model(spec), spec.input_shape)
     assert flops[""] == 2 * analysis.totals.macs
     for row in analysis.rows:
-        if row.op in ("conv", "linear"):
-            assert flops.get(row.name, 0) == 2 * row.macs, row.name
+        # Every module's own count: convs, the 1-d conv of ECA, BlurPool's fixed filter, fc.
+        if row.summary_id is not None and row.op != "block":
+            expected = row.macs
+            if row.op == "module":  # an attention module: the sum of its members
+                expected = sum(r.macs for r in analysis.rows if r.name.startswith(row.name + "."))
+            assert flops.get(row.name, 0) == 2 * expected, row.name
     for stage in analysis.stages:
         assert flops[stage.name] == 2 * stage.macs
         for block in stage.blocks:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from explorer.core.graph import LEVELS, graph_from_spec
@@ -49,3 +51,9 @@ def test_tooltips_name_what_is_under_the_pointer() -> None:
     assert "identity shortcut" in describe_element(graph, "shortcut:layer2.1")
     assert "whole stage" in describe_element(graph, "cluster_layer3")
     assert describe_element(graph, "nothing") == ""
+
+
+def test_an_attention_branch_is_described_as_one() -> None:
+    graph = graph_from_spec(replace(preset("torchvision/resnet50"), attention="se"), "layer")
+    branch = next(edge for edge in graph.edges if edge.kind == "branch")
+    assert "attention branch" in describe_element(graph, branch.id)

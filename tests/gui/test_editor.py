@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtWidgets import QLabel, QPushButton
+from dataclasses import replace
 
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton
+
+from explorer.core import parts
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
-from explorer.core.spec import SpecError
+from explorer.core.spec import ArchSpec, SpecError
 
 from .conftest import expected_layers, open_window, table_layers, wait_current
 
@@ -185,3 +189,40 @@ def test_an_invalid_spec_greys_only_what_shows_it(qtbot, window) -> None:  # typ
     assert not add_current.isEnabled()  # the one thing there that takes the spec being edited
     window.editor.stage_rows[1].depth.setValue(2)
     assert add_current.isEnabled() and window.tab_pages["Layers"].isEnabled()
+
+
+def test_choosing_squeeze_and_excitation_gives_the_spec_with_it(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, settings, preset("torchvision/resnet50"))
+    editor = window.editor
+    attention, ratio = editor.variant_widgets["attention"], editor.variant_widgets["se_ratio"]
+    assert not ratio.isEnabled() and "reduction ratio" in ratio.toolTip()
+    attention.setCurrentIndex(attention.findData("se"))
+    wait_current(qtbot, window)
+    assert window.session.spec == replace(preset("torchvision/resnet50"), attention="se")
+    assert ratio.isEnabled()
+    ratio.setValue(0.25)
+    wait_current(qtbot, window)
+    assert window.session.spec.se_ratio == 0.25
+
+
+def test_every_kind_is_offered_with_its_label_and_tooltip(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    for field, kinds in parts.FIELD_KINDS.items():
+        combo = next(w for w in window.editor._widgets_of(field) if isinstance(w, QComboBox))
+        offered = {
+            combo.itemData(i): (combo.itemText(i), combo.itemData(i, Qt.ItemDataRole.ToolTipRole))
+            for i in range(combo.count())
+        }
+        assert offered == {key: (kind.label, kind.tooltip) for key, kind in kinds.items()}
+
+
+def test_a_field_that_does_not_apply_is_held_at_its_default_with_the_reason(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, settings, replace(preset("torchvision/resnet50"), stride_on="1x1"))
+    editor = window.editor
+    stride_on = editor.variant_widgets["stride_on"]
+    assert stride_on.isEnabled() and stride_on.currentData() == "1x1"
+    block = next(key for key, kind in parts.BLOCKS.items() if not kind.bottleneck)
+    editor.block_combo.setCurrentIndex(editor.block_combo.findData(block))
+    wait_current(qtbot, window)
+    assert not stride_on.isEnabled() and "bottleneck" in stride_on.toolTip()
+    assert window.session.spec.stride_on == ArchSpec().stride_on
+    assert window.session.spec.block == block

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QModelIndex, Qt
 
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
 from explorer.gui import icons
-from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, NUMERIC_COLUMNS, LayerTreeModel
+from explorer.gui.models.layer_tree import COLUMNS, COPY_ROLE, NUMERIC_COLUMNS, LayerTreeModel, build_tree
 
 from .conftest import expected_layers, table_layers
 
@@ -126,3 +128,19 @@ def test_in_a_narrow_window_every_figure_stays_in_view(qtbot, window) -> None:  
     assert sum(widths) <= tree.viewport().width()
     for column in NUMERIC_COLUMNS | {2}:
         assert widths[column] >= tree.sizeHintForColumn(column), COLUMNS[column]
+
+
+def test_attention_steps_drop_path_rates_and_dilations_show_in_their_block() -> None:
+    spec = replace(preset("timm/seresnet50"), drop_path=0.1, output_stride=16, input_size=(64, 64))
+    root = build_tree(analyze(spec))
+
+    def walk(node):  # type: ignore[no-untyped-def]
+        yield node
+        for child in node.children:
+            yield from walk(child)
+
+    texts = [(node.full_name, node.type_text) for node in walk(root)]
+    assert ("layer1.0.se.mean", "mean (functional)") in texts
+    assert any(name.endswith("drop_path") and "rate 0.1" in text for name, text in texts)
+    assert any(name == "layer4.1" and "dilation 2" in text for name, text in texts)
+    assert any(name.startswith("layer4.1.conv2") and "dilation 2" in text for name, text in texts)

@@ -3,7 +3,8 @@
 Two styles: ``paper`` draws boxes in the words of the ResNet paper's Figure 3
 ("3x3 conv, 64", "/2" when strided) and ``detailed`` adds each node's name,
 output shape and parameter count. Stages are coloured clusters; identity
-shortcuts are solid and projection shortcuts dashed and labelled, as in the paper.
+shortcuts are solid and projection shortcuts dashed and labelled, as in the paper;
+an attention branch is dotted grey into the multiply that rejoins it (drawn as a circled x).
 
 The text depends only on the graph and the options (no dict order, no ids drawn
 from memory), so equal inputs give equal bytes and golden files can hold it.
@@ -29,6 +30,7 @@ FONT = "Helvetica"
 INK = "#222222"
 SHORTCUT_INK = "#555555"
 PROJECTION_INK = "#B03A2E"
+BRANCH_INK = "#888888"
 OUTSIDE_FILL = "#F2F2F2"
 FACTS_INK = "#444444"
 
@@ -139,12 +141,16 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape))
 
 
+# Steps that merge two tensors, drawn as a circle holding their sign.
+_MERGE_SIGNS = {"add": "+", "mul": "×"}
+
+
 def node_label(node: Node, style: Style) -> str:
     """The text in the node's box; the detailed style's is an HTML-like label."""
     if node.kind == "input":
         return f"input\n{_shape_text(node.output_shape)}"
-    if node.op == "add":
-        return "+"
+    if node.op in _MERGE_SIGNS:
+        return _MERGE_SIGNS[node.op]
     lines = list(node.lines)
     if style == "paper":
         if node.kind == "stage":
@@ -164,7 +170,7 @@ def _node_attrs(node: Node, style: Style) -> dict[str, str | float]:
         _, fill, border = STAGE_COLOURS[node.stage % len(STAGE_COLOURS)]
         attrs["fillcolor"] = fill
         attrs["color"] = border
-    if node.op == "add":
+    if node.op in _MERGE_SIGNS:
         attrs.update(shape="circle", width=0.3, fixedsize="true", fontsize=14)
     elif node.op in ("bn", "relu", "flatten"):
         attrs["height"] = 0.3
@@ -177,6 +183,9 @@ def _edge_attrs(edge: Edge, rankdir: Rankdir) -> dict[str, str | float]:
     attrs: dict[str, str | float] = {"id": edge.id}
     if edge.kind == "main":
         attrs["weight"] = 1000
+        return attrs
+    if edge.kind == "branch":
+        attrs.update(style="dotted", color=BRANCH_INK, penwidth=1.4, weight=1)
         return attrs
     port = _SHORTCUT_PORT[rankdir]
     attrs.update(tailport=port, headport=port, weight=1)

@@ -59,16 +59,28 @@ def _layer_label(row: LayerRow) -> str:
     return "    " + row.name.split(".", 2)[2]
 
 
+def row_details(row: LayerRow) -> str:
+    """What a row does that its type does not say: a dilation other than 1, a drop-path rate."""
+    details = []
+    if row.dilation is not None and row.dilation != 1:
+        details.append(f"dilation {row.dilation}")
+    if row.rate is not None:
+        details.append(f"rate {row.rate:.4g}")
+    return f", {', '.join(details)}" if details else ""
+
+
 def _type_label(row: LayerRow) -> str:
     if row.op == "block":
         return row.type
     if row.op == "add":
         return "Add (residual)"
+    type_name = row.type or row.op  # a functional step with no module type, such as a mean
     if row.summary_id is None:
-        return f"{row.type} (functional)"
+        return f"{type_name} (functional{row_details(row)})"
     if row.role == "shortcut":
-        return f"{row.type} (shortcut)"
-    return row.type
+        return f"{type_name} (shortcut{row_details(row)})"
+    details = row_details(row)
+    return f"{type_name} ({details[2:]})" if details else type_name
 
 
 def _table_lines(analysis: Analysis) -> list[tuple[str, ...]]:
@@ -99,7 +111,8 @@ def _table_lines(analysis: Analysis) -> list[tuple[str, ...]]:
             lines.append(
                 (
                     f"  {block.name}",
-                    f"{block.type}, {block.shortcut} shortcut",
+                    f"{block.type}, {block.shortcut} shortcut"
+                    + (f", dilation {block.dilation}" if block.dilation != 1 else ""),
                     format_shape(block.output_shape),
                     f"{block.params:,}",
                     f"{block.macs:,}",
@@ -174,6 +187,8 @@ CSV_COLUMNS = (
     "receptive_field",
     "jump",
     "output_bytes",
+    "dilation",
+    "rate",
 )
 
 

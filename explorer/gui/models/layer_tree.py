@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QBrush, QFont
 
 from explorer.core.analysis import Analysis, LayerRow
+from explorer.core.render.table import row_details
 from explorer.core.units import format_count, format_macs, format_shape
 from explorer.gui import icons
 
@@ -82,11 +83,13 @@ class Node:
 def _layer_type(row: LayerRow) -> str:
     if row.op == "add":
         return "Add (residual)"
+    type_name = row.type or row.op  # a functional step with no module type, such as a mean
+    details = row_details(row)  # a dilation other than 1, a drop-path rate
     if row.role == "shortcut":
-        return f"{row.type} (shortcut)"
+        return f"{type_name} (shortcut{details})"
     if row.summary_id is None:
-        return f"{row.type} (functional)"
-    return row.type
+        return f"{type_name} (functional{details})"
+    return f"{type_name} ({details[2:]})" if details else type_name
 
 
 def _layer_marker(row: LayerRow) -> str:
@@ -171,7 +174,8 @@ def build_tree(analysis: Analysis) -> Node:
             block_node = stage_node.adopt(
                 _group("block", block.name, block.name, f"{block.type}", members, members[0].index)
             )
-            block_node.type_text = f"{block.type} ({block.shortcut})"
+            dilation = f", dilation {block.dilation}" if block.dilation != 1 else ""
+            block_node.type_text = f"{block.type} ({block.shortcut}{dilation})"
             block_node.marker = "" if block.shortcut == "identity" else block.shortcut
             for row in members:
                 block_node.adopt(_layer_node(row, f"{block.name}."))

@@ -6,8 +6,9 @@ import re
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
+from explorer.core import parts
 from explorer.core.presets import PRESET_NAMES, preset
 from explorer.core.spec import ArchSpec, SpecError
 
@@ -49,6 +50,29 @@ def spin_box(field: str, tooltip: str = "", widest: int = 99999) -> SpecSpinBox:
     return SpecSpinBox(field, tooltip, widest)
 
 
+class SpecDoubleSpinBox(QDoubleSpinBox):
+    """A fraction field (0 to 1) that gives back a spec's exact value while it is shown
+    unchanged, so that a ratio such as 1/16 or 1/3 survives the box's rounding."""
+
+    def __init__(self, field: str, tooltip: str) -> None:
+        super().__init__(minimum=0.0, maximum=1.0, decimals=4, singleStep=0.01, toolTip=tooltip)
+        self.setProperty(FIELD_PROPERTY, field)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.installEventFilter(_FIELD_GUARD)
+        self._exact: float | None = None
+
+    def set_exact(self, value: float) -> None:
+        self._exact = value
+        self.setValue(value)
+
+    def exact_value(self) -> float:
+        shown = self.value()
+        if self._exact is not None and round(self._exact, self.decimals()) == shown:
+            return self._exact
+        return shown
+
+
 class _FieldGuard(QObject):
     """Lets the wheel change a spin box only once it has the focus; otherwise the
     wheel scrolls the editor, as a person scrolling past the fields expects. And leaves
@@ -71,11 +95,25 @@ class _FieldGuard(QObject):
 _FIELD_GUARD = _FieldGuard()
 
 
-def combo_box(field: str, items: tuple[tuple[str, str], ...]) -> QComboBox:
+def combo_box(field: str, items: tuple[tuple[object, str], ...]) -> QComboBox:
     combo = QComboBox()
     combo.setProperty(FIELD_PROPERTY, field)
     for value, label in items:
         combo.addItem(label, value)
+    return combo
+
+
+def kind_combo(field: str) -> QComboBox:
+    """A choice of the kinds of part that ``field`` picks, each with its label and tooltip
+    from its definition in explorer.core.parts."""
+    combo = QComboBox()
+    combo.setProperty(FIELD_PROPERTY, field)
+    for key, kind in parts.FIELD_KINDS[field].items():
+        combo.addItem(kind.label, key)
+        combo.setItemData(combo.count() - 1, kind.tooltip, Qt.ItemDataRole.ToolTipRole)
+    # A long label shows in the open list; the closed box must not widen the editor's dock.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(18)
     return combo
 
 
@@ -117,6 +155,15 @@ def describe_spec_error(error: SpecError) -> str:
     if name == "input_size" and index is not None:
         return f"input {('height', 'width')[index]}: {error.reason}"
     return f"{name.replace('_', ' ')}: {error.reason}"
+
+
+# Field names that read wrongly once capitalised.
+_TITLES = {"se_ratio": "SE ratio", "anti_alias": "Anti-aliasing"}
+
+
+def field_title(name: str) -> str:
+    """``"stem_pool"`` -> ``"Stem pool"``: a field's name as the form labels it."""
+    return _TITLES.get(name, name.replace("_", " ").capitalize())
 
 
 class StageRow:

@@ -12,14 +12,16 @@ fields, so a field without a widget or a place for its errors shows up in the te
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core import parts
 from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.spec import (
     DEFAULT_INPUT_SIDE,
@@ -42,17 +45,28 @@ from explorer.core.spec import (
 )
 from explorer.gui.panels.editor_fields import (
     FIELD_PROPERTY,
+    SpecDoubleSpinBox,
     StageRow,
     closest_preset,
     combo_box,
     describe_spec_error,
     error_label,
+    field_title,
+    kind_combo,
     spin_box,
     split_field,
 )
 from explorer.gui.style import repolish
 
 PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
+# Each field's default: what a field that does not apply to the chosen parts is held at.
+DEFAULTS: dict[str, Any] = {
+    field.name: field.default for field in fields(ArchSpec) if field.default is not MISSING
+}
+# The fields that may not apply to a spec's parts (those that do not apply to the default's).
+DEPENDENT_FIELDS = frozenset(parts.inapplicable_options(ArchSpec()))
+# Whole-number fields that take only a few values, from the core's definitions.
+NUMBER_CHOICES: dict[str, tuple[int, ...]] = {"output_stride": parts.OUTPUT_STRIDES}
 
 
 class SpecEditor(QScrollArea):
@@ -71,6 +85,8 @@ class SpecEditor(QScrollArea):
         self._stem = spec.stem
         self.stage_rows: list[StageRow] = []
         self._error_labels: dict[QWidget, QLabel] = {}  # each field's widget -> where its errors show
+        self._tooltips: dict[QWidget, str] = {}  # each field's own tooltip, shown while it applies
+        self._reasons: dict[str, str] = {}  # the fields that do not apply, with the reason
 
         body = QWidget()
         column = QVBoxLayout(body)
@@ -80,7 +96,9 @@ class SpecEditor(QScrollArea):
         column.addWidget(self._architecture_box())
         column.addWidget(self._stages_box())
         column.addWidget(self._bottleneck_box())
-        column.addWidget(self._input_box())
+        input_box = self._input_box()
+        column.addWidget(self._variants_box())  # after the others: it holds the fields they do not
+        column.addWidget(input_box)
         column.addStretch(1)
         self.setWidget(body)
         self.setMinimumWidth(300)
@@ -120,18 +138,10 @@ class SpecEditor(QScrollArea):
         box = QGroupBox("Architecture")
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.block_combo = combo_box(
-            "block", (("basic", "basic  (3x3, 3x3)"), ("bottleneck", "bottleneck  (1x1, 3x3, 1x1, x4)"))
-        )
-        self.stem_combo = combo_box(
-            "stem", (("cifar", "3x3 conv, stride 1"), ("imagenet", "7x7 conv /2 + max-pool /2"))
-        )
-        self.stem_width_spin = spin_box("stem_width", "channels out of the stem convolution")
-        self.shortcut_combo = combo_box(
-            "shortcut",
-            (("projection", "projection  (1x1 conv + BN)"), ("zero-pad", "zero-pad  (parameter-free)")),
-        )
-        self.shortcut_combo.setToolTip("The shortcut used where a block changes the shape")
+        self.block_combo = kind_combo("block")
+        self.stem_combo = kind_combo("stem")
+        self.stem_width_spin = spin_box("stem_width", parts.FIELD_TOOLTIPS["stem_width"])
+        self.shortcut_combo = kind_combo("shortcut")
         self.block_error, self.stem_error, self.shortcut_error = (
             error_label(),
             error_label(),
@@ -191,6 +201,44 @@ class SpecEditor(QScrollArea):
         form.addRow(self.bottleneck_error)
         self._explain_in(self.bottleneck_error, self.groups_spin, self.width_per_group_spin)
         return self.bottleneck_box
+
+    def _variants_box(self) -> QGroupBox:
+        """The fields no other box holds, under the headings of ``parts.FIELD_GROUPS``."""
+        box = QGroupBox("Variants")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        placed = {split_field(str(w.property(FIELD_PROPERTY)))[0] for w in self._error_labels}
+        self.variant_widgets: dict[str, QWidget] = {}
+        for title, names in parts.FIELD_GROUPS.items():
+            new = [name for name in names if name not in placed]
+            if not new:
+                continue
+            head = QLabel(title)
+            head.setProperty("role", "column-head")
+            form.addRow(head)
+            widgets = [self._variant_widget(name) for name in new]
+            for name, widget in zip(new, widgets, strict=True):
+                form.addRow(field_title(name), widget)
+                self.variant_widgets[name] = widget
+            group_error = error_label()
+            form.addRow(group_error)
+            self._explain_in(group_error, *widgets)
+        return box
+
+    @staticmethod
+    def _variant_widget(name: str) -> QWidget:
+        tooltip = parts.FIELD_TOOLTIPS.get(name, "")
+        if name in parts.FIELD_KINDS:
+            combo = kind_combo(name)
+            combo.setToolTip(tooltip)
+            return combo
+        if name in NUMBER_CHOICES:
+            combo = combo_box(name, tuple((value, str(value)) for value in NUMBER_CHOICES[name]))
+            combo.setToolTip(tooltip)
+            return combo
+        if isinstance(DEFAULTS[name], float):
+            return SpecDoubleSpinBox(name, tooltip)
+        return spin_box(name, tooltip)
 
     def _input_box(self) -> QGroupBox:
         box = QGroupBox("Input and head")
@@ -262,7 +310,8 @@ class SpecEditor(QScrollArea):
         """Place the errors of ``widgets``' fields in ``label``, and follow their changes."""
         for widget in widgets:
             self._error_labels[widget] = label
-            if isinstance(widget, QSpinBox):
+            self._tooltips[widget] = widget.toolTip()
+            if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 widget.valueChanged.connect(self._changed)
                 widget.editingFinished.connect(self.typing_finished)
             elif isinstance(widget, QComboBox):
@@ -297,6 +346,8 @@ class SpecEditor(QScrollArea):
             self.width_spin.setValue(width)
             self.classes_spin.setValue(spec.num_classes)
             self.zero_init_check.setChecked(spec.zero_init_residual)
+            for name, widget in self.variant_widgets.items():
+                self._show_value(widget, getattr(spec, name))
             self._stem = spec.stem
             if not keep_origin:
                 self._origin = closest_preset(spec)
@@ -314,8 +365,8 @@ class SpecEditor(QScrollArea):
         stem = self.stem_combo.currentData()
         block = self.block_combo.currentData()
         size = (self.height_spin.value(), self.width_spin.value())
-        bottleneck = block == "bottleneck"
-        return {
+        bottleneck = parts.BLOCKS[block].bottleneck
+        values = {
             "block": block,
             "depths": depths,
             "widths": None if widths == tuple(64 * 2**i for i in range(len(depths))) else widths,
@@ -330,6 +381,32 @@ class SpecEditor(QScrollArea):
             "shortcut": self.shortcut_combo.currentData(),
             "input_size": None if size == (DEFAULT_INPUT_SIDE[stem],) * 2 else size,
         }
+        for name, widget in self.variant_widgets.items():
+            values[name] = self._value_of(widget)
+        return values
+
+    @staticmethod
+    def _value_of(widget: QWidget) -> Any:
+        if isinstance(widget, QComboBox):
+            return widget.currentData()
+        if isinstance(widget, SpecDoubleSpinBox):
+            return widget.exact_value()
+        if isinstance(widget, QSpinBox):
+            return widget.value()
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        raise TypeError(f"no value for {type(widget).__name__}")
+
+    @staticmethod
+    def _show_value(widget: QWidget, value: Any) -> None:
+        if isinstance(widget, QComboBox):
+            widget.setCurrentIndex(widget.findData(value))
+        elif isinstance(widget, SpecDoubleSpinBox):
+            widget.set_exact(value)
+        elif isinstance(widget, QSpinBox):
+            widget.setValue(value)
+        elif isinstance(widget, QCheckBox):
+            widget.setChecked(value)
 
     def current(self) -> ArchSpec | SpecError:
         try:
@@ -353,7 +430,7 @@ class SpecEditor(QScrollArea):
             self.show_error(None)
             self._update_caption(result)
         sender = self.sender()
-        typed = isinstance(sender, QSpinBox) and sender in self._error_labels
+        typed = isinstance(sender, QAbstractSpinBox) and sender in self._error_labels
         self.edited.emit(result, str(sender.property(FIELD_PROPERTY)) if typed else "")
 
     def _follow_stem_default(self) -> None:
@@ -366,13 +443,42 @@ class SpecEditor(QScrollArea):
             self.width_spin.setValue(DEFAULT_INPUT_SIDE[stem])
         self._stem = stem
 
+    def _inapplicable(self, values: dict[str, Any]) -> dict[str, str] | None:
+        """The fields the chosen parts do not use, with the reason; ``None`` when the other
+        fields do not make a spec to ask."""
+        try:
+            probe = ArchSpec(**{**values, **{name: DEFAULTS[name] for name in DEPENDENT_FIELDS}})
+        except SpecError:
+            return None
+        reasons = parts.inapplicable_options(probe)
+        try:
+            return parts.inapplicable_options(
+                ArchSpec(**{**values, **{name: DEFAULTS[name] for name in reasons}})
+            )
+        except SpecError:
+            return reasons
+
+    def _update_applicable(self) -> None:
+        """Hold the fields that do not apply at their defaults, disabled, the reason their tooltip."""
+        reasons = self._inapplicable(self.field_values())
+        if reasons is not None:
+            self._reasons = reasons
+        for widget, tooltip in self._tooltips.items():
+            name, index = split_field(str(widget.property(FIELD_PROPERTY)))
+            reason = self._reasons.get(name) if index is None else None
+            if reason is not None:
+                self._show_value(widget, DEFAULTS[name])
+            widget.setEnabled(reason is None)
+            if reason is not None:
+                widget.setToolTip(f"Does not apply: {reason}")
+            elif isinstance(widget, QComboBox) and name in parts.FIELD_KINDS and not tooltip:
+                widget.setToolTip(parts.FIELD_KINDS[name][widget.currentData()].tooltip)
+            else:
+                widget.setToolTip(tooltip)
+
     def _update_bottleneck_fields(self) -> None:
-        bottleneck = self.block_combo.currentData() == "bottleneck"
-        if not bottleneck:
-            self.groups_spin.setValue(1)
-            self.width_per_group_spin.setValue(64)
-        for widget in (self.groups_spin, self.width_per_group_spin):
-            widget.setEnabled(bottleneck)
+        self._update_applicable()
+        bottleneck = parts.BLOCKS[self.block_combo.currentData()].bottleneck
         groups, per_group = self.groups_spin.value(), self.width_per_group_spin.value()
         if not bottleneck:
             self.bottleneck_hint.setText("Only the bottleneck block has groups and a width per group.")
