@@ -59,5 +59,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing resnet-explorer and its dependencies into $VENV"
   if [ "$purpose" = test ]; then extras="[dev,bench]"; else extras=""; fi
   "${pip[@]}" install -e ".$extras"
+  if [ "$purpose" = test ]; then
+    # timm is the tests' oracle for its ResNet variants. Without --no-deps pip would resolve its
+    # torchvision requirement and replace the CPU torch with a multi-GB CUDA build; its model
+    # code needs only torch (the tests stand in for torchvision's import-time names).
+    "${pip[@]}" install --no-deps "timm==1.0.31"
+    "${pip[@]}" install huggingface_hub safetensors pyyaml
+  fi
   touch "$stamp"
 fi
