@@ -9,13 +9,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 from explorer.core.analysis import Analysis, analyze
+from explorer.core.file_kind import COMPARISON_KIND
 from explorer.core.files import atomic_write_text, read_user_text
 from explorer.core.jsonable import JsonError, parse_json
 from explorer.core.quoting import quote_value
-from explorer.core.spec import ArchSpec, SpecError
+from explorer.core.spec import ArchSpec, SpecError, is_whole_number
 from explorer.core.wording import counted
 
 COMPARISON_FORMAT_VERSION = 1
@@ -40,7 +41,7 @@ class BenchFigures:
     def __post_init__(self) -> None:
         _check_text("the device", self.device)
         batch = self.batch_size
-        if not _is_whole(batch) or not 1 <= batch <= MAX_FIGURES_BATCH_SIZE:
+        if not is_whole_number(batch) or not 1 <= batch <= MAX_FIGURES_BATCH_SIZE:
             raise ComparisonError(
                 f"batch size {quote_value(batch)}: give a whole number from 1 to {MAX_FIGURES_BATCH_SIZE:,}"
             )
@@ -97,10 +98,6 @@ class Variant:
         _check_text("a variant's name", self.name)
         if not self.name.strip():
             raise ComparisonError("a variant needs a name")
-
-
-def _is_whole(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_text(what: str, value: object) -> None:
@@ -182,7 +179,7 @@ class Comparison:
 
     def __post_init__(self) -> None:
         baseline = self.baseline
-        if not _is_whole(baseline):
+        if not is_whole_number(baseline):
             raise ComparisonError(f"the baseline must be a whole number, got {quote_value(baseline)}")
         if not self.variants and baseline != 0:
             raise ComparisonError(
@@ -297,7 +294,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format_version": COMPARISON_FORMAT_VERSION,
-            "kind": "comparison",
+            "kind": COMPARISON_KIND,
             "baseline": self.baseline,
             "variants": [
                 {
@@ -312,10 +309,10 @@ class Comparison:
     @classmethod
     def from_dict(cls, data: object) -> Comparison:
         """The comparison ``data`` describes, or ``ComparisonError``, whatever ``data`` holds."""
-        if not isinstance(data, dict) or data.get("kind") != "comparison":
+        if not isinstance(data, dict) or data.get("kind") != COMPARISON_KIND:
             raise ComparisonError("this is not a resnet-explorer comparison file")
         version = data.get("format_version")
-        if not _is_whole(version) or version < 1:
+        if not is_whole_number(version) or version < 1:
             raise ComparisonError(f"format_version {quote_value(version)} is not a positive whole number")
         if version > COMPARISON_FORMAT_VERSION:
             raise ComparisonError(

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from explorer.core import parts
 from explorer.core.files import atomic_write_text, read_user_text
@@ -82,14 +82,15 @@ class SpecError(ValueError):
         super().__init__(f"{self.label}: {reason}")
 
 
-def _is_int(value: object) -> bool:
+def is_whole_number(value: object) -> TypeGuard[int]:
+    """An int that is not a bool (JSON's true is no depth)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_int(field: str, value: object, low: int, high: int, low_hint: str = "") -> int:
     """``value`` if it is a whole number from ``low`` to ``high``; ``low_hint`` explains
     the lower bound and follows only a value below it."""
-    if not _is_int(value):
+    if not is_whole_number(value):
         raise SpecError(field, f"must be a whole number, got {quote_value(value)}")
     assert isinstance(value, int)
     if value < low:
@@ -130,7 +131,7 @@ def _int_tuple(field: str, value: object) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise SpecError(field, f"must be a list of whole numbers, got {quote_value(value)}")
     for i, item in enumerate(value):
-        if not _is_int(item):
+        if not is_whole_number(item):
             raise SpecError(f"{field}[{i}]", f"must be a whole number, got {quote_value(item)}")
     return tuple(value)
 
@@ -178,7 +179,7 @@ class ArchSpec:
         object.__setattr__(self, "se_ratio", ratio)
         rate = _check_number("drop_path", self.drop_path, 0.0, 1.0, low_open=False, high_open=True)
         object.__setattr__(self, "drop_path", rate)
-        if not _is_int(self.output_stride) or self.output_stride not in OUTPUT_STRIDES:
+        if not is_whole_number(self.output_stride) or self.output_stride not in OUTPUT_STRIDES:
             options = ", ".join(str(o) for o in OUTPUT_STRIDES)
             raise SpecError(
                 "output_stride", f"must be one of {options}, got {quote_value(self.output_stride)}"
@@ -400,7 +401,7 @@ class ArchSpec:
         version = data.pop("format_version", None)
         if version is None:
             raise SpecError("format_version", "is missing: this is not a resnet-explorer spec")
-        if not _is_int(version) or version < 1:
+        if not is_whole_number(version) or version < 1:
             raise SpecError("format_version", f"must be a positive whole number, got {quote_value(version)}")
         if version > FORMAT_VERSION:
             raise SpecError(
