@@ -31,8 +31,10 @@ from explorer.core.spec import ArchSpec
 
 Level = Literal["stage", "block", "layer"]
 LEVELS: tuple[Level, ...] = ("stage", "block", "layer")
-EdgeKind = Literal["main", "identity", "projection", "branch"]
-SHORTCUT_EDGE_KINDS: tuple[EdgeKind, ...] = ("identity", "projection")
+# A shortcut edge is "identity" where the block keeps its shape, else "reshaping": it carries
+# the layers of the block's shortcut kind (a projection, a zero-pad, an avg-down, ...).
+EdgeKind = Literal["main", "identity", "reshaping", "branch"]
+SHORTCUT_EDGE_KINDS: tuple[EdgeKind, ...] = ("identity", "reshaping")
 NodeKind = Literal["input", "stem", "stage", "block", "layer", "head"]
 
 INPUT_ID = "input"
@@ -69,7 +71,8 @@ class Node:
 class Edge:
     """A tensor flowing from ``source`` to ``target`` (node ids).
 
-    Shortcut edges carry the ``block_name`` they bypass, a ``label`` for projections
+    Shortcut edges carry the ``block_name`` they bypass, their ``shortcut`` kind (a key of
+    ``parts.SHORTCUTS``, or ``parts.IDENTITY_SHORTCUT``), a ``label`` where they carry layers
     ("1x1 conv, 256, /2"), the parameters and MACs of the shortcut layers and their ``rows``.
     """
 
@@ -81,6 +84,7 @@ class Edge:
     macs: int = 0
     block_name: str | None = None
     rows: tuple[int, ...] = ()
+    shortcut: str = ""
 
     @property
     def id(self) -> str:
@@ -251,7 +255,7 @@ class _Builder:
 
     def shortcut_edge(self, block: PlannedBlock, source: str, target: str) -> Edge:
         rows = self.shortcut_rows(block)
-        kind: EdgeKind = "identity" if block.shortcut == "identity" else "projection"
+        kind: EdgeKind = "identity" if block.shortcut == parts.IDENTITY_SHORTCUT else "reshaping"
         return Edge(
             source,
             target,
@@ -261,6 +265,7 @@ class _Builder:
             macs=sum(row.macs for row in rows),
             block_name=block.name,
             rows=tuple(row.index for row in rows),
+            shortcut=block.shortcut,
         )
 
     def chain(self, source: str, target: str) -> str:

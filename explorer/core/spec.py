@@ -322,7 +322,7 @@ class ArchSpec:
                 raise SpecError(
                     "shortcut",
                     f"a {self.shortcut} shortcut cannot shrink {channels} channels to {out} at "
-                    f"stage {stage + 1}: use shortcut 'projection' or widths that do not shrink",
+                    f"stage {stage + 1}: use shortcut {_shrinking_shortcuts()} or widths that do not shrink",
                 )
             channels = out
 
@@ -441,3 +441,8 @@ class ArchSpec:
             return cls.from_json(text)
         except SpecError as exc:
             raise SpecError(exc.field, f"{exc.reason} (in {path})") from None
+
+
+def _shrinking_shortcuts() -> str:
+    """The shortcut kinds that can shrink the channels, quoted for a message."""
+    return " or ".join(repr(key) for key, kind in parts.SHORTCUTS.items() if kind.can_shrink)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from html import escape
 
+from explorer.core import parts
 from explorer.core.graph import ArchGraph, Edge, Node
 from explorer.core.render.dot import element_target
 from explorer.core.units import format_count, format_macs, format_shape
@@ -49,13 +50,19 @@ def elements_for_rows(graph: ArchGraph, rows: Iterable[int], drawn: Collection[s
     return tuple(found)
 
 
-# What a drawn edge of each kind is, in a tooltip's words.
+# What a drawn edge of each kind is, in a tooltip's words; a reshaping shortcut is named by
+# its kind's label.
 _EDGE_WORDS = {
     "main": "",
     "identity": "identity shortcut",
-    "projection": "projection shortcut",
     "branch": "attention branch, rejoining by a multiply",
 }
+
+
+def _edge_words(edge: Edge) -> str:
+    if edge.kind == "reshaping" and edge.shortcut in parts.SHORTCUTS:
+        return "shortcut: " + " ".join(parts.SHORTCUTS[edge.shortcut].label.split())
+    return _EDGE_WORDS.get(edge.kind, "")
 
 
 def describe_element(graph: ArchGraph, element_id: str) -> str:
@@ -69,7 +76,7 @@ def describe_element(graph: ArchGraph, element_id: str) -> str:
             lines.append(f"{params}, {format_macs(target.macs)}")
         return "<br>".join(lines)
     if isinstance(target, Edge):
-        kind = _EDGE_WORDS[target.kind]
+        kind = _edge_words(target)
         text = f"<b>{escape(target.block_name or '')}</b> {kind}"
         if target.label:
             text += f"<br>{escape(target.label)}, {target.params:,} params"

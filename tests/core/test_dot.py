@@ -58,7 +58,7 @@ def edge_lines(text: str) -> list[str]:
 def test_shortcut_edges_are_drawn_apart(level: str) -> None:
     graph = graph_from_spec(preset("torchvision/resnet50"), level)  # type: ignore[arg-type]
     text = graph_to_dot(graph, "paper")
-    projections = [edge for edge in graph.shortcut_edges() if edge.kind == "projection"]
+    projections = [edge for edge in graph.shortcut_edges() if edge.kind == "reshaping"]
     identities = [edge for edge in graph.shortcut_edges() if edge.kind == "identity"]
     assert (len(projections), len(identities)) == (4, 12)
     for edge in projections:
@@ -87,7 +87,7 @@ def test_every_node_has_its_graph_id() -> None:
     text = graph_to_dot(graph, "detailed")
     ids = re.findall(r'^\s+"[^"]+" \[id="([^"]+)"', text, flags=re.MULTILINE)
     captions = [f"{cluster.id}:caption" for cluster in graph.clusters]
-    tags = [f"{edge.id}:label" for edge in graph.shortcut_edges() if edge.kind == "projection"]
+    tags = [f"{edge.id}:label" for edge in graph.shortcut_edges() if edge.kind == "reshaping"]
     assert (len(captions), len(tags)) == (3, 2)
     assert sorted(ids) == sorted([node.id for node in graph.nodes] + captions + tags)
 

@@ -75,7 +75,7 @@ def test_svg_elements_map_back_to_the_graph(level: str) -> None:
     unknown = [i for i, target in targets.items() if target is None and groups[i] != "graph"]
     assert not unknown
     tag = targets["shortcut:layer2.0:label"]
-    assert isinstance(tag, Edge) and tag.kind == "projection" and tag.block_name == "layer2.0"
+    assert isinstance(tag, Edge) and tag.kind == "reshaping" and tag.block_name == "layer2.0"
     caption = targets["cluster_layer2:caption"]
     assert isinstance(caption, Cluster) and caption.stage == 1
     assert targets["layer3.0.add"] == graph.node("layer3.0.add")

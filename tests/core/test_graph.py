@@ -82,7 +82,7 @@ def check_shortcuts(graph: ArchGraph) -> None:
     shortcuts = graph.shortcut_edges()
     assert len(shortcuts) == len(blocks)
     assert [edge.block_name for edge in shortcuts] == [block.name for block in blocks]
-    projected = {edge.block_name for edge in shortcuts if edge.kind == "projection"}
+    projected = {edge.block_name for edge in shortcuts if edge.kind == "reshaping"}
     reshaped = {block.name for block in blocks if block.input_shape != block.output_shape}
     # A stride-2 block on a 1x1 map keeps its shape yet still needs the strided shortcut.
     strided = {block.name for block in blocks if block.stride > 1}
@@ -94,7 +94,7 @@ def check_shortcuts(graph: ArchGraph) -> None:
     else:
         assert projected == reshaped | strided
     for edge in shortcuts:
-        if edge.kind == "projection":
+        if edge.kind == "reshaping":
             assert edge.label and edge.rows
         else:
             assert edge.params == 0 and not edge.rows and not edge.label
@@ -134,7 +134,7 @@ def test_every_preset_has_one_shortcut_per_block(name: str) -> None:
         graph = graph_from_spec(preset(name), level)
         check_shortcuts(graph)
         check_structure(graph)
-        assert {edge.block_name for edge in graph.shortcut_edges() if edge.kind == "projection"} == reshaped
+        assert {edge.block_name for edge in graph.shortcut_edges() if edge.kind == "reshaping"} == reshaped
     stage_graph = graph_from_spec(preset(name), "stage")
     check_structure(stage_graph)
     assert not stage_graph.shortcut_edges()
@@ -201,7 +201,7 @@ def test_layer_shortcuts_run_from_the_block_input_to_its_add() -> None:
     assert edges["layer1.0"].kind == "identity"
     projection = edges["layer2.0"]
     assert (projection.source, projection.target) == ("layer1.1.relu@2", "layer2.0.add")
-    assert projection.kind == "projection"
+    assert projection.kind == "reshaping"
     assert projection.label == "1x1 conv, 128, /2"
     assert projection.params == 64 * 128 + 2 * 128
 
@@ -209,7 +209,7 @@ def test_layer_shortcuts_run_from_the_block_input_to_its_add() -> None:
 def test_zero_pad_shortcut_is_a_labelled_projection() -> None:
     graph = graph_from_spec(preset("cifar/resnet20"), "layer")
     edge = next(e for e in graph.shortcut_edges() if e.block_name == "layer2.0")
-    assert edge.kind == "projection"
+    assert edge.kind == "reshaping"
     assert edge.label == "zero-pad, 32, /2"
     assert edge.params == 0
 

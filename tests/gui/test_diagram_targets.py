@@ -17,7 +17,7 @@ PRESETS = [name for name in PRESET_NAMES if "1202" not in name]
 @pytest.mark.parametrize("name", PRESETS)
 def test_each_box_and_tag_round_trips_through_its_rows(name: str, level: str) -> None:
     graph = graph_from_spec(preset(name), level)
-    tags = {f"{edge.id}:label" for edge in graph.edges if edge.kind == "projection"}
+    tags = {f"{edge.id}:label" for edge in graph.edges if edge.kind == "reshaping"}
     drawn = {node.id for node in graph.nodes} | tags
     for node in graph.nodes:
         rows = rows_for_element(graph, node.id)
@@ -27,7 +27,7 @@ def test_each_box_and_tag_round_trips_through_its_rows(name: str, level: str) ->
     for edge in graph.shortcut_edges():
         rows = rows_for_element(graph, f"{edge.id}:label")
         assert rows == edge.rows
-        if edge.kind == "projection" and edge.rows:
+        if edge.kind == "reshaping" and edge.rows:
             assert elements_for_rows(graph, rows, drawn) == (f"{edge.id}:label",)
     every_row = range(len(graph.row_nodes))
     assert set(elements_for_rows(graph, every_row, drawn)) <= drawn
@@ -47,7 +47,9 @@ def test_tooltips_name_what_is_under_the_pointer() -> None:
     assert "layer2.0" in describe_element(graph, "layer2.0") and "params" in describe_element(
         graph, "layer2.0"
     )
-    assert "projection shortcut" in describe_element(graph, "shortcut:layer2.0:label")
+    assert "shortcut: projection (1x1 conv + BN)" in describe_element(graph, "shortcut:layer2.0:label")
+    avg_down = graph_from_spec(preset("timm/resnet50d"), "block")
+    assert "shortcut: avg-down" in describe_element(avg_down, "shortcut:layer2.0:label")
     assert "identity shortcut" in describe_element(graph, "shortcut:layer2.1")
     assert "whole stage" in describe_element(graph, "cluster_layer3")
     assert describe_element(graph, "nothing") == ""

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton
+from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QPushButton
 
 from explorer.core import parts
 from explorer.core.analysis import analyze
@@ -194,7 +194,7 @@ def test_an_invalid_spec_greys_only_what_shows_it(qtbot, window) -> None:  # typ
 def test_choosing_squeeze_and_excitation_gives_the_spec_with_it(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
     window = open_window(qtbot, settings, preset("torchvision/resnet50"))
     editor = window.editor
-    attention, ratio = editor.variant_widgets["attention"], editor.variant_widgets["se_ratio"]
+    attention, ratio = editor.field_widgets["attention"], editor.field_widgets["se_ratio"]
     assert not ratio.isEnabled() and "reduction ratio" in ratio.toolTip()
     attention.setCurrentIndex(attention.findData("se"))
     wait_current(qtbot, window)
@@ -218,7 +218,7 @@ def test_every_kind_is_offered_with_its_label_and_tooltip(qtbot, window) -> None
 def test_a_field_that_does_not_apply_is_held_at_its_default_with_the_reason(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
     window = open_window(qtbot, settings, replace(preset("torchvision/resnet50"), stride_on="1x1"))
     editor = window.editor
-    stride_on = editor.variant_widgets["stride_on"]
+    stride_on = editor.field_widgets["stride_on"]
     assert stride_on.isEnabled() and stride_on.currentData() == "1x1"
     block = next(key for key, kind in parts.BLOCKS.items() if not kind.bottleneck)
     editor.block_combo.setCurrentIndex(editor.block_combo.findData(block))
@@ -226,3 +226,23 @@ def test_a_field_that_does_not_apply_is_held_at_its_default_with_the_reason(qtbo
     assert not stride_on.isEnabled() and "bottleneck" in stride_on.toolTip()
     assert window.session.spec.stride_on == ArchSpec().stride_on
     assert window.session.spec.block == block
+
+
+def test_the_fields_are_grouped_as_the_core_groups_them(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    boxes = {box.title(): box for box in window.editor.findChildren(QGroupBox)}
+    for title, names in parts.FIELD_GROUPS.items():
+        assert title in boxes, f"no {title!r} box"
+        for name in names:
+            widget = window.editor.field_widgets[name]
+            assert boxes[title].isAncestorOf(widget), f"{name} is not in the {title!r} box"
+
+
+def test_every_grouped_field_has_a_tooltip_naming_its_trick(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    # A spec where every grouped field applies, so no tooltip is a "does not apply" reason.
+    window = open_window(qtbot, settings, replace(preset("timm/resnetrs50"), drop_path=0.1))
+    for name, widget in window.editor.field_widgets.items():
+        assert widget.isEnabled(), name
+        tooltip = widget.toolTip()
+        assert tooltip and "\n" not in tooltip, name
+        if name not in parts.FIELD_KINDS:
+            assert "et al." in tooltip or "arXiv" in tooltip or "timm" in tooltip, (name, tooltip)

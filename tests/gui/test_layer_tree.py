@@ -104,6 +104,17 @@ def test_zero_pad_shortcut_is_marked(qapp) -> None:  # type: ignore[no-untyped-d
     assert rows["shortcut"].data(Qt.ItemDataRole.ForegroundRole).color() == icons.ZERO_PAD_COLOUR
 
 
+def test_an_avg_down_shortcut_is_marked_as_weighted_including_its_pool(qapp) -> None:  # type: ignore[no-untyped-def]
+    model = LayerTreeModel()
+    model.set_analysis(analyze(preset("timm/resnet50d")))
+    block = model.index(0, 0, model.index(2, 0))  # layer2.0: pool, conv, norm
+    assert block.data() == "layer2.0"
+    rows = {model.index(r, 0, block).data(): model.index(r, 0, block) for r in range(model.rowCount(block))}
+    for name in ("shortcut.0", "shortcut.1", "shortcut.2"):
+        assert rows[name].data(Qt.ItemDataRole.ForegroundRole).color() == icons.PROJECTION_COLOUR, name
+    assert "avg-down" in block.siblingAtColumn(1).data()
+
+
 def test_a_filter_that_matches_nothing_says_so(qapp, window) -> None:  # type: ignore[no-untyped-def]
     view = window.layer_view
     view.filter_edit.setText("xyz")

@@ -29,7 +29,7 @@ from explorer.core.parts.base import Kind, make_divisible
 from explorer.core.parts.blocks import BLOCKS, BlockKind, BuiltBlock
 from explorer.core.parts.fields import FIELD_GROUPS, FIELD_KINDS, FIELD_TOOLTIPS, inapplicable_options
 from explorer.core.parts.head import plan_head
-from explorer.core.parts.shortcuts import SHORTCUTS, ShortcutKind, plan_shortcut
+from explorer.core.parts.shortcuts import IDENTITY_SHORTCUT, SHORTCUTS, ShortcutKind, plan_shortcut
 from explorer.core.parts.stems import (
     OUTPUT_STRIDES,
     STEM_POOLS,
@@ -49,6 +49,7 @@ __all__ = [
     "FIELD_GROUPS",
     "FIELD_KINDS",
     "FIELD_TOOLTIPS",
+    "IDENTITY_SHORTCUT",
     "OUTPUT_STRIDES",
     "SHORTCUTS",
     "STEMS",

@@ -63,6 +63,12 @@ FIELD_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 FIELD_TOOLTIPS: dict[str, str] = {
+    "groups": "Groups of the bottleneck's 3x3 conv: ResNeXt's cardinality, 32 for resnext50_32x4d "
+    "(Xie et al. 2017, arXiv:1611.05431)",
+    "width_per_group": "Inner width = width x width_per_group / 64 x groups; 128 makes a wide ResNet "
+    "(Zagoruyko & Komodakis 2016, arXiv:1605.07146)",
+    "zero_init_residual": "Start each block's last BatchNorm at zero, so every block begins as the "
+    "identity (Goyal et al. 2017, arXiv:1706.02677)",
     "stem_width": "Width of the stem's convs; a deep stem ends at twice it (timm's stem_width)",
     "se_ratio": "Squeeze width as a fraction of the channels, rounded to a multiple of 8 (Hu et al. 2018)",
     "drop_path": "Stochastic depth: the last block's drop rate, 0 for the first, linear between "

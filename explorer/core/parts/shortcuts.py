@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 # Shortcuts: the branch around a block where its shape changes.
 
+IDENTITY_SHORTCUT = "identity"  # a block's shortcut where its shape does not change: no layers
+
 
 @dataclass(frozen=True)
 class ShortcutKind(Kind):
@@ -88,6 +90,6 @@ SHORTCUTS: dict[str, ShortcutKind] = {
 def plan_shortcut(writer: PlanWriter, site: BlockSite, source: int, preact: bool) -> tuple[int, str]:
     """The shortcut's output and its kind: the block's input itself where nothing changes."""
     if not site.needs_projection:
-        return source, "identity"
+        return source, IDENTITY_SHORTCUT
     kind = SHORTCUTS[site.spec.shortcut]
     return kind.plan(writer, site, source, preact), kind.key

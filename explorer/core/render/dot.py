@@ -280,7 +280,7 @@ def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "T
     for cluster in graph.clusters:
         out.extend(_cluster_lines(cluster, [node_lines[node_id] for node_id in cluster.node_ids], rankdir))
     for edge in graph.edges:
-        if edge.kind == "projection":
+        if edge.kind == "reshaping":
             out.extend(_projection_lines(edge, style, rankdir))
         else:
             out.append(

@@ -45,7 +45,7 @@ class Node:
     macs: int
     receptive_field: int | None
     order: int
-    marker: str = ""  # "add", "projection", "zero-pad" or ""
+    marker: str = ""  # ADD_MARKER, a shortcut marker, or ""
     tooltip: str = ""
     parent: Node | None = None
     row: int = 0
@@ -92,13 +92,24 @@ def _layer_type(row: LayerRow) -> str:
     return f"{type_name} ({details[2:]})" if details else type_name
 
 
-def _layer_marker(row: LayerRow) -> str:
+# What a row's icon and colour say: the residual add, or a shortcut's layers, told apart by
+# whether the shortcut learns anything (a projection, an avg-down) or not (a zero-pad).
+ADD_MARKER = "add"
+WEIGHTED_SHORTCUT_MARKER = "weighted shortcut"
+FREE_SHORTCUT_MARKER = "parameter-free shortcut"
+
+
+def _shortcut_marker(shortcut_rows: list[LayerRow]) -> str:
+    if not shortcut_rows:
+        return ""
+    return WEIGHTED_SHORTCUT_MARKER if any(row.params for row in shortcut_rows) else FREE_SHORTCUT_MARKER
+
+
+def _layer_marker(row: LayerRow, shortcut_marker: str) -> str:
     if row.op == "add":
-        return "add"
-    if row.op == "zeropad":
-        return "zero-pad"
+        return ADD_MARKER
     if row.role == "shortcut":
-        return "projection"
+        return shortcut_marker
     return ""
 
 
@@ -117,7 +128,7 @@ def _layer_tooltip(row: LayerRow) -> str:
     return "<br>".join(lines)
 
 
-def _layer_node(row: LayerRow, prefix: str) -> Node:
+def _layer_node(row: LayerRow, prefix: str, shortcut_marker: str = "") -> Node:
     label = row.name[len(prefix) :] if prefix and row.name.startswith(prefix) else row.name
     return Node(
         kind="layer",
@@ -130,7 +141,7 @@ def _layer_node(row: LayerRow, prefix: str) -> Node:
         macs=row.macs,
         receptive_field=row.receptive_field,
         order=row.index,
-        marker=_layer_marker(row),
+        marker=_layer_marker(row, shortcut_marker),
         tooltip=_layer_tooltip(row),
     )
 
@@ -176,9 +187,9 @@ def build_tree(analysis: Analysis) -> Node:
             )
             dilation = f", dilation {block.dilation}" if block.dilation != 1 else ""
             block_node.type_text = f"{block.type} ({block.shortcut}{dilation})"
-            block_node.marker = "" if block.shortcut == "identity" else block.shortcut
+            block_node.marker = _shortcut_marker([row for row in members if row.role == "shortcut"])
             for row in members:
-                block_node.adopt(_layer_node(row, f"{block.name}."))
+                block_node.adopt(_layer_node(row, f"{block.name}.", block_node.marker))
     if head_rows:
         head = root.adopt(_group("group", "head", "head", "Head", head_rows, head_rows[0].index))
         for row in head_rows:
@@ -186,16 +197,19 @@ def build_tree(analysis: Analysis) -> Node:
     return root
 
 
-_MARKER_COLOURS = {"add": icons.RESIDUAL_COLOUR, "projection": icons.PROJECTION_COLOUR}
-_MARKER_COLOURS["zero-pad"] = icons.ZERO_PAD_COLOUR
+_MARKER_COLOURS = {
+    ADD_MARKER: icons.RESIDUAL_COLOUR,
+    WEIGHTED_SHORTCUT_MARKER: icons.PROJECTION_COLOUR,
+    FREE_SHORTCUT_MARKER: icons.ZERO_PAD_COLOUR,
+}
 
 
 def _marker_icon(marker: str):  # type: ignore[no-untyped-def]
-    if marker == "add":
+    if marker == ADD_MARKER:
         return icons.residual_add_icon()
-    if marker == "projection":
+    if marker == WEIGHTED_SHORTCUT_MARKER:
         return icons.projection_icon()
-    if marker == "zero-pad":
+    if marker == FREE_SHORTCUT_MARKER:
         return icons.zero_pad_icon()
     return None
 

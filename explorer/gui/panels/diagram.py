@@ -341,11 +341,11 @@ class DiagramPanel(QWidget):
             return
         graph = drawing.graph
         shortcuts = graph.shortcut_edges()
-        projections = sum(edge.kind == "projection" for edge in shortcuts)
+        reshaping = sum(edge.kind == "reshaping" for edge in shortcuts)
         name = preset_name_of(graph.spec) or "custom"
         parts = [f"{name}: {counted(len(graph.nodes), 'box', 'boxes')}"]
         if shortcuts:
-            parts.append(f"{counted(len(shortcuts), 'shortcut')} ({projections} projection)")
+            parts.append(f"{counted(len(shortcuts), 'shortcut')} ({reshaping} with layers)")
         parts.append("click a box to select it · drag to pan · Ctrl+wheel to zoom")
         self.status.setText(" · ".join(parts))
         self.status.setToolTip("\n".join(parts))  # the line may be cut in a narrow window

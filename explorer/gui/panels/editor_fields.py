@@ -158,7 +158,12 @@ def describe_spec_error(error: SpecError) -> str:
 
 
 # Field names that read wrongly once capitalised.
-_TITLES = {"se_ratio": "SE ratio", "anti_alias": "Anti-aliasing"}
+_TITLES = {
+    "se_ratio": "SE ratio",
+    "anti_alias": "Anti-aliasing",
+    "stride_on": "Stride on",
+    "zero_init_residual": "Zero-init residual",
+}
 
 
 def field_title(name: str) -> str:

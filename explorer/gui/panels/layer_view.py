@@ -53,8 +53,8 @@ class LayerView(QWidget):
         collapse.clicked.connect(self.collapse_all)
         legend = QLabel(
             f'<span style="color:{icons.RESIDUAL_COLOUR.name()}">⊕ residual add</span> &nbsp; '
-            f'<span style="color:{icons.PROJECTION_COLOUR.name()}">↱ projection shortcut</span> &nbsp; '
-            f'<span style="color:{icons.ZERO_PAD_COLOUR.name()}">⇢ zero-pad shortcut</span>'
+            f'<span style="color:{icons.PROJECTION_COLOUR.name()}">↱ shortcut with weights</span> &nbsp; '
+            f'<span style="color:{icons.ZERO_PAD_COLOUR.name()}">⇢ parameter-free shortcut</span>'
         )
         legend.setProperty("role", "hint")
         self.no_match = plain(QLabel(objectName="NoLayerMatch"))

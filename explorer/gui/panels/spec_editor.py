@@ -67,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
 DEPENDENT_FIELDS = frozenset(parts.inapplicable_options(ArchSpec()))
 # Whole-number fields that take only a few values, from the core's definitions.
 NUMBER_CHOICES: dict[str, tuple[int, ...]] = {"output_stride": parts.OUTPUT_STRIDES}
+STAGES_AFTER = "Blocks"  # the group the stage table follows: stages are repeated blocks
 
 
 class SpecEditor(QScrollArea):
@@ -93,12 +94,13 @@ class SpecEditor(QScrollArea):
         column.setContentsMargins(8, 4, 8, 8)
         column.setSpacing(6)
         column.addWidget(self._preset_box())
-        column.addWidget(self._architecture_box())
-        column.addWidget(self._stages_box())
-        column.addWidget(self._bottleneck_box())
-        input_box = self._input_box()
-        column.addWidget(self._variants_box())  # after the others: it holds the fields they do not
-        column.addWidget(input_box)
+        # One box per group of the core's FIELD_GROUPS, the stages after the blocks they repeat.
+        self.field_widgets: dict[str, QWidget] = {}
+        for title, names in parts.FIELD_GROUPS.items():
+            column.addWidget(self._group_box(title, names))
+            if title == STAGES_AFTER:
+                column.addWidget(self._stages_box())
+        column.addWidget(self._input_box())
         column.addStretch(1)
         self.setWidget(body)
         self.setMinimumWidth(300)
@@ -134,31 +136,6 @@ class SpecEditor(QScrollArea):
         layout.addWidget(self.preset_combo)
         return box
 
-    def _architecture_box(self) -> QGroupBox:
-        box = QGroupBox("Architecture")
-        form = QFormLayout(box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.block_combo = kind_combo("block")
-        self.stem_combo = kind_combo("stem")
-        self.stem_width_spin = spin_box("stem_width", parts.FIELD_TOOLTIPS["stem_width"])
-        self.shortcut_combo = kind_combo("shortcut")
-        self.block_error, self.stem_error, self.shortcut_error = (
-            error_label(),
-            error_label(),
-            error_label(),
-        )
-        form.addRow("Block", self.block_combo)
-        form.addRow(self.block_error)
-        form.addRow("Stem", self.stem_combo)
-        form.addRow("Stem width", self.stem_width_spin)
-        form.addRow(self.stem_error)
-        form.addRow("Shortcut", self.shortcut_combo)
-        form.addRow(self.shortcut_error)
-        self._explain_in(self.block_error, self.block_combo)
-        self._explain_in(self.stem_error, self.stem_combo, self.stem_width_spin)
-        self._explain_in(self.shortcut_error, self.shortcut_combo)
-        return box
-
     def _stages_box(self) -> QGroupBox:
         box = QGroupBox("Stages")
         layout = QVBoxLayout(box)
@@ -184,49 +161,27 @@ class SpecEditor(QScrollArea):
         layout.addLayout(buttons)
         return box
 
-    def _bottleneck_box(self) -> QGroupBox:
-        self.bottleneck_box = QGroupBox("Grouped / wide bottleneck")
-        form = QFormLayout(self.bottleneck_box)
-        self.groups_spin = spin_box("groups", "groups of the 3x3 convolution (ResNeXt: 32)")
-        self.width_per_group_spin = spin_box(
-            "width_per_group", "inner width = width x width_per_group / 64 x groups"
-        )
-        self.bottleneck_hint = QLabel()
-        self.bottleneck_hint.setProperty("role", "hint")
-        self.bottleneck_hint.setWordWrap(True)
-        self.bottleneck_error = error_label()
-        form.addRow("Groups", self.groups_spin)
-        form.addRow("Width per group", self.width_per_group_spin)
-        form.addRow(self.bottleneck_hint)
-        form.addRow(self.bottleneck_error)
-        self._explain_in(self.bottleneck_error, self.groups_spin, self.width_per_group_spin)
-        return self.bottleneck_box
-
-    def _variants_box(self) -> QGroupBox:
-        """The fields no other box holds, under the headings of ``parts.FIELD_GROUPS``."""
-        box = QGroupBox("Variants")
+    def _group_box(self, title: str, names: tuple[str, ...]) -> QGroupBox:
+        """A box of the fields ``names``, each with its tooltip, their errors shown under them."""
+        box = QGroupBox(title)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        placed = {split_field(str(w.property(FIELD_PROPERTY)))[0] for w in self._error_labels}
-        self.variant_widgets: dict[str, QWidget] = {}
-        for title, names in parts.FIELD_GROUPS.items():
-            new = [name for name in names if name not in placed]
-            if not new:
-                continue
-            head = QLabel(title)
-            head.setProperty("role", "column-head")
-            form.addRow(head)
-            widgets = [self._variant_widget(name) for name in new]
-            for name, widget in zip(new, widgets, strict=True):
-                form.addRow(field_title(name), widget)
-                self.variant_widgets[name] = widget
-            group_error = error_label()
-            form.addRow(group_error)
-            self._explain_in(group_error, *widgets)
+        widgets = [self._field_widget(name) for name in names]
+        for name, widget in zip(names, widgets, strict=True):
+            form.addRow(field_title(name), widget)
+            self.field_widgets[name] = widget
+        if "groups" in names:
+            self.bottleneck_hint = QLabel()
+            self.bottleneck_hint.setProperty("role", "hint")
+            self.bottleneck_hint.setWordWrap(True)
+            form.addRow(self.bottleneck_hint)
+        group_error = error_label()
+        form.addRow(group_error)
+        self._explain_in(group_error, *widgets)
         return box
 
     @staticmethod
-    def _variant_widget(name: str) -> QWidget:
+    def _field_widget(name: str) -> QWidget:
         tooltip = parts.FIELD_TOOLTIPS.get(name, "")
         if name in parts.FIELD_KINDS:
             combo = kind_combo(name)
@@ -236,9 +191,57 @@ class SpecEditor(QScrollArea):
             combo = combo_box(name, tuple((value, str(value)) for value in NUMBER_CHOICES[name]))
             combo.setToolTip(tooltip)
             return combo
-        if isinstance(DEFAULTS[name], float):
+        default = DEFAULTS[name]
+        if isinstance(default, bool):
+            check = QCheckBox()
+            check.setProperty(FIELD_PROPERTY, name)
+            check.setToolTip(tooltip)
+            return check
+        if isinstance(default, float):
             return SpecDoubleSpinBox(name, tooltip)
         return spin_box(name, tooltip)
+
+    # The fields the rest of the editor reads by name.
+
+    @property
+    def block_combo(self) -> QComboBox:
+        return self._combo("block")
+
+    @property
+    def stem_combo(self) -> QComboBox:
+        return self._combo("stem")
+
+    @property
+    def shortcut_combo(self) -> QComboBox:
+        return self._combo("shortcut")
+
+    @property
+    def stem_width_spin(self) -> QSpinBox:
+        return self._spin("stem_width")
+
+    @property
+    def groups_spin(self) -> QSpinBox:
+        return self._spin("groups")
+
+    @property
+    def width_per_group_spin(self) -> QSpinBox:
+        return self._spin("width_per_group")
+
+    @property
+    def zero_init_check(self) -> QCheckBox:
+        widget = self.field_widgets["zero_init_residual"]
+        assert isinstance(widget, QCheckBox)
+        return widget
+
+    def _combo(self, name: str) -> QComboBox:
+        widget = self.field_widgets[name]
+        assert isinstance(widget, QComboBox)
+        return widget
+
+    def _spin(self, name: str) -> QSpinBox:
+        widget = self.field_widgets[name]
+        assert isinstance(widget, QSpinBox)
+        return widget
 
     def _input_box(self) -> QGroupBox:
         box = QGroupBox("Input and head")
@@ -257,17 +260,13 @@ class SpecEditor(QScrollArea):
             "num_classes", "outputs of the final linear layer; 0 for pooled features", 9_999_999
         )
         self.classes_spin.setSpecialValueText("none")
-        self.zero_init_check = QCheckBox("Zero-init residual")
-        self.zero_init_check.setProperty(FIELD_PROPERTY, "zero_init_residual")
-        self.zero_init_check.setToolTip("Start each block's last BatchNorm at zero (Goyal et al. 2017)")
         self.classes_error = error_label()
         form.addRow("Input C×H×W", shape)
         form.addRow(self.input_error)
         form.addRow("Classes", self.classes_spin)
-        form.addRow("", self.zero_init_check)
         form.addRow(self.classes_error)
         self._explain_in(self.input_error, self.channels_spin, self.height_spin, self.width_spin)
-        self._explain_in(self.classes_error, self.classes_spin, self.zero_init_check)
+        self._explain_in(self.classes_error, self.classes_spin)
         return box
 
     # Stages
@@ -334,19 +333,12 @@ class SpecEditor(QScrollArea):
                 row.depth.setValue(depth)
                 row.width.setValue(width)
                 row.stride.setValue(stride)
-            self.block_combo.setCurrentIndex(self.block_combo.findData(spec.block))
-            self.stem_combo.setCurrentIndex(self.stem_combo.findData(spec.stem))
-            self.shortcut_combo.setCurrentIndex(self.shortcut_combo.findData(spec.shortcut))
-            self.stem_width_spin.setValue(spec.stem_width)
-            self.groups_spin.setValue(spec.groups)
-            self.width_per_group_spin.setValue(spec.width_per_group)
             channels, height, width = spec.input_shape
             self.channels_spin.setValue(channels)
             self.height_spin.setValue(height)
             self.width_spin.setValue(width)
             self.classes_spin.setValue(spec.num_classes)
-            self.zero_init_check.setChecked(spec.zero_init_residual)
-            for name, widget in self.variant_widgets.items():
+            for name, widget in self.field_widgets.items():
                 self._show_value(widget, getattr(spec, name))
             self._stem = spec.stem
             if not keep_origin:
@@ -363,25 +355,16 @@ class SpecEditor(QScrollArea):
         widths = tuple(row.width.value() for row in self.stage_rows)
         strides = tuple(row.stride.value() for row in self.stage_rows)
         stem = self.stem_combo.currentData()
-        block = self.block_combo.currentData()
         size = (self.height_spin.value(), self.width_spin.value())
-        bottleneck = parts.BLOCKS[block].bottleneck
         values = {
-            "block": block,
             "depths": depths,
             "widths": None if widths == tuple(64 * 2**i for i in range(len(depths))) else widths,
             "strides": None if strides == tuple(1 if i == 0 else 2 for i in range(len(depths))) else strides,
-            "stem": stem,
-            "stem_width": self.stem_width_spin.value(),
             "in_channels": self.channels_spin.value(),
             "num_classes": self.classes_spin.value(),
-            "zero_init_residual": self.zero_init_check.isChecked(),
-            "groups": self.groups_spin.value() if bottleneck else 1,
-            "width_per_group": self.width_per_group_spin.value() if bottleneck else 64,
-            "shortcut": self.shortcut_combo.currentData(),
             "input_size": None if size == (DEFAULT_INPUT_SIDE[stem],) * 2 else size,
         }
-        for name, widget in self.variant_widgets.items():
+        for name, widget in self.field_widgets.items():
             values[name] = self._value_of(widget)
         return values
 
