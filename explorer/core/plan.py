@@ -157,11 +157,18 @@ class PlanWriter:
         self.spec = spec
         self.layers: list[PlannedLayer] = []
         self.where: Where = {}
+        # A module name used twice is one module called twice (torchvision's ``relu``), so it
+        # must be the same op each time; a part that reuses another's name by mistake fails here.
+        self._module_ops: dict[str, Op] = {}
 
     def add(self, name: str, op: Op, role: Role, inputs: tuple[int, ...], **details: object) -> int:
         details.setdefault("type_name", MODULE_TYPE_NAMES.get(op, ""))
         if op in FUNCTIONAL_OPS:
             details["functional"] = True
+        else:
+            known = self._module_ops.setdefault(name, op)
+            if known != op:
+                raise ValueError(f"plan: the module name {name!r} is given to a {known} and a {op}")
         for key, value in self.where.items():
             details.setdefault(key, value)
         layer = PlannedLayer(name, op, role, inputs, **details)  # type: ignore[arg-type]

@@ -232,7 +232,7 @@ class ArchSpec:
         self._check_part_options()
         self._check_shortcuts()
         self._check_output_stride()
-        if self.anti_alias != "none":
+        if parts.ANTI_ALIASES[self.anti_alias].filters:
             # Whether every anti-aliasing step has pixels enough to filter is a matter of
             # shapes: the analysis (pure Python, cached) raises a SpecError if one has not.
             from explorer.core.analysis import analyze

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from explorer.core import parts
 from explorer.core.analysis import analyze
 from explorer.core.build import build_model
-from explorer.core.plan import layer_plan
+from explorer.core.plan import NETWORK_INPUT, PlanWriter, layer_plan
 from explorer.core.presets import PRESET_NAMES, preset
 from explorer.core.spec import ArchSpec, SpecError
 from tests.strategies import small_specs
@@ -261,3 +261,12 @@ def test_field_tables_cover_the_kind_fields_and_every_group_names_real_fields() 
         assert getattr(ArchSpec(), name) in table
         assert all(kind.key == key and kind.label and kind.tooltip for key, kind in table.items())
     assert set(parts.FIELD_TOOLTIPS) <= names
+
+
+def test_a_module_name_given_to_two_different_ops_fails_the_plan() -> None:
+    writer = PlanWriter(ArchSpec())
+    first = writer.add("pool", "maxpool", "stem", (NETWORK_INPUT,), kernel_size=3, stride=2)
+    writer.add("relu", "relu", "stem", (first,))
+    writer.add("relu", "relu", "stem", (first,))  # one module called twice, as torchvision's relu
+    with pytest.raises(ValueError, match="'pool' is given to a maxpool and a pool"):
+        writer.add("pool", "pool", "head", (first,), kernel_size=2, stride=2)

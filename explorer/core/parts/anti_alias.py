@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 class AntiAliasKind(Kind):
     plan: Callable[[PlanWriter, str, Role, int, int], int] | None
     """Lays out the anti-aliased downsampling by a stride at a name; ``None``: no anti-aliasing."""
+    replaces_max_pool: bool = False
+    """The stem's max pool is this pool itself, rather than a max pool of stride 1 before it."""
+
+    @property
+    def filters(self) -> bool:
+        return self.plan is not None
 
 
 def _plan_avg_aa(writer: PlanWriter, name: str, role: Role, source: int, stride: int) -> int:
@@ -43,6 +49,7 @@ ANTI_ALIASES: dict[str, AntiAliasKind] = {
             "2x2 average pool",
             "Strides by a 2x2 average pool after the convolution (timm's aa_layer=AvgPool2d)",
             _plan_avg_aa,
+            replaces_max_pool=True,  # timm's stem uses the anti-aliasing pool in place of the max pool
         ),
         AntiAliasKind(
             "blur",
@@ -62,6 +69,6 @@ def plan_anti_alias(writer: PlanWriter, name: str, role: Role, source: int, stri
 
 def block_uses_anti_alias(site: BlockSite) -> bool:
     """timm's rule: a block anti-aliases where it strides by 2 or its first conv dilates less."""
-    if site.spec.anti_alias == "none":
+    if not ANTI_ALIASES[site.spec.anti_alias].filters:
         return False
     return site.stride == 2 or site.first_dilation != site.dilation

@@ -10,6 +10,7 @@ from explorer.core.parts.anti_alias import block_uses_anti_alias, plan_anti_alia
 from explorer.core.parts.attention import plan_attention, plan_drop_path
 from explorer.core.parts.base import Kind
 from explorer.core.parts.shortcuts import plan_shortcut
+from explorer.core.parts.stems import STRIDE_ON
 
 if TYPE_CHECKING:
     from explorer.core.plan import BlockSite, PlanWriter
@@ -88,7 +89,7 @@ def _plan_basic(writer: PlanWriter, site: BlockSite) -> BuiltBlock:
 def _plan_bottleneck(writer: PlanWriter, site: BlockSite) -> BuiltBlock:
     aa = block_uses_anti_alias(site)
     stride = 1 if aa else site.stride
-    on_1x1 = site.spec.stride_on == "1x1"
+    on_1x1 = STRIDE_ON[site.spec.stride_on].first_1x1
     inner = site.inner_channels
     x = _conv_bn_act(writer, site, site.source, 1, inner, 1, stride=stride if on_1x1 else 1)
     if aa and on_1x1:
@@ -144,7 +145,7 @@ def _plan_preact_basic(writer: PlanWriter, site: BlockSite) -> BuiltBlock:
 def _plan_preact_bottleneck(writer: PlanWriter, site: BlockSite) -> BuiltBlock:
     aa = block_uses_anti_alias(site)
     stride = 1 if aa else site.stride
-    on_1x1 = site.spec.stride_on == "1x1"
+    on_1x1 = STRIDE_ON[site.spec.stride_on].first_1x1
     inner = site.inner_channels
     pre = _preact(writer, site, site.source, 1)
     x = writer.conv(site.name("conv1"), "main", pre, inner, 1, stride=stride if on_1x1 else 1)

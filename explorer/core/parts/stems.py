@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from explorer.core.parts.anti_alias import plan_anti_alias
+from explorer.core.parts.anti_alias import ANTI_ALIASES, plan_anti_alias
 from explorer.core.parts.base import Kind
 
 if TYPE_CHECKING:
@@ -124,18 +124,17 @@ class StemPoolKind(Kind):
 
 
 def _plan_max_pool(writer: PlanWriter, source: int) -> int:
-    anti_alias = writer.spec.anti_alias
-    if anti_alias == "none":
+    anti_alias = ANTI_ALIASES[writer.spec.anti_alias]
+    if not anti_alias.filters:
         return writer.same("maxpool", "maxpool", "stem", source, kernel_size=3, stride=2, padding=1)
-    if anti_alias == "avgpool":
-        # timm replaces the max-pool by the anti-aliasing pool itself.
+    if anti_alias.replaces_max_pool:
         return plan_anti_alias(writer, "maxpool", "stem", source, 2)
     x = writer.same("maxpool.0", "maxpool", "stem", source, kernel_size=3, stride=1, padding=1)
     return plan_anti_alias(writer, "maxpool.1", "stem", x, 2)
 
 
 def _plan_conv_pool(writer: PlanWriter, source: int) -> int:
-    aa = writer.spec.anti_alias != "none"
+    aa = ANTI_ALIASES[writer.spec.anti_alias].filters
     channels = writer.channels(source)
     x = writer.conv("maxpool.0", "stem", source, channels, 3, 1 if aa else 2)
     index = 1
@@ -184,18 +183,27 @@ def stem_out_channels(spec: ArchSpec) -> int:
 
 # Where the stride of a bottleneck sits.
 
-STRIDE_ON: dict[str, Kind] = {
+
+@dataclass(frozen=True)
+class StrideOnKind(Kind):
+    first_1x1: bool
+    """A bottleneck's first 1x1 conv carries the stride, rather than its 3x3 conv."""
+
+
+STRIDE_ON: dict[str, StrideOnKind] = {
     kind.key: kind
     for kind in (
-        Kind(
+        StrideOnKind(
             "3x3",
             "3x3 conv  (v1.5)",
             "The 3x3 conv strides: torchvision and timm ('ResNet-B', arXiv:1812.01187)",
+            first_1x1=False,
         ),
-        Kind(
+        StrideOnKind(
             "1x1",
             "first 1x1 conv  (v1)",
             "The first 1x1 conv strides, as the original paper (arXiv:1512.03385)",
+            first_1x1=True,
         ),
     )
 }
