@@ -12,7 +12,7 @@ so that the bytes can be compared stage by stage.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -24,21 +24,42 @@ AUTOCAST_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 
 @dataclass
 class SavedTensors:
-    """Storages autograd saved: address -> (bytes, module path, dtype, shape of the first view)."""
+    """Storages autograd saved: address -> (bytes, module path, dtype, shape of the first
+    view, whether it is a reduced-precision copy of the module's weight)."""
 
-    storages: dict[int, tuple[int, str, torch.dtype, tuple[int, ...]]] = field(default_factory=dict)
+    storages: dict[int, tuple[int, str, torch.dtype, tuple[int, ...], bool]] = field(default_factory=dict)
 
     @property
     def total_bytes(self) -> int:
         return sum(entry[0] for entry in self.storages.values())
 
-    def bytes_under(self, prefix: str) -> int:
-        """Saved bytes first kept while a module at ``prefix`` (or below it) ran."""
-        return sum(
-            entry[0]
-            for entry in self.storages.values()
-            if entry[1] == prefix or entry[1].startswith(prefix + ".")
-        )
+    @property
+    def weight_copy_bytes(self) -> int:
+        """Autocast's half copies of weights (and of BlurPool's filter) that autograd keeps."""
+        return sum(entry[0] for entry in self.storages.values() if entry[4])
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.total_bytes - self.weight_copy_bytes
+
+    def activation_bytes_by(self, group_of: Callable[[str], str]) -> dict[str, int]:
+        """Saved activation bytes per group of the module path that first kept them."""
+        groups: dict[str, int] = {}
+        for size, path, _dtype, _shape, is_copy in self.storages.values():
+            if not is_copy:
+                groups[group_of(path)] = groups.get(group_of(path), 0) + size
+        return groups
+
+
+def _is_weight_copy(module: nn.Module, tensor: torch.Tensor) -> bool:
+    weight = getattr(module, "weight", None)
+    if not isinstance(weight, torch.Tensor):
+        weight = getattr(module, "filt", None)
+    if not isinstance(weight, torch.Tensor) or tensor.dtype == weight.dtype:
+        return False
+    if tensor.shape != weight.shape and tensor.dim() == 2 and tensor.shape == weight.t().shape:
+        tensor = tensor.t()  # a linear layer keeps its weight transposed
+    return tensor.shape == weight.shape and torch.equal(tensor, weight.detach().to(tensor.dtype))
 
 
 @contextlib.contextmanager
@@ -74,13 +95,17 @@ def saved_tensors(
     excluded |= {b.untyped_storage().data_ptr() for b in model.buffers()}
     result = SavedTensors()
     current = [""]
+    modules = dict(model.named_modules())
     keep_alive: list[torch.Tensor] = []
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         storage = tensor.untyped_storage()
         address = storage.data_ptr()
         if address not in excluded and address not in result.storages:
-            result.storages[address] = (storage.nbytes(), current[-1], tensor.dtype, tuple(tensor.shape))
+            module = modules.get(current[-1])
+            is_copy = module is not None and _is_weight_copy(module, tensor)
+            entry = (storage.nbytes(), current[-1], tensor.dtype, tuple(tensor.shape), is_copy)
+            result.storages[address] = entry
         keep_alive.append(tensor)  # a freed storage's address could be reused by another
         return tensor
 

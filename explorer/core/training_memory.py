@@ -36,13 +36,13 @@ AdamW step counters (on the CPU unless the optimizer is capturable or fused).
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 from explorer.core.analysis import LayerRow, analyze
 from explorer.core.plan import NETWORK_INPUT, layer_plan
 from explorer.core.quoting import quote_value
+from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
 
 OPTIMIZERS = ("sgd", "sgd-momentum", "adamw")
@@ -51,6 +51,8 @@ OPTIMIZER_STATE_COPIES = {"sgd": 0, "sgd-momentum": 1, "adamw": 2}
 PRECISIONS = ("float32", "float16", "bfloat16")  # float16/bfloat16: autocast mixed precision
 DEVICE_TYPES = ("cuda", "cpu")  # whose autocast rules mixed precision follows
 MAX_BATCH = 2**40
+# About three profiles of the largest spec allowed, as for the plan and the analysis.
+MAX_CACHED_PROFILE_ROWS = 100_000
 
 FLOAT32 = 4
 INT64 = 8
@@ -325,7 +327,7 @@ def _buffer_bytes(spec: ArchSpec) -> int:
     return total
 
 
-@functools.lru_cache(maxsize=64)
+@size_bounded_cache(max_entries=32, max_size=MAX_CACHED_PROFILE_ROWS, size_of=lambda p: len(p.row_saved))
 def _profile(spec: ArchSpec, precision: str, device_type: str) -> _Profile:
     analysis = analyze(spec)
     rows = analysis.rows
