@@ -37,6 +37,7 @@ AdamW step counters (on the CPU unless the optimizer is capturable or fused).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from explorer.core.analysis import LayerRow, analyze
@@ -456,3 +457,34 @@ def largest_batch_that_fits(
         else:
             high = middle
     return low
+
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+MAX_MEMORY_SIZE = 2**60
+_SIZE_PATTERN = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*")
+
+
+def parse_memory_size(text: str) -> int:
+    """Bytes from a size a person types: "24GiB", "512 MiB", "8GB", "1.5e9" (bytes)."""
+    match = _SIZE_PATTERN.fullmatch(text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _SIZE_UNITS:
+        raise TrainingMemoryError(
+            f"memory size {quote_value(text)} is not a size: give a number with a unit such as "
+            "24GiB, 512MiB or 8GB (KiB/MiB/GiB/TiB are powers of 1024, KB/MB/GB/TB of 1000)"
+        )
+    value = float(match.group(1)) * _SIZE_UNITS[unit]
+    if not math.isfinite(value) or value > MAX_MEMORY_SIZE:
+        raise TrainingMemoryError(f"memory size {quote_value(text)} is too large: give at most 1 EiB")
+    return int(value)
