@@ -14,7 +14,6 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -166,14 +165,18 @@ class MemoryPanel(QWidget):
         self.size_result = QLabel("")
         self.size_result.setWordWrap(True)
 
-        controls = QFormLayout()
-        controls.addRow("Batch", self.batch)
-        controls.addRow("Optimizer", self.optimizer)
-        controls.addRow("Precision", self.precision)
-        size_row = QHBoxLayout()
-        size_row.addWidget(self.fit_size)
-        size_row.addWidget(self.size_result, 1)
-        controls.addRow("Fit in", size_row)
+        controls = QHBoxLayout()
+        for title, control in (
+            ("Batch", self.batch),
+            ("Optimizer", self.optimizer),
+            ("Precision", self.precision),
+            ("Fit in", self.fit_size),
+        ):
+            controls.addWidget(QLabel(title))
+            controls.addWidget(control)
+            controls.addSpacing(10)
+        self.fit_size.setMaximumWidth(140)
+        controls.addWidget(self.size_result, 1)
 
         self.bar = StackedBar()
         self.legend = {name: QLabel("") for name in PART_COLOURS}
@@ -190,6 +193,7 @@ class MemoryPanel(QWidget):
         pg.setConfigOptions(antialias=True, background="w", foreground="#344054")
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setMinimumHeight(220)
+        self.canvas.setMaximumHeight(340)
         self.stage_plot = self.canvas.addPlot()
         self.stage_plot.setTitle(
             "<span style='font-size:11pt; font-weight:600'>Saved activations per stage</span>"
