@@ -38,6 +38,9 @@ def test_the_panel_shows_the_prediction_and_follows_the_controls(qtbot, window) 
     memory = predict_training_memory(spec, 5, "adamw", "bfloat16")
     assert panel.shown.prediction == memory
     assert format_bytes(memory.total_bytes) in panel.total.text()
+    qtbot.waitUntil(lambda: panel.is_ready() and bool(panel.shown.devices), timeout=60_000)
+    cpu = panel.shown.devices[0]
+    assert cpu.max_batch == largest_batch_that_fits(spec, cpu.memory_bytes, "adamw", "bfloat16", "cpu")
     assert "cpu" in panel.devices.text() and "available system memory" in panel.devices.text()
 
 
@@ -56,7 +59,9 @@ def test_a_typed_size_gives_the_largest_batch_and_bad_text_is_explained(qtbot, w
     panel = window.show_tab("Memory")
     panel.fit_size.setText("24 GiB")
     _ready(qtbot, panel)
-    best = largest_batch_that_fits(window.session.spec, parse_memory_size("24 GiB"), "sgd-momentum", "float32")
+    best = largest_batch_that_fits(
+        window.session.spec, parse_memory_size("24 GiB"), "sgd-momentum", "float32"
+    )
     assert panel.size_result.text() == f"largest batch in 24.00 GiB: {best}"
 
     panel.fit_size.setText("24 G")

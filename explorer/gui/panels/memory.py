@@ -1,8 +1,9 @@
 """The Memory tab: what one training step of the spec needs, predicted as it is edited.
 
 The prediction walks every layer of the plan and the largest-batch searches repeat it
-a few dozen times, so it runs on a worker thread (the newest request wins); the list
-of devices and their free memory, which needs torch, is read there too.
+a few dozen times, so it runs on a worker thread (the newest request wins). The devices
+come from the window's one device discovery (the Benchmark tab's, which loads torch);
+their free memory is read on the worker thread with each prediction.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from explorer.core.training_memory import (
     predict_training_memory,
 )
 from explorer.core.units import format_bytes
+from explorer.gui.bench_runner import Machine, shared_runner
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.session import Session
 
@@ -52,12 +54,20 @@ ERROR_STYLE = "color: #b42318"
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceEntry:
+    key: str
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class MemoryRequest:
     spec: ArchSpec
     batch: int
     optimizer: str
     precision: str
     typed_bytes: int | None
+    devices: tuple[DeviceEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,20 +105,21 @@ def stacked_parts(memory: TrainingMemory) -> list[tuple[str, int]]:
 
 def compute(request: MemoryRequest) -> MemoryOutcome:
     """The prediction and the largest batch per device (runs on a worker thread)."""
-    from explorer.core.devices import available_devices, free_memory
-
     spec, optimizer, precision = request.spec, request.optimizer, request.precision
     prediction = predict_training_memory(spec, request.batch, optimizer, precision)
     fits = []
-    for device in available_devices():
-        on_cpu = device.kind == "cpu"
-        memory = free_memory(device)
-        best = None
-        if memory is not None:
-            rules = "cpu" if on_cpu else "cuda"
-            best = largest_batch_that_fits(spec, memory, optimizer, precision, rules)
-        kind = "available system memory" if on_cpu else "free memory"
-        fits.append(DeviceFit(device.label, memory, best, kind))
+    if request.devices:
+        from explorer.core.devices import free_memory  # torch is loaded: the devices were found
+
+        for device in request.devices:
+            on_cpu = device.kind == "cpu"
+            memory = free_memory(device.key)
+            best = None
+            if memory is not None:
+                rules = "cpu" if on_cpu else "cuda"
+                best = largest_batch_that_fits(spec, memory, optimizer, precision, rules)
+            kind = "available system memory" if on_cpu else "free memory"
+            fits.append(DeviceFit(device.label, memory, best, kind))
     typed = None
     if request.typed_bytes is not None:
         typed = largest_batch_that_fits(spec, request.typed_bytes, optimizer, precision)
@@ -229,7 +240,24 @@ class MemoryPanel(QWidget):
         self.precision.currentTextChanged.connect(self.refresh)
         self.fit_size.textChanged.connect(self.refresh)
         session.analysis_changed.connect(self._analysis_changed)
+        self._devices: tuple[DeviceEntry, ...] = ()
+        self.runner = shared_runner(session)
+        self.runner.machine_found.connect(self._machine_found)
+        self.runner.discovery_failed.connect(self._discovery_failed)
+        if self.runner.machine is not None:
+            self._machine_found(self.runner.machine)
+        elif self.runner.discovery_problem:
+            self._discovery_failed(self.runner.discovery_problem)
+        else:
+            self.runner.discover()
         self.refresh()
+
+    def _machine_found(self, machine: Machine) -> None:
+        self._devices = tuple(DeviceEntry(d.key, d.kind, f"{d.key} ({d.name})") for d in machine.devices)
+        self.refresh()
+
+    def _discovery_failed(self, message: str) -> None:
+        self.devices.setText(f"No devices found: {message}")
 
     def _analysis_changed(self, _analysis: Analysis) -> None:
         self.refresh()
@@ -255,6 +283,7 @@ class MemoryPanel(QWidget):
             self.optimizer.currentText(),
             self.precision.currentText(),
             self._typed_size()[0],
+            self._devices,
         )
 
     def refresh(self) -> None:
@@ -293,7 +322,8 @@ class MemoryPanel(QWidget):
                 continue
             batch = str(fit.max_batch) if fit.max_batch else "none (batch 1 needs more)"
             lines.append(f"{fit.label}: {batch} in {format_bytes(fit.memory_bytes)} of {fit.memory_kind}")
-        self.devices.setText("\n".join(lines))
+        if outcome.request.devices:
+            self.devices.setText("\n".join(lines))
         typed = outcome.request.typed_bytes
         if typed is not None and self._typed_error is None:
             self.size_result.setStyleSheet("")
