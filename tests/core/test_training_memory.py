@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from explorer.core import parts
 from explorer.core.analysis import analyze
 from explorer.core.build import build_model
+from explorer.core.memory import LiveTensorPeak
 from explorer.core.presets import PRESET_NAMES, preset
 from explorer.core.spec import ArchSpec
 from explorer.core.training_memory import (
@@ -230,3 +231,20 @@ def test_bad_arguments_are_named(call: object, named: str) -> None:
         call(ArchSpec())  # type: ignore[operator]
     assert "\n" not in str(raised.value)
     assert isinstance(raised.value, ValueError)
+
+
+def test_a_real_steps_peak_stays_within_the_prediction() -> None:
+    # torch's own tensor accounting over forward, loss and backward, above the weights,
+    # buffers and momentum made before it: the prediction (every saved tensor and every
+    # gradient at once, plus the estimate) bounds it, and not by much, since backward
+    # frees saved tensors while it makes the weight gradients.
+    spec = dataclasses.replace(preset("torchvision/resnet18"), input_size=(64, 64))
+    torch.manual_seed(0)
+    model = build_model(spec)
+    inputs, labels = torch.randn(4, *spec.input_shape), torch.randint(0, 1000, (4,))
+    peak = LiveTensorPeak()
+    with peak.track():
+        torch.nn.functional.cross_entropy(model(inputs), labels).backward()
+    memory = predict_training_memory(spec, 4, device_type="cpu")
+    predicted = memory.saved_activation_bytes + memory.grad_bytes + memory.backward_peak_bytes
+    assert 0.85 * predicted <= peak.peak_bytes <= predicted
