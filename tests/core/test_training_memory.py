@@ -99,7 +99,7 @@ def _every_kind() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("field", "key"), _every_kind())
-@pytest.mark.parametrize("precision", ["float32", pytest.param("bfloat16", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_every_kind_of_part_is_counted_exactly(field: str, key: str, precision: str) -> None:
     # A deep-stemmed, dilated, drop-path network whose every block changes shape, so that
     # each kind of part appears, with the one named swapped in.
