@@ -274,7 +274,9 @@ class _Walk:
             self.keep(found, self.new((index, "padded"), padded * self.half))
             computed = self.half
         else:
-            computed = self.dtype[source]
+            # Padding runs in its input's dtype; under autocast the convolution computes in
+            # half precision, keeping a half copy of the padded tensor where it was float32.
+            computed = self.half if self.mixed else FLOAT32
             self.keep(found, self.storage[source])
             self.keep(found, self.new((index, "padded"), padded * computed))
         self.weight_copy(channels * (row.kernel_size or 0) ** 2)
