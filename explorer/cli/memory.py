@@ -109,6 +109,7 @@ def memory_json(
         "backward_peak_bytes": memory.backward_peak_bytes,
         "total_bytes": memory.total_bytes,
         "stages": [asdict(group) for group in memory.stages],
+        "blocks": [asdict(group) for group in memory.blocks],
         "counted": COUNTED,
         "not_counted": NOT_COUNTED,
     }

@@ -75,7 +75,8 @@ class TrainingMemoryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SavedGroup:
-    """The saved-activation bytes of one stage: "stem", "layer1" ... or "head" (with the loss)."""
+    """The saved-activation bytes of one part: a stage ("stem", "layer1" ... or "head", with
+    the loss) or a block ("layer1.0" ...)."""
 
     name: str
     saved_bytes: int
@@ -108,6 +109,8 @@ class TrainingMemory:
     loss_saved_bytes: int = 0
     """Of the saved activations, what the cross-entropy loss keeps (none without a classifier)."""
     device_type: str = "cuda"
+    blocks: tuple[SavedGroup, ...] = ()
+    """The saved-activation bytes of each block ("layer1.0" ...), in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,11 +379,15 @@ def predict_training_memory(
     saved = sum(layer_saved) + loss_saved
 
     groups: dict[str, int] = {}
+    blocks: dict[str, int] = {}
     seen_blocks = False
     for row, row_bytes in zip(rows, layer_saved, strict=True):
         seen_blocks = seen_blocks or row.stage is not None
         name = _stage_name(row, seen_blocks)
         groups[name] = groups.get(name, 0) + row_bytes
+        if row.stage is not None and row.block is not None:
+            block = f"{name}.{row.block}"
+            blocks[block] = blocks.get(block, 0) + row_bytes
     groups["head"] = groups.get("head", 0) + loss_saved
 
     # Backward frees a saved tensor once the earliest step that kept it is done, so while
@@ -424,6 +431,7 @@ def predict_training_memory(
         input_bytes=unsaved_input,
         loss_saved_bytes=loss_saved,
         device_type=device_type,
+        blocks=tuple(SavedGroup(name, value) for name, value in blocks.items()),
     )
 
 

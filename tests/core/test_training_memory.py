@@ -55,6 +55,10 @@ def _unfilled_model(spec: ArchSpec) -> torch.nn.Module:
     return model
 
 
+def _block_of(path: str) -> str:
+    return ".".join(path.split(".")[:2]) if path.startswith("layer") else ""
+
+
 def _measure(spec: ArchSpec, precision: str = "float32", batch: int = BATCH) -> SavedTensors:
     torch.manual_seed(0)
     model = _unfilled_model(spec) if precision == "float32" else build_model(spec)
@@ -72,6 +76,9 @@ def _assert_matches(spec: ArchSpec, precision: str = "float32") -> TrainingMemor
     for group in predicted.stages:
         assert group.saved_bytes == pytest.approx(by_stage.get(group.name, 0), rel=TOLERANCE), group.name
     assert set(by_stage) <= {group.name for group in predicted.stages}
+    by_block = measured.activation_bytes_by(_block_of)
+    for group in predicted.blocks:
+        assert group.saved_bytes == pytest.approx(by_block.get(group.name, 0), rel=TOLERANCE), group.name
     return predicted
 
 
@@ -146,6 +153,10 @@ def test_layers_and_stages_add_up_to_the_total() -> None:
     memory = predict_training_memory(_small("torchvision/resnet50"), 3)
     assert sum(memory.layer_saved_bytes) + memory.loss_saved_bytes == memory.saved_activation_bytes
     assert sum(group.saved_bytes for group in memory.stages) == memory.saved_activation_bytes
+    for stage, summary in zip(memory.stages[1:-1], analyze(memory.spec).stages, strict=True):
+        members = [group.saved_bytes for group in memory.blocks if group.name.split(".")[0] == stage.name]
+        assert len(members) == len(summary.blocks)
+        assert sum(members) == stage.saved_bytes
     assert [group.name for group in memory.stages] == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
 
 
