@@ -450,7 +450,7 @@ def eager_run(spec: ArchSpec, config: BenchConfig) -> Iterator[tuple[Device, Any
     Yields the checked device, with torch's thread count and cuDNN set as for a benchmark,
     the eager model in eval mode and a random input in the configured layout. The caller
     runs each pass inside ``forward_context(config, device)``. Raises ``BenchError`` for a
-    configuration this machine cannot run.
+    configuration this machine cannot run, or a batch too large for its free memory.
     """
     import torch
 
@@ -458,6 +458,13 @@ def eager_run(spec: ArchSpec, config: BenchConfig) -> Iterator[tuple[Device, Any
 
     device = _checked_device(config)
     with _thread_count(config.threads), _cudnn_benchmark(device):
+        needed = estimate_memory(spec, config.batch_size, config.dtype).total_bytes
+        free = free_memory(device)
+        if config.check_memory and free is not None and needed > free:
+            raise BenchError(
+                f"batch {config.batch_size} needs about {format_bytes(needed)} but {device.key} has "
+                f"{format_bytes(free)} free; lower the batch size"
+            )
         model = build_model(spec, device.key).eval()
         inputs = torch.randn((config.batch_size, *spec.input_shape), device=device.key)
         if config.channels_last:
