@@ -4,8 +4,8 @@ order, the scale is drawn in the picture, profiled metrics need a profile of the
 from __future__ import annotations
 
 import shutil
-from itertools import pairwise
 from dataclasses import replace
+from itertools import pairwise
 from xml.etree import ElementTree
 
 import pytest
