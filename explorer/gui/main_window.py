@@ -51,6 +51,7 @@ TABS: list[tuple[str, str]] = [
     ("Charts", "explorer.gui.panels.charts:ChartsPanel"),
     ("Benchmark", "explorer.gui.panels.benchmark:BenchmarkPanel"),
     ("Compare", "explorer.gui.panels.compare:ComparePanel"),
+    ("Profile", "explorer.gui.panels.profile:ProfilePanel"),
 ]
 # Tabs whose content does not show the spec being edited: they stay usable while it is invalid.
 SPEC_INDEPENDENT_TABS = frozenset({"Compare"})
