@@ -30,6 +30,7 @@ from explorer.gui.models.layer_tree import (
     build_tree,
 )
 from explorer.gui.plain_text import plain
+from explorer.gui.profile_store import profile_store
 from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
 
@@ -113,6 +114,8 @@ class LayerView(QWidget):
         self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
 
         session.analysis_changed.connect(self.show_analysis)
+        # The last profile's time columns, greyed by the model while another spec is on show.
+        profile_store(session).changed.connect(self.model.set_profile)
         # Rows selected here are the session's selection, shown by the diagram too.
         self.selection_sync = LayerSelectionSync(session, self.tree, self.model)
         self.show_analysis(session.analysis)
