@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -39,7 +40,7 @@ from explorer.core.spec import ArchSpec
 from explorer.core.units import format_macs
 from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
 from explorer.gui.panels.bench_options import BenchOptions
-from explorer.gui.panels.charts import BAR_COLOUR, MACS_COLOUR, HumanAxis
+from explorer.gui.panels.charts import BAR_COLOUR, MACS_COLOUR
 from explorer.gui.plain_text import plain
 from explorer.gui.profile_store import profile_store
 from explorer.gui.session import Session
@@ -103,16 +104,22 @@ class ProfileCharts(pg.GraphicsLayoutWidget):
         self.setMinimumHeight(CHART_HEIGHT)
         self._on_row = on_row
         self.stages = self.addPlot(title="time by stage (ms)")
-        self.layers = self.addPlot(title=f"the {TOP_LAYERS} slowest layers (ms)")
-        self.scatter_plot = self.addPlot(
-            title="MACs against time per layer", axisItems={"bottom": HumanAxis("bottom")}
-        )
+        self.layers = self.addPlot(title="slowest layers (ms)")
+        self.scatter_plot = self.addPlot(title="MACs vs time, per layer")
         self.scatter_plot.setLabel("bottom", "MACs per image")
         self.scatter_plot.setLabel("left", "time (ms)")
         self.scatter_plot.setLogMode(x=True, y=True)
-        self.scatter = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(MACS_COLOUR), pen=pg.mkPen("#7a4f0a"))
+        for side in ("left", "bottom"):
+            self.scatter_plot.getAxis(side).enableAutoSIPrefix(False)
+        self.scatter_plot.showGrid(x=True, y=True, alpha=0.2)
+        # A PlotDataItem, not a bare scatter: only it follows the plot's log axes.
+        self.points = pg.PlotDataItem(
+            [], [], pen=None, symbol="o", symbolSize=8, symbolBrush=MACS_COLOUR, symbolPen="#7a4f0a"
+        )
+        self.scatter = self.points.scatter
         self.scatter.sigClicked.connect(self._clicked)
-        self.scatter_plot.addItem(self.scatter)
+        self.scatter_plot.addItem(self.points)
+        self.scatter_plot.setToolTip("Click a point to select its layer; high and left: slow for its work")
         for plot in (self.stages, self.layers):
             plot.invertY(True)
             plot.showGrid(x=True, alpha=0.2)
@@ -144,13 +151,11 @@ class ProfileCharts(pg.GraphicsLayoutWidget):
         names, times = [layer.name for layer in top], [layer.time_s * 1e3 for layer in top]
         self._bars(self.layers, names, times, BAR_COLOUR)
         timed = [layer for layer in result.layers if layer.leaf and layer.macs > 0 and layer.time_s > 0]
-        self.scatter.setData(
+        self.points.setData(
             x=[layer.macs for layer in timed],
             y=[layer.time_s * 1e3 for layer in timed],
             data=[layer.index for layer in timed],
-            tip=None,
         )
-        self.scatter.setToolTip("Click a point to select its layer; points low and right do much work fast.")
 
 
 class ProfilePanel(QWidget):
@@ -204,6 +209,9 @@ class ProfilePanel(QWidget):
         self.layer_table = _table(LAYER_COLUMNS)
         self.layer_table.itemSelectionChanged.connect(self._layer_chosen)
         self.charts = ProfileCharts(self.select_row)
+        # The charts and tables share what width there is instead of widening the tab.
+        for wide in (self.charts, self.stage_table, self.layer_table):
+            wide.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.figures = QWidget()
         right = QVBoxLayout(self.figures)
         right.setContentsMargins(0, 0, 0, 0)
