@@ -69,3 +69,14 @@ def test_latency_profiles_the_model_first(tmp_path: Path, capsys: pytest.Capture
 def test_show_values_without_a_metric_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "resnet18", "-o", str(tmp_path / "n.dot"), "--show-values")
     assert code == 2 and "give --color-by too" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("extra", [["--device", "cpu"], ["--iters", "3"], []])
+def test_profiling_flags_without_a_profiled_metric_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    code, _, err = run(capsys, "resnet18", "-o", str(tmp_path / "n.dot"), *extra)
+    if extra:
+        assert code == 2 and f"{extra[0]} applies to --color-by latency or gmacs only" in err
+    else:
+        assert (code, err) == (0, "")
