@@ -335,6 +335,10 @@ def profile(
 
     if config.compile:
         raise BenchError("a profile times the eager model's layers: run it without compile")
+    if getattr(config, "mode", "inference") != "inference":
+        # A training step's backward pass has no per-layer clocks yet: refuse it rather than
+        # time inference under a train-mode label.
+        raise BenchError("a profile times inference passes only: choose mode inference")
     analysis = analyze(spec)
     plain_config = replace(config, warmup=0, iterations=1, min_time_s=None)
     total = config.warmup + config.iterations
