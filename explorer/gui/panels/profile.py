@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -169,6 +169,8 @@ class ProfilePanel(QWidget):
         self.runner.machine_found.connect(self._show_machine)
         self.runner.discovery_failed.connect(lambda message: self._say(f"No devices: {message}", error=True))
 
+        # The Benchmark tab's option widgets, without its remembered settings: a profile's
+        # choices (more passes, no compile) must not become the benchmark's.
         self.options = BenchOptions()
         self.options.iterations_box.setValue(PROFILE_PASSES)
         form = self.options.findChild(QFormLayout)
@@ -237,11 +239,6 @@ class ProfilePanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.runner.discover()
-
-    def use_settings(self, settings: QSettings) -> None:
-        """The device and batch the Benchmark tab remembers are this tab's too."""
-        self.options.use_settings(settings)
-        self.options.iterations_box.setValue(max(self.options.iterations_box.value(), PROFILE_PASSES))
 
     @property
     def busy(self) -> bool:
