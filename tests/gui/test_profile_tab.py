@@ -86,3 +86,13 @@ def test_save_writes_the_profile_and_the_trace(qtbot, panel: ProfilePanel, tmp_p
     assert "traceEvents" in json.loads((tmp_path / "t.json").read_text())
     assert not panel.save(tmp_path / "missing" / "p.json")
     assert "Could not save" in panel.message.text()
+
+
+def test_cancel_keeps_nothing(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    panel.options.iterations_box.setValue(1000)
+    panel.run()
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.result is None and profile_store(panel.session).latest is None
+    assert "cancelled" in panel.message.text()
+    assert panel.run_button.isEnabled()
