@@ -231,6 +231,14 @@ class ProfilePanel(QWidget):
         column.addWidget(self.figures, 1)
         outer.addLayout(column, 1)
         self.figures.hide()
+        self.empty_note = QLabel(
+            "Profile runs the model on the device and times every layer of its forward pass: "
+            "where the time goes by stage and by layer, which layers run slowly for their work, "
+            "and whether the layers add up to the whole pass.",
+            wordWrap=True,
+        )
+        self.empty_note.setProperty("role", "hint")
+        column.insertWidget(0, self.empty_note)
         session.spec_changed.connect(self._spec_changed)
         self._update_buttons()
 
@@ -341,6 +349,7 @@ class ProfilePanel(QWidget):
             [layer.index for layer in top],
         )
         self.charts.show_profile(result)
+        self.empty_note.hide()
         self.figures.show()
         self._mark_stale(result.spec != self.session.spec)
         self._update_buttons()
