@@ -236,3 +236,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if sizes is not None and outcome.points and failed.error_kind in ("insufficient-memory", "out-of-memory"):
         return 0  # a sweep that reaches the memory limit has found what it was looking for
     raise RunFailed(str(failed.error))
+
+
+# For the other commands that time a model (profile).
+interrupt_flag = _interrupt_flag
+option_error = _option_error

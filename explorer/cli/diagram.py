@@ -10,9 +10,11 @@ from typing import Any, get_args
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
 from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.profile import DEFAULT_PASSES, add_profile_arguments, profile_config, run_profile_of
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.graph import Level
 from explorer.core.quoting import quote_value
+from explorer.core.render.colour_by import METRICS, PROFILED_METRICS, ColourBy
 from explorer.core.render.dot import Rankdir, Style
 from explorer.core.render.export import (
     DEFAULT_DPI,
@@ -25,6 +27,8 @@ from explorer.core.render.export import (
     check_dpi,
     export_diagram,
 )
+from explorer.core.render.profile_text import check_text
+from explorer.core.spec import ArchSpec
 
 LEVELS: tuple[Level, ...] = get_args(Level)
 STYLES: tuple[Style, ...] = get_args(Style)
@@ -63,6 +67,19 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help=f"resolution of a PNG (default {DEFAULT_DPI}, {MIN_DPI} to {MAX_DPI})",
     )
+    colour = parser.add_argument_group("colour by a metric")
+    colour.add_argument(
+        "--color-by",
+        "--colour-by",
+        dest="color_by",
+        choices=METRICS,
+        help=(
+            "fill every box by params, MACs, activations (output bytes per image), latency or "
+            "achieved GMAC/s (these two profile the model first), with the scale drawn in the picture"
+        ),
+    )
+    colour.add_argument("--show-values", action="store_true", help="also write each box's value in it")
+    add_profile_arguments(parser, "profiling (for --color-by latency or gmacs)")
     parser.set_defaults(handler=run_diagram)
 
 
@@ -79,6 +96,36 @@ def _output_format(path: Path, given: Format | None) -> Format:
     )
 
 
+def _profile_flags(args: argparse.Namespace) -> list[tuple[str, object, object]]:
+    """The profiling options as (flag, value given, default)."""
+    return [
+        ("--device", args.device, "auto"),
+        ("--batch", args.batch, 1),
+        ("--dtype", args.dtype, "float32"),
+        ("--channels-last", args.channels_last, False),
+        ("--warmup", args.warmup, 3),
+        ("--iters", args.iters, DEFAULT_PASSES),
+        ("--threads", args.threads, None),
+    ]
+
+
+def _colour_by(args: argparse.Namespace, spec: ArchSpec) -> ColourBy | None:
+    """What the boxes are coloured by; a latency or GMAC/s colouring profiles the model first."""
+    if args.color_by not in PROFILED_METRICS:
+        given = [flag for flag, value, default in _profile_flags(args) if value != default]
+        if given:
+            raise CliError(f"{given[0]} applies to --color-by latency or gmacs only: drop it")
+    if args.color_by is None:
+        if args.show_values:
+            raise CliError("--show-values writes the values of --color-by: give --color-by too")
+        return None
+    profile = None
+    if args.color_by in PROFILED_METRICS:
+        profile = run_profile_of(spec, profile_config(args))
+        print(f"profiled: {check_text(profile)}", file=sys.stderr)
+    return ColourBy(args.color_by, profile, args.show_values)
+
+
 def run_diagram(args: argparse.Namespace) -> int:
     path = output_path(args.output, "-o")
     fmt = _output_format(path, args.format)
@@ -90,8 +137,9 @@ def run_diagram(args: argparse.Namespace) -> int:
         if fmt != "png":
             raise CliError(f"--dpi applies to PNG only, not {fmt}: drop it or write a .png")
     spec = spec_from_args(args)
+    colour_by = _colour_by(args, spec)
     try:
-        rendered = export_diagram(spec, path, args.level, args.style, args.rankdir, fmt, args.dpi)
+        rendered = export_diagram(spec, path, args.level, args.style, args.rankdir, fmt, args.dpi, colour_by)
     except GraphvizNotFound as exc:
         raise CliError(str(exc)) from None
     except GraphvizError as exc:
@@ -100,5 +148,6 @@ def run_diagram(args: argparse.Namespace) -> int:
         raise RunFailed(f"cannot write {os_error_text(exc, path)}") from None
     for warning in rendered.warnings:
         print(f"resnet-explorer diagram: warning: {warning}", file=sys.stderr)
-    print(f"wrote {path} ({fmt}, {args.level} level, {args.style} style)")
+    coloured = f", coloured by {args.color_by}" if colour_by is not None else ""
+    print(f"wrote {path} ({fmt}, {args.level} level, {args.style} style{coloured})")
     return 0

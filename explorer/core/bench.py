@@ -441,3 +441,47 @@ def run_sweep(
             return SweepResult(points=tuple(points), stopped_by=result)
         points.append(result)
     return SweepResult(points=tuple(points))
+
+
+@contextlib.contextmanager
+def eager_run(spec: ArchSpec, config: BenchConfig) -> Iterator[tuple[Device, Any, Any]]:
+    """``run_benchmark``'s set-up for a caller that runs its own passes (a per-layer profile).
+
+    Yields the checked device, with torch's thread count and cuDNN set as for a benchmark,
+    the eager model in eval mode and a random input in the configured layout. The caller
+    runs each pass inside ``forward_context(config, device)``. Raises ``BenchError`` for a
+    configuration this machine cannot run, or a batch too large for its free memory.
+    """
+    import torch
+
+    from explorer.core.build import build_model
+
+    device = _checked_device(config)
+    with _thread_count(config.threads), _cudnn_benchmark(device):
+        needed = estimate_memory(spec, config.batch_size, config.dtype).total_bytes
+        free = free_memory(device)
+        if config.check_memory and free is not None and needed > free:
+            raise BenchError(
+                f"batch {config.batch_size} needs about {format_bytes(needed)} but {device.key} has "
+                f"{format_bytes(free)} free; lower the batch size"
+            )
+        model = build_model(spec, device.key).eval()
+        inputs = torch.randn((config.batch_size, *spec.input_shape), device=device.key)
+        if config.channels_last:
+            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        try:
+            yield device, model, inputs
+        finally:
+            del model, inputs
+            _release(device, collect=False)
+
+
+def forward_context(config: BenchConfig, device: Device) -> contextlib.ExitStack:
+    """How every timed pass runs: ``inference_mode`` and autocast to a reduced dtype."""
+    return _forward_context(config, device)
+
+
+def run_card(spec: ArchSpec, config: BenchConfig, device: Device) -> ReproCard:
+    """The reproduction card of a run of ``config`` on ``device`` (call inside ``eager_run``)."""
+    return _card(spec, config, device, config.iterations)

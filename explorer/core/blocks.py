@@ -131,19 +131,23 @@ def _to_map(x: torch.Tensor) -> torch.Tensor:
 _UNARY = {"relu": _relu, "flatten": _flatten, "mean": _mean, "to_seq": _to_seq, "to_map": _to_map}
 
 
+def run_step(step: Step, values: dict[int, torch.Tensor]) -> torch.Tensor:
+    """One step's output from the outputs it names (kept in ``values`` by plan index)."""
+    if step.module is not None:
+        return step.module(values[step.inputs[0]])  # type: ignore[no-any-return]
+    if step.op == "add":
+        return values[step.inputs[0]] + values[step.inputs[1]]
+    if step.op == "mul":
+        return values[step.inputs[0]] * values[step.inputs[1]]
+    return _UNARY[step.op](values[step.inputs[0]])
+
+
 def run_steps(source: int, steps: list[Step], x: torch.Tensor) -> torch.Tensor:
     """Runs ``steps`` on ``x`` (the output of plan step ``source``), each on the outputs it names."""
     values = {source: x}
     out = x
     for step in steps:
-        if step.module is not None:
-            out = step.module(values[step.inputs[0]])
-        elif step.op == "add":
-            out = values[step.inputs[0]] + values[step.inputs[1]]
-        elif step.op == "mul":
-            out = values[step.inputs[0]] * values[step.inputs[1]]
-        else:
-            out = _UNARY[step.op](values[step.inputs[0]])
+        out = run_step(step, values)
         values[step.index] = out
         for alias in step.aliases:
             values[alias] = out

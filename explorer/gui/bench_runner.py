@@ -255,6 +255,17 @@ def _each(specs: Sequence[ArchSpec], config: BenchConfig, job: BenchJob) -> int:
     return ran
 
 
+def _profile(spec: ArchSpec, config: BenchConfig, job: BenchJob) -> object:
+    """A per-layer profile, or ``None`` when cancelled."""
+    load_torch()
+    from explorer.core.profile import ProfileCancelled, profile
+
+    try:
+        return profile(spec, config, _throttled(job), job.stop.is_set)
+    except ProfileCancelled:
+        return None
+
+
 class BenchRunner(QObject):
     """The one runner of a window: finds the devices once and times one job at a time.
 
@@ -314,6 +325,10 @@ class BenchRunner(QObject):
     def run_each(self, specs: Sequence[ArchSpec], config: BenchConfig) -> BenchJob:
         """Time each spec in turn (one progress for all); ``finished`` carries how many ran."""
         return self._submit(_each, tuple(specs), config)
+
+    def profile(self, spec: ArchSpec, config: BenchConfig) -> BenchJob:
+        """Time every layer; ``finished`` carries the Profile (None: cancelled)."""
+        return self._submit(_profile, spec, config)
 
     def _submit(self, work: Callable[..., Any], *args: Any) -> BenchJob:
         job = BenchJob(self, work, args)

@@ -24,6 +24,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QRectF
 from PySide6.QtSvg import QSvgRenderer
 
 from explorer.core.graph import ArchGraph, Level, graph_from_spec
+from explorer.core.render.colour_by import ColourBy
 from explorer.core.render.dot import Rankdir, Style, graph_to_dot
 from explorer.core.render.export import GraphvizNotFound, render
 from explorer.core.spec import ArchSpec
@@ -42,6 +43,7 @@ class DiagramRequest:
     level: Level = "block"
     style: Style = "paper"
     rankdir: Rankdir = "TB"
+    colour_by: ColourBy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,8 @@ def draw(request: DiagramRequest) -> Drawing | GraphvizMissing:
     """Lay out and parse ``request``'s diagram (runs on a worker thread)."""
     graph = graph_from_spec(request.spec, request.level)
     try:
-        rendered = render(graph_to_dot(graph, request.style, request.rankdir), "svg")
+        colouring = request.colour_by.colouring(graph) if request.colour_by is not None else None
+        rendered = render(graph_to_dot(graph, request.style, request.rankdir, colouring), "svg")
     except GraphvizNotFound as exc:
         return GraphvizMissing(request, str(exc))
     renderer = QSvgRenderer(QByteArray(rendered.data))

@@ -15,6 +15,8 @@ from html import escape
 
 from explorer.core import parts
 from explorer.core.graph import ArchGraph, Edge, Node
+from explorer.core.profile import Profile
+from explorer.core.render.colour_by import node_metrics
 from explorer.core.render.dot import element_target
 from explorer.core.units import format_count, format_macs, format_shape
 
@@ -65,8 +67,9 @@ def _edge_words(edge: Edge) -> str:
     return _EDGE_WORDS.get(edge.kind, "")
 
 
-def describe_element(graph: ArchGraph, element_id: str) -> str:
-    """A rich-text tooltip for the drawn element ``element_id`` ("" if unknown)."""
+def describe_element(graph: ArchGraph, element_id: str, profile: Profile | None = None) -> str:
+    """A rich-text tooltip for the drawn element ``element_id`` ("" if unknown); a box's lists
+    every metric it can be coloured by (the profiled ones with a ``profile`` of this spec)."""
     target = element_target(graph, element_id)
     if isinstance(target, Node):
         lines = [f"<b>{escape(target.name)}</b>", *(escape(line) for line in target.lines)]
@@ -74,6 +77,10 @@ def describe_element(graph: ArchGraph, element_id: str) -> str:
         if target.params or target.macs:
             params = f"{target.params:,} params ({format_count(target.params)})"
             lines.append(f"{params}, {format_macs(target.macs)}")
+        if target.kind != "input":
+            lines += [
+                f"{escape(label)}: {escape(value)}" for label, value in node_metrics(graph, target, profile)
+            ]
         return "<br>".join(lines)
     if isinstance(target, Edge):
         kind = _edge_words(target)

@@ -52,6 +52,7 @@ TABS: list[tuple[str, str]] = [
     ("Benchmark", "explorer.gui.panels.benchmark:BenchmarkPanel"),
     ("Compare", "explorer.gui.panels.compare:ComparePanel"),
     ("Memory", "explorer.gui.panels.memory:MemoryPanel"),
+    ("Profile", "explorer.gui.panels.profile:ProfilePanel"),
 ]
 # Tabs whose content does not show the spec being edited: they stay usable while it is invalid.
 SPEC_INDEPENDENT_TABS = frozenset({"Compare"})

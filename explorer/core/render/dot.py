@@ -20,6 +20,7 @@ from html import escape
 from typing import Literal
 
 from explorer.core.graph import ArchGraph, Cluster, Edge, Node
+from explorer.core.render.colour_by import LEGEND_ID, Colouring
 
 Style = Literal["paper", "detailed"]
 STYLES: tuple[Style, ...] = ("paper", "detailed")
@@ -164,12 +165,25 @@ def node_label(node: Node, style: Style) -> str:
     return Html("<br/>".join(rows))
 
 
-def _node_attrs(node: Node, style: Style) -> dict[str, str | float]:
+def _with_value(label: str, value: str) -> str:
+    if isinstance(label, Html):
+        return Html(f'{label}<br/><font point-size="8">{html_text(value)}</font>')
+    return f"{label}\n{value}"
+
+
+def _node_attrs(node: Node, style: Style, colouring: Colouring | None = None) -> dict[str, str | float]:
     attrs: dict[str, str | float] = {"id": node.id, "label": node_label(node, style)}
     if node.stage is not None:
         _, fill, border = STAGE_COLOURS[node.stage % len(STAGE_COLOURS)]
         attrs["fillcolor"] = fill
         attrs["color"] = border
+    if colouring is not None and node.kind != "input":
+        attrs.update(colouring.node_attrs(node.id))
+        value = colouring.value_text(node.id)
+        if colouring.show_values and value is not None and node.op not in _MERGE_SIGNS:
+            label = attrs["label"]
+            assert isinstance(label, str)
+            attrs["label"] = _with_value(label, value)
     if node.op in _MERGE_SIGNS:
         attrs.update(shape="circle", width=0.3, fixedsize="true", fontsize=14)
     elif node.op in ("bn", "relu", "flatten"):
@@ -262,8 +276,17 @@ def element_target(graph: ArchGraph, element_id: str) -> Node | Edge | Cluster |
     return None
 
 
-def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "TB") -> str:
-    """The DOT text of ``graph`` drawn in ``style`` from top to bottom or left to right."""
+def _legend_lines(colouring: Colouring) -> list[str]:
+    """The colour scale as a node of its own, on the first rank, so every export carries it."""
+    attrs = {"id": LEGEND_ID, "label": Html(colouring.legend_html()), "shape": "plaintext", "style": ""}
+    return [f"  {{rank=min; {quote(LEGEND_ID)} {_attrs(attrs)};}}"]
+
+
+def graph_to_dot(
+    graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "TB", colouring: Colouring | None = None
+) -> str:
+    """The DOT text of ``graph`` drawn in ``style`` from top to bottom or left to right;
+    with ``colouring``, every box filled by its metric and the scale drawn beside them."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
     if rankdir not in RANKDIRS:
@@ -274,7 +297,9 @@ def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "T
         f"  node {_attrs(NODE_DEFAULTS)};",
         f"  edge {_attrs(EDGE_DEFAULTS)};",
     ]
-    node_lines = {node.id: f"  {quote(node.id)} {_attrs(_node_attrs(node, style))};" for node in graph.nodes}
+    node_lines = {
+        node.id: f"  {quote(node.id)} {_attrs(_node_attrs(node, style, colouring))};" for node in graph.nodes
+    }
     clustered = {node_id for cluster in graph.clusters for node_id in cluster.node_ids}
     out.extend(line for node_id, line in node_lines.items() if node_id not in clustered)
     for cluster in graph.clusters:
@@ -286,5 +311,7 @@ def graph_to_dot(graph: ArchGraph, style: Style = "paper", rankdir: Rankdir = "T
             out.append(
                 f"  {quote(edge.source)} -> {quote(edge.target)} {_attrs(_edge_attrs(edge, rankdir))};"
             )
+    if colouring is not None:
+        out.extend(_legend_lines(colouring))
     out.append("}")
     return "\n".join(out) + "\n"

@@ -17,6 +17,7 @@ from typing import Literal
 from explorer.core.files import atomic_write_bytes
 from explorer.core.graph import Level, graph_from_spec
 from explorer.core.quoting import quote_value
+from explorer.core.render.colour_by import ColourBy
 from explorer.core.render.dot import Rankdir, Style, graph_to_dot
 from explorer.core.spec import ArchSpec
 
@@ -180,9 +181,14 @@ def write_rendered(dot_text: str, path: Path, fmt: Format | None = None, dpi: in
 
 
 def diagram_dot(
-    spec: ArchSpec, level: Level = "block", style: Style = "paper", rankdir: Rankdir = "TB"
+    spec: ArchSpec,
+    level: Level = "block",
+    style: Style = "paper",
+    rankdir: Rankdir = "TB",
+    colour_by: ColourBy | None = None,
 ) -> str:
-    return graph_to_dot(graph_from_spec(spec, level), style, rankdir)
+    graph = graph_from_spec(spec, level)
+    return graph_to_dot(graph, style, rankdir, None if colour_by is None else colour_by.colouring(graph))
 
 
 def render_svg_bytes(
@@ -204,6 +210,8 @@ def export_diagram(
     rankdir: Rankdir = "TB",
     fmt: Format | None = None,
     dpi: int | None = None,
+    colour_by: ColourBy | None = None,
 ) -> Rendered:
-    """Draw ``spec`` into ``path`` (svg, png, pdf or dot) and say what was written."""
-    return write_rendered(diagram_dot(spec, level, style, rankdir), Path(path), fmt, dpi)
+    """Draw ``spec`` into ``path`` (svg, png, pdf or dot) and say what was written; with
+    ``colour_by``, its boxes coloured by a metric and the scale drawn in the picture."""
+    return write_rendered(diagram_dot(spec, level, style, rankdir, colour_by), Path(path), fmt, dpi)

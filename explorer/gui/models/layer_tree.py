@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QBrush, QFont
 
 from explorer.core.analysis import Analysis, LayerRow
+from explorer.core.profile import GroupTime, LayerTime, Profile
 from explorer.core.render.table import row_details
 from explorer.core.units import format_count, format_macs, format_shape
 from explorer.gui import icons
@@ -25,6 +26,14 @@ COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "Receptive field")
 HEADER_TITLES = ("Layer", "Type", "Output shape", "Params", "MACs", "RF")
 HEADER_TIPS = {5: "Receptive field: the side, in input pixels, of the square each output sees"}
 NUMERIC_COLUMNS = frozenset({3, 4, 5})
+# Shown after a profile: each row's median time, its share of the total and its speed.
+PROFILE_COLUMNS = ("Time (ms)", "% time", "GMAC/s")
+PROFILE_TIPS = (
+    "The median time of the layer (a block, a stage: the sum of its layers) in the last profile",
+    "Its share of the time of all the layers",
+    "Achieved multiply-adds per second (the layer's MACs for the batch over its time)",
+)
+STALE_PROFILE_INK = "#9AA0A6"
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # "group", "stage", "block" or "layer"
 KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 3  # a name that survives a rebuild, for the expanded state
@@ -226,6 +235,10 @@ class LayerTreeModel(QAbstractItemModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._roles = self._role_handlers()
+        self._profile: Profile | None = None
+        self._profile_cells: dict[str, tuple[str, str, str, float]] = {}
+        self._profile_current = False
+        self._profile_names: dict[str, str] = {}
 
     @property
     def analysis(self) -> Analysis | None:
@@ -233,7 +246,55 @@ class LayerTreeModel(QAbstractItemModel):
 
     def set_analysis(self, analysis: Analysis) -> None:
         self._analysis = analysis
+        self._profile_current = self._profile is not None and self._profile.spec == analysis.spec
         self._rebuild()
+
+    @property
+    def profile_current(self) -> bool:
+        """Whether the profile's columns are of the analysis on show (else they are greyed)."""
+        return self._profile_current
+
+    def set_profile(self, result: Profile) -> None:
+        """Add (or refill) the time, share and GMAC/s columns from ``result``, keyed by row
+        and by group; greyed while the analysis on show is of another spec."""
+        items: list[tuple[str, LayerTime | GroupTime]] = [
+            (str(layer.index), layer) for layer in result.layers
+        ]
+        items += [(group.name, group) for group in (*result.blocks, *result.stages)]
+        cells: dict[str, tuple[str, str, str, float]] = {}
+        for key, item in items:
+            speed = "" if item.gmacs_per_s is None else f"{item.gmacs_per_s:,.3g}"
+            cells[key] = (f"{item.time_s * 1e3:,.3f}", f"{item.share:.1%}", speed, item.time_s)
+        names = {str(layer.index): layer.name for layer in result.layers}
+        first = self._profile is None
+        if first:
+            self.beginInsertColumns(QModelIndex(), len(COLUMNS), len(COLUMNS) + len(PROFILE_COLUMNS) - 1)
+        self._profile, self._profile_cells, self._profile_names = result, cells, names
+        self._profile_current = self._analysis is not None and result.spec == self._analysis.spec
+        if first:
+            self.endInsertColumns()
+        else:
+            self.layoutChanged.emit()
+
+    def _profile_data(self, node: Node, column: int, role: int) -> object:
+        cells = self._profile_cells.get(node.key)
+        if cells is not None and node.kind == "layer" and self._profile_names.get(node.key) != node.full_name:
+            cells = None  # another layer at that place in an edited network
+        part = column - len(COLUMNS)
+        if role == Qt.ItemDataRole.DisplayRole or role == COPY_ROLE:
+            return "" if cells is None else cells[part]
+        if role == SORT_ROLE:
+            return -1.0 if cells is None else cells[3]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and not self._profile_current:
+            return QBrush(STALE_PROFILE_INK)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            note = "" if self._profile_current else " (of an earlier architecture: profile it again)"
+            return PROFILE_TIPS[part] + note
+        if role in (KIND_ROLE, KEY_ROLE):
+            return self._roles[role](node, 0)
+        return None
 
     def set_muted(self, muted: bool) -> None:
         """Drop the marker colours while the table shows stale, greyed results."""
@@ -254,7 +315,10 @@ class LayerTreeModel(QAbstractItemModel):
         root = build_tree(self._analysis)
         if self._needle:
             _prune(root, self._needle)
-        if self._sort_column >= 0:
+        if self._sort_column >= len(COLUMNS):
+            column = self._sort_column
+            _sort(root, 0, self._sort_order, lambda node: self._profile_data(node, column, SORT_ROLE))
+        elif self._sort_column >= 0:
             _sort(root, self._sort_column, self._sort_order)
         old, self._root = self._root, root
         self.endResetModel()
@@ -266,7 +330,14 @@ class LayerTreeModel(QAbstractItemModel):
         self.layoutAboutToBeChanged.emit()
         before = self.persistentIndexList()
         nodes = [(index.internalPointer(), index.column()) for index in before]
-        _sort(self._root, column if column >= 0 else 0, order if column >= 0 else Qt.SortOrder.AscendingOrder)
+        if column >= len(COLUMNS):
+            _sort(self._root, 0, order, lambda node: self._profile_data(node, column, SORT_ROLE))
+        else:
+            _sort(
+                self._root,
+                column if column >= 0 else 0,
+                order if column >= 0 else Qt.SortOrder.AscendingOrder,
+            )
         after = [self.createIndex(node.row, col, node) for node, col in nodes]
         self.changePersistentIndexList(before, after)
         self.layoutChanged.emit()
@@ -281,7 +352,7 @@ class LayerTreeModel(QAbstractItemModel):
 
     def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         node = self.node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < len(COLUMNS):
+        if 0 <= row < len(node.children) and 0 <= column < self.columnCount():
             return self.createIndex(row, column, node.children[row])
         return QModelIndex()
 
@@ -299,10 +370,16 @@ class LayerTreeModel(QAbstractItemModel):
         return len(self.node(parent).children)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
+        return len(COLUMNS) + (len(PROFILE_COLUMNS) if self._profile is not None else 0)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
         if orientation != Qt.Orientation.Horizontal:
+            return None
+        if section >= len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return PROFILE_COLUMNS[section - len(COLUMNS)]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return PROFILE_TIPS[section - len(COLUMNS)]
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return HEADER_TITLES[section]
@@ -317,6 +394,8 @@ class LayerTreeModel(QAbstractItemModel):
         handler = self._roles.get(int(role))
         if handler is None or not index.isValid():
             return None
+        if index.column() >= len(COLUMNS):
+            return self._profile_data(index.internalPointer(), index.column(), int(role))
         return handler(index.internalPointer(), index.column())
 
     def _role_handlers(self) -> dict[int, Callable[[Node, int], object]]:
@@ -380,14 +459,14 @@ def _prune(node: Node, needle: str) -> bool:
     return bool(kept) or (node.kind != "root" and node.matches(needle))
 
 
-def _sort(node: Node, column: int, order: Qt.SortOrder) -> None:
+def _sort(node: Node, column: int, order: Qt.SortOrder, key: Callable[[Node], object] | None = None) -> None:
     if not node.children:
         return
     descending = order == Qt.SortOrder.DescendingOrder
-    node.children.sort(key=lambda child: child.sort_key(column), reverse=descending)
+    node.children.sort(key=key or (lambda child: child.sort_key(column)), reverse=descending)
     for row, child in enumerate(node.children):
         child.row = row
-        _sort(child, column, order)
+        _sort(child, column, order, key)
 
 
 def _dismantle(root: Node) -> None:

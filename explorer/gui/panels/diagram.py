@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.analysis import Analysis
 from explorer.core.presets import preset_name_of
+from explorer.core.render.colour_by import PROFILED_METRICS, ColourBy
 from explorer.core.render.export import (
     DEFAULT_DPI,
     FORMATS,
@@ -43,11 +45,13 @@ from explorer.core.render.export import (
     export_diagram,
     install_instructions,
 )
+from explorer.core.spec import ArchSpec
 from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.plain_text import plain
+from explorer.gui.profile_store import profile_store
 from explorer.gui.session import Session
 from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
 from explorer.gui.svg_view import SvgDiagramView
@@ -57,6 +61,14 @@ BUSY_DELAY_MS = 150  # a quick drawing never flashes the busy indicator
 LEVELS = (("Stage", "stage"), ("Block", "block"), ("Layer", "layer"))
 STYLES = (("Paper", "paper"), ("Detailed", "detailed"))
 DIRECTIONS = (("Top-down", "TB"), ("Left-right", "LR"))
+COLOURS = (
+    ("Stage", ""),
+    ("Params", "params"),
+    ("MACs", "macs"),
+    ("Activations", "activations"),
+    ("Latency", "latency"),
+    ("GMAC/s", "gmacs"),
+)
 FILE_FILTERS = {
     "svg": "SVG image (*.svg)",
     "png": "PNG image (*.png)",
@@ -102,6 +114,20 @@ class DiagramPanel(QWidget):
             "Paper: boxes as in the ResNet paper's Figure 3 · Detailed: names, shapes and parameters too"
         )
         self.direction_box.setToolTip("Draw the network from top to bottom or from left to right")
+        self.colour_box = _combo("DiagramColour", COLOURS, "")
+        self.colour_box.setToolTip(
+            "Fill every box by a metric, the scale drawn in the picture: parameters, MACs, "
+            "activations (output bytes per image), and after a profile of this architecture "
+            "its latency and achieved GMAC/s"
+        )
+        self.values_box = QCheckBox(
+            "values", objectName="DiagramValues", toolTip="Write each box's value in it"
+        )
+        self.values_box.setEnabled(False)
+        self.colour_box.currentIndexChanged.connect(lambda _index: self._colour_changed())
+        self.values_box.toggled.connect(lambda _on: self.request_drawing())
+        self._profiles = profile_store(session)
+        self._profiles.changed.connect(lambda _profile: self._offer_profiled())
         self._remembered = (
             (self.level_box, DIAGRAM_LEVEL),
             (self.style_box, DIAGRAM_STYLE),
@@ -131,10 +157,12 @@ class DiagramPanel(QWidget):
             ("Level", self.level_box),
             ("Style", self.style_box),
             ("Direction", self.direction_box),
+            ("Colour by", self.colour_box),
         ):
             bar.addWidget(QLabel(caption))
             bar.addWidget(box)
             bar.addSpacing(6)
+        bar.addWidget(self.values_box)
         bar.addStretch(1)
         self.zoom_tools = [
             _tool("−", "Zoom out (Ctrl+-, or Ctrl+wheel)", self.view.zoom_out),
@@ -202,17 +230,48 @@ class DiagramPanel(QWidget):
 
         session.analysis_changed.connect(self._analysis_changed)
         session.selection_changed.connect(self._selection_changed)
+        self._offer_profiled()
 
     # Options
 
     @property
     def request(self) -> DiagramRequest:
+        spec = self.session.analysis.spec
         return DiagramRequest(
-            self.session.analysis.spec,
+            spec,
             self.level_box.currentData(),
             self.style_box.currentData(),
             self.direction_box.currentData(),
+            self._colour_by(spec),
         )
+
+    def _colour_by(self, spec: ArchSpec) -> ColourBy | None:
+        metric = self.colour_box.currentData()
+        if not metric:
+            return None
+        profile = self._profiles.for_spec(spec)
+        if metric in PROFILED_METRICS and profile is None:
+            return None  # offered only with a profile of this architecture
+        return ColourBy(metric, profile, self.values_box.isChecked())
+
+    def _offer_profiled(self) -> None:
+        """Latency and GMAC/s are offered while the last profile is of the architecture on show."""
+        profiled = self._profiles.for_spec(self.session.analysis.spec) is not None
+        model = self.colour_box.model()
+        for row in range(self.colour_box.count()):
+            if self.colour_box.itemData(row) in PROFILED_METRICS:
+                item = model.item(row)  # type: ignore[attr-defined]
+                item.setEnabled(profiled)
+                item.setToolTip("" if profiled else "Profile this architecture first (the Profile tab)")
+        if not profiled and self.colour_box.currentData() in PROFILED_METRICS:
+            self.colour_box.setCurrentIndex(0)
+            self._say(
+                "warning", "The profile was of another architecture: profile this one to colour by time"
+            )
+
+    def _colour_changed(self) -> None:
+        self.values_box.setEnabled(bool(self.colour_box.currentData()))
+        self.request_drawing()
 
     def set_options(
         self, level: str | None = None, style: str | None = None, rankdir: str | None = None
@@ -248,6 +307,7 @@ class DiagramPanel(QWidget):
             self.request_drawing()
 
     def _analysis_changed(self, _analysis: Analysis) -> None:
+        self._offer_profiled()
         self.request_drawing()
 
     def request_drawing(self, force: bool = False) -> None:
@@ -387,7 +447,10 @@ class DiagramPanel(QWidget):
         self.view.set_highlight(shown, scroll=scroll)
 
     def describe(self, element_id: str) -> str:
-        return describe_element(self.drawing.graph, element_id) if self.drawing is not None else ""
+        if self.drawing is None:
+            return ""
+        graph = self.drawing.graph
+        return describe_element(graph, element_id, self._profiles.for_spec(graph.spec))
 
     # Export
 
@@ -439,6 +502,8 @@ class DiagramPanel(QWidget):
 def _export(request: DiagramRequest, path: Path, dpi: int | None) -> Rendered | str:
     """The file written, or why not in words a person can act on (runs on a worker)."""
     try:
-        return export_diagram(request.spec, path, request.level, request.style, request.rankdir, None, dpi)
+        return export_diagram(
+            request.spec, path, request.level, request.style, request.rankdir, None, dpi, request.colour_by
+        )
     except (GraphvizError, ValueError, OSError) as exc:
         return str(exc)

@@ -30,10 +30,12 @@ from explorer.gui.models.layer_tree import (
     build_tree,
 )
 from explorer.gui.plain_text import plain
+from explorer.gui.profile_store import profile_store
 from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
 
 COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
+PROFILE_COLUMN_WIDTH = 80
 TEXT_COLUMN_MIN_WIDTHS = (150, 100)  # a long type is cut before any figure is
 COLUMN_MAX_GROWTH = 140
 
@@ -113,6 +115,9 @@ class LayerView(QWidget):
         self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
 
         session.analysis_changed.connect(self.show_analysis)
+        # The last profile's time columns, greyed by the model while another spec is on show.
+        profile_store(session).changed.connect(self.model.set_profile)
+        self.model.columnsInserted.connect(lambda *_args: self._fit_columns())
         # Rows selected here are the session's selection, shown by the diagram too.
         self.selection_sync = LayerSelectionSync(session, self.tree, self.model)
         self.show_analysis(session.analysis)
@@ -136,11 +141,13 @@ class LayerView(QWidget):
         if not self.tree.verticalScrollBar().isVisible():
             # Room for the scroll bar that a longer table (another filter) will show.
             available -= self.tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        widths = list(COLUMN_WIDTHS)
+        profiled = self.model.columnCount() - len(COLUMN_WIDTHS)  # a profile's time columns
+        widths = [*COLUMN_WIDTHS, *(PROFILE_COLUMN_WIDTH,) * profiled]
         spare = available - sum(widths)
         if spare < 0:
             # Shrink the two text columns first, then each figure down to its widest entry.
-            smallest = [*TEXT_COLUMN_MIN_WIDTHS, *(self._content_width(c) for c in range(2, len(widths)))]
+            figures = (self._content_width(c) for c in range(2, len(COLUMN_WIDTHS)))
+            smallest = [*TEXT_COLUMN_MIN_WIDTHS, *figures, *(PROFILE_COLUMN_WIDTH,) * profiled]
             for column in range(len(widths)):
                 cut = max(min(-spare, widths[column] - smallest[column]), 0)
                 widths[column] -= cut

@@ -1,0 +1,40 @@
+"""The last per-layer profile of a window, shared by the tabs that show it.
+
+The Profile tab puts each finished profile here; the Layers tab's time columns and the
+Diagram tab's latency colouring read it, and use it only while it is of the spec on show
+(``for_spec``): after an edit its figures stand for another network.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from explorer.core.profile import Profile
+from explorer.core.spec import ArchSpec
+
+STORE_OBJECT = "ProfileStore"
+
+
+class ProfileStore(QObject):
+    changed = Signal(object)  # Profile: a new one was stored
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.latest: Profile | None = None
+
+    def store(self, result: Profile) -> None:
+        self.latest = result
+        self.changed.emit(result)
+
+    def for_spec(self, spec: ArchSpec) -> Profile | None:
+        """The last profile, if it is of exactly ``spec``."""
+        return self.latest if self.latest is not None and self.latest.spec == spec else None
+
+
+def profile_store(owner: QObject) -> ProfileStore:
+    """The store shared by the panels of one window (a child of ``owner``, the session)."""
+    found = owner.findChild(ProfileStore, STORE_OBJECT)
+    if found is None:
+        found = ProfileStore(owner)
+        found.setObjectName(STORE_OBJECT)
+    return found

@@ -1,0 +1,98 @@
+"""The Profile tab: a run through the shared queue, its tables and charts, clicks that select
+rows in the other views, greyed figures after an edit, and saving."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from explorer.core.analysis import analyze
+from explorer.core.spec import ArchSpec
+from explorer.gui.app import application
+from explorer.gui.panels.profile import ProfilePanel
+from explorer.gui.profile_store import profile_store
+from explorer.gui.session import Session
+
+RUN_TIMEOUT_MS = 60_000
+TINY = ArchSpec(depths=(1, 1), widths=(8, 16), stem_width=8, input_size=(16, 16), num_classes=4)
+
+
+@pytest.fixture
+def panel(qtbot) -> ProfilePanel:  # type: ignore[no-untyped-def]
+    application()
+    session = Session(TINY)
+    widget = ProfilePanel(session)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    widget.show()
+    qtbot.waitUntil(widget.is_ready, timeout=RUN_TIMEOUT_MS)
+    widget.options.select_device("cpu")
+    widget.options.warmup_box.setValue(1)
+    widget.options.iterations_box.setValue(2)
+    widget.options.threads_box.setValue(1)
+    return widget
+
+
+def _profiled(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    panel.run()
+    assert panel.busy
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.result is not None, panel.message.text()
+
+
+def test_a_run_fills_the_tables_and_the_store(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    _profiled(qtbot, panel)
+    result = panel.result
+    assert result is not None and profile_store(panel.session).for_spec(TINY) is result
+    names = [panel.stage_table.item(row, 0).text() for row in range(panel.stage_table.rowCount())]
+    assert names == [stage.name for stage in result.stages]
+    times = [float(panel.layer_table.item(row, 2).text()) for row in range(panel.layer_table.rowCount())]
+    assert times == sorted(times, reverse=True)
+    assert len(panel.charts.scatter.points()) == sum(1 for row in analyze(TINY).rows if row.macs > 0)
+    assert panel.figures.isVisible() and panel.figures.isEnabled()
+
+
+def test_clicking_a_layer_or_a_stage_selects_its_rows(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    _profiled(qtbot, panel)
+    panel.layer_table.selectRow(0)
+    wanted = panel.layer_table.item(0, 0).data(Qt.ItemDataRole.UserRole)
+    assert panel.session.selected_rows == (wanted,)
+    panel.charts.scatter.sigClicked.emit(panel.charts.scatter, [panel.charts.scatter.points()[0]], None)
+    assert panel.session.selected_rows == (panel.charts.scatter.points()[0].data(),)
+    stage_row = [stage.name for stage in panel.result.stages].index("layer1")  # type: ignore[union-attr]
+    panel.stage_table.selectRow(stage_row)
+    block = analyze(TINY).stages[0].blocks[0]
+    assert panel.session.selected_rows == tuple(range(block.first_row, block.last_row + 1))
+
+
+def test_an_edit_greys_the_figures_until_the_next_run(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    _profiled(qtbot, panel)
+    panel.session.propose(replace(TINY, depths=(1, 2)))
+    qtbot.waitUntil(lambda: not panel.figures.isEnabled(), timeout=10_000)
+    assert panel.stale_note.isVisible()
+    assert profile_store(panel.session).for_spec(panel.session.spec) is None
+    panel.session.undo()
+    qtbot.waitUntil(lambda: panel.figures.isEnabled(), timeout=10_000)
+
+
+def test_save_writes_the_profile_and_the_trace(qtbot, panel: ProfilePanel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _profiled(qtbot, panel)
+    assert panel.save(tmp_path / "p.json") and panel.save(tmp_path / "t.json", trace=True)
+    assert json.loads((tmp_path / "p.json").read_text())["end_to_end_ms"] > 0
+    assert "traceEvents" in json.loads((tmp_path / "t.json").read_text())
+    assert not panel.save(tmp_path / "missing" / "p.json")
+    assert "Could not save" in panel.message.text()
+
+
+def test_cancel_keeps_nothing(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    panel.options.iterations_box.setValue(1000)
+    panel.run()
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.result is None and profile_store(panel.session).latest is None
+    assert "cancelled" in panel.message.text()
+    assert panel.run_button.isEnabled()
