@@ -1,8 +1,11 @@
 """The document being edited: its spec, its analysis, where it is saved, its undo history.
 
-Every accepted edit (after a short debounce) starts ``analyze`` on a worker thread. Only
-the newest analysis started is accepted, and none while a newer edit waits for its own,
-so a slow, stale analysis can never overwrite a newer one.
+Every accepted edit (after a short debounce) starts the analysis on a worker thread: it
+starts from the analysis shown and recomputes only what the edit changed, and works out
+there, too, what changes in the layer table (``tree_change``), so that the GUI thread
+only swaps in the rows that differ. Only the newest analysis started is accepted, and
+none while a newer edit waits for its own, so a slow, stale analysis can never overwrite
+a newer one.
 
 Typing is one undo step, not one per keystroke: edits that name the same field one
 after the other (a "burst", ended by ``end_burst`` or an edit of another field) share
@@ -17,9 +20,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from explorer.core.analysis import Analysis, analyze
+from explorer.core.analysis import Analysis, analyze, analyze_after
 from explorer.core.spec import ArchSpec, SpecError
 from explorer.gui.latest import latest_in_thread
+from explorer.gui.models.layer_tree import TreeChange, tree_change
 
 DEBOUNCE_MS = 15
 MAX_UNDO = 200
@@ -44,11 +48,12 @@ class Session(QObject):
         self,
         spec: ArchSpec,
         parent: QObject | None = None,
-        analyze_fn: Callable[[ArchSpec], Analysis] = analyze,
+        analyze_fn: Callable[[ArchSpec], Analysis] | None = None,
         debounce_ms: int = DEBOUNCE_MS,
     ) -> None:
+        """``analyze_fn`` replaces the incremental analysis (the tests slow it down or fail it)."""
         super().__init__(parent)
-        self._analyze = analyze_fn
+        self._analyze_fn = analyze_fn
         self._spec = spec
         self._saved_spec = spec
         self._path: Path | None = None
@@ -61,10 +66,11 @@ class Session(QObject):
         self._burst_has_step = False  # whether the undo stack holds ``_burst_start`` for it
         self._selected_rows: tuple[int, ...] = ()
         # The first analysis runs at once (about 2 ms) so the first picture already shows it.
-        self._analysis = analyze_fn(spec)
+        self._analysis = (analyze_fn or analyze)(spec)
+        self._tree_change: TreeChange | None = None
         self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
         self._timer.timeout.connect(self._start_analysis)
-        self._analyses = latest_in_thread(self._analyze, self._accept, self._fail, self)
+        self._analyses = latest_in_thread(self._work, self._accept, self._fail, self)
 
     # State
 
@@ -76,6 +82,13 @@ class Session(QObject):
     def analysis(self) -> Analysis:
         """The analysis of the newest valid spec that has finished (may lag ``spec``)."""
         return self._analysis
+
+    @property
+    def tree_change(self) -> TreeChange | None:
+        """How the layer table changes from the analysis shown before to ``analysis``
+        (None when it was not worked out, as for the first analysis)."""
+        change = self._tree_change
+        return change if change is not None and change.analysis is self._analysis else None
 
     @property
     def spec_error(self) -> SpecError | None:
@@ -232,15 +245,47 @@ class Session(QObject):
     # The analysis
 
     def _start_analysis(self) -> None:
-        self._analyses.request(self._spec)
+        self._analyses.request((self._spec, self._analysis))
 
-    def _accept(self, analysis: Analysis) -> None:
+    def _work(self, request: tuple[ArchSpec, Analysis]) -> Analysis | TreeChange:
+        """On the worker thread: the analysis of ``spec``, from the one shown."""
+        spec, shown = request
+        if self._analyze_fn is not None:
+            return self._analyze_fn(spec)
+        return tree_change(shown, analyze_after(shown, spec))
+
+    def _accept(self, result: Analysis | TreeChange) -> None:
         if self._timer.isActive():
             return  # the spec changed meanwhile: its analysis is about to start
-        self._analysis = analysis
-        self.select_rows(())  # row indices of the old analysis mean other layers now
+        change = result if isinstance(result, TreeChange) else None
+        analysis = result.analysis if isinstance(result, TreeChange) else result
+        previous, self._analysis, self._tree_change = self._analysis, analysis, change
+        # Row indices of the old analysis may mean other layers now: keep those that
+        # still name the same layer, silently, so that the views show it after their update.
+        before = self._selected_rows
+        self._selected_rows = _same_layers(previous, analysis, before)
         self.analysis_changed.emit(analysis)
+        if self._selected_rows != before:
+            self.selection_changed.emit(self._selected_rows)
 
     def _fail(self, message: str) -> None:
         if not self._timer.isActive():
             self.analysis_failed.emit(message)
+
+
+def _same_layers(before: Analysis, after: Analysis, rows: tuple[int, ...]) -> tuple[int, ...]:
+    """The rows of ``after`` that are the layers ``rows`` were in ``before``: the same row
+    where an edit left it, or shifted by the rows the edit added or removed before it."""
+    if not rows:
+        return ()
+    shift = len(after.rows) - len(before.rows)
+    kept = []
+    for index in rows:
+        old = before.rows[index]
+        for candidate in (index, index + shift):
+            if 0 <= candidate < len(after.rows):
+                new = after.rows[candidate]
+                if new is old or (new.name == old.name and new.op == old.op and new.type == old.type):
+                    kept.append(candidate)
+                    break
+    return tuple(sorted(set(kept)))

@@ -24,9 +24,11 @@ from explorer.gui import icons
 from explorer.gui.models.layer_tree import (
     COLUMNS,
     COPY_ROLE,
+    KEPT,
     KEY_ROLE,
     KIND_ROLE,
     LayerTreeModel,
+    Node,
     build_tree,
 )
 from explorer.gui.plain_text import plain
@@ -109,6 +111,8 @@ class LayerView(QWidget):
         self._expand_by_default = True
         self._toggled: set[str] = set()
         self._restoring = False
+        self._inserting = False
+        self.model.rowsInserted.connect(self._rows_inserted)
         self.tree.expanded.connect(lambda index: self._user_toggled(index, True))
         self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
 
@@ -163,9 +167,7 @@ class LayerView(QWidget):
         if analysis is not self._widths_of:
             self._widths_of, self._widest = analysis, {}
         if column not in self._widest:
-            font = QFont(self.tree.font())
-            font.setBold(True)
-            metrics = QFontMetrics(font)
+            metrics = QFontMetrics(self._bold_font())
             widest = 0
             pending = [build_tree(analysis)] if analysis is not None else []
             while pending:
@@ -185,10 +187,63 @@ class LayerView(QWidget):
     # Showing an analysis
 
     def show_analysis(self, analysis: Analysis) -> None:
-        self.model.set_analysis(analysis)
-        self._restore_expansion()
+        change = self.session.tree_change
+        if change is None or change.analysis is not analysis:
+            self.model.set_analysis(analysis)
+            self._restore_expansion()
+        else:
+            self._inserting = True
+            try:
+                in_place = self.model.apply_change(change)
+            finally:
+                self._inserting = False
+            if in_place:
+                # Only the new and changed rows are measured, the others were before.
+                self._widen_for(change.base, change.root)
+            else:
+                self._restore_expansion()
         self._fit_columns()  # the figures of another network may need other widths
         self._show_no_match()
+
+    def _rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        """New stages and blocks open or stay closed as the others do."""
+        if not self._inserting:
+            return
+        self._restoring = True
+        try:
+            pending = [self.model.index(row, 0, parent) for row in range(first, last + 1)]
+            while pending:
+                index = pending.pop()
+                if index.data(KIND_ROLE) == "layer":
+                    continue
+                expanded = self._expand_by_default != (index.data(KEY_ROLE) in self._toggled)
+                self.tree.setExpanded(index, expanded)
+                pending.extend(self.model.index(row, 0, index) for row in range(self.model.rowCount(index)))
+        finally:
+            self._restoring = False
+
+    def _widen_for(self, base: Analysis, changed: Node) -> None:
+        """Keep the column widths measured for ``base`` up to date with the cells of
+        ``changed`` (nodes that were added or whose text changed), measuring only those."""
+        measured, self._widths_of = self._widths_of, self.model.analysis
+        if measured is not base:
+            self._widest = {}
+        if not self._widest:
+            return
+        metrics = QFontMetrics(self._bold_font())
+        pending = [changed]
+        while pending:
+            node = pending.pop()
+            if node.kind not in ("root", KEPT):
+                cells = node.cells()
+                for column in self._widest:
+                    self._widest[column] = max(self._widest[column], metrics.horizontalAdvance(cells[column]))
+            pending.extend(node.children)
+
+    def _bold_font(self) -> QFont:
+        font = QFont(self.tree.font())
+        font.setBold(True)
+        return font
 
     def _show_no_match(self) -> None:
         """An empty table says why: nothing matches the filter."""
