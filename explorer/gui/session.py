@@ -3,9 +3,9 @@
 Every accepted edit (after a short debounce) starts the analysis on a worker thread: it
 starts from the analysis shown and recomputes only what the edit changed, and works out
 there, too, what changes in the layer table (``tree_change``), so that the GUI thread
-only swaps in the rows that differ. Only the newest analysis started is accepted, and
-none while a newer edit waits for its own, so a slow, stale analysis can never overwrite
-a newer one.
+only swaps in the rows that differ. An analysis is shown unless a newer edit's is shown
+already, so a slow, stale analysis can never overwrite a newer one, and a fast run of
+edits (a held arrow key) shows the steps on the way instead of nothing until it ends.
 
 Typing is one undo step, not one per keystroke: edits that name the same field one
 after the other (a "burst", ended by ``end_burst`` or an edit of another field) share
@@ -22,8 +22,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.core.analysis import Analysis, analyze, analyze_after
 from explorer.core.spec import ArchSpec, SpecError
-from explorer.gui.latest import latest_in_thread
+from explorer.gui.latest import Latest
 from explorer.gui.models.layer_tree import TreeChange, tree_change
+from explorer.gui.workers import run_in_thread
 
 # Short: an edit's analysis costs what the edit changes (a few ms), and results a newer
 # edit has overtaken are dropped anyway; the delay only joins the steps of one keystroke.
@@ -72,7 +73,11 @@ class Session(QObject):
         self._tree_change: TreeChange | None = None
         self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
         self._timer.timeout.connect(self._start_analysis)
-        self._analyses = latest_in_thread(self._work, self._accept, self._fail, self)
+        # Each edit's analysis starts at once, from the analysis shown. One that a newer
+        # edit has overtaken is still shown if nothing newer is shown yet: a held arrow key
+        # gives a table that follows the spin box, not one that waits for the key's release.
+        self._analyses: Latest[ArchSpec] = Latest(self._start_work)
+        self._shown_ticket = 0
 
     # State
 
@@ -247,7 +252,36 @@ class Session(QObject):
     # The analysis
 
     def _start_analysis(self) -> None:
-        self._analyses.request((self._spec, self._analysis))
+        self._analyses.request(self._spec)
+
+    def _start_work(self, spec: ArchSpec, ticket: int) -> None:
+        def failed(message: str) -> None:
+            if self._analyses.finished(ticket):
+                self._fail(message)
+
+        def finished(result: Analysis | TreeChange) -> None:
+            self._analyses.finished(ticket)
+            self._finished(ticket, result)
+
+        run_in_thread(self._work, (spec, self._analysis), on_result=finished, on_error=failed, context=self)
+
+    def _finished(self, ticket: int, result: Analysis | TreeChange) -> None:
+        if ticket <= self._shown_ticket:
+            return  # a newer edit's analysis is shown already
+        if isinstance(result, TreeChange) and result.base is not self._analysis:
+            # Made from an analysis that another has replaced since: work the table's change
+            # out again, from the one shown, away from the GUI thread too.
+            run_in_thread(
+                tree_change,
+                self._analysis,
+                result.analysis,
+                on_result=lambda change: self._finished(ticket, change),
+                on_error=self._fail,
+                context=self,
+            )
+            return
+        self._shown_ticket = ticket
+        self._accept(result, newest=ticket == self._analyses.newest)
 
     def _work(self, request: tuple[ArchSpec, Analysis]) -> Analysis | TreeChange:
         """On the worker thread: the analysis of ``spec``, from the one shown."""
@@ -256,9 +290,12 @@ class Session(QObject):
             return self._analyze_fn(spec)
         return tree_change(shown, analyze_after(shown, spec))
 
-    def _accept(self, result: Analysis | TreeChange) -> None:
-        if self._timer.isActive():
-            return  # the spec changed meanwhile: its analysis is about to start
+    def _accept(self, result: Analysis | TreeChange, newest: bool = True) -> None:
+        """Show an analysis: the newest edit's, or one an edit made since has overtaken
+        (shown all the same, the newest one's is on its way), but not one older than the
+        analysis shown."""
+        if not newest and self._spec_error is not None:
+            return
         change = result if isinstance(result, TreeChange) else None
         analysis = result.analysis if isinstance(result, TreeChange) else result
         previous, self._analysis, self._tree_change = self._analysis, analysis, change

@@ -24,6 +24,7 @@ COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "Receptive field")
 # Titles as the header shows them: short, so that every figure fits in a small window.
 HEADER_TITLES = ("Layer", "Type", "Output shape", "Params", "MACs", "RF")
 HEADER_TIPS = {5: "Receptive field: the side, in input pixels, of the square each output sees"}
+_COLUMN_COUNT = len(COLUMNS)
 NUMERIC_COLUMNS = frozenset({3, 4, 5})
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # "group", "stage", "block" or "layer"
@@ -439,10 +440,13 @@ class LayerTreeModel(QAbstractItemModel):
 
     # QAbstractItemModel
 
+    # index() and rowCount() are called for every expanded row whenever the view lays the
+    # tree out (after rows are inserted, too): kept to the fewest Python steps.
+
     def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        node = self.node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < len(COLUMNS):
-            return self.createIndex(row, column, node.children[row])
+        children = parent.internalPointer().children if parent.isValid() else self._root.children
+        if 0 <= row < len(children) and 0 <= column < _COLUMN_COUNT:
+            return self.createIndex(row, column, children[row])
         return QModelIndex()
 
     def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
@@ -454,9 +458,9 @@ class LayerTreeModel(QAbstractItemModel):
         return self.createIndex(parent.row, 0, parent)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self.node(parent).children)
+        if parent.isValid():
+            return 0 if parent.column() else len(parent.internalPointer().children)
+        return len(self._root.children)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return len(COLUMNS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -38,6 +40,7 @@ from explorer.gui.session import Session
 COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
 TEXT_COLUMN_MIN_WIDTHS = (150, 100)  # a long type is cut before any figure is
 COLUMN_MAX_GROWTH = 140
+MEASURED_PER_COLUMN = 8  # of the longest texts an edit adds, the ones measured
 
 
 class LayerView(QWidget):
@@ -230,15 +233,20 @@ class LayerView(QWidget):
             self._widest = {}
         if not self._widest:
             return
-        metrics = QFontMetrics(self._bold_font())
+        longest: dict[int, list[str]] = {column: [] for column in self._widest}
         pending = [changed]
         while pending:
             node = pending.pop()
             if node.kind not in ("root", KEPT):
                 cells = node.cells()
-                for column in self._widest:
-                    self._widest[column] = max(self._widest[column], metrics.horizontalAdvance(cells[column]))
+                for column, texts in longest.items():
+                    texts.append(cells[column])
             pending.extend(node.children)
+        # The widest text is among the longest: measure a few of those, not every cell.
+        metrics = QFontMetrics(self._bold_font())
+        for column, texts in longest.items():
+            for text in heapq.nlargest(MEASURED_PER_COLUMN, set(texts), key=len):
+                self._widest[column] = max(self._widest[column], metrics.horizontalAdvance(text))
 
     def _bold_font(self) -> QFont:
         font = QFont(self.tree.font())
