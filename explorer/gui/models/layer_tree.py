@@ -535,33 +535,22 @@ class LayerTreeModel(QAbstractItemModel):
         return node.cells()[column]
 
 
-_PATCHED_FIELDS = (
-    "key",
-    "label",
-    "full_name",
-    "type_text",
-    "shape",
-    "params",
-    "macs",
-    "receptive_field",
-    "order",
-    "marker",
-    "tooltip",
-)
-
-
 def _patch(node: Node, new: Node) -> bool:
     """Give ``node`` the values of ``new`` (formatted already); True if what it shows changed."""
     shown = _shown(node) != _shown(new)
-    for name in _PATCHED_FIELDS:
-        setattr(node, name, getattr(new, name))
-    node._cells = new._cells
+    node.key, node.order = new.key, new.order
+    if shown:
+        node.label, node.full_name, node.type_text = new.label, new.full_name, new.type_text
+        node.shape, node.params, node.macs = new.shape, new.params, new.macs
+        node.receptive_field, node.marker, node.tooltip = new.receptive_field, new.marker, new.tooltip
+        node._cells = new._cells
     return shown
 
 
 def _shown(node: Node) -> tuple[object, ...]:
     return (
         node.label,
+        node.full_name,
         node.type_text,
         node.shape,
         node.params,

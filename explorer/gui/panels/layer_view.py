@@ -91,6 +91,7 @@ class LayerView(QWidget):
         self._user_sized = False
         self._widths_of: Analysis | None = None
         self._widest: dict[int, int] = {}  # per column, for the analysis above
+        self._metrics: tuple[QFont, QFontMetrics] | None = None
 
         self.copy_action = QAction("Copy rows", self, shortcut=QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -170,7 +171,7 @@ class LayerView(QWidget):
         if analysis is not self._widths_of:
             self._widths_of, self._widest = analysis, {}
         if column not in self._widest:
-            metrics = QFontMetrics(self._bold_font())
+            metrics = self._bold_metrics()
             widest = 0
             pending = [build_tree(analysis)] if analysis is not None else []
             while pending:
@@ -243,10 +244,16 @@ class LayerView(QWidget):
                     texts.append(cells[column])
             pending.extend(node.children)
         # The widest text is among the longest: measure a few of those, not every cell.
-        metrics = QFontMetrics(self._bold_font())
+        metrics = self._bold_metrics()
         for column, texts in longest.items():
             for text in heapq.nlargest(MEASURED_PER_COLUMN, set(texts), key=len):
                 self._widest[column] = max(self._widest[column], metrics.horizontalAdvance(text))
+
+    def _bold_metrics(self) -> QFontMetrics:
+        font = self._bold_font()
+        if self._metrics is None or self._metrics[0] != font:
+            self._metrics = (font, QFontMetrics(font))
+        return self._metrics[1]
 
     def _bold_font(self) -> QFont:
         font = QFont(self.tree.font())
