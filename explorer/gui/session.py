@@ -259,11 +259,13 @@ class Session(QObject):
             if self._analyses.finished(ticket):
                 self._fail(message)
 
-        def finished(result: Analysis | TreeChange) -> None:
+        def finished(result: Analysis | TreeChange | None) -> None:
             self._analyses.finished(ticket)
-            self._finished(ticket, result)
+            if result is not None:
+                self._finished(ticket, result)
 
-        run_in_thread(self._work, (spec, self._analysis), on_result=finished, on_error=failed, context=self)
+        request = (spec, self._analysis, ticket)
+        run_in_thread(self._work, request, on_result=finished, on_error=failed, context=self)
 
     def _finished(self, ticket: int, result: Analysis | TreeChange) -> None:
         if ticket <= self._shown_ticket:
@@ -283,9 +285,13 @@ class Session(QObject):
         self._shown_ticket = ticket
         self._accept(result, newest=ticket == self._analyses.newest)
 
-    def _work(self, request: tuple[ArchSpec, Analysis]) -> Analysis | TreeChange:
-        """On the worker thread: the analysis of ``spec``, from the one shown."""
-        spec, shown = request
+    def _work(self, request: tuple[ArchSpec, Analysis, int]) -> Analysis | TreeChange | None:
+        """On the worker thread: the analysis of ``spec``, from the one shown; None if a
+        newer edit was made before this work could start (the newer one's work follows, so
+        edits faster than the analysis never queue up work nobody will see)."""
+        spec, shown, ticket = request
+        if ticket != self._analyses.newest:
+            return None
         if self._analyze_fn is not None:
             return self._analyze_fn(spec)
         return tree_change(shown, analyze_after(shown, spec))
