@@ -4,6 +4,7 @@ as a fresh build from ``analyze()`` of the final spec would show them."""
 from __future__ import annotations
 
 import os
+import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -255,3 +256,30 @@ def test_expansion_and_selection_survive_an_edit_of_another_stage(qtbot) -> None
     assert tree.isExpanded(_find(model, "layer3.4"))  # a new block opens like the others
     assert session.selected_rows == (selected,)
     assert [model.node(i).full_name for i in tree.selectionModel().selectedRows(0)] == ["layer1.1.conv1"]
+
+
+def test_an_overtaken_analysis_is_shown_until_the_newest_arrives(qtbot) -> None:  # type: ignore[no-untyped-def]
+    start = preset("cifar/resnet20")
+    first, second = start.with_depths((4, 3, 3)), start.with_depths((5, 3, 3))
+    started = {first: threading.Event(), second: threading.Event()}
+    released = {first: threading.Event(), second: threading.Event()}
+
+    def analyze_when_released(spec: ArchSpec) -> Analysis:
+        if spec in released:  # not the document's first analysis, made at once
+            started[spec].set()
+            released[spec].wait(10)
+        return analyze(spec)
+
+    session = Session(start, analyze_fn=analyze_when_released, debounce_ms=0)
+    shown: list[ArchSpec] = []
+    session.analysis_changed.connect(lambda analysis: shown.append(analysis.spec))
+    session.propose(first)
+    qtbot.waitUntil(started[first].is_set, timeout=5000)
+    session.propose(second)
+    qtbot.waitUntil(started[second].is_set, timeout=5000)
+    released[first].set()  # as with a held key: the step on the way is shown, not nothing
+    qtbot.waitUntil(lambda: len(shown) > 0, timeout=5000)
+    assert shown == [first] and not session.is_current
+    released[second].set()
+    qtbot.waitUntil(lambda: len(shown) > 1, timeout=5000)
+    assert shown == [first, second] and session.is_current
