@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import strategies as st
 
 from explorer.core import parts
@@ -94,3 +96,50 @@ def notebook_specs(draw: st.DrawFn) -> ArchSpec:
         in_channels=draw(st.integers(1, 3)),
         input_size=(draw(st.integers(1, 12)), draw(st.integers(1, 12))),
     )
+
+
+FIELD_CHOICES: dict[str, st.SearchStrategy[object]] = {
+    "block": st.sampled_from(tuple(parts.BLOCKS)),
+    "stem": st.sampled_from(tuple(parts.STEMS)),
+    "shortcut": st.sampled_from(tuple(parts.SHORTCUTS)),
+    "attention": st.sampled_from(tuple(parts.ATTENTIONS)),
+    "anti_alias": st.sampled_from(tuple(parts.ANTI_ALIASES)),
+    "stem_pool": st.sampled_from(tuple(parts.STEM_POOLS)),
+    "stride_on": st.sampled_from(tuple(parts.STRIDE_ON)),
+    "drop_path": st.sampled_from([0.0, 0.1, 0.5]),
+    "num_classes": st.sampled_from([0, 1, 7]),
+    "zero_init_residual": st.booleans(),
+    "stem_width": st.integers(1, 8),
+    "groups": st.integers(1, 4),
+    "output_stride": st.sampled_from([8, 16, 32]),
+    "input_size": st.tuples(st.integers(4, 40), st.integers(4, 40)),
+}
+
+
+@st.composite
+def spec_edits(draw: st.DrawFn, spec: ArchSpec) -> ArchSpec:
+    """One edit a person could make in the editor: a stage's depth, width or stride, a
+    stage added or removed, or any other field. Edits the spec refuses leave it as it was."""
+    kind = draw(st.sampled_from(["depth", "width", "stride", "add stage", "remove stage", "field"]))
+    stage = draw(st.integers(0, spec.num_stages - 1))
+    try:
+        if kind == "depth":
+            depths = list(spec.depths)
+            depths[stage] = draw(st.integers(1, 4))
+            return spec.with_depths(tuple(depths))
+        if kind == "width":
+            widths = list(spec.stage_widths)
+            widths[stage] = draw(st.integers(1, 16))
+            return dataclasses.replace(spec, widths=tuple(widths))
+        if kind == "stride":
+            strides = list(spec.stage_strides)
+            strides[stage] = draw(st.integers(1, 2))
+            return dataclasses.replace(spec, strides=tuple(strides))
+        if kind == "add stage":
+            return spec.with_depths((*spec.depths, draw(st.integers(1, 3))))
+        if kind == "remove stage":
+            return spec.with_depths(spec.depths[:-1]) if spec.num_stages > 1 else spec
+        name = draw(st.sampled_from(sorted(FIELD_CHOICES)))
+        return dataclasses.replace(spec, **{name: draw(FIELD_CHOICES[name])})
+    except SpecError:
+        return spec

@@ -10,12 +10,20 @@ torchsummary's formulas to the last bit so that its text can be reproduced exact
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from explorer.core import parts
 from explorer.core.jsonable import plain
-from explorer.core.plan import CONTAINER_OPS, NETWORK_INPUT, LayerPlan, PlannedLayer, layer_plan
+from explorer.core.plan import (
+    CONTAINER_OPS,
+    NETWORK_INPUT,
+    LayerPlan,
+    PlannedBlock,
+    PlannedLayer,
+    layer_plan,
+    layer_plan_after,
+)
 from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec, SpecError
 
@@ -114,11 +122,28 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class RunningTotals:
+    """The whole-network sums after each row, so that an edit adds up only the rows it changed.
+
+    ``params``, ``trainable`` and ``outputs`` (values in the output, as torchsummary's
+    memory figure counts them) cover the rows torchsummary sees; ``macs`` every row;
+    ``depth`` the weighted layers on the main path.
+    """
+
+    params: tuple[int, ...] = ()
+    trainable: tuple[int, ...] = ()
+    outputs: tuple[int, ...] = ()
+    macs: tuple[int, ...] = ()
+    depth: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     spec: ArchSpec
     rows: tuple[LayerRow, ...]
     stages: tuple[StageSummary, ...]
     totals: Totals
+    running: RunningTotals = field(default=RunningTotals(), compare=False, repr=False)
 
     @property
     def depth_counted(self) -> str:
@@ -259,24 +284,46 @@ def _row_details(layer: PlannedLayer) -> tuple[int | None, int | None, int | Non
     return None, None, None, None
 
 
-def _rows(plan: LayerPlan) -> list[LayerRow]:
+def _is_weighted_main(row: LayerRow) -> bool:
+    """Whether ``row`` counts towards the depth: a convolution of the main path, or a classifier."""
+    return (row.op == "conv" and row.role in ("stem", "main", "head")) or row.op == "linear"
+
+
+def _rows(
+    plan: LayerPlan, reused: tuple[LayerRow, ...] = (), running: RunningTotals = RunningTotals()
+) -> tuple[list[LayerRow], RunningTotals]:
+    """The rows of ``plan``, taking ``reused`` (rows a previous analysis computed for the
+    same first layers, with their running totals) as they are and computing the rest."""
     input_shape: Shape = plan.spec.input_shape
-    shapes: list[Shape] = []
-    fields: list[tuple[int, int]] = []
-    rows: list[LayerRow] = []
-    summary_count = 0
+    rows: list[LayerRow] = list(reused)
+    start = len(rows)
+    params_sum = list(running.params[:start])
+    trainable_sum = list(running.trainable[:start])
+    outputs_sum = list(running.outputs[:start])
+    macs_sum = list(running.macs[:start])
+    depth_sum = list(running.depth[:start])
+    params_total = params_sum[-1] if start else 0
+    trainable_total = trainable_sum[-1] if start else 0
+    outputs_total = outputs_sum[-1] if start else 0
+    macs_total = macs_sum[-1] if start else 0
+    depth_total = depth_sum[-1] if start else 0
+    summary_count = _summary_count(rows)
 
     def shape_of(index: int) -> Shape:
-        return input_shape if index == NETWORK_INPUT else shapes[index]
+        return input_shape if index == NETWORK_INPUT else rows[index].output_shape
 
     def field_of(index: int) -> tuple[int, int]:
-        return (1, 1) if index == NETWORK_INPUT else fields[index]
+        if index == NETWORK_INPUT:
+            return (1, 1)
+        row = rows[index]
+        return (row.receptive_field, row.jump)
 
-    for index, layer in enumerate(plan.layers):
+    for index in range(start, len(plan.layers)):
+        layer = plan.layers[index]
         source_shape = shape_of(layer.inputs[0])
         if layer.op in CONTAINER_OPS:
-            output = shapes[index - 1]
-            receptive = fields[index - 1]
+            output = rows[index - 1].output_shape
+            receptive = field_of(index - 1)
         else:
             output = _output_shape(layer, source_shape)
             receptive = _receptive(layer, [field_of(i) for i in layer.inputs], source_shape)
@@ -291,8 +338,6 @@ def _rows(plan: LayerPlan) -> list[LayerRow]:
                 )
             if other != source_shape:
                 raise AssertionError(f"{layer.name}: branch shapes {source_shape} and {other} differ")
-        shapes.append(output)
-        fields.append(receptive)
 
         summary_id = None
         if not layer.functional:
@@ -300,77 +345,106 @@ def _rows(plan: LayerPlan) -> list[LayerRow]:
             summary_id = f"{layer.type_name}-{summary_count}"
         params = _params(layer)
         kernel, stride, padding, groups = _row_details(layer)
-        rows.append(
-            LayerRow(
-                index=index,
-                name=layer.name,
-                type=layer.type_name,
-                op=layer.op,
-                role=layer.role,
-                summary_id=summary_id,
-                stage=layer.stage,
-                block=layer.block,
-                inputs=layer.inputs,
-                input_shape=source_shape,
-                output_shape=output,
-                kernel_size=kernel,
-                stride=stride,
-                padding=padding,
-                groups=groups,
-                params=params,
-                trainable_params=params,
-                macs=_macs(layer, output),
-                receptive_field=receptive[0],
-                jump=receptive[1],
-                output_bytes=math.prod(output) * BYTES_PER_VALUE,
-                dilation=layer.dilation if layer.dilation != 1 else None,
-                rate=layer.rate if layer.op == "droppath" else None,
-            )
+        row = LayerRow(
+            index=index,
+            name=layer.name,
+            type=layer.type_name,
+            op=layer.op,
+            role=layer.role,
+            summary_id=summary_id,
+            stage=layer.stage,
+            block=layer.block,
+            inputs=layer.inputs,
+            input_shape=source_shape,
+            output_shape=output,
+            kernel_size=kernel,
+            stride=stride,
+            padding=padding,
+            groups=groups,
+            params=params,
+            trainable_params=params,
+            macs=_macs(layer, output),
+            receptive_field=receptive[0],
+            jump=receptive[1],
+            output_bytes=math.prod(output) * BYTES_PER_VALUE,
+            dilation=layer.dilation if layer.dilation != 1 else None,
+            rate=layer.rate if layer.op == "droppath" else None,
         )
-    return rows
+        rows.append(row)
+        if summary_id is not None:
+            params_total += row.params
+            trainable_total += row.trainable_params
+            outputs_total += math.prod(output)
+        macs_total += row.macs
+        depth_total += _is_weighted_main(row)
+        params_sum.append(params_total)
+        trainable_sum.append(trainable_total)
+        outputs_sum.append(outputs_total)
+        macs_sum.append(macs_total)
+        depth_sum.append(depth_total)
+    totals = RunningTotals(
+        tuple(params_sum), tuple(trainable_sum), tuple(outputs_sum), tuple(macs_sum), tuple(depth_sum)
+    )
+    return rows, totals
 
 
-def _stages(plan: LayerPlan, rows: list[LayerRow]) -> tuple[StageSummary, ...]:
+def _summary_count(rows: list[LayerRow]) -> int:
+    """How many torchsummary rows ``rows`` hold: the number in the last one's name."""
+    for row in reversed(rows):
+        if row.summary_id is not None:
+            return int(row.summary_id.rsplit("-", 1)[1])
+    return 0
+
+
+def _block_summary(block: PlannedBlock, rows: list[LayerRow]) -> BlockSummary:
+    members = rows[block.first_layer : block.last_layer + 1]
+    return BlockSummary(
+        name=block.name,
+        type=block.type_name,
+        stage=block.stage,
+        index=block.index,
+        shortcut=block.shortcut,
+        stride=block.stride,
+        input_shape=members[-1].input_shape,
+        output_shape=members[-1].output_shape,
+        params=sum(row.params for row in members),
+        macs=sum(row.macs for row in members),
+        first_row=block.first_layer,
+        last_row=block.last_layer,
+        dilation=block.dilation,
+        drop_path=block.drop_path,
+    )
+
+
+def _stages(
+    plan: LayerPlan, rows: list[LayerRow], kept_rows: int = 0, previous: tuple[StageSummary, ...] = ()
+) -> tuple[StageSummary, ...]:
+    """The stage summaries; those of ``previous`` whose rows all lie in the first
+    ``kept_rows`` (rows an edit did not change) are reused, block by block."""
     spec = plan.spec
+    reusable = {
+        block.name: block for stage in previous for block in stage.blocks if block.last_row < kept_rows
+    }
+    by_stage: list[list[BlockSummary]] = [[] for _ in range(spec.num_stages)]
+    for block in plan.blocks:
+        summary = reusable.get(block.name)
+        by_stage[block.stage].append(summary if summary is not None else _block_summary(block, rows))
     stages = []
-    for stage in range(spec.num_stages):
-        blocks = []
-        for block in plan.blocks:
-            if block.stage != stage:
-                continue
-            members = rows[block.first_layer : block.last_layer + 1]
-            blocks.append(
-                BlockSummary(
-                    name=block.name,
-                    type=block.type_name,
-                    stage=stage,
-                    index=block.index,
-                    shortcut=block.shortcut,
-                    stride=block.stride,
-                    input_shape=members[-1].input_shape,
-                    output_shape=members[-1].output_shape,
-                    params=sum(row.params for row in members),
-                    macs=sum(row.macs for row in members),
-                    first_row=block.first_layer,
-                    last_row=block.last_layer,
-                    dilation=block.dilation,
-                    drop_path=block.drop_path,
-                )
-            )
-        stages.append(
-            StageSummary(
-                name=f"layer{stage + 1}",
-                index=stage,
-                depth=spec.depths[stage],
-                width=spec.stage_widths[stage],
-                stride=spec.stage_strides[stage],
-                input_shape=blocks[0].input_shape,
-                output_shape=blocks[-1].output_shape,
-                params=sum(b.params for b in blocks),
-                macs=sum(b.macs for b in blocks),
-                blocks=tuple(blocks),
-            )
+    for stage, blocks in enumerate(by_stage):
+        old = previous[stage] if stage < len(previous) else None
+        fresh = StageSummary(
+            name=f"layer{stage + 1}",
+            index=stage,
+            depth=spec.depths[stage],
+            width=spec.stage_widths[stage],
+            stride=spec.stage_strides[stage],
+            input_shape=blocks[0].input_shape,
+            output_shape=blocks[-1].output_shape,
+            params=sum(b.params for b in blocks),
+            macs=sum(b.macs for b in blocks),
+            blocks=tuple(blocks),
         )
+        stages.append(old if old == fresh else fresh)  # the same object where nothing changed
     return tuple(stages)
 
 
@@ -382,7 +456,17 @@ def summary_memory_mb(
     It multiplies by ``batch_size`` (-1 unless given) and takes ``abs`` afterwards;
     the operations and their order are kept so the floats round the same way.
     """
-    total_output = sum(batch_size * math.prod(shape) for shape in summary_outputs)
+    return summary_memory_mb_of(
+        input_shape, sum(math.prod(shape) for shape in summary_outputs), total_params, batch_size
+    )
+
+
+def summary_memory_mb_of(
+    input_shape: Shape, output_values: int, total_params: int, batch_size: int = -1
+) -> tuple[float, float, float, float]:
+    """``summary_memory_mb`` from the number of values in all the outputs (whole numbers
+    add up exactly in any order, so the floats are the same)."""
+    total_output = batch_size * output_values
     input_mb = abs(math.prod(input_shape) * batch_size * 4.0 / MIB)
     output_mb = abs(2.0 * total_output * 4.0 / MIB)
     params_mb = abs(total_params * 4.0 / MIB)
@@ -390,15 +474,11 @@ def summary_memory_mb(
     return input_mb, output_mb, params_mb, total_mb
 
 
-def _totals(plan: LayerPlan, rows: list[LayerRow]) -> Totals:
-    hooked = [row for row in rows if row.summary_id is not None]
-    total = sum(row.params for row in hooked)
-    trainable = sum(row.trainable_params for row in hooked)
-    input_mb, output_mb, params_mb, total_mb = summary_memory_mb(
-        plan.spec.input_shape, [row.output_shape for row in hooked], total
-    )
-    depth = sum(
-        1 for row in rows if (row.op == "conv" and row.role in ("stem", "main", "head")) or row.op == "linear"
+def _totals(plan: LayerPlan, rows: list[LayerRow], running: RunningTotals) -> Totals:
+    total = running.params[-1]
+    trainable = running.trainable[-1]
+    input_mb, output_mb, params_mb, total_mb = summary_memory_mb_of(
+        plan.spec.input_shape, running.outputs[-1], total
     )
     return Totals(
         total_params=total,
@@ -408,16 +488,48 @@ def _totals(plan: LayerPlan, rows: list[LayerRow]) -> Totals:
         forward_backward_size_mb=output_mb,
         params_size_mb=params_mb,
         total_size_mb=total_mb,
-        macs=sum(row.macs for row in rows),
-        depth=depth,
+        macs=running.macs[-1],
+        depth=running.depth[-1],
         output_shape=rows[-1].output_shape,
         receptive_field=rows[-1].receptive_field,
     )
 
 
+def _analysis(plan: LayerPlan, previous: Analysis | None = None) -> Analysis:
+    kept = 0 if previous is None else _first_changed_row(layer_plan(previous.spec), plan, previous)
+    reused = previous.rows[:kept] if previous is not None else ()
+    running = previous.running if previous is not None else RunningTotals()
+    rows, sums = _rows(plan, reused, running)
+    stages = _stages(plan, rows, kept, previous.stages if previous is not None else ())
+    return Analysis(
+        spec=plan.spec, rows=tuple(rows), stages=stages, totals=_totals(plan, rows, sums), running=sums
+    )
+
+
+def _first_changed_row(old: LayerPlan, new: LayerPlan, previous: Analysis) -> int:
+    """How many first rows of ``previous`` the analysis of ``new`` shares: up to the first
+    layer that differs (a row depends only on its layer and the rows before it)."""
+    if old.spec.input_shape != new.spec.input_shape or len(previous.running.params) != len(previous.rows):
+        return 0
+    count = 0
+    for before, after in zip(old.layers, new.layers, strict=False):
+        if before is not after and before != after:
+            break
+        count += 1
+    return count
+
+
 @size_bounded_cache(max_entries=32, max_size=MAX_CACHED_ANALYSIS_ROWS, size_of=lambda a: len(a.rows))
 def analyze(spec: ArchSpec) -> Analysis:
     """The full analysis of ``spec`` (cached: specs and analyses are immutable)."""
-    plan = layer_plan(spec)
-    rows = _rows(plan)
-    return Analysis(spec=spec, rows=tuple(rows), stages=_stages(plan, rows), totals=_totals(plan, rows))
+    return _analysis(layer_plan(spec))
+
+
+def analyze_after(previous: Analysis, spec: ArchSpec) -> Analysis:
+    """``analyze(spec)``, equal in every figure, computed from ``previous`` (the analysis
+    of a spec before an edit): the rows before the first layer the edit changed, their
+    shapes, receptive fields and running totals are taken as they are, and only the rest
+    is computed. Cached alike."""
+    return analyze.get_or_compute(
+        lambda: _analysis(layer_plan_after(layer_plan(previous.spec), spec), previous), spec
+    )

@@ -18,7 +18,7 @@ Nothing here imports torch: the plan and the analysis are pure Python.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 from explorer.core import parts
@@ -304,6 +304,86 @@ def _plan_block(writer: PlanWriter, site: BlockSite) -> PlannedBlock:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BlockLayout:
+    """What a block's layers are made from, apart from where they sit in the plan: two
+    blocks with the same layout (in specs of the same structure) plan the same layers."""
+
+    stage: int
+    index: int
+    in_channels: int
+    out_channels: int
+    inner_channels: int
+    stride: int
+    first_dilation: int
+    dilation: int
+    drop_path: float
+    needs_projection: bool
+
+
+def block_layouts(spec: ArchSpec, stem_channels: int) -> list[BlockLayout]:
+    """Every block's layout, in order: plain arithmetic on the spec, no layers planned."""
+    block_kind = parts.BLOCKS[spec.block]
+    rates = iter(drop_path_rates(spec))
+    channels = stem_channels
+    layouts = []
+    for stage, ((stride, dilation, previous), depth) in enumerate(
+        zip(stage_dilations(spec), spec.depths, strict=True)
+    ):
+        out_channels = spec.stage_out_channels(stage)
+        inner_channels = spec.inner_width(stage)
+        for index in range(depth):
+            block_stride = stride if index == 0 else 1
+            needs = block_stride != 1 or channels != out_channels
+            if index == 0 and block_kind.project_every_stage:
+                needs = True
+            layouts.append(
+                BlockLayout(
+                    stage=stage,
+                    index=index,
+                    in_channels=channels,
+                    out_channels=out_channels,
+                    inner_channels=inner_channels,
+                    stride=block_stride,
+                    first_dilation=previous if index == 0 else dilation,
+                    dilation=dilation,
+                    drop_path=next(rates),
+                    needs_projection=needs,
+                )
+            )
+            channels = out_channels
+    return layouts
+
+
+def _plan_blocks(
+    writer: PlanWriter, source: int, layouts: list[BlockLayout], blocks: list[PlannedBlock]
+) -> None:
+    """Plans the blocks of ``layouts`` after ``source``, then the head."""
+    spec = writer.spec
+    x = source
+    for layout in layouts:
+        site = BlockSite(
+            spec=spec,
+            prefix=f"layer{layout.stage + 1}.{layout.index}",
+            stage=layout.stage,
+            index=layout.index,
+            source=x,
+            in_channels=layout.in_channels,
+            inner_channels=layout.inner_channels,
+            out_channels=layout.out_channels,
+            stride=layout.stride,
+            first_dilation=layout.first_dilation,
+            dilation=layout.dilation,
+            drop_path=layout.drop_path,
+            needs_projection=layout.needs_projection,
+        )
+        block = _plan_block(writer, site)
+        blocks.append(block)
+        x = block.output_layer
+    writer.where = {}
+    parts.plan_head(writer, x)
+
+
 @size_bounded_cache(max_entries=64, max_size=MAX_CACHED_PLAN_LAYERS, size_of=lambda plan: len(plan.layers))
 def layer_plan(spec: ArchSpec) -> LayerPlan:
     """The ordered layers of ``spec`` (cached: specs are immutable)."""
@@ -311,40 +391,43 @@ def layer_plan(spec: ArchSpec) -> LayerPlan:
     block_kind = parts.BLOCKS[spec.block]
     x = parts.STEMS[spec.stem].plan(writer, block_kind.preact)
     x = parts.plan_stem_pool(writer, x)
-    channels = writer.channels(x)
-
     blocks: list[PlannedBlock] = []
-    rates = iter(drop_path_rates(spec))
-    for stage, ((stride, dilation, previous), depth) in enumerate(
-        zip(stage_dilations(spec), spec.depths, strict=True)
-    ):
-        for index in range(depth):
-            out_channels = spec.stage_out_channels(stage)
-            block_stride = stride if index == 0 else 1
-            first_dilation = previous if index == 0 else dilation
-            needs = block_stride != 1 or channels != out_channels
-            if index == 0 and block_kind.project_every_stage:
-                needs = True
-            site = BlockSite(
-                spec=spec,
-                prefix=f"layer{stage + 1}.{index}",
-                stage=stage,
-                index=index,
-                source=x,
-                in_channels=channels,
-                inner_channels=spec.inner_width(stage),
-                out_channels=out_channels,
-                stride=block_stride,
-                first_dilation=first_dilation,
-                dilation=dilation,
-                drop_path=next(rates),
-                needs_projection=needs,
-            )
-            block = _plan_block(writer, site)
-            blocks.append(block)
-            x = block.output_layer
-            channels = block.out_channels
+    _plan_blocks(writer, x, block_layouts(spec, writer.channels(x)), blocks)
+    return LayerPlan(spec, tuple(writer.layers), tuple(blocks))
 
-    writer.where = {}
-    parts.plan_head(writer, x)
+
+# What only places blocks (their number, widths and strides), shapes the head or sizes the
+# image: specs equal in every other field plan the same stem, and the same layers for
+# blocks of the same layout.
+_PLACEMENT_FIELDS = frozenset({"depths", "widths", "strides", "num_classes", "input_size"})
+
+
+def _structure(spec: ArchSpec) -> tuple[object, ...]:
+    return tuple(getattr(spec, field.name) for field in fields(spec) if field.name not in _PLACEMENT_FIELDS)
+
+
+def layer_plan_after(previous: LayerPlan, spec: ArchSpec) -> LayerPlan:
+    """``layer_plan(spec)``, reusing ``previous``'s layers up to the first block an edit
+    changed; cached alike, so the next edit finds this plan."""
+    return layer_plan.get_or_compute(lambda: _replan(previous, spec), spec)
+
+
+def _replan(previous: LayerPlan, spec: ArchSpec) -> LayerPlan:
+    if not previous.blocks or _structure(previous.spec) != _structure(spec):
+        return layer_plan.__wrapped__(spec)
+    stem_channels = previous.blocks[0].in_channels
+    old = block_layouts(previous.spec, stem_channels)
+    new = block_layouts(spec, stem_channels)
+    kept = 0
+    for before, after in zip(old, new, strict=False):
+        if before != after:
+            break
+        kept += 1
+    if kept == 0:
+        return layer_plan.__wrapped__(spec)
+    last_kept = previous.blocks[kept - 1]
+    writer = PlanWriter(spec)
+    writer.layers = list(previous.layers[: last_kept.last_layer + 1])
+    blocks = list(previous.blocks[:kept])
+    _plan_blocks(writer, last_kept.output_layer, new[kept:], blocks)
     return LayerPlan(spec, tuple(writer.layers), tuple(blocks))

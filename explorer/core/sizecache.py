@@ -34,6 +34,11 @@ class SizeBoundedCache(Generic[P, R]):
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.get_or_compute(lambda: self.__wrapped__(*args, **kwargs), *args, **kwargs)
+
+    def get_or_compute(self, compute: Callable[[], R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """The result held for these arguments, or ``compute()`` (which must return what
+        the function would), then held for them."""
         key: Hashable = (args, tuple(sorted(kwargs.items())))
         with self._lock:
             found = self._held.get(key)
@@ -41,7 +46,7 @@ class SizeBoundedCache(Generic[P, R]):
                 self._held.move_to_end(key)
                 return found[0]
         # Computed outside the lock: other threads keep using the cache meanwhile.
-        result = self.__wrapped__(*args, **kwargs)
+        result = compute()
         size = self._size_of(result)
         with self._lock:
             if key not in self._held and size <= self.max_size:

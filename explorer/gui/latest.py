@@ -49,6 +49,11 @@ class Latest(Generic[T]):
         self.dropped = 0  # outcomes that came after a newer request was made
 
     @property
+    def newest(self) -> int:
+        """The ticket of the newest request."""
+        return self._newest
+
+    @property
     def outstanding(self) -> T | None:
         """The newest request, until its outcome arrives (None: nothing is on its way)."""
         return self._newest_value

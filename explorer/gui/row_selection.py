@@ -58,7 +58,7 @@ class LayerSelectionSync(QObject):
         return self._group_rows().get(node.key, ())
 
     def _tree_changed(self, *_args: object) -> None:
-        if self._applying:
+        if self._applying or self.model.updating:
             return
         rows: set[int] = set()
         for index in self.tree.selectionModel().selectedRows(0):

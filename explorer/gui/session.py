@@ -1,8 +1,11 @@
 """The document being edited: its spec, its analysis, where it is saved, its undo history.
 
-Every accepted edit (after a short debounce) starts ``analyze`` on a worker thread. Only
-the newest analysis started is accepted, and none while a newer edit waits for its own,
-so a slow, stale analysis can never overwrite a newer one.
+Every accepted edit (after a short debounce) starts the analysis on a worker thread: it
+starts from the analysis shown and recomputes only what the edit changed, and works out
+there, too, what changes in the layer table (``tree_change``), so that the GUI thread
+only swaps in the rows that differ. An analysis is shown unless a newer edit's is shown
+already, so a slow, stale analysis can never overwrite a newer one, and a fast run of
+edits (a held arrow key) shows the steps on the way instead of nothing until it ends.
 
 Typing is one undo step, not one per keystroke: edits that name the same field one
 after the other (a "burst", ended by ``end_burst`` or an edit of another field) share
@@ -17,11 +20,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from explorer.core.analysis import Analysis, analyze
+from explorer.core.analysis import Analysis, analyze, analyze_after
 from explorer.core.spec import ArchSpec, SpecError
-from explorer.gui.latest import latest_in_thread
+from explorer.gui.latest import Latest
+from explorer.gui.models.layer_tree import TreeChange, tree_change
+from explorer.gui.workers import run_in_thread
 
-DEBOUNCE_MS = 15
+# Short: an edit's analysis costs what the edit changes (a few ms), and results a newer
+# edit has overtaken are dropped anyway; the delay only joins the steps of one keystroke.
+DEBOUNCE_MS = 4
 MAX_UNDO = 200
 
 
@@ -44,11 +51,12 @@ class Session(QObject):
         self,
         spec: ArchSpec,
         parent: QObject | None = None,
-        analyze_fn: Callable[[ArchSpec], Analysis] = analyze,
+        analyze_fn: Callable[[ArchSpec], Analysis] | None = None,
         debounce_ms: int = DEBOUNCE_MS,
     ) -> None:
+        """``analyze_fn`` replaces the incremental analysis (the tests slow it down or fail it)."""
         super().__init__(parent)
-        self._analyze = analyze_fn
+        self._analyze_fn = analyze_fn
         self._spec = spec
         self._saved_spec = spec
         self._path: Path | None = None
@@ -61,10 +69,15 @@ class Session(QObject):
         self._burst_has_step = False  # whether the undo stack holds ``_burst_start`` for it
         self._selected_rows: tuple[int, ...] = ()
         # The first analysis runs at once (about 2 ms) so the first picture already shows it.
-        self._analysis = analyze_fn(spec)
+        self._analysis = (analyze_fn or analyze)(spec)
+        self._tree_change: TreeChange | None = None
         self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
         self._timer.timeout.connect(self._start_analysis)
-        self._analyses = latest_in_thread(self._analyze, self._accept, self._fail, self)
+        # Each edit's analysis starts at once, from the analysis shown. One that a newer
+        # edit has overtaken is still shown if nothing newer is shown yet: a held arrow key
+        # gives a table that follows the spin box, not one that waits for the key's release.
+        self._analyses: Latest[ArchSpec] = Latest(self._start_work)
+        self._shown_ticket = 0
 
     # State
 
@@ -76,6 +89,13 @@ class Session(QObject):
     def analysis(self) -> Analysis:
         """The analysis of the newest valid spec that has finished (may lag ``spec``)."""
         return self._analysis
+
+    @property
+    def tree_change(self) -> TreeChange | None:
+        """How the layer table changes from the analysis shown before to ``analysis``
+        (None when it was not worked out, as for the first analysis)."""
+        change = self._tree_change
+        return change if change is not None and change.analysis is self._analysis else None
 
     @property
     def spec_error(self) -> SpecError | None:
@@ -234,13 +254,83 @@ class Session(QObject):
     def _start_analysis(self) -> None:
         self._analyses.request(self._spec)
 
-    def _accept(self, analysis: Analysis) -> None:
-        if self._timer.isActive():
-            return  # the spec changed meanwhile: its analysis is about to start
-        self._analysis = analysis
-        self.select_rows(())  # row indices of the old analysis mean other layers now
+    def _start_work(self, spec: ArchSpec, ticket: int) -> None:
+        def failed(message: str) -> None:
+            if self._analyses.finished(ticket):
+                self._fail(message)
+
+        def finished(result: Analysis | TreeChange | None) -> None:
+            self._analyses.finished(ticket)
+            if result is not None:
+                self._finished(ticket, result)
+
+        request = (spec, self._analysis, ticket)
+        run_in_thread(self._work, request, on_result=finished, on_error=failed, context=self)
+
+    def _finished(self, ticket: int, result: Analysis | TreeChange) -> None:
+        if ticket <= self._shown_ticket:
+            return  # a newer edit's analysis is shown already
+        if isinstance(result, TreeChange) and result.base is not self._analysis:
+            # Made from an analysis that another has replaced since: work the table's change
+            # out again, from the one shown, away from the GUI thread too.
+            run_in_thread(
+                tree_change,
+                self._analysis,
+                result.analysis,
+                on_result=lambda change: self._finished(ticket, change),
+                on_error=self._fail,
+                context=self,
+            )
+            return
+        self._shown_ticket = ticket
+        self._accept(result, newest=ticket == self._analyses.newest)
+
+    def _work(self, request: tuple[ArchSpec, Analysis, int]) -> Analysis | TreeChange | None:
+        """On the worker thread: the analysis of ``spec``, from the one shown; None if a
+        newer edit was made before this work could start (the newer one's work follows, so
+        edits faster than the analysis never queue up work nobody will see)."""
+        spec, shown, ticket = request
+        if ticket != self._analyses.newest:
+            return None
+        if self._analyze_fn is not None:
+            return self._analyze_fn(spec)
+        return tree_change(shown, analyze_after(shown, spec))
+
+    def _accept(self, result: Analysis | TreeChange, newest: bool = True) -> None:
+        """Show an analysis: the newest edit's, or one an edit made since has overtaken
+        (shown all the same, the newest one's is on its way), but not one older than the
+        analysis shown."""
+        if not newest and self._spec_error is not None:
+            return
+        change = result if isinstance(result, TreeChange) else None
+        analysis = result.analysis if isinstance(result, TreeChange) else result
+        previous, self._analysis, self._tree_change = self._analysis, analysis, change
+        # Row indices of the old analysis may mean other layers now: keep those that
+        # still name the same layer, silently, so that the views show it after their update.
+        before = self._selected_rows
+        self._selected_rows = _same_layers(previous, analysis, before)
         self.analysis_changed.emit(analysis)
+        if self._selected_rows != before:
+            self.selection_changed.emit(self._selected_rows)
 
     def _fail(self, message: str) -> None:
         if not self._timer.isActive():
             self.analysis_failed.emit(message)
+
+
+def _same_layers(before: Analysis, after: Analysis, rows: tuple[int, ...]) -> tuple[int, ...]:
+    """The rows of ``after`` that are the layers ``rows`` were in ``before``: the same row
+    where an edit left it, or shifted by the rows the edit added or removed before it."""
+    if not rows:
+        return ()
+    shift = len(after.rows) - len(before.rows)
+    kept = []
+    for index in rows:
+        old = before.rows[index]
+        for candidate in (index, index + shift):
+            if 0 <= candidate < len(after.rows):
+                new = after.rows[candidate]
+                if new is old or (new.name == old.name and new.op == old.op and new.type == old.type):
+                    kept.append(candidate)
+                    break
+    return tuple(sorted(set(kept)))

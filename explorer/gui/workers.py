@@ -12,7 +12,6 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject
-from superqt.utils import create_worker
 
 
 def describe_error(exc: BaseException) -> str:
@@ -89,6 +88,10 @@ def run_in_thread(
 ) -> Any:
     """Run ``fn(*args)`` on the thread pool; the callbacks run on the GUI thread,
     and not at all once ``context`` (the object that asked) has been deleted."""
+    # Imported on first use: superqt brings qtpy and its widgets, a large part of the
+    # start-up time, and nothing runs on a worker before the first picture.
+    from superqt.utils import create_worker
+
     request = _Request(fn, args, on_result, on_error, context)
     _in_flight.add(request)
     ref = weakref.ref(request)

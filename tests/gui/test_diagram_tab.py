@@ -295,14 +295,25 @@ def test_filtering_the_layer_view_keeps_the_selection(qtbot, window) -> None:  #
     assert panel.view.highlighted == ("layer2.1.conv2",)
 
 
-def test_a_new_analysis_clears_the_selection(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_drops_the_selection_of_a_layer_it_removes(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     panel = diagram(qtbot, window, "layer")
-    panel.click_element("layer1.0.conv1")
+    panel.click_element("layer1.1.conv1")
     window.session.propose(window.session.spec.with_depths((1, 1, 1, 1)))
     wait_current(qtbot, window)
     assert window.session.selected_rows == () and tree_selection(window) == []
     qtbot.waitUntil(panel.is_ready, timeout=20_000)
     assert panel.view.highlighted == ()
+
+
+def test_an_edit_keeps_the_selection_of_a_layer_it_leaves(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "layer")
+    panel.click_element("layer1.0.conv1")
+    window.session.propose(window.session.spec.with_depths((1, 1, 1, 1)))
+    wait_current(qtbot, window)
+    assert window.session.selected_rows == (row_index(window, "layer1.0.conv1"),)
+    assert tree_selection(window) == ["layer1.0.conv1"]
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert panel.view.highlighted == ("layer1.0.conv1",)
 
 
 def test_an_unchanged_selection_is_not_emitted_again(qtbot) -> None:  # type: ignore[no-untyped-def]

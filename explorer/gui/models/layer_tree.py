@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
-from explorer.core.analysis import Analysis, LayerRow
+from explorer.core.analysis import Analysis, BlockSummary, LayerRow, StageSummary
 from explorer.core.profile import GroupTime, LayerTime, Profile
 from explorer.core.render.table import row_details
 from explorer.core.units import format_count, format_macs, format_shape
@@ -25,6 +25,7 @@ COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "Receptive field")
 # Titles as the header shows them: short, so that every figure fits in a small window.
 HEADER_TITLES = ("Layer", "Type", "Output shape", "Params", "MACs", "RF")
 HEADER_TIPS = {5: "Receptive field: the side, in input pixels, of the square each output sees"}
+_COLUMN_COUNT = len(COLUMNS)
 NUMERIC_COLUMNS = frozenset({3, 4, 5})
 # Shown after a profile: each row's median time, its share of the total and its speed.
 PROFILE_COLUMNS = ("Time (ms)", "% time", "GMAC/s")
@@ -170,40 +171,110 @@ def _group(kind: str, key: str, label: str, type_text: str, rows: list[LayerRow]
     )
 
 
-def build_tree(analysis: Analysis) -> Node:
-    root = Node("root", "", "", "", "", (), 0, 0, None, -1)
-    rows = analysis.rows
-    first_stage_row = analysis.stages[0].blocks[0].first_row
-    last_stage_row = analysis.stages[-1].blocks[-1].last_row
-    stem_rows = list(rows[:first_stage_row])
-    head_rows = list(rows[last_stage_row + 1 :])
-    spec = analysis.spec
+KEPT = "kept"  # the kind of a placeholder in a change: the node with this key stays as it is
 
-    stem = root.adopt(_group("group", "stem", "stem", f"Stem ({spec.stem})", stem_rows, -1))
-    for row in stem_rows:
+
+def _kept(key: str) -> Node:
+    return Node(KEPT, key, "", "", "", (), 0, 0, None, -1)
+
+
+def _stem_node(analysis: Analysis) -> Node:
+    rows = analysis.rows[: analysis.stages[0].blocks[0].first_row]
+    stem = _group("group", "stem", "stem", f"Stem ({analysis.spec.stem})", list(rows), -1)
+    for row in rows:
         stem.adopt(_layer_node(row, ""))
+    return stem
+
+
+def _block_node(analysis: Analysis, block: BlockSummary) -> Node:
+    members = [r for r in analysis.rows[block.first_row : block.last_row + 1] if r.op != "block"]
+    block_node = _group("block", block.name, block.name, f"{block.type}", members, members[0].index)
+    dilation = f", dilation {block.dilation}" if block.dilation != 1 else ""
+    block_node.type_text = f"{block.type} ({block.shortcut}{dilation})"
+    block_node.marker = _shortcut_marker([row for row in members if row.role == "shortcut"])
+    for row in members:
+        block_node.adopt(_layer_node(row, f"{block.name}.", block_node.marker))
+    return block_node
+
+
+def _stage_node(analysis: Analysis, stage: StageSummary, kept_rows: int = 0) -> Node:
+    """A stage's node; blocks whose rows all lie in the first ``kept_rows`` are placeholders."""
+    rows = analysis.rows
+    block_type = stage.blocks[0].type
+    stage_rows = list(rows[stage.blocks[0].first_row : stage.blocks[-1].last_row + 1])
+    text = f"{stage.depth} × {block_type}, stride {stage.stride}"
+    stage_node = _group("stage", stage.name, stage.name, text, stage_rows, stage_rows[0].index)
+    for block in stage.blocks:
+        if block.last_row < kept_rows:
+            stage_node.adopt(_kept(block.name))
+        else:
+            stage_node.adopt(_block_node(analysis, block))
+    return stage_node
+
+
+def _head_node(analysis: Analysis) -> Node | None:
+    rows = analysis.rows[analysis.stages[-1].blocks[-1].last_row + 1 :]
+    if not rows:
+        return None
+    head = _group("group", "head", "head", "Head", list(rows), rows[0].index)
+    for row in rows:
+        head.adopt(_layer_node(row, ""))
+    return head
+
+
+def _tree(analysis: Analysis, kept_rows: int = 0, same_stages: frozenset[int] = frozenset()) -> Node:
+    """The tree of ``analysis``; parts whose rows all lie in the first ``kept_rows`` (the
+    same row objects as in the tree shown) are placeholders for the nodes shown."""
+    root = Node("root", "", "", "", "", (), 0, 0, None, -1)
+    first_stage_row = analysis.stages[0].blocks[0].first_row
+    root.adopt(_kept("stem") if first_stage_row <= kept_rows else _stem_node(analysis))
     for stage in analysis.stages:
-        block_type = stage.blocks[0].type
-        stage_rows = list(rows[stage.blocks[0].first_row : stage.blocks[-1].last_row + 1])
-        text = f"{stage.depth} × {block_type}, stride {stage.stride}"
-        stage_node = root.adopt(
-            _group("stage", stage.name, stage.name, text, stage_rows, stage_rows[0].index)
-        )
-        for block in stage.blocks:
-            members = [r for r in rows[block.first_row : block.last_row + 1] if r.op != "block"]
-            block_node = stage_node.adopt(
-                _group("block", block.name, block.name, f"{block.type}", members, members[0].index)
-            )
-            dilation = f", dilation {block.dilation}" if block.dilation != 1 else ""
-            block_node.type_text = f"{block.type} ({block.shortcut}{dilation})"
-            block_node.marker = _shortcut_marker([row for row in members if row.role == "shortcut"])
-            for row in members:
-                block_node.adopt(_layer_node(row, f"{block.name}.", block_node.marker))
-    if head_rows:
-        head = root.adopt(_group("group", "head", "head", "Head", head_rows, head_rows[0].index))
-        for row in head_rows:
-            head.adopt(_layer_node(row, ""))
+        if stage.index in same_stages and stage.blocks[-1].last_row < kept_rows:
+            root.adopt(_kept(stage.name))
+        else:
+            root.adopt(_stage_node(analysis, stage, kept_rows))
+    head = _head_node(analysis)
+    if head is not None:
+        root.adopt(head)
     return root
+
+
+def build_tree(analysis: Analysis) -> Node:
+    return _tree(analysis)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeChange:
+    """What an edit changes in the tree: made away from the GUI thread, from the analysis
+    shown (``base``) and the new one. ``root`` holds new nodes, their text formatted, for
+    whatever changed, and ``KEPT`` placeholders for the parts that stay as they are."""
+
+    base: Analysis
+    analysis: Analysis
+    root: Node
+    kept_rows: int
+
+
+def tree_change(base: Analysis, analysis: Analysis) -> TreeChange:
+    kept = 0
+    if base.spec.stem == analysis.spec.stem:
+        for old, new in zip(base.rows, analysis.rows, strict=False):
+            if old is not new:
+                break
+            kept += 1
+    same_stages = frozenset(
+        new.index
+        for old, new in zip(base.stages, analysis.stages, strict=False)
+        if old is new or (old.depth == new.depth and old.stride == new.stride)
+    )
+    root = _tree(analysis, kept, same_stages)
+    pending = [root]
+    while pending:  # format every new cell here, not on the GUI thread
+        node = pending.pop()
+        if node.kind not in ("root", KEPT):
+            node.cells()
+        pending.extend(node.children)
+    return TreeChange(base, analysis, root, kept)
 
 
 _MARKER_COLOURS = {
@@ -239,6 +310,10 @@ class LayerTreeModel(QAbstractItemModel):
         self._profile_cells: dict[str, tuple[str, str, str, float]] = {}
         self._profile_current = False
         self._profile_names: dict[str, str] = {}
+        # True while an edit's rows change in place: selections that change meanwhile (a
+        # selected row removed) are the model's doing, not the person's.
+        self.updating = False
+        self._column_count = _COLUMN_COUNT  # the profile's columns join after a profile
 
     @property
     def analysis(self) -> Analysis | None:
@@ -272,6 +347,7 @@ class LayerTreeModel(QAbstractItemModel):
         self._profile, self._profile_cells, self._profile_names = result, cells, names
         self._profile_current = self._analysis is not None and result.spec == self._analysis.spec
         if first:
+            self._column_count = _COLUMN_COUNT + len(PROFILE_COLUMNS)
             self.endInsertColumns()
         else:
             self.layoutChanged.emit()
@@ -295,6 +371,97 @@ class LayerTreeModel(QAbstractItemModel):
         if role in (KIND_ROLE, KEY_ROLE):
             return self._roles[role](node, 0)
         return None
+
+    def apply_change(self, change: TreeChange) -> bool:
+        """Show ``change.analysis``, changing in place only the rows that differ from those
+        shown: the others keep their nodes (and so their indexes, expansion and selection).
+        False if the model was reset instead: the change kept nothing (its tree, made on the
+        worker, is shown whole), or was made from another analysis, or a filter or a sort is
+        on, which the change does not know about (the tree is rebuilt here)."""
+        if change.base is not self._analysis or self._needle or self._sort_column >= 0:
+            self.set_analysis(change.analysis)
+            return False
+        self._analysis = change.analysis
+        was_current = self._profile_current
+        self._profile_current = self._profile is not None and self._profile.spec == change.analysis.spec
+        if was_current != self._profile_current:
+            self.layoutChanged.emit()  # the profile's columns turn grey (or back) in every row
+        if change.kept_rows == 0:  # nothing to keep (no placeholders): the tree made on the worker
+            self.beginResetModel()
+            old, self._root = self._root, change.root
+            self.endResetModel()
+            _dismantle(old)
+            return False
+        self.updating = True
+        try:
+            self._reconcile_children(self._root, change.root, QModelIndex())
+        finally:
+            self.updating = False
+        return True
+
+    def _reconcile_children(self, old: Node, new: Node, parent: QModelIndex) -> None:
+        if old.kind in ("block", "group"):  # their children are layers
+            self._reconcile_layers(old, new, parent)
+            return
+        wanted = {child.key for child in new.children}
+        self._remove_where(old, parent, lambda child: child.key not in wanted)
+        changed: list[int] = []
+        for position, child in enumerate(new.children):
+            current = old.children[position] if position < len(old.children) else None
+            if current is not None and current.key == child.key:
+                if child.kind != KEPT:
+                    if _patch(current, child):
+                        changed.append(position)
+                    self._reconcile_children(current, child, self.createIndex(position, 0, current))
+                continue
+            if child.kind == KEPT:
+                raise LookupError(f"no row {child.key!r} to keep")
+            self.beginInsertRows(parent, position, position)
+            child.parent = old
+            old.children.insert(position, child)
+            _renumber(old, position)
+            self.endInsertRows()
+        self._emit_changed(parent, changed)
+
+    def _reconcile_layers(self, old: Node, new: Node, parent: QModelIndex) -> None:
+        """A block's layers are matched by position (a block's ReLU appears more than once)."""
+        common = min(len(old.children), len(new.children))
+        changed = [i for i in range(common) if _patch(old.children[i], new.children[i])]
+        self._emit_changed(parent, changed)
+        if len(old.children) > common:
+            self._remove_where(old, parent, lambda child: child.row >= common)
+        if len(new.children) > common:
+            self.beginInsertRows(parent, common, len(new.children) - 1)
+            for child in new.children[common:]:
+                child.parent = old
+                old.children.append(child)
+            _renumber(old, common)
+            self.endInsertRows()
+
+    def _remove_where(self, node: Node, parent: QModelIndex, doomed: Callable[[Node], bool]) -> None:
+        """Remove the children ``doomed`` picks, each run of them with one signal, from the end."""
+        position = len(node.children) - 1
+        while position >= 0:
+            if not doomed(node.children[position]):
+                position -= 1
+                continue
+            last = position
+            while position > 0 and doomed(node.children[position - 1]):
+                position -= 1
+            self.beginRemoveRows(parent, position, last)
+            removed = node.children[position : last + 1]
+            del node.children[position : last + 1]
+            _renumber(node, position)
+            self.endRemoveRows()
+            for child in removed:
+                _dismantle(child)
+            position -= 1
+
+    def _emit_changed(self, parent: QModelIndex, rows: list[int]) -> None:
+        if rows:
+            self.dataChanged.emit(
+                self.index(rows[0], 0, parent), self.index(rows[-1], len(COLUMNS) - 1, parent)
+            )
 
     def set_muted(self, muted: bool) -> None:
         """Drop the marker colours while the table shows stale, greyed results."""
@@ -350,10 +517,13 @@ class LayerTreeModel(QAbstractItemModel):
 
     # QAbstractItemModel
 
+    # index() and rowCount() are called for every expanded row whenever the view lays the
+    # tree out (after rows are inserted, too): kept to the fewest Python steps.
+
     def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        node = self.node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < self.columnCount():
-            return self.createIndex(row, column, node.children[row])
+        children = parent.internalPointer().children if parent.isValid() else self._root.children
+        if 0 <= row < len(children) and 0 <= column < self._column_count:
+            return self.createIndex(row, column, children[row])
         return QModelIndex()
 
     def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
@@ -365,12 +535,12 @@ class LayerTreeModel(QAbstractItemModel):
         return self.createIndex(parent.row, 0, parent)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self.node(parent).children)
+        if parent.isValid():
+            return 0 if parent.column() else len(parent.internalPointer().children)
+        return len(self._root.children)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS) + (len(PROFILE_COLUMNS) if self._profile is not None else 0)
+        return self._column_count
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
         if orientation != Qt.Orientation.Horizontal:
@@ -448,6 +618,37 @@ class LayerTreeModel(QAbstractItemModel):
         if column == 4:
             return str(node.macs)
         return node.cells()[column]
+
+
+def _patch(node: Node, new: Node) -> bool:
+    """Give ``node`` the values of ``new`` (formatted already); True if what it shows changed."""
+    shown = _shown(node) != _shown(new)
+    node.key, node.order = new.key, new.order
+    if shown:
+        node.label, node.full_name, node.type_text = new.label, new.full_name, new.type_text
+        node.shape, node.params, node.macs = new.shape, new.params, new.macs
+        node.receptive_field, node.marker, node.tooltip = new.receptive_field, new.marker, new.tooltip
+        node._cells = new._cells
+    return shown
+
+
+def _shown(node: Node) -> tuple[object, ...]:
+    return (
+        node.label,
+        node.full_name,
+        node.type_text,
+        node.shape,
+        node.params,
+        node.macs,
+        node.receptive_field,
+        node.marker,
+        node.tooltip,
+    )
+
+
+def _renumber(node: Node, start: int) -> None:
+    for row in range(start, len(node.children)):
+        node.children[row].row = row
 
 
 def _prune(node: Node, needle: str) -> bool:

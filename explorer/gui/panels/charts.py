@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from explorer.core.analysis import Analysis
+from explorer.core.analysis import Analysis, LayerRow
 from explorer.gui import icons
 from explorer.gui.session import Session
 
@@ -22,33 +22,43 @@ AXIS_TEXT_FILL_LIMITS = [(0, 0.8), (2, 0.25)]
 
 
 def part_totals(analysis: Analysis) -> list[tuple[str, int, int]]:
-    """(name, params, MACs) for the stem, each stage and the head, in order."""
-    parts: dict[str, list[int]] = {}
-    for row in analysis.rows:
-        if row.op == "block":
-            continue
-        if row.stage is not None:
-            name = f"layer{row.stage + 1}"
-        else:
-            name = "stem" if not parts or list(parts) == ["stem"] else "head"
-        entry = parts.setdefault(name, [0, 0])
-        entry[0] += row.params
-        entry[1] += row.macs
-    return [(name, params, macs) for name, (params, macs) in parts.items()]
+    """(name, params, MACs) for the stem, each stage and the head, in order.
+
+    From the stage summaries: an edit costs the stages, not the rows."""
+    stem, head = _outside_stages(analysis)
+    parts = [("stem", sum(row.params for row in stem), sum(row.macs for row in stem))]
+    parts.extend((stage.name, stage.params, stage.macs) for stage in analysis.stages)
+    if head:
+        parts.append(("head", sum(row.params for row in head), sum(row.macs for row in head)))
+    return parts
 
 
 def feature_path(analysis: Analysis) -> list[tuple[int, int, int, str]]:
     """(step, channels, spatial side, stage name): the stem's layers, then each block's output."""
+    stem, head = _outside_stages(analysis)
     points: list[tuple[int, int, int, str]] = []
-    for row in analysis.rows:
-        shape = row.output_shape
-        if len(shape) != 3:
-            continue
-        if row.stage is None and row.summary_id is not None and row.op != "avgpool":
-            points.append((len(points), shape[0], shape[1], "stem"))
-        elif row.op == "block":
-            points.append((len(points), shape[0], shape[1], f"layer{row.stage + 1}"))
+
+    def outside(rows: tuple[LayerRow, ...]) -> None:
+        for row in rows:
+            shape = row.output_shape
+            if len(shape) == 3 and row.summary_id is not None and row.op != "avgpool":
+                points.append((len(points), shape[0], shape[1], "stem"))
+
+    outside(stem)
+    for stage in analysis.stages:
+        for block in stage.blocks:
+            shape = block.output_shape
+            if len(shape) == 3:
+                points.append((len(points), shape[0], shape[1], stage.name))
+    outside(head)
     return points
+
+
+def _outside_stages(analysis: Analysis) -> tuple[tuple[LayerRow, ...], tuple[LayerRow, ...]]:
+    """The rows before the first stage and after the last."""
+    first = analysis.stages[0].blocks[0].first_row
+    last = analysis.stages[-1].blocks[-1].last_row
+    return analysis.rows[:first], analysis.rows[last + 1 :]
 
 
 class HumanAxis(pg.AxisItem):
@@ -94,6 +104,7 @@ class ChartsPanel(QWidget):
         layout.addWidget(self.canvas)
         self._shown: Analysis | None = None
         self._latest: Analysis | None = None
+        self._drawn: dict[pg.PlotItem, object] = {}  # what each plot shows: one redrawn only if it changes
         # Labels shown only where they fit: a bar's value within its slot, a stage's name
         # before the next stage begins (in a small window they would run into each other).
         self._fitted: dict[pg.PlotItem, list[tuple[pg.GraphicsObject, float]]] = {}
@@ -133,13 +144,40 @@ class ChartsPanel(QWidget):
     def _draw(self, analysis: Analysis) -> None:
         parts = part_totals(analysis)
         names = [name for name, _, _ in parts]
-        self._bars(self.params_plot, names, [p for _, p, _ in parts], BAR_COLOUR, _tick)
-        self._bars(self.macs_plot, names, [m for _, _, m in parts], MACS_COLOUR, _tick)
+        params = [p for _, p, _ in parts]
+        macs = [m for _, _, m in parts]
         path = feature_path(analysis)
-        self._steps(self.spatial_plot, path, [side for _, _, side, _ in path], SPATIAL_COLOUR)
-        self._steps(self.channel_plot, path, [channels for _, channels, _, _ in path], CHANNEL_COLOUR)
+        sides = [side for _, _, side, _ in path]
+        channels = [channels for _, channels, _, _ in path]
+        redrawn = []
+        for plot, series, draw in (
+            (
+                self.params_plot,
+                (names, params),
+                lambda: self._bars(self.params_plot, names, params, BAR_COLOUR, _tick),
+            ),
+            (
+                self.macs_plot,
+                (names, macs),
+                lambda: self._bars(self.macs_plot, names, macs, MACS_COLOUR, _tick),
+            ),
+            (
+                self.spatial_plot,
+                (path, sides),
+                lambda: self._steps(self.spatial_plot, path, sides, SPATIAL_COLOUR),
+            ),
+            (
+                self.channel_plot,
+                (path, channels),
+                lambda: self._steps(self.channel_plot, path, channels, CHANNEL_COLOUR),
+            ),
+        ):
+            if self._drawn.get(plot) != series:
+                draw()  # type: ignore[no-untyped-call]
+                self._drawn[plot] = series
+                redrawn.append(plot)
         self._shown = analysis
-        for plot in self._fitted:
+        for plot in redrawn:
             self._fit_labels(plot)
 
     def _fit_labels(self, plot: pg.PlotItem) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -24,9 +26,11 @@ from explorer.gui import icons
 from explorer.gui.models.layer_tree import (
     COLUMNS,
     COPY_ROLE,
+    KEPT,
     KEY_ROLE,
     KIND_ROLE,
     LayerTreeModel,
+    Node,
     build_tree,
 )
 from explorer.gui.plain_text import plain
@@ -38,6 +42,7 @@ COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
 PROFILE_COLUMN_WIDTH = 80
 TEXT_COLUMN_MIN_WIDTHS = (150, 100)  # a long type is cut before any figure is
 COLUMN_MAX_GROWTH = 140
+MEASURED_PER_COLUMN = 8  # of the longest texts an edit adds, the ones measured
 
 
 class LayerView(QWidget):
@@ -88,6 +93,7 @@ class LayerView(QWidget):
         self._user_sized = False
         self._widths_of: Analysis | None = None
         self._widest: dict[int, int] = {}  # per column, for the analysis above
+        self._metrics: tuple[QFont, QFontMetrics] | None = None
 
         self.copy_action = QAction("Copy rows", self, shortcut=QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -111,6 +117,8 @@ class LayerView(QWidget):
         self._expand_by_default = True
         self._toggled: set[str] = set()
         self._restoring = False
+        self._inserting = False
+        self.model.rowsInserted.connect(self._rows_inserted)
         self.tree.expanded.connect(lambda index: self._user_toggled(index, True))
         self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
 
@@ -170,9 +178,7 @@ class LayerView(QWidget):
         if analysis is not self._widths_of:
             self._widths_of, self._widest = analysis, {}
         if column not in self._widest:
-            font = QFont(self.tree.font())
-            font.setBold(True)
-            metrics = QFontMetrics(font)
+            metrics = self._bold_metrics()
             widest = 0
             pending = [build_tree(analysis)] if analysis is not None else []
             while pending:
@@ -192,10 +198,74 @@ class LayerView(QWidget):
     # Showing an analysis
 
     def show_analysis(self, analysis: Analysis) -> None:
-        self.model.set_analysis(analysis)
-        self._restore_expansion()
+        change = self.session.tree_change
+        if change is None or change.analysis is not analysis:
+            self.model.set_analysis(analysis)
+            self._restore_expansion()
+        else:
+            self._inserting = True
+            try:
+                in_place = self.model.apply_change(change)
+            finally:
+                self._inserting = False
+            if in_place:
+                # Only the new and changed rows are measured, the others were before.
+                self._widen_for(change.base, change.root)
+            else:
+                self._restore_expansion()
         self._fit_columns()  # the figures of another network may need other widths
         self._show_no_match()
+
+    def _rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        """New stages and blocks open or stay closed as the others do."""
+        if not self._inserting:
+            return
+        self._restoring = True
+        try:
+            pending = [self.model.index(row, 0, parent) for row in range(first, last + 1)]
+            while pending:
+                index = pending.pop()
+                if index.data(KIND_ROLE) == "layer":
+                    continue
+                expanded = self._expand_by_default != (index.data(KEY_ROLE) in self._toggled)
+                self.tree.setExpanded(index, expanded)
+                pending.extend(self.model.index(row, 0, index) for row in range(self.model.rowCount(index)))
+        finally:
+            self._restoring = False
+
+    def _widen_for(self, base: Analysis, changed: Node) -> None:
+        """Keep the column widths measured for ``base`` up to date with the cells of
+        ``changed`` (nodes that were added or whose text changed), measuring only those."""
+        measured, self._widths_of = self._widths_of, self.model.analysis
+        if measured is not base:
+            self._widest = {}
+        if not self._widest:
+            return
+        longest: dict[int, list[str]] = {column: [] for column in self._widest}
+        pending = [changed]
+        while pending:
+            node = pending.pop()
+            if node.kind not in ("root", KEPT):
+                cells = node.cells()
+                for column, texts in longest.items():
+                    texts.append(cells[column])
+            pending.extend(node.children)
+        # The widest text is among the longest: measure a few of those, not every cell.
+        metrics = self._bold_metrics()
+        for column, texts in longest.items():
+            for text in heapq.nlargest(MEASURED_PER_COLUMN, set(texts), key=len):
+                self._widest[column] = max(self._widest[column], metrics.horizontalAdvance(text))
+
+    def _bold_metrics(self) -> QFontMetrics:
+        font = self._bold_font()
+        if self._metrics is None or self._metrics[0] != font:
+            self._metrics = (font, QFontMetrics(font))
+        return self._metrics[1]
+
+    def _bold_font(self) -> QFont:
+        font = QFont(self.tree.font())
+        font.setBold(True)
+        return font
 
     def _show_no_match(self) -> None:
         """An empty table says why: nothing matches the filter."""

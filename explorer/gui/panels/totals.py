@@ -28,6 +28,8 @@ class TotalCard(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def show_figure(self, value: str, detail: str, tooltip: str) -> None:
+        if (value, detail, tooltip) == (self.value.text(), self.detail.text(), self.toolTip()):
+            return  # an edit elsewhere: this card stays as drawn
         self.value.setText(value)
         self.detail.setText(detail)
         self.setToolTip(tooltip)

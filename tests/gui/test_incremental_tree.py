@@ -1,0 +1,285 @@
+"""An edit changes the layer table, the totals and the charts in place, and they end up
+as a fresh build from ``analyze()`` of the final spec would show them."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtTest import QAbstractItemModelTester
+
+from explorer.core.analysis import Analysis, analyze, analyze_after
+from explorer.core.presets import preset
+from explorer.core.spec import ArchSpec, SpecError
+from explorer.gui.app import application
+from explorer.gui.models.layer_tree import KEY_ROLE, SORT_ROLE, LayerTreeModel, tree_change
+from explorer.gui.panels.charts import ChartsPanel
+from explorer.gui.panels.layer_view import LayerView
+from explorer.gui.panels.totals import TotalsPanel
+from explorer.gui.session import Session
+from tests.strategies import small_specs, spec_edits
+
+ROLES = (
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.ForegroundRole,
+    KEY_ROLE,
+    SORT_ROLE,
+)
+
+
+def shown(model: LayerTreeModel, parent: QModelIndex | None = None) -> list[object]:
+    """Everything the model tells a view, read through the Qt API."""
+    parent = parent or QModelIndex()
+    rows = []
+    for row in range(model.rowCount(parent)):
+        cells = []
+        for column in range(model.columnCount(parent)):
+            index = model.index(row, column, parent)
+            cells.append(tuple(_comparable(model.data(index, role)) for role in ROLES))
+        first = model.index(row, 0, parent)
+        assert model.parent(first) == parent
+        rows.append((cells, shown(model, first)))
+    return rows
+
+
+def _comparable(value: object) -> object:
+    return value.color().name() if hasattr(value, "color") else value
+
+
+def fresh_model(analysis: Analysis) -> LayerTreeModel:
+    model = LayerTreeModel()
+    model.set_analysis(analysis)
+    return model
+
+
+def chart_series(panel: ChartsPanel) -> list[object]:
+    series: list[object] = []
+    for plot in (panel.params_plot, panel.macs_plot):
+        bars = [item for item in plot.items if type(item).__name__ == "BarGraphItem"]
+        series.append([list(bar.opts["height"]) for bar in bars])
+        series.append(plot.getAxis("bottom")._tickLevels)
+    for plot in (panel.spatial_plot, panel.channel_plot):
+        series.append([[list(axis) for axis in item.getData()] for item in plot.listDataItems()])
+    return series
+
+
+def totals_shown(panel: TotalsPanel) -> list[tuple[str, str, str]]:
+    return [(card.value.text(), card.detail.text(), card.toolTip()) for card in panel.cards.values()]
+
+
+class Screens:
+    """One model, totals panel and charts panel kept across hypothesis examples, as the
+    window keeps them across edits; and the fresh ones to compare them with."""
+
+    def __init__(self) -> None:
+        application()
+        start = analyze(preset("resnet18"))
+        self.session = Session(start.spec)
+        self.model = fresh_model(start)
+        self.tester = QAbstractItemModelTester(
+            self.model, QAbstractItemModelTester.FailureReportingMode.Fatal
+        )
+        self.totals = TotalsPanel(self.session)
+        self.charts = ChartsPanel(self.session)
+        self.fresh_totals = TotalsPanel(self.session)
+        self.fresh_charts = ChartsPanel(self.session)
+
+    def show(self, change_from: Analysis, analysis: Analysis) -> None:
+        self.model.apply_change(tree_change(change_from, analysis))
+        self.totals.show_analysis(analysis)
+        self.charts.show_analysis(analysis)
+
+    def check(self, analysis: Analysis) -> None:
+        assert shown(self.model) == shown(fresh_model(analysis))
+        fresh = TotalsPanel(self.session)
+        fresh.show_analysis(analysis)
+        assert totals_shown(self.totals) == totals_shown(fresh)
+        self.fresh_charts._drawn.clear()
+        self.fresh_charts.show_analysis(analysis)
+        assert chart_series(self.charts) == chart_series(self.fresh_charts)
+
+
+_screens: Screens | None = None
+
+
+def screens() -> Screens:
+    global _screens
+    if _screens is None:
+        _screens = Screens()
+    return _screens
+
+
+def _analysis_or_none(spec: ArchSpec) -> Analysis | None:
+    try:
+        return analyze(spec)
+    except SpecError:
+        return None
+
+
+def run_edit_sequence(data: st.DataObject) -> None:
+    """Random edits, undos and redos; after each, the screens equal a fresh build."""
+    screen = screens()
+    spec = data.draw(small_specs(max_stages=3))
+    shown_now = _analysis_or_none(spec)
+    if shown_now is None:
+        return
+    screen.model.set_analysis(shown_now)
+    history, undone = [spec], []
+    for _ in range(data.draw(st.integers(1, 5))):
+        step = data.draw(st.sampled_from(["edit", "edit", "edit", "undo", "redo"]))
+        if step == "undo" and len(history) > 1:
+            undone.append(history.pop())
+            spec = history[-1]
+        elif step == "redo" and undone:
+            spec = undone.pop()
+            history.append(spec)
+        else:
+            spec = data.draw(spec_edits(spec))
+            history.append(spec)
+            undone = []
+        analyze.cache_clear()  # the incremental path, not a cached fresh analysis
+        try:
+            analysis = analyze_after(shown_now, spec)
+        except SpecError:
+            continue  # the window keeps the last valid analysis
+        screen.show(shown_now, analysis)
+        shown_now = analysis
+    screen.check(shown_now)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_edit_sequences_leave_what_a_fresh_build_shows(data: st.DataObject) -> None:
+    run_edit_sequence(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_three_hundred_edit_sequences_leave_what_a_fresh_build_shows(data: st.DataObject) -> None:
+    run_edit_sequence(data)
+
+
+def _find(model: LayerTreeModel, key: str, parent: QModelIndex | None = None) -> QModelIndex:
+    parent = parent or QModelIndex()
+    for row in range(model.rowCount(parent)):
+        index = model.index(row, 0, parent)
+        if index.data(KEY_ROLE) == key:
+            return index
+        found = _find(model, key, index)
+        if found.isValid():
+            return found
+    return QModelIndex()
+
+
+def test_a_row_of_an_unchanged_stage_keeps_its_index_and_its_text() -> None:
+    application()
+    before = analyze(preset("cifar/resnet20"))
+    model = fresh_model(before)
+    resets: list[bool] = []
+    model.modelAboutToBeReset.connect(lambda: resets.append(True))
+    row = next(r for r in before.rows if r.name == "layer1.1.conv2")
+    index = _find(model, str(row.index))
+    node = model.node(index)
+    cells = node.cells()
+    persistent = QPersistentModelIndex(index)
+    block = QPersistentModelIndex(index.parent())
+
+    after = analyze_after(before, before.spec.with_depths((3, 3, 5)))
+    assert model.apply_change(tree_change(before, after))
+    assert resets == []
+    assert persistent.isValid() and persistent.internalPointer() is node
+    assert (persistent.row(), persistent.parent()) == (index.row(), QModelIndex(block))
+    assert node.cells() is cells  # not formatted again
+    assert shown(model) == shown(fresh_model(after))
+
+
+def test_rows_after_an_edit_move_with_it_and_show_their_new_figures() -> None:
+    application()
+    before = analyze(preset("cifar/resnet20"))
+    model = fresh_model(before)
+    head = QPersistentModelIndex(_find(model, "head"))
+    after = analyze_after(before, before.spec.with_depths((2, 3, 3)))
+    model.apply_change(tree_change(before, after))
+    assert head.isValid() and head.data(KEY_ROLE) == "head"
+    assert _find(model, "layer1.2") == QModelIndex()
+    assert shown(model) == shown(fresh_model(after))
+
+
+def test_a_change_from_another_analysis_rebuilds() -> None:
+    application()
+    first = analyze(preset("cifar/resnet20"))
+    model = fresh_model(analyze(preset("resnet18")))
+    assert not model.apply_change(tree_change(first, analyze_after(first, first.spec.with_depths((3, 3, 4)))))
+    assert shown(model) == shown(fresh_model(analyze(first.spec.with_depths((3, 3, 4)))))
+
+
+def test_sort_and_filter_survive_an_edit() -> None:
+    application()
+    before = analyze(preset("cifar/resnet20"))
+    model = fresh_model(before)
+    model.sort(3, Qt.SortOrder.DescendingOrder)
+    model.set_filter("conv2")
+    after = analyze_after(before, before.spec.with_depths((3, 3, 4)))
+    model.apply_change(tree_change(before, after))
+    expected = fresh_model(after)
+    expected.sort(3, Qt.SortOrder.DescendingOrder)
+    expected.set_filter("conv2")
+    assert shown(model) == shown(expected)
+
+
+def test_expansion_and_selection_survive_an_edit_of_another_stage(qtbot) -> None:  # type: ignore[no-untyped-def]
+    session = Session(preset("cifar/resnet20"), debounce_ms=0)
+    view = LayerView(session)
+    qtbot.addWidget(view)
+    view.show()
+    model, tree = view.model, view.tree
+    tree.collapse(_find(model, "layer1.0"))
+    tree.collapse(_find(model, "layer2"))
+    selected = next(r.index for r in session.analysis.rows if r.name == "layer1.1.conv1")
+    session.select_rows([selected])
+    assert [model.node(i).full_name for i in tree.selectionModel().selectedRows(0)] == ["layer1.1.conv1"]
+
+    with qtbot.waitSignal(session.analysis_changed, timeout=10_000):
+        session.propose(session.spec.with_depths((3, 3, 5)))
+    assert session.analysis.spec.depths == (3, 3, 5)
+    assert not tree.isExpanded(_find(model, "layer1.0"))
+    assert not tree.isExpanded(_find(model, "layer2"))
+    assert tree.isExpanded(_find(model, "layer1.1")) and tree.isExpanded(_find(model, "layer3"))
+    assert tree.isExpanded(_find(model, "layer3.4"))  # a new block opens like the others
+    assert session.selected_rows == (selected,)
+    assert [model.node(i).full_name for i in tree.selectionModel().selectedRows(0)] == ["layer1.1.conv1"]
+
+
+def test_an_overtaken_analysis_is_shown_until_the_newest_arrives(qtbot) -> None:  # type: ignore[no-untyped-def]
+    start = preset("cifar/resnet20")
+    first, second = start.with_depths((4, 3, 3)), start.with_depths((5, 3, 3))
+    started = {first: threading.Event(), second: threading.Event()}
+    released = {first: threading.Event(), second: threading.Event()}
+
+    def analyze_when_released(spec: ArchSpec) -> Analysis:
+        if spec in released:  # not the document's first analysis, made at once
+            started[spec].set()
+            released[spec].wait(10)
+        return analyze(spec)
+
+    session = Session(start, analyze_fn=analyze_when_released, debounce_ms=0)
+    shown: list[ArchSpec] = []
+    session.analysis_changed.connect(lambda analysis: shown.append(analysis.spec))
+    session.propose(first)
+    qtbot.waitUntil(started[first].is_set, timeout=5000)
+    session.propose(second)
+    qtbot.waitUntil(started[second].is_set, timeout=5000)
+    released[first].set()  # as with a held key: the step on the way is shown, not nothing
+    qtbot.waitUntil(lambda: len(shown) > 0, timeout=5000)
+    assert shown == [first] and not session.is_current
+    released[second].set()
+    qtbot.waitUntil(lambda: len(shown) > 1, timeout=5000)
+    assert shown == [first, second] and session.is_current
