@@ -1,0 +1,50 @@
+"""What an export reports: the file, its verification and the figures of both sides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from explorer.core.export.verification import Verification
+from explorer.core.units import format_count, format_macs
+
+Progress = Callable[[str], None]
+
+
+class ExportError(ValueError):
+    """A user mistake in asking for an export (format, option): one line that says the fix."""
+
+
+class MissingExportDependency(ExportError):
+    """The format needs packages that are not installed; the message names the install command."""
+
+
+INSTALL_EXPORT = "pip install 'resnet-explorer[export]'"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    format: str
+    verification: Verification
+    spec_params: int
+    spec_macs: int
+    graph_params: int | None = None
+    graph_macs: int | None = None
+    graph_note: str = ""
+    """What the graph's figures count, where they differ from the spec's by design."""
+
+    def lines(self) -> list[str]:
+        spec = f"spec: {self.spec_params:,} parameters, {format_macs(self.spec_macs)}"
+        lines = [f"wrote {self.path} ({self.format})", self.verification.describe(), spec]
+        if self.graph_params is not None:
+            graph = f"exported graph: {self.graph_params:,} parameters"
+            if self.graph_macs is not None:
+                graph += f", {format_macs(self.graph_macs)}"
+            lines.append(graph + (f" ({self.graph_note})" if self.graph_note else ""))
+        return lines
+
+    def summary(self) -> str:
+        """One line for a status bar."""
+        return f"{self.verification.describe()}; {format_count(self.spec_params)} parameters"
