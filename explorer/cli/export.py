@@ -63,7 +63,9 @@ def run_export(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
 
     def progress(message: str) -> None:
-        print(f"{message}...", file=sys.stderr, flush=True)
+        # On a terminal only: a script reading stderr sees nothing but an error line.
+        if sys.stderr.isatty():
+            print(f"{message}...", file=sys.stderr, flush=True)
 
     try:
         result = export_model(spec, path, args.weights, args.opset, progress)

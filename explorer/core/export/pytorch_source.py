@@ -31,6 +31,7 @@ from explorer.core.plan import LayerPlan, layer_plan, stage_dilations
 from explorer.core.presets import preset_name_of
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_shape
+from explorer.core.wording import counted
 
 CUSTOM_NAME = "custom_resnet"
 
