@@ -312,10 +312,8 @@ def _model_class(plan: LayerPlan, f: SourceFeatures) -> list[str]:
 
 
 def _model_doc(spec: ArchSpec) -> str:
-    classes = f"{spec.num_classes} classes" if spec.num_classes else "pooled features, no classifier"
-    return (
-        f"Stem, {spec.num_stages} stages of {parts.BLOCKS[spec.block].paper} blocks, global pool, {classes}."
-    )
+    head = f"a {spec.num_classes}-class classifier" if spec.num_classes else "pooled features"
+    return f"A stem, {counted(spec.num_stages, 'stage')} of {parts.BLOCKS[spec.block].paper} blocks, {head}."
 
 
 def _factory(name: str) -> list[str]:
