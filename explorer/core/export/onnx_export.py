@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import logging
 import math
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -111,11 +113,18 @@ def export_onnx(spec: ArchSpec, path: Path, weights: str, opset: int, progress: 
 
 
 @contextlib.contextmanager
-def quiet() -> Any:
-    """torch's exporter prints its progress and warns about matters of its own."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
+def quiet() -> Iterator[None]:
+    """torch's exporters print their progress, log what they skip (torchvision's operators)
+    and warn about matters of their own: none of it concerns the user's network."""
+    logger = logging.getLogger("torch")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def graph_figures(onnx: ModuleType, graph: Any) -> tuple[int, int]:
