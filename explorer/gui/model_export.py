@@ -54,6 +54,7 @@ class ModelExportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(TITLE)
+        self.setMinimumWidth(640)  # the result's lines (paths, figures) read whole
         self._current_spec = current_spec
         self.path_edit = QLineEdit(str(Path(folder or Path.home()) / "model.py"))
         self.path_edit.setToolTip("The extension picks the format: .py, .onnx or .pt2")
@@ -117,6 +118,7 @@ class ModelExportDialog(QDialog):
     def _show(self, text: str, failed: bool) -> None:
         self.status.setText(text)
         self.status.setStyleSheet("color: #b00020;" if failed else "")
+        self.adjustSize()  # a longer message grows the dialog rather than being cut
 
     def start(self) -> None:
         if self._running:
