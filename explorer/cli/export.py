@@ -11,10 +11,8 @@ from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
 from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
-from explorer.core.export.onnx_export import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
-from explorer.core.export.result import ExportError
-from explorer.core.export.verification import ExportVerificationError
-from explorer.core.export.weights import WEIGHT_CHOICES, WeightsError
+from explorer.core.export.choices import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, WEIGHT_CHOICES
+from explorer.core.export.result import ExportError, ExportVerificationError, WeightsError
 
 
 def register(subparsers: Any) -> None:

@@ -23,11 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.export.model_export import FORMATS, export_model
-from explorer.core.export.onnx_export import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
-from explorer.core.export.result import ExportError, ExportResult
-from explorer.core.export.verification import ExportVerificationError
-from explorer.core.export.weights import RANDOM, ZERO_INIT, WeightsError
+from explorer.core.export.choices import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, RANDOM, ZERO_INIT
+from explorer.core.export.result import ExportError, ExportResult, ExportVerificationError, WeightsError
 from explorer.core.spec import ArchSpec
 from explorer.gui.workers import run_in_thread
 
@@ -38,6 +35,9 @@ _FILTER = "PyTorch source (*.py);;ONNX (*.onnx);;torch.export program (*.pt2)"
 
 def export_outcome(spec: ArchSpec, path: Path, weights: str, opset: int) -> ExportResult | str:
     """The worker's job: the export's result, or the one line that says why it failed."""
+    # Imported here, on the worker: the export needs torch, which the window does not load at start.
+    from explorer.core.export.model_export import export_model
+
     try:
         return export_model(spec, path, weights, opset)
     except (ExportError, WeightsError, ExportVerificationError) as exc:

@@ -15,9 +15,13 @@ from explorer.core.build import build_model
 from explorer.core.export import source_export
 from explorer.core.export.model_export import export_model
 from explorer.core.export.onnx_export import onnx_modules
-from explorer.core.export.result import ExportError, MissingExportDependency
-from explorer.core.export.verification import ExportVerificationError
-from explorer.core.export.weights import WeightsError, model_with_weights, read_checkpoint
+from explorer.core.export.result import (
+    ExportError,
+    ExportVerificationError,
+    MissingExportDependency,
+    WeightsError,
+)
+from explorer.core.export.weights import model_with_weights, read_checkpoint
 from explorer.core.presets import preset
 from explorer.core.spec import ArchSpec
 

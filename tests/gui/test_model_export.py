@@ -3,6 +3,8 @@ failure is shown inline with no file written."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
@@ -67,3 +69,9 @@ def test_the_worker_function_returns_the_reason_of_a_failure(tmp_path: Path) -> 
     outcome = export_outcome(SMALL, tmp_path / "model.py", str(tmp_path / "w.pth"), 18)
     assert isinstance(outcome, str) and "holds the code, not the weights" in outcome
     assert not (tmp_path / "model.py").exists()
+
+
+def test_the_menu_entry_does_not_load_torch_when_the_window_starts() -> None:
+    script = "import sys, explorer.gui.main_window; sys.exit('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from explorer.core.export.onnx_export import DEFAULT_OPSET, export_onnx
+from explorer.core.export.choices import DEFAULT_OPSET, FORMATS
+from explorer.core.export.onnx_export import export_onnx
 from explorer.core.export.result import ExportError, ExportResult, Progress
 from explorer.core.export.source_export import export_source
 from explorer.core.export.torch_export import export_program
 from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
-
-FORMATS = {".py": "PyTorch source", ".onnx": "ONNX", ".pt2": "torch.export program"}
 
 
 def export_format(path: Path) -> str:

@@ -15,25 +15,23 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
 import torch
 
 from explorer.core.analysis import analyze
+from explorer.core.export.choices import MAX_OPSET, MIN_OPSET
 from explorer.core.export.result import (
     INSTALL_EXPORT,
     ExportError,
     ExportResult,
+    ExportVerificationError,
     MissingExportDependency,
     Progress,
 )
-from explorer.core.export.verification import ExportVerificationError, verify_outputs
+from explorer.core.export.verification import verify_outputs
 from explorer.core.export.weights import model_with_weights
 from explorer.core.files import atomic_write_bytes
 from explorer.core.spec import ArchSpec
 
-DEFAULT_OPSET = 18
-MIN_OPSET = 18
-MAX_OPSET = 23
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
 # The batch of the traced example: 0 and 1 would make torch.export fix the axis.
@@ -94,7 +92,7 @@ def export_onnx(spec: ArchSpec, path: Path, weights: str, opset: int, progress: 
         session = runtime.InferenceSession(str(temp), providers=["CPUExecutionProvider"])
 
         def run(x: torch.Tensor) -> torch.Tensor:
-            return torch.from_numpy(np.asarray(session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]))
+            return torch.from_numpy(session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0])
 
         verification = verify_outputs(spec, model, run, "ONNX graph in onnxruntime")
         params, macs = graph_figures(onnx, graph)

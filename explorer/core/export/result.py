@@ -6,10 +6,38 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.core.export.verification import Verification
 from explorer.core.units import format_count, format_macs
 
 Progress = Callable[[str], None]
+
+
+class ExportVerificationError(RuntimeError):
+    """The exported network does not compute what the spec's model computes."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    batches: tuple[int, ...]
+    max_abs_difference: float
+    tolerance: float
+
+    def describe(self) -> str:
+        batches = " and ".join(str(b) for b in self.batches)
+        difference = short_figure(self.max_abs_difference)
+        if self.tolerance == 0.0:
+            return f"verified: max abs difference {difference} at batch {batches} (bit for bit)"
+        return (
+            f"verified: max abs difference {difference} at batch {batches} "
+            f"(tolerance {short_figure(self.tolerance)})"
+        )
+
+
+def short_figure(value: float) -> str:
+    return "0" if value == 0.0 else f"{value:.1e}"
+
+
+class WeightsError(ValueError):
+    """A checkpoint that cannot be read or does not fit the spec; the message says which keys."""
 
 
 class ExportError(ValueError):

@@ -8,10 +8,11 @@ from pathlib import Path
 from torch import nn
 
 from explorer.core.analysis import analyze
+from explorer.core.export.choices import WEIGHT_CHOICES
 from explorer.core.export.pytorch_source import factory_name, pytorch_source
 from explorer.core.export.result import ExportError, ExportResult, Progress
 from explorer.core.export.verification import verify_outputs
-from explorer.core.export.weights import WEIGHT_CHOICES, model_with_weights, spec_for_weights
+from explorer.core.export.weights import model_with_weights, spec_for_weights
 from explorer.core.files import atomic_write_text
 from explorer.core.spec import ArchSpec
 

@@ -5,10 +5,10 @@ dynamic fails)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 
+from explorer.core.export.result import ExportVerificationError, Verification, short_figure
 from explorer.core.spec import ArchSpec
 
 VERIFY_BATCHES = (1, 3)
@@ -16,31 +16,6 @@ VERIFY_BATCHES = (1, 3)
 # of the largest output, far below this.
 RELATIVE_TOLERANCE = 1e-4
 _INPUT_SEED = 0
-
-
-class ExportVerificationError(RuntimeError):
-    """The exported network does not compute what the spec's model computes."""
-
-
-@dataclass(frozen=True)
-class Verification:
-    batches: tuple[int, ...]
-    max_abs_difference: float
-    tolerance: float
-
-    def describe(self) -> str:
-        batches = " and ".join(str(b) for b in self.batches)
-        difference = _figure(self.max_abs_difference)
-        if self.tolerance == 0.0:
-            return f"verified: max abs difference {difference} at batch {batches} (bit for bit)"
-        return (
-            f"verified: max abs difference {difference} at batch {batches} "
-            f"(tolerance {_figure(self.tolerance)})"
-        )
-
-
-def _figure(value: float) -> str:
-    return "0" if value == 0.0 else f"{value:.1e}"
 
 
 def verify_outputs(
@@ -71,8 +46,8 @@ def verify_outputs(
         difference = float((got.double() - expected.double()).abs().max()) if got.numel() else 0.0
         if not difference <= tolerance:  # NaN fails too
             raise ExportVerificationError(
-                f"the {what} differs from the model by {_figure(difference)} at batch {batch} "
-                f"(tolerance {_figure(tolerance)}): the file was not written"
+                f"the {what} differs from the model by {short_figure(difference)} at batch {batch} "
+                f"(tolerance {short_figure(tolerance)}): the file was not written"
             )
         worst = max(worst, difference)
     return Verification(VERIFY_BATCHES, worst, tolerance)

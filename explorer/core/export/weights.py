@@ -14,19 +14,14 @@ import torch
 from torch import nn
 
 from explorer.core.build import build_model
+from explorer.core.export.choices import WEIGHT_CHOICES, ZERO_INIT
+from explorer.core.export.result import WeightsError
 from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
 
-RANDOM = "random"
-ZERO_INIT = "zero-init"
-WEIGHT_CHOICES = (RANDOM, ZERO_INIT)
 # A checkpoint of the largest specs is a few GB; a file far beyond that is no checkpoint.
 MAX_CHECKPOINT_BYTES = 16 * 1024**3
 _LISTED_KEYS = 3
-
-
-class WeightsError(ValueError):
-    """A checkpoint that cannot be read or does not fit the spec; the message says which keys."""
 
 
 def spec_for_weights(spec: ArchSpec, weights: str) -> ArchSpec:
