@@ -21,6 +21,7 @@ from explorer.core.export.result import (
     MissingExportDependency,
     WeightsError,
 )
+from explorer.core.export.verification import verify_outputs
 from explorer.core.export.weights import model_with_weights, read_checkpoint
 from explorer.core.presets import preset
 from explorer.core.spec import ArchSpec
@@ -189,3 +190,23 @@ def test_zero_init_zeroes_each_blocks_last_norm() -> None:
 def test_a_py_export_refuses_a_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="holds the code, not the weights"):
         export_model(TINY, tmp_path / "model.py", weights=str(tmp_path / "w.pth"))
+
+
+def test_outputs_that_overflow_alike_pass_and_are_counted() -> None:
+    class Overflowing(torch.nn.Module):
+        def __init__(self, other: float) -> None:
+            super().__init__()
+            self.other = other
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out = x.flatten(1)[:, :3].clone()
+            out[:, 0] = float("nan")
+            out[:, 1] = self.other
+            return out
+
+    spec = ArchSpec(depths=(1,), input_size=(4, 4))
+    verification = verify_outputs(spec, Overflowing(float("inf")), Overflowing(float("inf")), "copy")
+    assert verification.nonfinite == 2 * (1 + 3)
+    assert "8 outputs not finite in the model, and alike in the export" in verification.describe()
+    with pytest.raises(ExportVerificationError, match="not finite"):
+        verify_outputs(spec, Overflowing(float("inf")), Overflowing(1.0), "copy")

@@ -20,16 +20,16 @@ class Verification:
     batches: tuple[int, ...]
     max_abs_difference: float
     tolerance: float
+    nonfinite: int = 0
+    """Outputs that are NaN or infinite in the model and alike in the export (not in the difference)."""
 
     def describe(self) -> str:
         batches = " and ".join(str(b) for b in self.batches)
         difference = short_figure(self.max_abs_difference)
-        if self.tolerance == 0.0:
-            return f"verified: max abs difference {difference} at batch {batches} (bit for bit)"
-        return (
-            f"verified: max abs difference {difference} at batch {batches} "
-            f"(tolerance {short_figure(self.tolerance)})"
-        )
+        how = "bit for bit" if self.tolerance == 0.0 else f"tolerance {short_figure(self.tolerance)}"
+        if self.nonfinite:
+            how += f"; {self.nonfinite:,} outputs not finite in the model, and alike in the export"
+        return f"verified: max abs difference {difference} at batch {batches} ({how})"
 
 
 def short_figure(value: float) -> str:
