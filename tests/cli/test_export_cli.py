@@ -26,6 +26,7 @@ def test_export_py_prints_what_was_verified(tmp_path: Path, capsys: pytest.Captu
     assert path.read_text().startswith("# custom_resnet: ")
 
 
+@pytest.mark.slow
 def test_export_onnx_reports_the_graph_beside_the_spec(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.core.units import format_count, format_macs
+from explorer.core.units import format_macs
 
 Progress = Callable[[str], None]
 
@@ -72,7 +72,3 @@ class ExportResult:
                 graph += f", {format_macs(self.graph_macs)}"
             lines.append(graph + (f" ({self.graph_note})" if self.graph_note else ""))
         return lines
-
-    def summary(self) -> str:
-        """One line for a status bar."""
-        return f"{self.verification.describe()}; {format_count(self.spec_params)} parameters"
