@@ -57,7 +57,7 @@ fi
 stamp="$VENV/.installed-$purpose"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing resnet-explorer and its dependencies into $VENV"
-  if [ "$purpose" = test ]; then extras="[dev,bench]"; else extras=""; fi
+  if [ "$purpose" = test ]; then extras="[dev,bench,export]"; else extras=""; fi
   "${pip[@]}" install -e ".$extras"
   if [ "$purpose" = test ]; then
     # timm is the tests' oracle for its ResNet variants. Without --no-deps pip would resolve its

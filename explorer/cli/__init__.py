@@ -16,7 +16,17 @@ from explorer.cli.paths import os_error_text
 
 # Every module of this package that defines register(subparsers) adds its commands;
 # the handler each sets returns an exit code. This order is the order of the help.
-COMMAND_ORDER = ("gui", "summary", "diagram", "bench", "profile", "compare", "screenshot")
+COMMAND_ORDER = (
+    "gui",
+    "summary",
+    "diagram",
+    "export",
+    "bench",
+    "profile",
+    "memory",
+    "compare",
+    "screenshot",
+)
 
 
 def _command_modules() -> list[str]:

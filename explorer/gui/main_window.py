@@ -27,6 +27,7 @@ from explorer.gui import icons
 from explorer.gui.about import about_html, shortcuts_html
 from explorer.gui.cross_check import CrossCheckAction
 from explorer.gui.documents import EXPORTS, Documents
+from explorer.gui.model_export import ModelExportDialog
 from explorer.gui.panels.editor_fields import describe_spec_error
 from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.spec_editor import SpecEditor
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
             self._action(
                 export_menu, f"{title}…", QKeySequence(keys[kind]), lambda k=kind: docs.export_table(k)
             )
+        self._action(file_menu, "Export &model…", QKeySequence("Ctrl+Shift+M"), self.export_model)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
 
@@ -226,6 +228,16 @@ class MainWindow(QMainWindow):
     def _update_history_actions(self) -> None:
         self.undo_action.setEnabled(self.session.can_undo())
         self.redo_action.setEnabled(self.session.can_redo())
+
+    def export_model(self) -> ModelExportDialog:
+        """File > Export model…: one dialog per window, kept while it works."""
+        dialog = getattr(self, "model_export_dialog", None)
+        if dialog is None:
+            folder = self.session.path.parent if self.session.path is not None else ""
+            dialog = ModelExportDialog(self, lambda: self.session.spec, str(folder))
+            self.model_export_dialog = dialog
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         box = QMessageBox(self)

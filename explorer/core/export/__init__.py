@@ -1,0 +1,1 @@
+"""Export of a spec's network: standalone PyTorch source, ONNX and a torch.export program."""

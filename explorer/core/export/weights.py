@@ -1,0 +1,112 @@
+"""The weights an exported network carries: freshly initialised, initialised with each
+block's last norm at zero, or read from a checkpoint whose keys match the spec."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from explorer.core.build import build_model
+from explorer.core.export.choices import WEIGHT_CHOICES, ZERO_INIT
+from explorer.core.export.result import WeightsError
+from explorer.core.quoting import quote_value
+from explorer.core.spec import ArchSpec
+
+# A checkpoint of the largest specs is a few GB; a file far beyond that is no checkpoint.
+MAX_CHECKPOINT_BYTES = 16 * 1024**3
+_LISTED_KEYS = 3
+
+
+def spec_for_weights(spec: ArchSpec, weights: str) -> ArchSpec:
+    """The spec whose initialisation ``weights`` asks for (``zero-init`` zeroes each block's last norm)."""
+    return replace(spec, zero_init_residual=True) if weights == ZERO_INIT else spec
+
+
+def model_with_weights(spec: ArchSpec, weights: str) -> nn.Module:
+    """``build_model`` of ``spec`` in eval mode, initialised as ``weights`` says, or with the
+    tensors of the checkpoint file ``weights`` (any other value than the two choices)."""
+    if weights in WEIGHT_CHOICES:
+        model = build_model(spec_for_weights(spec, weights))
+    else:
+        model = build_model(spec)
+        state = read_checkpoint(Path(weights))
+        check_keys(model.state_dict(), state, weights)
+        model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a ``torch.save``-d state dict (or of its ``state_dict`` / ``model``
+    entry), read without running any code the file may hold (``weights_only``)."""
+    data = _read_regular_file(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notes on pickle protocols: the check below decides
+            loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as exc:  # a hostile or broken pickle raises anything
+        reason = str(exc).strip().split("\n")[0][:200] or type(exc).__name__
+        raise WeightsError(
+            f"cannot read {quote_value(str(path))} as a PyTorch checkpoint: {reason}"
+        ) from None
+    if isinstance(loaded, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(loaded.get(key), dict):
+                loaded = loaded[key]
+                break
+    if not isinstance(loaded, dict) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in loaded.items()
+    ):
+        raise WeightsError(
+            f"{quote_value(str(path))} holds no state dict (names to tensors): "
+            "save one with torch.save(model.state_dict(), path)"
+        )
+    return loaded
+
+
+def _read_regular_file(path: Path) -> bytes:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise WeightsError(f"cannot read {quote_value(str(path))}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise WeightsError(f"{quote_value(str(path))} is not a regular file: give a .pth checkpoint")
+        if info.st_size > MAX_CHECKPOINT_BYTES:
+            raise WeightsError(f"{quote_value(str(path))} is larger than any checkpoint of a spec")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(MAX_CHECKPOINT_BYTES + 1)
+    except OSError as exc:
+        raise WeightsError(f"cannot read {quote_value(str(path))}: {exc}") from None
+    finally:
+        os.close(fd)
+
+
+def check_keys(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor], source: str) -> None:
+    """Raises ``WeightsError`` naming the first keys that are missing, unexpected or of
+    another shape in ``given``."""
+    missing = [key for key in expected if key not in given]
+    unexpected = [key for key in given if key not in expected]
+    reshaped = [
+        f"{key} {tuple(given[key].shape)} (the spec has {tuple(expected[key].shape)})"
+        for key in expected
+        if key in given and given[key].shape != expected[key].shape
+    ]
+    problems = []
+    for label, keys in (("missing", missing), ("unexpected", unexpected), ("other shape", reshaped)):
+        if keys:
+            more = f" and {len(keys) - _LISTED_KEYS} more" if len(keys) > _LISTED_KEYS else ""
+            problems.append(f"{label}: {', '.join(keys[:_LISTED_KEYS])}{more}")
+    if problems:
+        raise WeightsError(
+            f"the checkpoint {quote_value(source)} does not match the spec ({'; '.join(problems)}): "
+            "use the spec it was trained with"
+        )

@@ -1,0 +1,160 @@
+"""File > Export model…: the current network as PyTorch source, ONNX or a torch.export
+program, exported and verified on a worker; the file is written only once verified."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.export.choices import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, RANDOM, ZERO_INIT
+from explorer.core.export.result import ExportError, ExportResult, ExportVerificationError, WeightsError
+from explorer.core.spec import ArchSpec
+from explorer.gui.workers import run_in_thread
+
+TITLE = "Export model"
+CHECKPOINT = "checkpoint file…"
+_FILTER = "PyTorch source (*.py);;ONNX (*.onnx);;torch.export program (*.pt2)"
+
+
+def export_outcome(spec: ArchSpec, path: Path, weights: str, opset: int) -> ExportResult | str:
+    """The worker's job: the export's result, or the one line that says why it failed."""
+    # Imported here, on the worker: the export needs torch, which the window does not load at start.
+    from explorer.core.export.model_export import export_model
+
+    try:
+        return export_model(spec, path, weights, opset)
+    except (ExportError, WeightsError, ExportVerificationError) as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror or exc}"
+
+
+class ModelExportDialog(QDialog):
+    """Where to, which weights, which opset; Export runs on a worker and shows what was verified."""
+
+    def __init__(
+        self, parent: QWidget | None, current_spec: Callable[[], ArchSpec], folder: str = ""
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(TITLE)
+        self.setMinimumWidth(640)  # the result's lines (paths, figures) read whole
+        self._current_spec = current_spec
+        self.path_edit = QLineEdit(str(Path(folder or Path.home()) / "model.py"))
+        self.path_edit.setToolTip("The extension picks the format: .py, .onnx or .pt2")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(browse)
+        self.weights = QComboBox()
+        self.weights.addItems([RANDOM, ZERO_INIT, CHECKPOINT])
+        self.weights.setToolTip(
+            "random: fresh initialisation; zero-init: each block's last norm at zero; "
+            "a checkpoint whose keys match the spec (.onnx and .pt2)"
+        )
+        self.checkpoint_edit = QLineEdit()
+        self.checkpoint_edit.setPlaceholderText("model.pth")
+        self.opset = QSpinBox()
+        self.opset.setRange(MIN_OPSET, MAX_OPSET)
+        self.opset.setValue(DEFAULT_OPSET)
+        form = QFormLayout()
+        form.addRow("File:", path_row)
+        form.addRow("Weights:", self.weights)
+        form.addRow("Checkpoint:", self.checkpoint_edit)
+        form.addRow("ONNX opset:", self.opset)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # no measure of progress: a busy bar
+        self.busy.setVisible(False)
+        self.status = QLabel("The export is checked against the model at batch 1 and 3 before it is written.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self.weights.currentTextChanged.connect(lambda _text: self._update_enabled())
+        self.path_edit.textChanged.connect(lambda _text: self._update_enabled())
+        self._running = False
+        self.export_result: ExportResult | None = None
+        self._update_enabled()
+
+    def _browse(self) -> None:
+        path, _chosen = QFileDialog.getSaveFileName(self, TITLE, self.path_edit.text(), _FILTER)
+        if path:
+            self.path_edit.setText(path)
+
+    def _update_enabled(self) -> None:
+        suffix = Path(self.path_edit.text()).suffix.lower()
+        self.opset.setEnabled(suffix == ".onnx" and not self._running)
+        self.checkpoint_edit.setEnabled(self.weights.currentText() == CHECKPOINT and not self._running)
+        self.export_button.setEnabled(not self._running)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def _show(self, text: str, failed: bool) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #b00020;" if failed else "")
+        self.adjustSize()  # a longer message grows the dialog rather than being cut
+
+    def start(self) -> None:
+        if self._running:
+            return
+        path = Path(self.path_edit.text().strip())
+        if not path.name or path.suffix.lower() not in FORMATS:
+            self._show("Name the file .py (PyTorch source), .onnx or .pt2 (torch.export).", failed=True)
+            return
+        weights = self.weights.currentText()
+        if weights == CHECKPOINT:
+            weights = self.checkpoint_edit.text().strip()
+            if not weights:
+                self._show("Give the checkpoint file (.pth) whose weights the export carries.", failed=True)
+                return
+        self._running = True
+        self.export_result = None
+        self.busy.setVisible(True)
+        self._show(f"Exporting to {path.name} and verifying…", failed=False)
+        self._update_enabled()
+        run_in_thread(
+            export_outcome,
+            self._current_spec(),
+            path,
+            weights,
+            self.opset.value(),
+            on_result=self._finished,
+            on_error=lambda message: self._finished(f"The export failed: {message}"),
+            context=self,
+        )
+
+    def _finished(self, outcome: ExportResult | str) -> None:
+        self._running = False
+        self.busy.setVisible(False)
+        self._update_enabled()
+        if isinstance(outcome, ExportResult):
+            self.export_result = outcome
+            self._show("\n".join(outcome.lines()), failed=False)
+        else:
+            self._show(outcome, failed=True)

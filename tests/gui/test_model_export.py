@@ -1,0 +1,77 @@
+"""File > Export model…: the export runs on a worker, its verification is shown, and a
+failure is shown inline with no file written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from explorer.core.spec import ArchSpec
+from explorer.gui.model_export import CHECKPOINT, export_outcome
+from tests.gui.conftest import open_window
+
+SMALL = ArchSpec(depths=(1, 1), widths=(8, 16), stem_width=8, input_size=(16, 16), num_classes=3)
+
+
+def _open_dialog(qtbot, settings):  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, settings, SMALL)
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    action = next(a for a in file_menu.actions() if a.text() == "Export &model…")
+    action.trigger()
+    dialog = window.model_export_dialog
+    assert dialog.isVisible()
+    return dialog
+
+
+def test_export_model_writes_the_file_and_shows_what_was_verified(qtbot, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialog = _open_dialog(qtbot, settings)
+    path = tmp_path / "model.py"
+    dialog.path_edit.setText(str(path))
+    assert not dialog.opset.isEnabled()  # an opset is for ONNX only
+    dialog.export_button.click()
+    assert dialog.running and dialog.busy.isVisible() and not dialog.export_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    assert "verified: max abs difference 0 at batch 1 and 3" in dialog.status.text()
+    assert path.read_text().startswith("# custom_resnet: ")
+    assert dialog.export_result is not None and dialog.export_result.path == path
+
+
+def test_a_mismatched_checkpoint_is_shown_inline_and_nothing_is_written(
+    qtbot, settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    dialog = _open_dialog(qtbot, settings)
+    checkpoint = tmp_path / "other.pth"
+    torch.save({"fc.weight": torch.zeros(2, 2)}, checkpoint)
+    path = tmp_path / "model.pt2"
+    dialog.path_edit.setText(str(path))
+    dialog.weights.setCurrentText(CHECKPOINT)
+    assert dialog.checkpoint_edit.isEnabled()
+    dialog.checkpoint_edit.setText(str(checkpoint))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    assert "does not match the spec" in dialog.status.text()
+    assert "b00020" in dialog.status.styleSheet()
+    assert not path.exists()
+
+
+def test_a_name_without_a_known_extension_is_refused_before_any_work(qtbot, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialog = _open_dialog(qtbot, settings)
+    dialog.path_edit.setText(str(tmp_path / "model.h5"))
+    dialog.export_button.click()
+    assert not dialog.running
+    assert ".onnx" in dialog.status.text()
+
+
+def test_the_worker_function_returns_the_reason_of_a_failure(tmp_path: Path) -> None:
+    outcome = export_outcome(SMALL, tmp_path / "model.py", str(tmp_path / "w.pth"), 18)
+    assert isinstance(outcome, str) and "holds the code, not the weights" in outcome
+    assert not (tmp_path / "model.py").exists()
+
+
+def test_the_menu_entry_does_not_load_torch_when_the_window_starts() -> None:
+    script = "import sys, explorer.gui.main_window; sys.exit('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
