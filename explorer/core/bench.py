@@ -492,19 +492,22 @@ def _memory_need(spec: ArchSpec, config: BenchConfig, device: Device) -> _Memory
         from explorer.core.train_step import step_precision
         from explorer.core.training_memory import predict_training_memory
 
-        memory = predict_training_memory(
-            spec, config.batch_size, config.optimizer, step_precision(config, device)
-        )
+        # MPS follows CUDA's autocast rules more closely than the CPU's.
+        device_type = "cpu" if device.kind == "cpu" else "cuda"
+        precision = step_precision(config, device)
+        memory = predict_training_memory(spec, config.batch_size, config.optimizer, precision, device_type)
         parts = (
-            f"parameters {format_bytes(memory.param_bytes)} + gradients {format_bytes(memory.grad_bytes)} + "
-            f"optimizer state {format_bytes(memory.optimizer_state_bytes)} + saved activations "
-            f"{format_bytes(memory.saved_activation_bytes)}, at the peak of backward"
+            f"parameters {format_bytes(memory.param_bytes)}, gradients {format_bytes(memory.grad_bytes)}, "
+            f"optimizer state {format_bytes(memory.optimizer_state_bytes)}, saved activations "
+            f"{format_bytes(memory.saved_activation_bytes)}, backward's extra "
+            f"{format_bytes(memory.backward_peak_bytes)} and the rest"
         )
         return _MemoryNeed(
             f"a training step at batch {config.batch_size}",
             memory.total_bytes,
             parts,
-            memory.saved_activation_bytes,
+            # Autocast's weight copies are saved tensors too: what the saved-tensor count sees.
+            memory.saved_activation_bytes + memory.weight_copy_bytes,
         )
     estimate = estimate_memory(spec, config.batch_size, config.dtype)
     parts = (

@@ -36,7 +36,8 @@ DEFAULT_OPTIMIZER = "sgd-momentum"
 
 # How train mode's measured saved bytes are counted, for every place that shows them.
 SAVED_BYTES_SOURCE = (
-    "autograd's saved tensors in one forward pass, each storage once, weights and buffers not counted"
+    "autograd's saved tensors in one forward pass and its loss, each storage once; "
+    "autocast's weight copies counted, weights and buffers not"
 )
 
 Status = Literal["ok", "cancelled", "error"]
@@ -220,7 +221,8 @@ class BenchResult:
     error: str | None = None
     error_kind: ErrorKind | None = None
     # Train mode: the synchronised breakdown of a step, and the bytes autograd saves for
-    # backward, as predicted from the plan and as counted in one real forward pass.
+    # backward (activations, loss inputs, autocast's weight copies), as predicted from the
+    # plan and as counted in one real forward pass (see SAVED_BYTES_SOURCE).
     breakdown: StepBreakdown | None = None
     predicted_saved_bytes: int | None = None
     measured_saved_bytes: int | None = None

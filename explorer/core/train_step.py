@@ -169,10 +169,10 @@ def _counting_saved(counted: dict[int, int], excluded: set[int]) -> Iterator[Non
 
 
 def saved_activation_bytes(step: TrainStep, batch: tuple[Any, Any]) -> int:
-    """The bytes autograd keeps for backward in one forward pass of the eager model, loss left out.
+    """The bytes autograd keeps for backward in one forward pass of the eager model and its loss.
 
     Each storage counted once, whichever tensors view it; the weights and buffers are not
-    counted (they live anyway), the images and whatever autocast made are.
+    counted (they live anyway), the images, the labels and whatever autocast made are.
     """
     import torch
 
@@ -181,10 +181,7 @@ def saved_activation_bytes(step: TrainStep, batch: tuple[Any, Any]) -> int:
     counted: dict[int, int] = {}
     images, labels = batch
     step.optimizer.zero_grad(set_to_none=True)
-    with step.autocast():
-        with _counting_saved(counted, excluded):
-            logits = model(images)
-        # The loss's own few bytes (log-softmax, labels) are not the model's.
-        loss = torch.nn.functional.cross_entropy(logits, labels)
-    del logits, loss
+    with step.autocast(), _counting_saved(counted, excluded):
+        loss = torch.nn.functional.cross_entropy(model(images), labels)
+    del loss
     return sum(counted.values())

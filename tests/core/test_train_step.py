@@ -116,10 +116,10 @@ def test_saved_bytes_count_each_storage_once_and_leave_the_weights_out() -> None
     images = torch.randn(3, 5)
     step = TrainStep(model, model, "sgd", "float32", CPU)
     output_bytes = 3 * 5 * 4
-    assert (
-        saved_activation_bytes(step, (images, torch.zeros(3, dtype=torch.int64)))
-        == images.nbytes + output_bytes
-    )
+    labels = torch.zeros(3, dtype=torch.int64)
+    # cross-entropy keeps the float32 log-probabilities, the labels and a scalar weight.
+    loss_bytes = output_bytes + labels.nbytes + 4
+    assert saved_activation_bytes(step, (images, labels)) == images.nbytes + output_bytes + loss_bytes
 
 
 def test_a_spec_without_a_classifier_is_refused_before_building(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,3 +209,16 @@ def test_a_train_result_survives_json_and_old_results_still_load() -> None:
         del data["card"][key]
     old = BenchResult.from_dict(data)
     assert old.config.mode == "inference" and old.breakdown is None and old.card.mode == "inference"
+
+
+@pytest.mark.parametrize("amp", [False, True])
+def test_the_measured_saved_bytes_agree_with_the_prediction(amp: bool) -> None:
+    from explorer.core.training_memory import predict_training_memory
+
+    result = run_benchmark(TINY, quick(batch_size=2, amp=amp, iterations=1))
+    precision = "bfloat16" if amp else "float32"
+    memory = predict_training_memory(TINY, 2, "sgd-momentum", precision, "cpu")
+    predicted = memory.saved_activation_bytes + memory.weight_copy_bytes
+    assert (memory.weight_copy_bytes > 0) == amp
+    assert result.predicted_saved_bytes == predicted
+    assert result.measured_saved_bytes == pytest.approx(predicted, rel=0.02)
