@@ -58,6 +58,7 @@ __all__ = [
     "run_sweep",
     "sweep_batch_sizes",
     "time_forward",
+    "time_train_steps",
 ]
 
 log = logging.getLogger(__name__)
@@ -383,6 +384,29 @@ def time_forward(
     device = _checked_device(config)
     with _thread_count(config.threads), _cudnn_benchmark(device):
         samples, _ = _timed_passes(model, inputs, config, device, lambda: None, progress, should_stop)
+    return TimingStats.from_samples(samples) if samples else None
+
+
+def time_train_steps(
+    model: Any,
+    batch: tuple[Any, Any],
+    config: BenchConfig,
+    runner: Runner | None = None,
+) -> TimingStats | None:
+    """Time training steps of a model the caller built with ``run_benchmark``'s own train loop.
+
+    ``model`` and ``batch`` (images, labels) must be on ``config.device`` already, in the
+    layout the caller wants; ``runner`` is a compiled ``model`` if wanted. A fresh
+    optimizer of ``config.optimizer`` updates the model's weights. Errors propagate.
+    """
+    from explorer.core.train_step import TrainStep, step_precision
+
+    if config.mode != "train":
+        raise BenchError("time_train_steps needs a train-mode configuration")
+    device = _checked_device(config)
+    step = TrainStep(runner or model, model, config.optimizer, step_precision(config, device), device)
+    with _thread_count(config.threads), _cudnn_benchmark(device):
+        samples, _ = _timed_passes(step, batch, config, device, lambda: None, None, None)
     return TimingStats.from_samples(samples) if samples else None
 
 
