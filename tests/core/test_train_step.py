@@ -222,3 +222,15 @@ def test_the_measured_saved_bytes_agree_with_the_prediction(amp: bool) -> None:
     assert (memory.weight_copy_bytes > 0) == amp
     assert result.predicted_saved_bytes == predicted
     assert result.measured_saved_bytes == pytest.approx(predicted, rel=0.02)
+
+
+def test_time_train_steps_trains_the_callers_model_with_the_same_loop() -> None:
+    from explorer.core.bench import time_train_steps
+
+    model = build_model(TINY, "cpu")
+    before = [p.detach().clone() for p in model.parameters()]
+    stats = time_train_steps(model, random_batch(TINY, 2, CPU, channels_last=False), quick(warmup=0))
+    assert stats is not None and len(stats.samples_s) == 3
+    assert all(not torch.equal(p, old) for p, old in zip(model.parameters(), before, strict=True))
+    with pytest.raises(BenchError, match="train-mode configuration"):
+        time_train_steps(model, random_batch(TINY, 2, CPU, channels_last=False), quick(mode="inference"))

@@ -52,6 +52,8 @@ def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
         texts["images_per_s"] = (f"{result.images_per_s:,.1f}", "at the median")
     if result.training and stats is not None:
         texts["gmacs_per_s"] = (EMPTY, "forward MACs only: not given for a training step")
+        if result.peak_memory_bytes is None:
+            texts["peak_memory"] = (EMPTY, "no allocator here: the saved bytes are below")
     if result.gmacs_per_s is not None:
         texts["gmacs_per_s"] = (
             f"{result.gmacs_per_s:,.2f}",
