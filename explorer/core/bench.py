@@ -44,7 +44,15 @@ from explorer.core.devices import (
 )
 from explorer.core.memory import LiveTensorPeak, estimate_memory
 from explorer.core.spec import ArchSpec
-from explorer.core.train_step import time_breakdown
+from explorer.core.train_step import (
+    TrainStep,
+    random_batch,
+    saved_activation_bytes,
+    step_precision,
+    time_breakdown,
+    uses_grad_scaler,
+)
+from explorer.core.training_memory import predict_training_memory
 from explorer.core.units import format_bytes
 
 __all__ = [
@@ -118,8 +126,6 @@ def _cudnn_benchmark(device: Device) -> Iterator[None]:
 
 def _card(spec: ArchSpec, config: BenchConfig, device: Device, iterations: int) -> ReproCard:
     import torch
-
-    from explorer.core.train_step import step_precision, uses_grad_scaler
 
     training = config.mode == "train"
     precision = step_precision(config, device) if training else config.dtype
@@ -330,7 +336,6 @@ def _measure_train(
     import torch
 
     from explorer.core.build import build_model
-    from explorer.core.train_step import TrainStep, random_batch, saved_activation_bytes, step_precision
 
     model = build_model(spec, device.key)
     if config.channels_last:
@@ -399,8 +404,6 @@ def time_train_steps(
     layout the caller wants; ``runner`` is a compiled ``model`` if wanted. A fresh
     optimizer of ``config.optimizer`` updates the model's weights. Errors propagate.
     """
-    from explorer.core.train_step import TrainStep, step_precision
-
     if config.mode != "train":
         raise BenchError("time_train_steps needs a train-mode configuration")
     device = _checked_device(config)
@@ -513,9 +516,6 @@ class _MemoryNeed:
 
 def _memory_need(spec: ArchSpec, config: BenchConfig, device: Device) -> _MemoryNeed:
     if config.mode == "train":
-        from explorer.core.train_step import step_precision
-        from explorer.core.training_memory import predict_training_memory
-
         # MPS follows CUDA's autocast rules more closely than the CPU's.
         device_type = "cpu" if device.kind == "cpu" else "cuda"
         precision = step_precision(config, device)
