@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from explorer.core.bench import BenchConfig, time_train_steps
+from explorer.core.bench import BenchConfig, TimingStats, time_train_steps
+from explorer.core.benchtypes import relative_spread
 from explorer.core.build import build_model
 from explorer.core.devices import resolve_device
 from explorer.core.presets import preset
@@ -92,17 +92,22 @@ def main() -> int:
     args = parser.parse_args()
     load = "load average %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
     print(f"CPU, {torch.get_num_threads() if args.threads is None else args.threads} threads, {load}")
-    print(f"{'model':<22} {'ours (ms)':>10} {'plain (ms)':>11} {'ratio':>7}")
+    print(f"{'model':<22} {'ours (ms)':>10} {'IQR':>6} {'plain (ms)':>11} {'IQR':>6} {'ratio':>7}")
     failed = False
     for name in MODELS:
         mine, plain = compare(name, args)
-        ours_ms = statistics.median(mine) * 1e3
-        plain_ms = statistics.median(plain) * 1e3
-        ratio = ours_ms / plain_ms
+        ours, theirs = TimingStats.from_samples(mine), TimingStats.from_samples(plain)
+        ratio = ours.median_s / theirs.median_s
         inside = LOW <= ratio <= HIGH
         failed |= not inside
         flag = "" if inside else f"  outside {LOW}..{HIGH}"
-        print(f"{name:<22} {ours_ms:>10.1f} {plain_ms:>11.1f} {ratio:>7.3f}{flag}")
+        if ours.noisy or theirs.noisy:
+            flag += "  noisy: other work was running, run it again"
+        print(
+            f"{name:<22} {ours.median_s * 1e3:>10.1f} {relative_spread(ours.median_s, ours.iqr_s):>6.0%} "
+            f"{theirs.median_s * 1e3:>11.1f} {relative_spread(theirs.median_s, theirs.iqr_s):>6.0%} "
+            f"{ratio:>7.3f}{flag}"
+        )
     return 1 if failed else 0
 
 
