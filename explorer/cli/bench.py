@@ -1,4 +1,4 @@
-"""resnet-explorer bench: time the forward pass of a spec's real model."""
+"""resnet-explorer bench: time the forward pass or a training step of a spec's real model."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from explorer.core.benchtypes import (
     MAX_MIN_TIME_S,
     MAX_THREADS,
     MAX_WARMUP,
+    MODES,
+    OPTIMIZERS,
     BenchConfig,
     BenchError,
 )
@@ -36,21 +38,40 @@ OPTION_FLAGS = {
     "iterations": "--iters",
     "minimum time": "--min-time",
     "threads": "--threads",
+    "dtype": "--dtype",
+    "mixed precision (amp)": "--amp",
 }
 
 
 def register(subparsers: Any) -> None:
     bench = subparsers.add_parser(
         "bench",
-        help="time a forward pass on the CPU, a CUDA device or Apple MPS",
+        help="time a forward pass or a training step on the CPU, a CUDA device or Apple MPS",
         description=(
             "Build the spec's real model on a device and time its forward pass "
             "(eval mode, inference mode, random input): median latency with its spread, "
-            "images per second, achieved GMAC/s and peak memory."
+            "images per second, achieved GMAC/s and peak memory. With --mode train, time a whole "
+            "training step instead (forward, cross-entropy loss, backward, optimizer step), "
+            "its parts apart, and its memory beside the prediction."
         ),
     )
     add_spec_arguments(bench)
     add_timing_arguments(bench, sweep=True)
+    training = bench.add_argument_group("training step (--mode train)")
+    training.add_argument(
+        "--mode", choices=MODES, default="inference", help="time a forward pass (default) or a training step"
+    )
+    training.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default=DEFAULTS.optimizer,
+        help=f"the step's update; sgd-momentum is SGD with momentum 0.9 (default {DEFAULTS.optimizer})",
+    )
+    training.add_argument(
+        "--amp",
+        action="store_true",
+        help="mixed precision: autocast float16 + GradScaler on CUDA, float16 on MPS, bfloat16 on the CPU",
+    )
     output = bench.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the result as JSON")
     output.add_argument("--save", metavar="FILE.json", help="also write the JSON result to this file")
@@ -179,6 +200,9 @@ def bench_config(args: argparse.Namespace, batch: int) -> BenchConfig:
             min_time_s=args.min_time,
             threads=args.threads,
             check_memory=not args.no_memory_check,
+            mode=getattr(args, "mode", DEFAULTS.mode),
+            optimizer=getattr(args, "optimizer", DEFAULTS.optimizer),
+            amp=getattr(args, "amp", DEFAULTS.amp),
         )
     except BenchError as exc:
         raise CliError(_option_error(str(exc))) from None

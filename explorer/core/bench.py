@@ -1,6 +1,7 @@
-"""Timed forward passes of a spec's real model: ``run_benchmark`` and ``run_sweep``.
+"""Timed forward passes or training steps of a spec's real model: ``run_benchmark`` and ``run_sweep``.
 
-The conventions are timm's and torch.utils.benchmark's: ``eval()``, ``inference_mode``,
+The conventions are timm's and torch.utils.benchmark's: ``eval()``, ``inference_mode``
+(in train mode, ``train()`` and a whole optimisation step, see ``train_step``),
 warm-up first, the device synchronized before every clock read (CUDA events on
 CUDA), the median and IQR reported. Mistakes in the configuration raise
 ``BenchError`` before anything is built; what goes wrong on the device (too little
@@ -29,6 +30,7 @@ from explorer.core.benchtypes import (
     BenchResult,
     ErrorKind,
     ReproCard,
+    StepBreakdown,
     SweepResult,
     TimingStats,
 )
@@ -42,6 +44,15 @@ from explorer.core.devices import (
 )
 from explorer.core.memory import LiveTensorPeak, estimate_memory
 from explorer.core.spec import ArchSpec
+from explorer.core.train_step import (
+    TrainStep,
+    random_batch,
+    saved_activation_bytes,
+    step_precision,
+    time_breakdown,
+    uses_grad_scaler,
+)
+from explorer.core.training_memory import predict_training_memory
 from explorer.core.units import format_bytes
 
 __all__ = [
@@ -55,6 +66,7 @@ __all__ = [
     "run_sweep",
     "sweep_batch_sizes",
     "time_forward",
+    "time_train_steps",
 ]
 
 log = logging.getLogger(__name__)
@@ -115,6 +127,8 @@ def _cudnn_benchmark(device: Device) -> Iterator[None]:
 def _card(spec: ArchSpec, config: BenchConfig, device: Device, iterations: int) -> ReproCard:
     import torch
 
+    training = config.mode == "train"
+    precision = step_precision(config, device) if training else config.dtype
     return ReproCard(
         torch_version=torch.__version__,
         python_version=platform.python_version(),
@@ -122,7 +136,7 @@ def _card(spec: ArchSpec, config: BenchConfig, device: Device, iterations: int) 
         device=device.key,
         device_name=device.name,
         threads=torch.get_num_threads(),
-        dtype=config.dtype,
+        dtype=precision,
         layout=config.layout,
         batch_size=config.batch_size,
         input_shape=(config.batch_size, *spec.input_shape),
@@ -130,6 +144,9 @@ def _card(spec: ArchSpec, config: BenchConfig, device: Device, iterations: int) 
         warmup=config.warmup,
         iterations=iterations,
         cudnn_benchmark=torch.backends.cudnn.benchmark if device.kind == "cuda" else None,
+        mode=config.mode,
+        optimizer=config.optimizer if training else None,
+        grad_scaler=uses_grad_scaler(precision, device) if training else None,
     )
 
 
@@ -137,14 +154,15 @@ class _MemoryWatch:
     """Peak memory over a run: the allocator's figure on CUDA and MPS; on the CPU, the
     tensors alive at the peak of one extra, untimed pass, by torch's own accounting."""
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: Device, training: bool = False) -> None:
         import torch
 
         self.device = device
         self.source = {
             "cuda": "CUDA allocator peak",
             "mps": "MPS driver memory peak (includes the allocator cache)",
-            "cpu": CPU_MEMORY_SOURCE,
+            # A training step's CPU figure is the saved tensors, counted apart.
+            "cpu": "" if training else CPU_MEMORY_SOURCE,
         }[device.kind]
         self._mps_peak = 0
         self._tensor_peak: int | None = None
@@ -181,10 +199,15 @@ class _MemoryWatch:
 
 
 def _forward_context(config: BenchConfig, device: Device) -> contextlib.ExitStack:
-    """``inference_mode`` and, for a reduced dtype, autocast to it: how every pass runs."""
+    """``inference_mode`` and, for a reduced dtype, autocast to it: how every pass runs.
+
+    Nothing in train mode: the step sets up its own autocast and needs autograd.
+    """
     import torch
 
     stack = contextlib.ExitStack()
+    if config.mode == "train":
+        return stack
     stack.enter_context(torch.inference_mode())
     if config.dtype != "float32":
         stack.enter_context(torch.autocast(device_type=device.kind, dtype=getattr(torch, config.dtype)))
@@ -261,6 +284,16 @@ def _timed_passes(
     return samples, False
 
 
+class _Measured:
+    """What a run measured: the timed samples, whether it was stopped, and a training step's extras."""
+
+    def __init__(self, samples: list[float], cancelled: bool) -> None:
+        self.samples = samples
+        self.cancelled = cancelled
+        self.breakdown: StepBreakdown | None = None
+        self.saved_bytes: int | None = None
+
+
 def _measure(
     spec: ArchSpec,
     config: BenchConfig,
@@ -269,7 +302,9 @@ def _measure(
     progress: Progress | None,
     should_stop: ShouldStop | None,
     on_sample: OnSample | None,
-) -> tuple[list[float], bool]:
+) -> _Measured:
+    if config.mode == "train":
+        return _measure_train(spec, config, device, watch, progress, should_stop, on_sample)
     import torch
 
     from explorer.core.build import build_model
@@ -286,7 +321,55 @@ def _measure(
     if not cancelled:
         # The eager model even when compiled: the count needs to see every operator.
         watch.count_pass(model, inputs, config)
-    return samples, cancelled
+    return _Measured(samples, cancelled)
+
+
+def _measure_train(
+    spec: ArchSpec,
+    config: BenchConfig,
+    device: Device,
+    watch: _MemoryWatch,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+    on_sample: OnSample | None,
+) -> _Measured:
+    import torch
+
+    from explorer.core.build import build_model
+
+    model = build_model(spec, device.key)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    runner = torch.compile(model) if config.compile else model
+    step = TrainStep(runner, model, config.optimizer, step_precision(config, device), device)
+    batch = random_batch(spec, config.batch_size, device, config.channels_last)
+    breakdown_steps = config.iterations
+    timed_total = 0
+
+    def timed_progress(done: int, total: int) -> None:
+        nonlocal timed_total
+        timed_total = total
+        if progress is not None:
+            progress(done, total + breakdown_steps)
+
+    samples, cancelled = _timed_passes(
+        step, batch, config, device, watch.sample, timed_progress, should_stop, on_sample
+    )
+    measured = _Measured(samples, cancelled)
+    if cancelled:
+        return measured
+
+    def breakdown_progress(done: int) -> None:
+        watch.sample()
+        if progress is not None:
+            progress(timed_total + done, timed_total + breakdown_steps)
+
+    measured.breakdown = time_breakdown(step, batch, device, breakdown_steps, should_stop, breakdown_progress)
+    if measured.breakdown is None or measured.breakdown.steps < breakdown_steps:
+        measured.cancelled = True
+        return measured
+    measured.saved_bytes = saved_activation_bytes(step, batch)
+    return measured
 
 
 def time_forward(
@@ -306,6 +389,27 @@ def time_forward(
     device = _checked_device(config)
     with _thread_count(config.threads), _cudnn_benchmark(device):
         samples, _ = _timed_passes(model, inputs, config, device, lambda: None, progress, should_stop)
+    return TimingStats.from_samples(samples) if samples else None
+
+
+def time_train_steps(
+    model: Any,
+    batch: tuple[Any, Any],
+    config: BenchConfig,
+    runner: Runner | None = None,
+) -> TimingStats | None:
+    """Time training steps of a model the caller built with ``run_benchmark``'s own train loop.
+
+    ``model`` and ``batch`` (images, labels) must be on ``config.device`` already, in the
+    layout the caller wants; ``runner`` is a compiled ``model`` if wanted. A fresh
+    optimizer of ``config.optimizer`` updates the model's weights. Errors propagate.
+    """
+    if config.mode != "train":
+        raise BenchError("time_train_steps needs a train-mode configuration")
+    device = _checked_device(config)
+    step = TrainStep(runner or model, model, config.optimizer, step_precision(config, device), device)
+    with _thread_count(config.threads), _cudnn_benchmark(device):
+        samples, _ = _timed_passes(step, batch, config, device, lambda: None, None, None)
     return TimingStats.from_samples(samples) if samples else None
 
 
@@ -349,33 +453,35 @@ def run_benchmark(
     Raises ``BenchError`` for a configuration this machine cannot run.
     """
     device = _checked_device(config)
+    if config.mode == "train" and spec.num_classes == 0:
+        raise BenchError(
+            "train mode needs a classifier for its cross-entropy loss: give the spec classes "
+            "(--classes N, N above 0)"
+        )
     macs = analyze(spec).totals.macs
-    estimate = estimate_memory(spec, config.batch_size, config.dtype)
+    need = _memory_need(spec, config, device)
     with _thread_count(config.threads), _cudnn_benchmark(device):
         free = free_memory(device)
         common: dict[str, Any] = {
             "spec": spec,
             "config": config,
             "macs_per_image": macs,
-            "estimated_memory_bytes": estimate.total_bytes,
+            "estimated_memory_bytes": need.total_bytes,
             "free_memory_bytes": free,
+            "predicted_saved_bytes": need.saved_bytes,
         }
-        if config.check_memory and free is not None and estimate.total_bytes > free:
+        if config.check_memory and free is not None and need.total_bytes > free:
             message = (
-                f"batch {config.batch_size} needs about {format_bytes(estimate.total_bytes)} "
-                f"(weights {format_bytes(estimate.weights_bytes)} + activations "
-                f"{format_bytes(estimate.activation_bytes + estimate.input_bytes)} + runtime "
-                f"{format_bytes(estimate.overhead_bytes)}) but {device.key} has "
-                f"{format_bytes(free)} free; lower the batch size"
+                f"{need.what} needs about {format_bytes(need.total_bytes)} "
+                f"({need.parts}) but {device.key} has {format_bytes(free)} free; lower the batch size"
             )
             return _failed(common, _card(spec, config, device, 0), message, "insufficient-memory")
 
-        watch = _MemoryWatch(device)
+        watch = _MemoryWatch(device, training=config.mode == "train")
         failure: tuple[str, ErrorKind] | None = None
-        samples: list[float] = []
-        cancelled = False
+        measured = _Measured([], False)
         try:
-            samples, cancelled = _measure(spec, config, device, watch, progress, should_stop, on_sample)
+            measured = _measure(spec, config, device, watch, progress, should_stop, on_sample)
         except (RuntimeError, MemoryError) as exc:
             log.debug("benchmark of batch %d on %s failed", config.batch_size, device.key, exc_info=True)
             failure = _describe_failure(exc, config, device)
@@ -383,17 +489,57 @@ def run_benchmark(
             # keeps the exception; the memory must come back now.
             traceback.clear_frames(exc.__traceback__)
         _release(device, collect=failure is not None)
-        card = _card(spec, config, device, len(samples))
+        card = _card(spec, config, device, len(measured.samples))
         if failure is not None:
             return _failed(common, card, *failure)
         return BenchResult(
             **common,
             card=card,
-            status="cancelled" if cancelled else "ok",
-            stats=TimingStats.from_samples(samples) if samples else None,
+            status="cancelled" if measured.cancelled else "ok",
+            stats=TimingStats.from_samples(measured.samples) if measured.samples else None,
             peak_memory_bytes=watch.peak_bytes(),
             memory_source=watch.source,
+            breakdown=measured.breakdown,
+            measured_saved_bytes=measured.saved_bytes,
         )
+
+
+class _MemoryNeed:
+    """What a run is predicted to need, in words for the memory check's message."""
+
+    def __init__(self, what: str, total_bytes: int, parts: str, saved_bytes: int | None = None) -> None:
+        self.what = what
+        self.total_bytes = total_bytes
+        self.parts = parts
+        self.saved_bytes = saved_bytes
+
+
+def _memory_need(spec: ArchSpec, config: BenchConfig, device: Device) -> _MemoryNeed:
+    if config.mode == "train":
+        # MPS follows CUDA's autocast rules more closely than the CPU's.
+        device_type = "cpu" if device.kind == "cpu" else "cuda"
+        precision = step_precision(config, device)
+        memory = predict_training_memory(spec, config.batch_size, config.optimizer, precision, device_type)
+        parts = (
+            f"parameters {format_bytes(memory.param_bytes)}, gradients {format_bytes(memory.grad_bytes)}, "
+            f"optimizer state {format_bytes(memory.optimizer_state_bytes)}, saved activations "
+            f"{format_bytes(memory.saved_activation_bytes)}, backward's extra "
+            f"{format_bytes(memory.backward_peak_bytes)} and the rest"
+        )
+        return _MemoryNeed(
+            f"a training step at batch {config.batch_size}",
+            memory.total_bytes,
+            parts,
+            # Autocast's weight copies are saved tensors too: what the saved-tensor count sees.
+            memory.saved_activation_bytes + memory.weight_copy_bytes,
+        )
+    estimate = estimate_memory(spec, config.batch_size, config.dtype)
+    parts = (
+        f"weights {format_bytes(estimate.weights_bytes)} + activations "
+        f"{format_bytes(estimate.activation_bytes + estimate.input_bytes)} + runtime "
+        f"{format_bytes(estimate.overhead_bytes)}"
+    )
+    return _MemoryNeed(f"batch {config.batch_size}", estimate.total_bytes, parts)
 
 
 def _describe_failure(exc: BaseException, config: BenchConfig, device: Device) -> tuple[str, ErrorKind]:

@@ -1,4 +1,5 @@
-"""A timed forward pass's configuration and results: frozen, JSON-able records, no torch needed."""
+"""A timed forward pass's or training step's configuration and results: frozen, JSON-able records,
+no torch needed."""
 
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ MAX_ITERATIONS = 100_000
 # the run: its median may be off by any amount.
 NOISY_SPREAD = 0.25
 
+MODES = ("inference", "train")
+# sgd-momentum is SGD with momentum 0.9, the usual choice for ResNets; adamw timm's default.
+OPTIMIZERS = ("sgd", "sgd-momentum", "adamw")
+DEFAULT_OPTIMIZER = "sgd-momentum"
+
+# How train mode's measured saved bytes are counted, for every place that shows them.
+SAVED_BYTES_SOURCE = (
+    "autograd's saved tensors in one forward pass and its loss, each storage once; "
+    "autocast's weight copies counted, weights and buffers not"
+)
+
 Status = Literal["ok", "cancelled", "error"]
 # insufficient-memory: refused before building; out-of-memory and device: failed while running.
 ErrorKind = Literal["insufficient-memory", "out-of-memory", "device"]
@@ -39,8 +51,10 @@ class BenchError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class BenchConfig:
-    """How to time a forward pass.
+    """How to time a forward pass (``mode`` "inference") or a training step (``mode`` "train").
 
+    In train mode the weights stay float32 (``dtype`` must be float32) and ``amp`` runs
+    the step under autocast's mixed precision with ``optimizer``'s update.
     ``iterations`` timed passes follow ``warmup`` untimed ones; with ``min_time_s``,
     timing goes on past ``iterations`` until the timed passes add up to that long.
     ``threads`` sets torch's CPU thread count for the run (``None`` keeps it).
@@ -56,8 +70,24 @@ class BenchConfig:
     min_time_s: float | None = None
     threads: int | None = None
     check_memory: bool = True
+    mode: str = "inference"
+    optimizer: str = DEFAULT_OPTIMIZER
+    amp: bool = False
 
     def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise BenchError(f"mode {quote_value(self.mode)}: choose one of {', '.join(MODES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise BenchError(
+                f"optimizer {quote_value(self.optimizer)}: choose one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.mode == "inference" and self.amp:
+            raise BenchError("mixed precision (amp) is for train mode; for inference choose a reduced dtype")
+        if self.mode == "train" and self.dtype != "float32":
+            raise BenchError(
+                f"dtype {self.dtype} in train mode: the weights stay float32; "
+                "for mixed precision turn on amp instead"
+            )
         _check_count("batch size", self.batch_size, 1, MAX_BATCH_SIZE)
         if self.dtype not in DTYPES:
             raise BenchError(f"dtype {quote_value(self.dtype)}: choose one of {', '.join(DTYPES)}")
@@ -150,6 +180,28 @@ class ReproCard:
     warmup: int
     iterations: int
     cudnn_benchmark: bool | None
+    mode: str = "inference"
+    optimizer: str | None = None
+    grad_scaler: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepBreakdown:
+    """Mean seconds of each part of a training step, the device synchronised after every part.
+
+    The extra synchronisation makes ``step_s`` a little longer than the plain step timed
+    without it; ``forward_s`` includes clearing the gradients and the loss.
+    """
+
+    forward_s: float
+    backward_s: float
+    optimizer_s: float
+    step_s: float
+    steps: int
+
+    @property
+    def parts_s(self) -> float:
+        return self.forward_s + self.backward_s + self.optimizer_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +220,16 @@ class BenchResult:
     free_memory_bytes: int | None = None
     error: str | None = None
     error_kind: ErrorKind | None = None
+    # Train mode: the synchronised breakdown of a step, and the bytes autograd saves for
+    # backward (activations, loss inputs, autocast's weight copies), as predicted from the
+    # plan and as counted in one real forward pass (see SAVED_BYTES_SOURCE).
+    breakdown: StepBreakdown | None = None
+    predicted_saved_bytes: int | None = None
+    measured_saved_bytes: int | None = None
+
+    @property
+    def training(self) -> bool:
+        return self.config.mode == "train"
 
     @property
     def ok(self) -> bool:
@@ -185,8 +247,8 @@ class BenchResult:
 
     @property
     def gmacs_per_s(self) -> float | None:
-        """Achieved multiply-accumulates per second (the analysis's MACs, at the median)."""
-        if self.stats is None:
+        """Achieved multiply-accumulates per second of forward passes (the analysis's MACs, at the median)."""
+        if self.stats is None or self.training:
             return None
         return self.macs_per_image * self.card.batch_size / self.stats.median_s / 1e9
 
@@ -210,6 +272,9 @@ class BenchResult:
             "estimated_memory_bytes": self.estimated_memory_bytes,
             "free_memory_bytes": self.free_memory_bytes,
             "stats": None if self.stats is None else plain(asdict(self.stats)),
+            "breakdown": None if self.breakdown is None else asdict(self.breakdown),
+            "predicted_saved_bytes": self.predicted_saved_bytes,
+            "measured_saved_bytes": self.measured_saved_bytes,
         }
         return data
 
@@ -221,13 +286,15 @@ class BenchResult:
         """The inverse of ``to_dict``."""
         card = data["card"]
         stats = data["stats"]
+        breakdown = data.get("breakdown")
         return cls(
             spec=ArchSpec.from_dict(data["spec"]),
             config=BenchConfig(**data["config"]),
             card=ReproCard(**{**card, "input_shape": tuple(card["input_shape"])}),
             status=data["status"],
             stats=None if stats is None else TimingStats(**{**stats, "samples_s": tuple(stats["samples_s"])}),
-            **{f.name: data[f.name] for f in fields(cls) if f.name in _SCALAR_FIELDS},
+            breakdown=None if breakdown is None else StepBreakdown(**breakdown),
+            **{f.name: data[f.name] for f in fields(cls) if f.name in _SCALAR_FIELDS and f.name in data},
         )
 
 
@@ -240,6 +307,8 @@ _SCALAR_FIELDS = frozenset(
         "free_memory_bytes",
         "error",
         "error_kind",
+        "predicted_saved_bytes",
+        "measured_saved_bytes",
     }
 )
 

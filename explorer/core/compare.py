@@ -20,6 +20,14 @@ from explorer.core.spec import ArchSpec, SpecError, is_whole_number
 from explorer.core.wording import counted
 
 COMPARISON_FORMAT_VERSION = 1
+# The training memory column predicts one step of this batch, SGD with momentum, float32
+# (the CUDA rules): one batch for every variant, so that the column compares architectures.
+TRAIN_MEMORY_BATCH = 32
+TRAIN_MEMORY_OPTIMIZER = "sgd-momentum"
+TRAIN_MEMORY_NOTE = (
+    f"predicted for one training step at batch {TRAIN_MEMORY_BATCH}, SGD with momentum, float32: "
+    "parameters, gradients, optimizer state, saved activations and backward's peak"
+)
 # The largest batch a benchmark accepts (a C int for the tensor's first dimension).
 MAX_FIGURES_BATCH_SIZE = 2**31 - 1
 
@@ -76,7 +84,8 @@ class BenchFigures:
 
     @classmethod
     def from_result(cls, result: Any) -> BenchFigures:
-        """From a successful ``BenchResult`` (explorer.core.benchtypes)."""
+        """From a successful ``BenchResult`` (explorer.core.benchtypes): a forward pass's
+        latency or, from a train-mode run, a training step's time."""
         if not result.ok or result.stats is None:
             raise ComparisonError(f"the benchmark did not succeed: {result.error or result.status}")
         return cls(
@@ -90,9 +99,12 @@ class BenchFigures:
 
 @dataclass(frozen=True, slots=True)
 class Variant:
+    """``bench`` times a forward pass, ``train_bench`` a training step (from a train-mode run)."""
+
     name: str
     spec: ArchSpec
     bench: BenchFigures | None = None
+    train_bench: BenchFigures | None = None
 
     def __post_init__(self) -> None:
         _check_text("a variant's name", self.name)
@@ -117,21 +129,51 @@ class Metric:
     value: Callable[[Variant, Analysis], float | None]
     lower_is_better: bool = True
     integer: bool = True
+    # The timing the column shows ("bench" or "train_bench"): without any, it is left out.
+    timing: str | None = None
 
 
 def _prod(shape: tuple[int, ...]) -> int:
     return math.prod(shape)
 
 
+def train_memory_mib(spec: ArchSpec) -> float:
+    """The predicted memory of one training step at ``TRAIN_MEMORY_BATCH``, in MiB."""
+    from explorer.core.training_memory import predict_training_memory
+
+    memory = predict_training_memory(spec, TRAIN_MEMORY_BATCH, TRAIN_MEMORY_OPTIMIZER, "float32")
+    return memory.total_bytes / 2**20
+
+
 METRICS: tuple[Metric, ...] = (
     Metric("params", "Params", lambda v, a: a.totals.total_params),
     Metric("macs", "MACs", lambda v, a: a.totals.macs),
-    Metric("latency_ms", "Latency (ms)", lambda v, a: v.bench.median_ms if v.bench else None, integer=False),
+    Metric(
+        "latency_ms",
+        "Latency (ms)",
+        lambda v, a: v.bench.median_ms if v.bench else None,
+        integer=False,
+        timing="bench",
+    ),
     Metric(
         "images_per_s",
         "Images/s",
         lambda v, a: v.bench.images_per_s if v.bench else None,
         lower_is_better=False,
+        integer=False,
+        timing="bench",
+    ),
+    Metric(
+        "train_step_ms",
+        "Train step (ms)",
+        lambda v, a: v.train_bench.median_ms if v.train_bench else None,
+        integer=False,
+        timing="train_bench",
+    ),
+    Metric(
+        "train_memory_mb",
+        f"Train memory b{TRAIN_MEMORY_BATCH} (MiB)",
+        lambda v, a: train_memory_mib(v.spec),
         integer=False,
     ),
     Metric("depth", "Depth", lambda v, a: a.totals.depth, lower_is_better=False),
@@ -147,6 +189,15 @@ METRICS: tuple[Metric, ...] = (
         "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
     ),
 )
+
+
+def shown_metrics(comparison: Comparison) -> list[Metric]:
+    """The columns worth showing: a timing column only once some variant has that timing."""
+    return [
+        metric
+        for metric in METRICS
+        if metric.timing is None or any(getattr(v, metric.timing) for v in comparison.variants)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +265,7 @@ class Comparison:
 
     def duplicate(self, index: int) -> Comparison:
         source = self._variant(index)
-        copy = Variant(self.unique_name(source.name), source.spec, source.bench)
+        copy = replace(source, name=self.unique_name(source.name))
         variants = list(self.variants)
         variants.insert(index + 1, copy)
         baseline = self.baseline + (1 if self.baseline > index else 0)
@@ -250,6 +301,9 @@ class Comparison:
 
     def with_bench(self, index: int, bench: BenchFigures | None) -> Comparison:
         return self._with(index, replace(self._variant(index), bench=bench))
+
+    def with_train_bench(self, index: int, bench: BenchFigures | None) -> Comparison:
+        return self._with(index, replace(self._variant(index), train_bench=bench))
 
     def _variant(self, index: int) -> Variant:
         if not 0 <= index < len(self.variants):
@@ -301,6 +355,7 @@ class Comparison:
                     "name": v.name,
                     "spec": v.spec.to_dict(),
                     "bench": v.bench.to_dict() if v.bench else None,
+                    "train_bench": v.train_bench.to_dict() if v.train_bench else None,
                 }
                 for v in self.variants
             ],
@@ -351,12 +406,18 @@ def _variant_from_dict(index: int, entry: object) -> Variant:
     where = f"variant {index + 1} ({quote_value(entry['name'])})"
     try:
         spec = ArchSpec.from_dict(entry.get("spec"))
-        bench = entry.get("bench")
-        if bench is not None and not isinstance(bench, dict):
-            raise ComparisonError(f"'bench' must be an object or null, got {quote_value(bench)}")
-        return Variant(entry["name"], spec, None if bench is None else BenchFigures.from_dict(bench))
+        timings = [_figures_from(entry, key) for key in ("bench", "train_bench")]
+        return Variant(entry["name"], spec, *timings)
     except (SpecError, ComparisonError) as exc:
         raise ComparisonError(f"{where}: {exc}") from None
+
+
+def _figures_from(entry: dict[str, Any], key: str) -> BenchFigures | None:
+    """A variant's timing under ``key``; files from before train-step timings have none."""
+    figures = entry.get(key)
+    if figures is not None and not isinstance(figures, dict):
+        raise ComparisonError(f"{quote_value(key)} must be an object or null, got {quote_value(figures)}")
+    return None if figures is None else BenchFigures.from_dict(figures)
 
 
 def pareto_front(points: list[tuple[float, float]], higher_x_is_better: bool = False) -> list[int]:

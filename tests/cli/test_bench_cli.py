@@ -121,3 +121,56 @@ def test_a_sweep_whose_first_size_cannot_run_is_a_failed_run(capsys: pytest.Capt
     assert code == 1
     last = err.strip().splitlines()[-1]
     assert last.startswith("resnet-explorer bench: error: batch 1000000000 needs about")
+
+
+TRAIN = [*QUICK, "--classes", "10", "--mode", "train"]
+
+
+def test_train_mode_prints_the_step_its_parts_and_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, *TRAIN, "--batch", "2", "--optimizer", "adamw", "--amp")
+    assert code == 0
+    assert "samples/s" in out and "GMAC/s" not in out
+    assert "no synchronisation inside a step" in out
+    assert "breakdown  forward " in out and "each part synchronised" in out
+    assert "predicted " in out and "saved for backward: predicted " in out and ", measured " in out
+    assert "train step (adamw, cross-entropy), batch 2, mixed precision (autocast bfloat16" in out
+
+
+def test_train_mode_json_carries_the_breakdown_and_both_memory_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, *TRAIN, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["config"]["mode"] == "train" and data["config"]["optimizer"] == "sgd-momentum"
+    assert data["card"]["mode"] == "train" and data["card"]["grad_scaler"] is False
+    parts = data["breakdown"]
+    assert parts["forward_s"] + parts["backward_s"] + parts["optimizer_s"] == pytest.approx(
+        parts["step_s"], rel=0.05
+    )
+    assert data["predicted_saved_bytes"] > 0 and data["measured_saved_bytes"] > 0
+    assert data["estimated_memory_bytes"] > data["predicted_saved_bytes"]
+
+
+def test_a_train_sweep_stops_where_the_prediction_refuses(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, *TRAIN, "--iters", "1", "--sweep", "1,1000000000")
+    assert code == 0
+    assert "batch sweep of training steps" in out
+    assert "stopped at batch 1000000000: a training step at batch 1000000000 needs about" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "train"], "train mode needs a classifier"),
+        (["--amp"], "--amp is for train mode"),
+        (["--mode", "train", "--classes", "10", "--dtype", "bfloat16"], "--dtype bfloat16 in train mode"),
+    ],
+)
+def test_bad_train_options_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *TINY, *args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert message in err

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from explorer.core.compare import METRICS, Cell, Comparison, Metric
+from explorer.core.compare import Cell, Comparison, Metric, shown_metrics
 from explorer.core.diff import spec_diff
 from explorer.core.render.cells import csv_text, markdown_text, one_line
 
@@ -27,8 +27,7 @@ def _delta(metric: Metric, cell: Cell) -> str:
 
 
 def _shown_metrics(comparison: Comparison) -> list[Metric]:
-    benched = any(v.bench for v in comparison.variants)
-    return [m for m in METRICS if benched or m.key not in ("latency_ms", "images_per_s")]
+    return shown_metrics(comparison)
 
 
 def format_comparison_table(comparison: Comparison) -> str:

@@ -8,17 +8,42 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from explorer.core.benchtypes import NOISY_SPREAD, is_noisy, relative_spread
-from explorer.core.compare import METRICS, BenchFigures, Cell, Comparison, Metric, TableRow, Variant
+from explorer.core.compare import (
+    METRICS,
+    TRAIN_MEMORY_NOTE,
+    BenchFigures,
+    Cell,
+    Comparison,
+    Metric,
+    TableRow,
+    Variant,
+    shown_metrics,
+)
 from explorer.core.units import format_count
 
 _Index = QModelIndex | QPersistentModelIndex
 # Figures where lower is cheaper or faster; the others (depth, receptive field, features) are neutral.
-_JUDGED = {"params", "macs", "forward_backward_mb", "params_mb", "total_mb", "latency_ms", "images_per_s"}
+_JUDGED = {
+    "params",
+    "macs",
+    "forward_backward_mb",
+    "params_mb",
+    "total_mb",
+    "latency_ms",
+    "images_per_s",
+    "train_step_ms",
+    "train_memory_mb",
+}
 BETTER = QColor("#2e7d32")
 WORSE = QColor("#c62828")
 NOISY_BACKGROUND = QColor("#fff4e5")
 NOISY_MARK = "⚠ "
-_TIMED = ("latency_ms", "images_per_s")
+_SPREAD = ("latency_ms", "train_step_ms")  # medians, shown with their IQR
+
+
+def timing_of(variant: Variant, metric: Metric) -> BenchFigures | None:
+    """The timing a column's figure comes from, if it is a timed one."""
+    return None if metric.timing is None else getattr(variant, metric.timing)
 
 
 def noisy(bench: BenchFigures | None) -> bool:
@@ -70,8 +95,7 @@ class ComparisonTableModel(QAbstractTableModel):
     def set_comparison(self, comparison: Comparison) -> None:
         self.beginResetModel()
         self._rows = comparison.table()
-        benched = any(v.bench for v in comparison.variants)
-        self._metrics = [m for m in METRICS if benched or m.key not in ("latency_ms", "images_per_s")]
+        self._metrics = shown_metrics(comparison)
         self.endResetModel()
 
     def metrics(self) -> list[Metric]:
@@ -98,12 +122,12 @@ class ComparisonTableModel(QAbstractTableModel):
             return self._name_data(row, role)
         metric = self._metrics[index.column() - 1]
         cell = row.cells[metric.key]
+        bench = timing_of(row.variant, metric)
         if role == Qt.ItemDataRole.DisplayRole:
             text = self._text(metric, cell, row.is_baseline)
-            if metric.key == "latency_ms" and row.variant.bench is not None:
-                text = self._with_spread(text, row.variant.bench)
+            if metric.key in _SPREAD and bench is not None:
+                text = self._with_spread(text, bench)
             return text
-        bench = row.variant.bench if metric.key in _TIMED else None
         if role == Qt.ItemDataRole.ToolTipRole and cell.value is not None:
             tip = f"{metric.label}: {exact(metric, cell.value)}"
             if not row.is_baseline and cell.delta is not None:
@@ -115,6 +139,8 @@ class ComparisonTableModel(QAbstractTableModel):
                 tip += f"\n{bench.device}, batch {bench.batch_size}, IQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
                 if noisy(bench):
                     tip += "\nnoisy: other work was running while it was timed; time it again"
+            if metric.key == "train_memory_mb":
+                tip += f"\n{TRAIN_MEMORY_NOTE}"
             return tip
         if role == Qt.ItemDataRole.BackgroundRole and noisy(bench):
             return QBrush(NOISY_BACKGROUND)

@@ -1,4 +1,5 @@
-"""The Benchmark tab's run options: device, batch, precision, layout, compile, timing, threads."""
+"""The Benchmark tab's run options: what to time (a forward pass or a training step, with its
+optimizer and mixed precision), device, batch, precision, layout, compile, timing, threads."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from PySide6.QtWidgets import (
 
 from explorer.core import benchtypes
 from explorer.core.bench import sweep_batch_sizes
-from explorer.core.benchtypes import DTYPES, BenchConfig
+from explorer.core.benchtypes import DTYPES, OPTIMIZERS, BenchConfig
 from explorer.gui.bench_runner import DeviceChoice, Machine
 
 SETTINGS_GROUP = "benchmark/"
+MODE_LABELS = {"inference": "Inference", "train": "Training"}
 
 
 class BenchOptions(QWidget):
@@ -35,7 +37,24 @@ class BenchOptions(QWidget):
         self.device_box.addItem("finding devices…")
         self.device_box.setEnabled(False)
         self.device_box.currentIndexChanged.connect(lambda _index: self._device_changed())
-        self.batch_box = QSpinBox(minimum=1, maximum=65536, value=1, toolTip="Images a forward pass")
+        self.mode_box = QComboBox(
+            toolTip="Inference: a forward pass in eval mode. Training: a whole step "
+            "(forward, cross-entropy loss, backward, optimizer step) in train mode"
+        )
+        for mode, label in MODE_LABELS.items():
+            self.mode_box.addItem(label, mode)
+        self.mode_box.currentIndexChanged.connect(lambda _index: self._mode_changed())
+        self.optimizer_box = QComboBox(
+            toolTip="The training step's update; sgd-momentum is SGD with momentum 0.9"
+        )
+        self.optimizer_box.addItems(list(OPTIMIZERS))
+        self.optimizer_box.setCurrentText(BenchConfig().optimizer)
+        self.amp_box = QCheckBox(
+            "mixed precision",
+            toolTip="Autocast: float16 with a GradScaler on CUDA, float16 on MPS, bfloat16 on the CPU; "
+            "the weights stay float32",
+        )
+        self.batch_box = QSpinBox(minimum=1, maximum=65536, value=1, toolTip="Images a forward pass or step")
         self.dtype_box = QComboBox(toolTip="float16 and bfloat16 run through autocast")
         self.dtype_box.addItems(list(DTYPES))
         self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
@@ -71,6 +90,10 @@ class BenchOptions(QWidget):
         form.setVerticalSpacing(6)
         form.addRow(QLabel("Device"))
         form.addRow(self.device_box)
+        form.addRow("Time", self.mode_box)
+        self.optimizer_label = QLabel("Optimizer")
+        form.addRow(self.optimizer_label, self.optimizer_box)
+        form.addRow("", self.amp_box)
         for label, widget in (
             ("Batch size", self.batch_box),
             ("Precision", self.dtype_box),
@@ -92,17 +115,21 @@ class BenchOptions(QWidget):
         self._settings: QSettings | None = None
         self._wanted_device = ""  # a remembered device, chosen once the devices are found
         self._wanted_dtype = ""
+        self._mode_changed()
         for key, box in self._remembered().items():
             signal = box.toggled if isinstance(box, QCheckBox) else box.valueChanged
             signal.connect(lambda _value, key=key: self._store(key))
         self.device_box.currentIndexChanged.connect(lambda _index: self._store("device"))
         self.dtype_box.currentIndexChanged.connect(lambda _index: self._store("dtype"))
+        self.mode_box.currentIndexChanged.connect(lambda _index: self._store("mode"))
+        self.optimizer_box.currentIndexChanged.connect(lambda _index: self._store("optimizer"))
 
     def _remembered(self) -> dict[str, QSpinBox | QDoubleSpinBox | QCheckBox]:
         return {
             "batch_size": self.batch_box,
             "channels_last": self.channels_last_box,
             "compile": self.compile_box,
+            "amp": self.amp_box,
             "warmup": self.warmup_box,
             "iterations": self.iterations_box,
             "min_time_s": self.min_time_box,
@@ -127,6 +154,12 @@ class BenchOptions(QWidget):
             else:
                 with contextlib.suppress(TypeError, ValueError):
                     box.setValue(float(stored))
+        mode = self.mode_box.findData(str(settings.value(SETTINGS_GROUP + "mode", "") or ""))
+        if mode >= 0:
+            self.mode_box.setCurrentIndex(mode)
+        optimizer = str(settings.value(SETTINGS_GROUP + "optimizer", "") or "")
+        if optimizer in OPTIMIZERS:
+            self.optimizer_box.setCurrentText(optimizer)
         self._wanted_device = str(settings.value(SETTINGS_GROUP + "device", "") or "")
         self._wanted_dtype = str(settings.value(SETTINGS_GROUP + "dtype", "") or "")
         self._choose_wanted()
@@ -152,6 +185,10 @@ class BenchOptions(QWidget):
                 self._settings.setValue(SETTINGS_GROUP + key, device.key)
         elif key == "dtype":
             self._settings.setValue(SETTINGS_GROUP + key, self.dtype_box.currentText())
+        elif key == "mode":
+            self._settings.setValue(SETTINGS_GROUP + key, self.mode())
+        elif key == "optimizer":
+            self._settings.setValue(SETTINGS_GROUP + key, self.optimizer_box.currentText())
         else:
             box = self._remembered()[key]
             value = box.isChecked() if isinstance(box, QCheckBox) else box.value()
@@ -204,20 +241,42 @@ class BenchOptions(QWidget):
         if self.dtype_box.currentText() not in device.dtypes:
             self.dtype_box.setCurrentText(device.dtypes[0])
 
+    def mode(self) -> str:
+        return str(self.mode_box.currentData())
+
+    def training(self) -> bool:
+        return self.mode() == "train"
+
+    def _mode_changed(self) -> None:
+        """A training step keeps float32 weights: its precision is the mixed-precision switch."""
+        training = self.training()
+        self.optimizer_box.setEnabled(training)
+        self.amp_box.setEnabled(training)
+        self.dtype_box.setEnabled(not training)
+        self.dtype_box.setToolTip(
+            "A training step's weights stay float32: choose mixed precision instead"
+            if training
+            else "float16 and bfloat16 run through autocast"
+        )
+
     def config(self) -> BenchConfig:
         """The configuration on show (raises BenchError for one that cannot be)."""
         device = self.device()
         min_time = self.min_time_box.value()
+        training = self.training()
         return BenchConfig(
             device=device.key if device is not None else "auto",
             batch_size=self.batch_box.value(),
-            dtype=self.dtype_box.currentText(),
+            dtype="float32" if training else self.dtype_box.currentText(),
             channels_last=self.channels_last_box.isChecked(),
             compile=self.compile_box.isChecked(),
             warmup=self.warmup_box.value(),
             iterations=self.iterations_box.value(),
             min_time_s=min_time if min_time > 0 else None,
             threads=self.threads_box.value() or None,
+            mode=self.mode(),
+            optimizer=self.optimizer_box.currentText(),
+            amp=training and self.amp_box.isChecked(),
         )
 
     def sweep_sizes(self) -> tuple[int, ...]:
@@ -225,7 +284,7 @@ class BenchOptions(QWidget):
 
     def set_running(self, running: bool) -> None:
         """While a job runs, the choices that would change what it means are locked."""
-        for box in (self.batch_box, self.sweep_limit_box):
+        for box in (self.batch_box, self.sweep_limit_box, self.mode_box):
             box.setEnabled(not running)
         self.device_box.setEnabled(not running and self.device() is not None)
 

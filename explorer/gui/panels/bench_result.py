@@ -1,4 +1,5 @@
-"""The Benchmark tab's result card: the timing figures of one run and its reproducibility card."""
+"""The Benchmark tab's result card: the timing figures of one run (a training step's parts and
+memory too) and its reproducibility card."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from explorer.core.benchtypes import BenchResult
-from explorer.core.render.bench_text import card_lines
+from explorer.core.render.bench_text import breakdown_text, card_lines, training_memory_text
 from explorer.core.units import format_bytes, format_macs
 from explorer.core.wording import counted
 from explorer.gui.card_grid import place_in_columns
@@ -41,13 +42,18 @@ def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
     stats = result.stats
     if stats is not None:
         samples = counted(len(stats.samples_s), "sample")
-        texts["median"] = (format_ms(stats.median_s), f"a batch of {result.batch_size}, {samples}")
+        what = "a training step" if result.training else "a batch"
+        texts["median"] = (format_ms(stats.median_s), f"{what} of {result.batch_size}, {samples}")
         texts["mean"] = (format_ms(stats.mean_s), "")
         texts["iqr"] = (format_ms(stats.iqr_s), f"{stats.iqr_s / stats.median_s:.1%} of the median")
         texts["min_max"] = (format_ms(stats.min_s), f"max {format_ms(stats.max_s)}")
         texts["p90"] = (format_ms(stats.p90_s), "")
     if result.images_per_s is not None:
         texts["images_per_s"] = (f"{result.images_per_s:,.1f}", "at the median")
+    if result.training and stats is not None:
+        texts["gmacs_per_s"] = (EMPTY, "forward MACs only: not given for a training step")
+        if result.peak_memory_bytes is None:
+            texts["peak_memory"] = (EMPTY, "no allocator here: the saved bytes are below")
     if result.gmacs_per_s is not None:
         texts["gmacs_per_s"] = (
             f"{result.gmacs_per_s:,.2f}",
@@ -64,6 +70,25 @@ def _short_source(device: str) -> str:
     if device.startswith("cuda"):
         return "allocator peak"
     return "driver peak" if device == "mps" else "tensors at the peak"
+
+
+def training_lines(result: BenchResult) -> list[tuple[str, str]]:
+    """A training step's synchronised parts and its memory, predicted beside measured."""
+    if not result.training:
+        return []
+    lines = []
+    if breakdown_text(result):
+        lines.append(("step parts", breakdown_text(result)))
+    lines += [("memory", line) for line in training_memory_text(result)]
+    return lines
+
+
+def _table_html(lines: list[tuple[str, str]]) -> str:
+    rows = [
+        f"<tr><td style='padding-right:10px'><b>{escape(key)}</b></td><td>{escape(value)}</td></tr>"
+        for key, value in lines
+    ]
+    return "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
 
 
 def card_html(result: BenchResult) -> str:
@@ -94,10 +119,19 @@ class ResultCard(QWidget):
         self.repro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.repro.setFrameShape(QFrame.Shape.StyledPanel)
         self.repro.setToolTip("The reproducibility card: it goes with every copy and export of the result")
+        self.training = QLabel(objectName="TrainingFigures", wordWrap=True)
+        self.training.setTextFormat(Qt.TextFormat.RichText)
+        self.training.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.training.setFrameShape(QFrame.Shape.StyledPanel)
+        self.training.setToolTip(
+            "Each part timed with the device synchronised after it, which lengthens the step a "
+            "little; the step time above is measured without that"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(grid)
+        layout.addWidget(self.training)
         layout.addWidget(self.repro)
         self.result: BenchResult | None = None
         self.show_result(None)
@@ -143,6 +177,9 @@ class ResultCard(QWidget):
             if result.free_memory_bytes is not None:
                 estimate += f" of {format_bytes(result.free_memory_bytes)} free"
             self.cards["peak_memory"].setToolTip(f"{result.memory_source}; {estimate}")
+        lines = training_lines(result) if result is not None and result.stats is not None else []
+        self.training.setVisible(bool(lines))
+        self.training.setText(_table_html(lines))
         self._fit_columns(self.width())  # the new figures may be wider
         self.repro.setVisible(result is not None)
         if result is not None:

@@ -126,7 +126,9 @@ class BenchmarkPanel(QWidget):
         box = QGroupBox("Run")
         box.setFixedWidth(256)
         self.options = BenchOptions()
-        self.run_button = QPushButton("Run", toolTip="Time the forward pass (Ctrl+Return)", default=True)
+        self.run_button = QPushButton(
+            "Run", toolTip="Time a forward pass or a training step (Ctrl+Return)", default=True
+        )
         self.run_button.setShortcut("Ctrl+Return")
         self.run_button.clicked.connect(self.run)
         self.sweep_button = QPushButton("Sweep", toolTip="Time batch sizes 1, 2, 4, ... up to the limit")
@@ -423,15 +425,19 @@ class BenchmarkPanel(QWidget):
         same = [i for i, variant in enumerate(comparison.variants) if variant.spec == result.spec]
         if same:
             index = same[0]
-            updated = comparison.with_bench(index, figures)
             verb = "updated"
         else:
-            updated = comparison.add(preset_name_of(result.spec) or "custom", result.spec)
-            index = len(updated.variants) - 1
-            updated = updated.with_bench(index, figures)
+            comparison = comparison.add(preset_name_of(result.spec) or "custom", result.spec)
+            index = len(comparison.variants) - 1
             verb = "added"
+        # A training step's time goes to its own column, beside the forward pass's latency.
+        if result.training:
+            updated = comparison.with_train_bench(index, figures)
+        else:
+            updated = comparison.with_bench(index, figures)
         self.workspace.set(updated)
-        self.status.setText(f"Timing {verb} in the Compare tab as “{updated.variants[index].name}”.")
+        what = "Training step time" if result.training else "Timing"
+        self.status.setText(f"{what} {verb} in the Compare tab as “{updated.variants[index].name}”.")
 
     def copy_result(self, fmt: str) -> None:
         if self.result is not None:

@@ -1,0 +1,70 @@
+"""The comparison's training columns: the step time from a train-mode run, the predicted step memory."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from explorer.core.compare import (
+    TRAIN_MEMORY_BATCH,
+    BenchFigures,
+    Comparison,
+    ComparisonError,
+    shown_metrics,
+)
+from explorer.core.presets import preset
+from explorer.core.render.compare_text import COMPARISON_FORMATTERS
+from explorer.core.training_memory import predict_training_memory
+
+STEP = BenchFigures("cpu", 8, 120.0, 4.0, 66.7)
+
+
+def _pair() -> Comparison:
+    return Comparison().add("r20", preset("cifar/resnet20")).add("r56", preset("cifar/resnet56"))
+
+
+def test_the_train_memory_column_is_the_prediction_at_its_batch() -> None:
+    rows = _pair().table()
+    totals = [
+        predict_training_memory(row.variant.spec, TRAIN_MEMORY_BATCH, "sgd-momentum", "float32").total_bytes
+        for row in rows
+    ]
+    cells = [row.cells["train_memory_mb"] for row in rows]
+    assert [cell.value for cell in cells] == pytest.approx([total / 2**20 for total in totals])
+    assert cells[1].delta == pytest.approx((totals[1] - totals[0]) / 2**20)
+    assert cells[1].value is not None and cells[0].value is not None and cells[1].value > cells[0].value
+
+
+def test_the_train_step_column_shows_once_a_variant_has_a_train_timing() -> None:
+    comparison = _pair()
+    keys = [metric.key for metric in shown_metrics(comparison)]
+    assert "train_memory_mb" in keys and "train_step_ms" not in keys and "latency_ms" not in keys
+    timed = comparison.with_train_bench(1, STEP)
+    assert "train_step_ms" in [metric.key for metric in shown_metrics(timed)]
+    assert "latency_ms" not in [metric.key for metric in shown_metrics(timed)]
+    rows = timed.table()
+    assert rows[1].cells["train_step_ms"].value == 120.0 and rows[0].cells["train_step_ms"].value is None
+    assert timed.variants[1].bench is None  # a step time is not a forward pass's latency
+    text = COMPARISON_FORMATTERS["table"](timed)
+    assert "Train step (ms)" in text and f"Train memory b{TRAIN_MEMORY_BATCH} (MiB)" in text
+
+
+def test_train_timings_survive_a_file_and_older_files_still_load() -> None:
+    comparison = _pair().with_train_bench(0, STEP).duplicate(0)
+    data = json.loads(comparison.to_json())
+    assert data["variants"][0]["train_bench"]["median_ms"] == 120.0
+    assert Comparison.from_dict(data) == comparison
+    assert comparison.variants[1].train_bench == STEP  # a duplicate keeps its timings
+    for entry in data["variants"]:
+        del entry["train_bench"]
+    older = Comparison.from_dict(data)
+    assert all(variant.train_bench is None for variant in older.variants)
+
+
+def test_a_broken_train_timing_is_refused_by_name() -> None:
+    data = json.loads(_pair().to_json())
+    data["variants"][1]["train_bench"] = 7
+    message = r"variant 2 \('r56'\): 'train_bench' must be an object or null"
+    with pytest.raises(ComparisonError, match=message):
+        Comparison.from_dict(data)
