@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -152,6 +153,19 @@ def run_edit_sequence(data: st.DataObject) -> None:
         screen.show(shown_now, analysis)
         shown_now = analysis
     screen.check(shown_now)
+
+
+def test_a_block_kind_that_shortens_the_stem_changes_the_stem_rows() -> None:
+    # A pre-activation network's stem ends at its conv: the stem's first rows are the same
+    # objects after the edit, but the rows after them are gone.
+    application()
+    basic = ArchSpec(depths=(1,), widths=(1,), strides=(1,), stem_width=1, in_channels=1, input_size=(1, 1))
+    before = analyze(basic)
+    analyze.cache_clear()
+    after = analyze_after(before, replace(basic, block="preact-basic"))
+    model = fresh_model(before)
+    model.apply_change(tree_change(before, after))
+    assert shown(model) == shown(fresh_model(after))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

@@ -222,12 +222,20 @@ def _head_node(analysis: Analysis) -> Node | None:
     return head
 
 
-def _tree(analysis: Analysis, kept_rows: int = 0, same_stages: frozenset[int] = frozenset()) -> Node:
+def _tree(
+    analysis: Analysis,
+    kept_rows: int = 0,
+    same_stages: frozenset[int] = frozenset(),
+    shown_stem_rows: int | None = None,
+) -> Node:
     """The tree of ``analysis``; parts whose rows all lie in the first ``kept_rows`` (the
-    same row objects as in the tree shown) are placeholders for the nodes shown."""
+    same row objects as in the tree shown) are placeholders for the nodes shown. The stem
+    is kept only if the stem shown has as many rows (``shown_stem_rows``): a block kind can
+    change the stem's end (a pre-activation network's stem has no norm), not its start."""
     root = Node("root", "", "", "", "", (), 0, 0, None, -1)
     first_stage_row = analysis.stages[0].blocks[0].first_row
-    root.adopt(_kept("stem") if first_stage_row <= kept_rows else _stem_node(analysis))
+    stem_kept = first_stage_row <= kept_rows and shown_stem_rows == first_stage_row
+    root.adopt(_kept("stem") if stem_kept else _stem_node(analysis))
     for stage in analysis.stages:
         if stage.index in same_stages and stage.blocks[-1].last_row < kept_rows:
             root.adopt(_kept(stage.name))
@@ -267,7 +275,7 @@ def tree_change(base: Analysis, analysis: Analysis) -> TreeChange:
         for old, new in zip(base.stages, analysis.stages, strict=False)
         if old is new or (old.depth == new.depth and old.stride == new.stride)
     )
-    root = _tree(analysis, kept, same_stages)
+    root = _tree(analysis, kept, same_stages, base.stages[0].blocks[0].first_row)
     pending = [root]
     while pending:  # format every new cell here, not on the GUI thread
         node = pending.pop()
