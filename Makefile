@@ -25,7 +25,7 @@ check-imports:
 	$(BIN)/lint-imports
 
 pytest:
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=20
 
 test-fast:
 	$(BIN)/python -m pytest -q -m "not slow and not xvfb"
