@@ -1,0 +1,144 @@
+"""The Compare tab's stage times: each variant's last profile, one row a variant, a column a stage.
+
+The profiles are those of the Profile tab, kept by the window's profile store for the exact
+spec profiled: a variant whose spec was never profiled (or was edited since) shows as such.
+A train-mode profile's cells hold forward plus backward; the tip of each cell splits them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QPalette
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from explorer.core.compare import Comparison
+from explorer.core.profile import GroupTime, Profile
+from explorer.gui.plain_text import as_written, plain
+from explorer.gui.profile_store import ProfileStore
+
+NOT_PROFILED = "not profiled"
+ABSENT = "–"  # a stage this variant does not have
+TOTAL = "total"
+PROFILE_COLUMN = "profile"
+SECONDS = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True, slots=True)
+class StageTimeRow:
+    name: str
+    profile: Profile | None
+
+
+def stage_names(rows: list[StageTimeRow]) -> list[str]:
+    """Every profiled variant's stages, in the order they first appear (stem, layer1 ..., head)."""
+    names: list[str] = []
+    for row in rows:
+        if row.profile is None:
+            continue
+        for stage in row.profile.stages:
+            if stage.name not in names:
+                names.append(stage.name)
+    head = [name for name in names if name == "head"]
+    return [name for name in names if name != "head"] + head
+
+
+def run_description(result: Profile) -> str:
+    """How a profile was run, in a few words: mode, batch, device, dtype."""
+    card = result.card
+    mode = "training step" if result.training else "inference"
+    return f"{mode}, batch {card.batch_size}, {card.device}, {card.dtype}"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f} ms"
+
+
+def _stage_tip(stage: GroupTime) -> str:
+    split = ""
+    if stage.backward_s is not None:
+        split = f": forward {_ms(stage.forward_s)} + backward {_ms(stage.backward_s)}"
+    return f"{stage.name} {_ms(stage.time_s)}{split}, {stage.share:.1%} of the layers' time"
+
+
+class StageTimeView(QWidget):
+    """The table and a line that says where its figures come from."""
+
+    def __init__(self, store: ProfileStore) -> None:
+        super().__init__()
+        self.store = store
+        self._comparison: Comparison | None = None
+        self.hint = plain(QLabel(objectName="Hint", wordWrap=True))
+        self.table = QTableWidget(objectName="CompareStageTime")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.table, 1)
+        store.changed.connect(lambda _result: self._show())
+
+    def set_comparison(self, comparison: Comparison) -> None:
+        self._comparison = comparison
+        self._show()
+
+    def rows(self) -> list[StageTimeRow]:
+        variants = self._comparison.variants if self._comparison is not None else ()
+        return [StageTimeRow(variant.name, self.store.last_of(variant.spec)) for variant in variants]
+
+    def _show(self) -> None:
+        rows = self.rows()
+        stages = stage_names(rows)
+        headers = [*stages, TOTAL, PROFILE_COLUMN]
+        self.table.clear()
+        self.table.setRowCount(len(rows))
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setVerticalHeaderLabels([row.name for row in rows])
+        grey = QBrush(self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        for number, row in enumerate(rows):
+            if row.profile is None:
+                for column in range(len(headers)):
+                    item = QTableWidgetItem(NOT_PROFILED if column == 0 else "")
+                    item.setForeground(grey)
+                    item.setToolTip(
+                        as_written(
+                            f"{row.name} has no profile of its exact spec: show it in the editor "
+                            "and profile it on the Profile tab"
+                        )
+                    )
+                    self.table.setItem(number, column, item)
+                continue
+            by_name = {stage.name: stage for stage in row.profile.stages}
+            for column, name in enumerate(stages):
+                stage = by_name.get(name)
+                item = QTableWidgetItem(ABSENT if stage is None else _ms(stage.time_s))
+                if stage is not None:
+                    item.setData(SECONDS, stage.time_s)
+                    item.setToolTip(_stage_tip(stage))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(number, column, item)
+            total = QTableWidgetItem(_ms(row.profile.total_s))
+            total.setData(SECONDS, row.profile.total_s)
+            total.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(number, len(stages), total)
+            self.table.setItem(number, len(stages) + 1, QTableWidgetItem(run_description(row.profile)))
+        self.hint.setText(self._hint_text(rows))
+
+    def _hint_text(self, rows: list[StageTimeRow]) -> str:
+        if not rows:
+            return "No variants yet."
+        profiled = [row for row in rows if row.profile is not None]
+        text = (
+            "Each variant's time by stage, from the last profile of its exact spec (Profile tab). "
+            "Training-step profiles hold forward plus backward; the tips split them."
+        )
+        missing = len(rows) - len(profiled)
+        if missing:
+            text += f" {missing} of {len(rows)} not profiled."
+        runs = {run_description(row.profile) for row in profiled if row.profile is not None}
+        if len(runs) > 1:
+            text += " The profiles were run differently (see the profile column): compare with care."
+        return text
