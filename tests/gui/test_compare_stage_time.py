@@ -80,3 +80,24 @@ def test_the_view_is_a_tab_of_the_compare_panel(panel: ComparePanel) -> None:
     assert "Stage time" in titles
     panel.views.setCurrentIndex(titles.index("Stage time"))
     assert panel.views.currentWidget() is panel.stage_times
+
+
+def test_tips_give_the_change_against_a_baseline_profiled_alike(
+    panel: ComparePanel, profiles: tuple[Profile, Profile]
+) -> None:
+    _, inferred = profiles
+    wider = replace(TWO_STAGES, widths=(16, 32))
+    store = profile_store(panel.session)
+    store.store(inferred)
+    store.store(profile(wider, QUICK))
+    panel._apply(lambda: panel.comparison.add("three stages", THREE_STAGES))
+    panel._apply(lambda: panel.comparison.add("wider", wider))
+    headers = _headers(panel)
+    table = panel.stage_times.table
+    column = headers.index("layer1")
+    expected = table.item(1, column).data(Qt.ItemDataRole.UserRole) / table.item(0, column).data(
+        Qt.ItemDataRole.UserRole
+    )
+    assert f"{expected - 1:+.1%} against three stages" in table.item(1, column).toolTip()
+    assert "against" not in table.item(0, column).toolTip()  # the baseline itself
+    assert "against three stages" in table.item(1, headers.index(TOTAL)).toolTip()

@@ -62,6 +62,30 @@ def _stage_tip(stage: GroupTime) -> str:
     return f"{stage.name} {_ms(stage.time_s)}{split}, {stage.share:.1%} of the layers' time"
 
 
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The baseline's profile as the changes need it: its name, the profile, its seconds by
+    stage name (and under ``TOTAL`` the layers' sum)."""
+
+    name: str
+    profile: Profile
+    seconds: dict[str, float]
+
+    def change(self, result: Profile, name: str, seconds: float) -> str:
+        """``seconds`` of ``result``'s ``name`` against the baseline's, as a sentence's end; ""
+        where the baseline lacks it or was run otherwise (another device, batch or mode)."""
+        if result is self.profile or run_description(result) != run_description(self.profile):
+            return ""
+        return change_text(seconds, self.seconds.get(name), self.name)
+
+
+def change_text(seconds: float, baseline_seconds: float | None, baseline: str) -> str:
+    """The change against the baseline's time, as a sentence's end ("" without a baseline figure)."""
+    if baseline_seconds is None or baseline_seconds <= 0:
+        return ""
+    return f"; {seconds / baseline_seconds - 1:+.1%} against {baseline}"
+
+
 class StageTimeView(QWidget):
     """The table and a line that says where its figures come from."""
 
@@ -98,6 +122,7 @@ class StageTimeView(QWidget):
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setVerticalHeaderLabels([row.name for row in rows])
         grey = QBrush(self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        baseline = self._baseline(rows)
         for number, row in enumerate(rows):
             if row.profile is None:
                 for column in range(len(headers)):
@@ -117,15 +142,27 @@ class StageTimeView(QWidget):
                 item = QTableWidgetItem(ABSENT if stage is None else _ms(stage.time_s))
                 if stage is not None:
                     item.setData(SECONDS, stage.time_s)
-                    item.setToolTip(_stage_tip(stage))
+                    change = "" if baseline is None else baseline.change(row.profile, name, stage.time_s)
+                    item.setToolTip(as_written(_stage_tip(stage) + change))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(number, column, item)
             total = QTableWidgetItem(_ms(row.profile.total_s))
             total.setData(SECONDS, row.profile.total_s)
-            total.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            change = "" if baseline is None else baseline.change(row.profile, TOTAL, row.profile.total_s)
+            total.setToolTip(as_written(f"the layers' time {_ms(row.profile.total_s)}{change}"))
             self.table.setItem(number, len(stages), total)
             self.table.setItem(number, len(stages) + 1, QTableWidgetItem(run_description(row.profile)))
         self.hint.setText(self._hint_text(rows))
+
+    def _baseline(self, rows: list[StageTimeRow]) -> Baseline | None:
+        """The baseline variant's profile, if it was profiled."""
+        index = self._comparison.baseline if self._comparison is not None else 0
+        result = rows[index].profile if 0 <= index < len(rows) else None
+        if result is None:
+            return None
+        seconds = {stage.name: stage.time_s for stage in result.stages}
+        seconds[TOTAL] = result.total_s
+        return Baseline(rows[index].name, result, seconds)
 
     def _hint_text(self, rows: list[StageTimeRow]) -> str:
         if not rows:
