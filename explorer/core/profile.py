@@ -504,6 +504,7 @@ def _profile_training(
     plain_s: list[float] = []
     timed: list[_TrainPass] = []
     with eager_run(spec, config) as (device, model, _inputs):
+        _check_training_memory(spec, config, device)
         card = run_card(spec, config, device)
         step = TrainStep(model, model, config.optimizer, step_precision(config, device), device)
         batch = random_batch(spec, config.batch_size, device, config.channels_last)
@@ -537,6 +538,29 @@ def _profile_training(
     )
     profiled_s = [entry.wall_s for entry in timed]
     return _summarise(analysis, config, card, passes, plain_s, profiled_s, parts)
+
+
+def _check_training_memory(spec: ArchSpec, config: BenchConfig, device: Any) -> None:
+    """Refuses a training step the device's free memory cannot hold (as ``bench`` does): the
+    set-up's own check counts a forward pass only."""
+    from explorer.core.devices import free_memory
+    from explorer.core.train_step import step_precision
+    from explorer.core.training_memory import predict_training_memory
+    from explorer.core.units import format_bytes
+
+    if not config.check_memory:
+        return
+    device_type = "cpu" if device.kind == "cpu" else "cuda"
+    precision = step_precision(config, device)
+    needed = predict_training_memory(
+        spec, config.batch_size, config.optimizer, precision, device_type
+    ).total_bytes
+    free = free_memory(device)
+    if free is not None and needed > free:
+        raise BenchError(
+            f"a training step at batch {config.batch_size} needs about {format_bytes(needed)} but "
+            f"{device.key} has {format_bytes(free)} free; lower the batch size"
+        )
 
 
 def _medians_by_row(passes: list[tuple[StepSample, ...]], phase: str) -> dict[int, float]:
