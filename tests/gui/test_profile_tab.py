@@ -125,3 +125,12 @@ def test_training_splits_the_tables_and_stacks_the_bars(qtbot, panel: ProfilePan
     assert backward == pytest.approx([(stage.backward_s or 0.0) * 1e3 for stage in result.stages])
     assert list(bars[1].opts["x0"]) == pytest.approx(forward)
     assert "optimizer" in panel.check.text() and "training step" in panel.title.text()
+
+
+def test_training_without_classes_is_refused_inline(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    panel.session.propose(replace(TINY, num_classes=0))
+    qtbot.waitUntil(lambda: panel.session.spec.num_classes == 0, timeout=10_000)
+    panel.options.mode_box.setCurrentIndex(panel.options.mode_box.findData("train"))
+    panel.run()
+    assert not panel.busy and panel.result is None
+    assert "needs a classifier" in panel.message.text() and "Inference" in panel.message.text()

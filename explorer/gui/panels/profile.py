@@ -356,6 +356,13 @@ class ProfilePanel(QWidget):
         except BenchError as exc:
             self._say(str(exc), error=True)
             return
+        if config.mode == "train" and self.session.spec.num_classes == 0:
+            self._say(
+                "Training needs a classifier for its cross-entropy loss: give the architecture "
+                "classes (above 0), or choose Inference.",
+                error=True,
+            )
+            return
         self._spec = self.session.spec
         self.job = self.runner.profile(self._spec, config)
         self.job.progressed.connect(self._progressed)
