@@ -101,3 +101,27 @@ def test_tips_give_the_change_against_a_baseline_profiled_alike(
     assert f"{expected - 1:+.1%} against three stages" in table.item(1, column).toolTip()
     assert "against" not in table.item(0, column).toolTip()  # the baseline itself
     assert "against three stages" in table.item(1, headers.index(TOTAL)).toolTip()
+
+
+def test_the_chart_groups_each_profiled_variants_stage_times(
+    panel: ComparePanel, profiles: tuple[Profile, Profile]
+) -> None:
+    import pyqtgraph as pg
+
+    trained, inferred = profiles
+    store = profile_store(panel.session)
+    store.store(trained)
+    store.store(inferred)
+    panel.add_current()
+    panel._apply(lambda: panel.comparison.add("three stages", THREE_STAGES))
+    panel._apply(lambda: panel.comparison.add("<b>not profiled</b>", replace(TWO_STAGES, widths=(16, 32))))
+    assert panel.stage_times.chart is None  # pyqtgraph waits until the view is shown
+    panel.views.setCurrentWidget(panel.stage_times)
+    chart = panel.stage_times.chart
+    assert chart is not None
+    bars = [item for item in chart.getPlotItem().items if isinstance(item, pg.BarGraphItem)]
+    assert len(bars) == 2  # the variant not profiled has none
+    for bar, result in zip(bars, (trained, inferred), strict=True):
+        assert list(bar.opts["height"]) == pytest.approx([stage.time_s * 1e3 for stage in result.stages])
+    ticks = chart.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [name for _, name in ticks] == ["stem", "layer1", "layer2", "layer3", "head"]

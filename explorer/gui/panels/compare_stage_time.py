@@ -3,19 +3,22 @@
 The profiles are those of the Profile tab, kept by the window's profile store for the exact
 spec profiled: a variant whose spec was never profiled (or was edited since) shows as such.
 A train-mode profile's cells hold forward plus backward; the tip of each cell splits them.
+Under the table, grouped bars of the same times (a group a stage, a bar a profiled variant),
+drawn with pyqtgraph once the view is first shown, as the Compare tab's other charts are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QPalette
+from PySide6.QtGui import QBrush, QPalette, QShowEvent
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from explorer.core.compare import Comparison
 from explorer.core.profile import GroupTime, Profile
-from explorer.gui.plain_text import as_written, plain
+from explorer.gui.plain_text import as_written, plain, rich_text
 from explorer.gui.profile_store import ProfileStore
 
 NOT_PROFILED = "not profiled"
@@ -102,7 +105,25 @@ class StageTimeView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
+        self.chart: Any = None  # a pyqtgraph PlotWidget, made when first shown
         store.changed.connect(lambda _result: self._show())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.chart is None:
+            import pyqtgraph as pg
+
+            self.chart = pg.PlotWidget(background="w")
+            self.chart.setObjectName("CompareStageTimeChart")
+            self.chart.setMinimumHeight(220)
+            self.chart.setLabel("left", "time (ms)")
+            self.chart.showGrid(y=True, alpha=0.25)
+            self.chart.setMenuEnabled(False)
+            self.chart.addLegend(offset=(-10, 10))
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.addWidget(self.chart, 2)
+            self._draw_chart(self.rows())
 
     def set_comparison(self, comparison: Comparison) -> None:
         self._comparison = comparison
@@ -153,6 +174,40 @@ class StageTimeView(QWidget):
             self.table.setItem(number, len(stages), total)
             self.table.setItem(number, len(stages) + 1, QTableWidgetItem(run_description(row.profile)))
         self.hint.setText(self._hint_text(rows))
+        self._draw_chart(rows)
+
+    def _draw_chart(self, rows: list[StageTimeRow]) -> None:
+        """One group of bars a stage, one bar in it a profiled variant (its colour as in Charts)."""
+        if self.chart is None:
+            return
+        import pyqtgraph as pg
+
+        from explorer.gui.panels.compare_charts import colour, legend_name
+
+        plot = self.chart.getPlotItem()
+        plot.clear()
+        if plot.legend is not None:
+            plot.legend.clear()
+        stages = stage_names(rows)
+        profiled = [(number, row) for number, row in enumerate(rows) if row.profile is not None]
+        if not stages or not profiled:
+            return
+        width = 0.8 / len(profiled)
+        for position, (number, row) in enumerate(profiled):
+            assert row.profile is not None
+            by_name = {stage.name: stage.time_s * 1e3 for stage in row.profile.stages}
+            present = [(index, by_name[name]) for index, name in enumerate(stages) if name in by_name]
+            bars = pg.BarGraphItem(
+                x=[index - 0.4 + width * (position + 0.5) for index, _ in present],
+                height=[ms for _, ms in present],
+                width=width * 0.92,
+                brush=colour(number),
+                pen=pg.mkPen(colour(number)),
+                name=rich_text(legend_name(row.name)),  # the legend takes HTML
+            )
+            plot.addItem(bars)
+        plot.getAxis("bottom").setTicks([list(enumerate(stages))])
+        plot.setXRange(-0.6, len(stages) - 0.4, padding=0)
 
     def _baseline(self, rows: list[StageTimeRow]) -> Baseline | None:
         """The baseline variant's profile, if it was profiled."""
