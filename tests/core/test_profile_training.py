@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
 
 from explorer.core.analysis import analyze
 from explorer.core.backward_clock import BACKWARD, FORWARD, LOSS_ROW, BackwardClock
@@ -16,6 +18,7 @@ from explorer.core.plan import CONTAINER_OPS
 from explorer.core.presets import preset
 from explorer.core.profile import AGREEMENT_TOLERANCE, Profile, profile
 from explorer.core.spec import ArchSpec
+from tests.strategies import small_specs
 
 TRAIN = BenchConfig(device="cpu", threads=1, warmup=1, iterations=3, batch_size=2, mode="train")
 SE_SPEC = ArchSpec(
@@ -144,6 +147,18 @@ def test_each_step_owns_the_nodes_it_made_and_an_inplace_relu_its_own() -> None:
     owners = Counter(sample.index for sample in clock.samples())
     assert owners == {0: 2, 1: 1, LOSS_ROW: 1}
     assert all(sample.phase == BACKWARD and sample.duration_s >= 0 for sample in clock.samples())
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_specs(max_stages=2))
+def test_every_generated_spec_profiles_every_row_forward_and_backward(spec: ArchSpec) -> None:
+    spec = replace(spec, num_classes=3)
+    config = BenchConfig(device="cpu", threads=1, warmup=0, iterations=1, batch_size=2, mode="train")
+    result = profile(spec, config)
+    assert [layer.name for layer in result.layers] == [row.name for row in analyze(spec).rows]
+    assert all(layer.forward_s >= 0 and (layer.backward_s or 0.0) >= 0 for layer in result.layers)
+    weighted = [layer for layer in result.layers if layer.type in ("Conv2d", "Linear")]
+    assert all(layer.backward_s for layer in weighted)  # every weight's gradient is someone's
 
 
 @pytest.mark.slow
