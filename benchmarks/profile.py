@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/profile.py [--device cpu|cuda] [--batch N] [--iters N] [--threads N]
                                            [--models torchvision/resnet50,cifar/resnet56]
+                                           [--mode inference|train]
 
 For each model, ``profile`` runs plain passes (the model called whole) alternating with
 profiled ones (every layer clocked). Printed per model: the plain pass's median, the profiled
 pass's median and its overhead over the plain one, the per-layer sum (median over passes)
 and its ratio to the plain median (the check ``profile`` reports: within 15% passes), and
-the sum of the layers' own medians beside it. On a loaded machine the figures wander; the
+the sum of the layers' own medians beside it. With ``--mode train`` a pass is a training
+step: the plain one its forward, loss and backward, the per-layer sum each layer's forward
+and backward plus the loss's. On a loaded machine the figures wander; the
 load average is printed with them. With $OUT set, the JSON results are written there too.
 """
 
@@ -19,6 +22,9 @@ import os
 import sys
 from pathlib import Path
 
+# The repository instead of this script's folder: there this file would stand in for the
+# standard library's ``profile``, which cProfile imports (torch's optimizers load it).
+sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explorer.core.benchtypes import BenchConfig
@@ -44,6 +50,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--mode", choices=("inference", "train"), default="inference")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--tables", action="store_true", help="also print each profile's tables")
     args = parser.parse_args()
@@ -57,6 +64,7 @@ def main() -> int:
             threads=args.threads,
             dtype=args.dtype,
             channels_last=args.channels_last,
+            mode=args.mode,
         )
         result = profile(preset(name), config)
         figures = {
@@ -64,6 +72,7 @@ def main() -> int:
             "device": result.card.device_name,
             "batch": args.batch,
             "dtype": args.dtype,
+            "mode": args.mode,
             "plain_ms": result.end_to_end.median_s * 1e3,
             "profiled_ms": result.profiled.median_s * 1e3,
             "overhead": result.overhead,

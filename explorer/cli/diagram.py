@@ -103,6 +103,7 @@ def _profile_flags(args: argparse.Namespace) -> list[tuple[str, object, object]]
         ("--batch", args.batch, 1),
         ("--dtype", args.dtype, "float32"),
         ("--channels-last", args.channels_last, False),
+        ("--mode", args.mode, "inference"),
         ("--warmup", args.warmup, 3),
         ("--iters", args.iters, DEFAULT_PASSES),
         ("--threads", args.threads, None),

@@ -1,4 +1,5 @@
-"""resnet-explorer profile: where a forward pass's time goes, stage by stage and layer by layer."""
+"""resnet-explorer profile: where a forward pass's (or a training step's) time goes, stage by stage
+and layer by layer."""
 
 from __future__ import annotations
 
@@ -12,9 +13,17 @@ from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
 from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
-from explorer.core.benchtypes import DTYPES, MAX_THREADS, MAX_WARMUP, BenchConfig, BenchError
+from explorer.core.benchtypes import (
+    DTYPES,
+    MAX_THREADS,
+    MAX_WARMUP,
+    MODES,
+    OPTIMIZERS,
+    BenchConfig,
+    BenchError,
+)
 
-MODES = ("inference",)
+DEFAULTS = BenchConfig()
 DEFAULT_TOP = 10
 DEFAULT_PASSES = 20  # more than a benchmark's: each layer's median needs them
 
@@ -22,16 +31,31 @@ DEFAULT_PASSES = 20  # more than a benchmark's: each layer's median needs them
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "profile",
-        help="time every layer of a forward pass: the stage table and the slowest layers",
+        help="time every layer of a forward pass or training step: the stage table and the slowest layers",
         description=(
             "Build the spec's real model on a device and time each of its layers in every pass "
             "(eval mode, inference mode, random input), between plain passes of the whole model: "
             "the median time of each layer, stage and block, its share, its achieved GMAC/s "
-            "against the model's average, and whether the layers add up to the plain pass."
+            "against the model's average, and whether the layers add up to the plain pass. "
+            "With --mode train a pass is a training step (train mode, cross-entropy loss on "
+            "random labels): each layer's forward and backward time, the loss's, the rest of "
+            "backward and the optimizer's step."
         ),
     )
     add_spec_arguments(parser)
     add_profile_arguments(parser)
+    training = parser.add_argument_group("training step (--mode train)")
+    training.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default=DEFAULTS.optimizer,
+        help=f"the step's update, timed on its own row (default {DEFAULTS.optimizer})",
+    )
+    training.add_argument(
+        "--amp",
+        action="store_true",
+        help="mixed precision: autocast float16 + GradScaler on CUDA, float16 on MPS, bfloat16 on the CPU",
+    )
     output = parser.add_argument_group("output")
     output.add_argument(
         "--top",
@@ -56,7 +80,10 @@ def add_profile_arguments(parser: argparse.ArgumentParser, title: str = "profili
     group.add_argument("--dtype", choices=DTYPES, default="float32", help="reduced ones run through autocast")
     group.add_argument("--channels-last", action="store_true", help="NHWC memory layout for model and input")
     group.add_argument(
-        "--mode", choices=MODES, default="inference", help="what a pass runs (default inference)"
+        "--mode",
+        choices=MODES,
+        default="inference",
+        help="what a pass runs: a forward pass (default) or a training step (train)",
     )
     group.add_argument(
         "--warmup",
@@ -87,6 +114,9 @@ def profile_config(args: argparse.Namespace) -> BenchConfig:
             warmup=args.warmup,
             iterations=args.iters,
             threads=args.threads,
+            mode=args.mode,
+            optimizer=getattr(args, "optimizer", DEFAULTS.optimizer),
+            amp=getattr(args, "amp", DEFAULTS.amp),
         )
     except BenchError as exc:
         raise CliError(option_error(str(exc))) from None

@@ -1,4 +1,4 @@
-"""profile(spec, config): where a forward pass's time goes, layer by layer.
+"""profile(spec, config): where a forward pass's (or a training step's) time goes, layer by layer.
 
 The real model runs as the benchmark runs it (``explorer.core.bench.eager_run``: the same
 device, threads, dtype and layout), with every step of the layer plan timed on its own.
@@ -18,6 +18,15 @@ work alike on MPS), are used.
 Plain passes (the model called as a whole, no clocks) alternate with the profiled ones, so
 that both see the same load on the machine; their median is the end-to-end time the
 per-layer sum is checked against.
+
+In train mode (``config.mode == "train"``) a pass is a training step of the model in train
+mode (``explorer.core.train_step``): the forward steps clocked as above, the loss, then the
+backward pass, in which each layer's time is that of the autograd nodes its forward step
+made (``explorer.core.backward_clock``), then the optimizer's step. The plain pass is a
+training step's forward, loss and backward, timed whole; the per-layer sum it is checked
+against holds each layer's forward and backward and the loss's. What backward spends
+outside the layers' nodes (the gradients' accumulation, the engine's work between nodes,
+the hooks' own cost) is reported apart, as is the optimizer's step.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from explorer.core.analysis import Analysis, analyze
+from explorer.core.backward_clock import BACKWARD, FORWARD, LOSS_ROW, BackwardClock, StepSample
 from explorer.core.benchtypes import BenchConfig, BenchError, ReproCard, TimingStats
 from explorer.core.jsonable import plain
 from explorer.core.plan import CONTAINER_OPS, layer_plan
@@ -55,7 +65,9 @@ class LayerTime:
     """One analysis row's time: its own (a leaf) or its members' sum (a container).
 
     ``macs`` are per image, as in the analysis; ``gmacs_per_s`` is for the whole batch over
-    ``time_s``, and ``speed_ratio`` that speed over the model's average (``None`` without MACs).
+    the forward time, and ``speed_ratio`` that speed over the model's average (``None``
+    without MACs). In train mode ``time_s`` is ``forward_s`` plus ``backward_s``; in
+    inference there is no backward (``None``) and ``time_s`` is ``forward_s``.
     """
 
     index: int
@@ -69,6 +81,8 @@ class LayerTime:
     macs: int
     gmacs_per_s: float | None
     speed_ratio: float | None
+    forward_s: float
+    backward_s: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +97,25 @@ class GroupTime:
     macs: int
     gmacs_per_s: float | None
     speed_ratio: float | None
+    forward_s: float
+    backward_s: float | None
 
 
 @dataclass(frozen=True, slots=True)
-class StepSample:
-    """One leaf's clock reading in one pass: seconds from the pass's start, and its length."""
+class TrainParts:
+    """What a training step spends outside the layers (train mode), medians over the passes.
 
-    index: int
-    start_s: float
-    duration_s: float
+    ``loss_s``: the cross-entropy's forward and backward; ``backward_other_s``: the part of
+    the backward pass no layer's node ran in (the parameters' gradient accumulation, the
+    engine's summing of gradients between nodes); ``optimizer_s``: the optimizer's step,
+    which runs on the profile's own model after every profiled pass.
+    """
+
+    loss_s: float
+    backward_other_s: float
+    optimizer_s: float
+    backward_s: float
+    """The whole backward pass, timed around ``loss.backward()``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +127,17 @@ class Profile:
     blocks: tuple[GroupTime, ...]
     stages: tuple[GroupTime, ...]
     end_to_end: TimingStats
-    """The plain passes (the model called whole, no clocks)."""
+    """The plain passes (the model called whole, no clocks; in train mode forward, loss and
+    backward, without the optimizer)."""
     profiled: TimingStats
     """The profiled passes, timed whole: their excess over ``end_to_end`` is the clocks' cost."""
     passes: tuple[tuple[StepSample, ...], ...]
+    train: TrainParts | None = None
+    """What a training step spends outside the layers; ``None`` in inference."""
+
+    @property
+    def training(self) -> bool:
+        return self.train is not None
 
     @property
     def total_s(self) -> float:
@@ -115,7 +146,8 @@ class Profile:
 
     @property
     def layer_sum_s(self) -> float:
-        """The median over the profiled passes of the sum of each pass's layer times."""
+        """The median over the profiled passes of the sum of each pass's layer times (and in
+        train mode the loss's, forward and backward, which the plain pass has too)."""
         return statistics.median(sum(sample.duration_s for sample in samples) for samples in self.passes)
 
     @property
@@ -142,8 +174,10 @@ class Profile:
 
     @property
     def average_gmacs_per_s(self) -> float | None:
-        macs = sum(layer.macs for layer in self.layers if layer.leaf)
-        return _gmacs(macs, self.config.batch_size, self.total_s)
+        """The forward pass's MACs over its time (the layers', without the loss)."""
+        leaves = [layer for layer in self.layers if layer.leaf]
+        macs = sum(layer.macs for layer in leaves)
+        return _gmacs(macs, self.config.batch_size, sum(layer.forward_s for layer in leaves))
 
     def layer_times(self) -> dict[int, float]:
         """Each row's time in seconds, by row index."""
@@ -154,6 +188,7 @@ class Profile:
             "spec": self.spec.to_dict(),
             "config": asdict(self.config),
             "card": plain(asdict(self.card)),
+            "mode": self.config.mode,
             "end_to_end_ms": self.end_to_end.median_s * 1e3,
             "profiled_pass_ms": self.profiled.median_s * 1e3,
             "layer_sum_ms": self.layer_sum_s * 1e3,
@@ -165,6 +200,7 @@ class Profile:
             "layers": [_row_dict(layer) for layer in self.layers],
             "blocks": [_group_dict(group) for group in self.blocks],
             "stages": [_group_dict(group) for group in self.stages],
+            "train": None if self.train is None else _train_dict(self.train),
         }
 
     def to_json(self) -> str:
@@ -172,8 +208,11 @@ class Profile:
 
     def chrome_trace(self) -> dict[str, Any]:
         """The passes as a Chrome trace (Perfetto, chrome://tracing): one complete event per
-        layer per pass, the passes one after the other on one track, in microseconds."""
+        layer per pass, the passes one after the other on one track, in microseconds. In
+        train mode the loss's forward follows the layers', and the backward pass has one
+        event per autograd node (category "backward", named by its layer or "loss")."""
         layers = {layer.index: layer for layer in self.layers}
+        names = {index: layer.name for index, layer in layers.items()} | {LOSS_ROW: "loss"}
         events: list[dict[str, Any]] = [
             {"name": "process_name", "ph": "M", "pid": 1, "args": {"name": "resnet-explorer profile"}},
             {"name": "thread_name", "ph": "M", "pid": 1, "tid": 1, "args": {"name": self.card.device}},
@@ -182,22 +221,24 @@ class Profile:
         for number, samples in enumerate(self.passes):
             end_us = offset_us
             for sample in samples:
-                layer = layers[sample.index]
+                layer = layers.get(sample.index)
                 start_us = offset_us + sample.start_s * 1e6
+                category = "loss" if layer is None else layer.type
                 events.append(
                     {
-                        "name": layer.name,
-                        "cat": layer.type,
+                        "name": names[sample.index],
+                        "cat": category if sample.phase == FORWARD else BACKWARD,
                         "ph": "X",
                         "ts": round(start_us, 3),
                         "dur": round(sample.duration_s * 1e6, 3),
                         "pid": 1,
                         "tid": 1,
                         "args": {
-                            "row": layer.index,
+                            "row": sample.index,
                             "pass": number,
-                            "block": layer.block,
-                            "macs": layer.macs,
+                            "phase": sample.phase,
+                            "block": None if layer is None else layer.block,
+                            "macs": 0 if layer is None else layer.macs,
                         },
                     }
                 )
@@ -206,16 +247,28 @@ class Profile:
         return {"traceEvents": events, "displayTimeUnit": "ms"}
 
 
-def _row_dict(layer: LayerTime) -> dict[str, Any]:
-    data = asdict(layer)
-    data["time_ms"] = layer.time_s * 1e3
+def _with_ms(data: dict[str, Any], row: LayerTime | GroupTime) -> dict[str, Any]:
+    data["time_ms"] = row.time_s * 1e3
+    data["forward_ms"] = row.forward_s * 1e3
+    data["backward_ms"] = None if row.backward_s is None else row.backward_s * 1e3
     return data
+
+
+def _row_dict(layer: LayerTime) -> dict[str, Any]:
+    return _with_ms(asdict(layer), layer)
 
 
 def _group_dict(group: GroupTime) -> dict[str, Any]:
-    data = asdict(group)
-    data["time_ms"] = group.time_s * 1e3
-    return data
+    return _with_ms(asdict(group), group)
+
+
+def _train_dict(parts: TrainParts) -> dict[str, float]:
+    return {
+        "loss_ms": parts.loss_s * 1e3,
+        "backward_other_ms": parts.backward_other_s * 1e3,
+        "optimizer_ms": parts.optimizer_s * 1e3,
+        "backward_ms": parts.backward_s * 1e3,
+    }
 
 
 def _gmacs(macs: int, batch: int, seconds: float) -> float | None:
@@ -227,15 +280,18 @@ def _gmacs(macs: int, batch: int, seconds: float) -> float | None:
 class _StepClock:
     """Times every leaf step of the model, one pass at a time (see the module's notes)."""
 
-    def __init__(self, device_key: str) -> None:
+    def __init__(self, device_key: str, on_output: Callable[[int, Any], None] | None = None) -> None:
         import torch
 
         self._torch = torch
         self._device_key = device_key
         self._cuda = device_key.startswith("cuda")
+        self._on_output = on_output
         self._pending: list[tuple[int, Any, Any]] = []
         self._samples: list[StepSample] = []
         self._pass_start: Any = None
+        self.origin = 0.0
+        """The pass's start on ``perf_counter`` (on every device)."""
 
     def begin(self) -> None:
         from explorer.core.devices import synchronize
@@ -243,11 +299,12 @@ class _StepClock:
         self._pending = []
         self._samples = []
         synchronize(self._device_key)
+        self.origin = time.perf_counter()
         if self._cuda:
             self._pass_start = self._torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
             self._pass_start.record()
         else:
-            self._pass_start = time.perf_counter()
+            self._pass_start = self.origin
 
     def run(self, step: Any, values: dict[int, Any]) -> Any:
         from explorer.core.blocks import run_step
@@ -259,6 +316,8 @@ class _StepClock:
             out = run_step(step, values)
             end.record()
             self._pending.append((step.index, start, end))
+            if self._on_output is not None:
+                self._on_output(step.index, out)
             return out
         from explorer.core.devices import synchronize
 
@@ -267,6 +326,8 @@ class _StepClock:
         out = run_step(step, values)
         synchronize(self._device_key)
         self._samples.append(StepSample(step.index, began - self._pass_start, time.perf_counter() - began))
+        if self._on_output is not None:
+            self._on_output(step.index, out)
         return out
 
     def end(self) -> tuple[StepSample, ...]:
@@ -323,22 +384,20 @@ def profile(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> Profile:
-    """Time ``spec``'s forward pass layer by layer, as ``config`` says.
+    """Time ``spec``'s forward pass (or in train mode its training step) layer by layer.
 
     ``config.warmup`` untimed passes, then ``config.iterations`` profiled passes, each
     after a plain one. ``progress(done, total)`` follows every pass; ``should_stop()``
     is asked before each and raises ``ProfileCancelled``. Raises ``BenchError`` for a
     configuration this machine cannot run (or ``compile``, whose fused graph has no layers
-    to time); errors of the device propagate.
+    to time, or train mode without a classifier for the loss); errors of the device propagate.
     """
-    from explorer.core.bench import eager_run, forward_context, run_card, time_forward
-
     if config.compile:
         raise BenchError("a profile times the eager model's layers: run it without compile")
-    if getattr(config, "mode", "inference") != "inference":
-        # A training step's backward pass has no per-layer clocks yet: refuse it rather than
-        # time inference under a train-mode label.
-        raise BenchError("a profile times inference passes only: choose mode inference")
+    if config.mode == "train":
+        return _profile_training(spec, config, progress, should_stop)
+    from explorer.core.bench import eager_run, forward_context, run_card, time_forward
+
     analysis = analyze(spec)
     plain_config = replace(config, warmup=0, iterations=1, min_time_s=None)
     total = config.warmup + config.iterations
@@ -367,6 +426,157 @@ def profile(
     return _summarise(analysis, config, card, passes, plain_s, profiled_s)
 
 
+@dataclass(frozen=True, slots=True)
+class _TrainPass:
+    samples: tuple[StepSample, ...]
+    wall_s: float
+    backward_s: float
+    optimizer_s: float
+
+
+def _plain_train_pass(step: Any, batch: tuple[Any, Any]) -> float:
+    """A training step's forward, loss and backward, timed whole (no optimizer: ``update`` is apart)."""
+    from explorer.core.devices import synchronize
+
+    synchronize(step.device)
+    began = time.perf_counter()
+    step.backward(step.forward(batch))
+    synchronize(step.device)
+    return time.perf_counter() - began
+
+
+def _profiled_train_pass(
+    step: Any, batch: tuple[Any, Any], clock: _StepClock, backward: BackwardClock
+) -> _TrainPass:
+    """One training step with every layer's forward and backward clocked, then the optimizer's."""
+    import torch
+
+    from explorer.core.devices import synchronize
+
+    images, labels = batch
+    step.optimizer.zero_grad(set_to_none=True)
+    clock.begin()
+    backward.begin(clock.origin)
+    with _clocked(step.model, clock), step.autocast():
+        logits = step.model(images)
+        synchronize(step.device)
+        loss_began = time.perf_counter()
+        loss = torch.nn.functional.cross_entropy(logits, labels)
+    synchronize(step.device)
+    loss_ended = time.perf_counter()
+    forward_samples = clock.end()
+    del logits
+    backward.arm(loss)
+    synchronize(step.device)
+    backward_began = time.perf_counter()
+    step.backward(loss)
+    del loss
+    synchronize(step.device)
+    backward_ended = time.perf_counter()
+    step.update()
+    synchronize(step.device)
+    updated = time.perf_counter()
+    loss_sample = StepSample(LOSS_ROW, loss_began - clock.origin, loss_ended - loss_began, FORWARD)
+    return _TrainPass(
+        samples=(*forward_samples, loss_sample, *backward.samples()),
+        wall_s=backward_ended - clock.origin,
+        backward_s=backward_ended - backward_began,
+        optimizer_s=updated - backward_ended,
+    )
+
+
+def _profile_training(
+    spec: ArchSpec,
+    config: BenchConfig,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+) -> Profile:
+    from explorer.core.bench import eager_run, run_card
+    from explorer.core.train_step import TrainStep, random_batch, step_precision
+
+    if spec.num_classes == 0:
+        raise BenchError(
+            "a train-mode profile needs a classifier for its cross-entropy loss: give the spec "
+            "classes (--classes N, N above 0)"
+        )
+    analysis = analyze(spec)
+    total = config.warmup + config.iterations
+    plain_s: list[float] = []
+    timed: list[_TrainPass] = []
+    with eager_run(spec, config) as (device, model, _inputs):
+        _check_training_memory(spec, config, device)
+        card = run_card(spec, config, device)
+        step = TrainStep(model, model, config.optimizer, step_precision(config, device), device)
+        batch = random_batch(spec, config.batch_size, device, config.channels_last)
+        backward = BackwardClock(device.key)
+        clock = _StepClock(device.key, backward.capture)
+        for done in range(total):
+            if should_stop is not None and should_stop():
+                raise ProfileCancelled
+            plain = _plain_train_pass(step, batch)
+            profiled = _profiled_train_pass(step, batch, clock, backward)
+            if done >= config.warmup:
+                plain_s.append(plain)
+                timed.append(profiled)
+            if progress is not None:
+                progress(done + 1, total)
+        step.optimizer.zero_grad(set_to_none=True)
+        del step, batch
+    passes = [entry.samples for entry in timed]
+    loss_s = statistics.median(
+        sum(sample.duration_s for sample in samples if sample.index == LOSS_ROW) for samples in passes
+    )
+    other_s = statistics.median(
+        entry.backward_s - sum(sample.duration_s for sample in entry.samples if sample.phase == BACKWARD)
+        for entry in timed
+    )
+    parts = TrainParts(
+        loss_s=loss_s,
+        backward_other_s=max(0.0, other_s),
+        optimizer_s=statistics.median(entry.optimizer_s for entry in timed),
+        backward_s=statistics.median(entry.backward_s for entry in timed),
+    )
+    profiled_s = [entry.wall_s for entry in timed]
+    return _summarise(analysis, config, card, passes, plain_s, profiled_s, parts)
+
+
+def _check_training_memory(spec: ArchSpec, config: BenchConfig, device: Any) -> None:
+    """Refuses a training step the device's free memory cannot hold (as ``bench`` does): the
+    set-up's own check counts a forward pass only."""
+    from explorer.core.devices import free_memory
+    from explorer.core.train_step import step_precision
+    from explorer.core.training_memory import predict_training_memory
+    from explorer.core.units import format_bytes
+
+    if not config.check_memory:
+        return
+    device_type = "cpu" if device.kind == "cpu" else "cuda"
+    precision = step_precision(config, device)
+    needed = predict_training_memory(
+        spec, config.batch_size, config.optimizer, precision, device_type
+    ).total_bytes
+    free = free_memory(device)
+    if free is not None and needed > free:
+        raise BenchError(
+            f"a training step at batch {config.batch_size} needs about {format_bytes(needed)} but "
+            f"{device.key} has {format_bytes(free)} free; lower the batch size"
+        )
+
+
+def _medians_by_row(passes: list[tuple[StepSample, ...]], phase: str) -> dict[int, float]:
+    """Each row's median over the passes of its time in ``phase`` (its nodes' sum in a backward
+    pass; 0 in a pass where it ran none)."""
+    per_pass: list[dict[int, float]] = []
+    for samples in passes:
+        sums: dict[int, float] = {}
+        for sample in samples:
+            if sample.phase == phase and sample.index != LOSS_ROW:
+                sums[sample.index] = sums.get(sample.index, 0.0) + sample.duration_s
+        per_pass.append(sums)
+    indices = set().union(*per_pass) if per_pass else set()
+    return {index: statistics.median(sums.get(index, 0.0) for sums in per_pass) for index in indices}
+
+
 def _summarise(
     analysis: Analysis,
     config: BenchConfig,
@@ -374,37 +584,40 @@ def _summarise(
     passes: list[tuple[StepSample, ...]],
     plain_s: list[float],
     profiled_s: list[float],
+    train: TrainParts | None = None,
 ) -> Profile:
     plan = layer_plan(analysis.spec)
-    by_row: dict[int, list[float]] = {}
-    for samples in passes:
-        for sample in samples:
-            by_row.setdefault(sample.index, []).append(sample.duration_s)
-    leaf_time = {index: statistics.median(values) for index, values in by_row.items()}
+    forward_time = _medians_by_row(passes, FORWARD)
+    backward_time = _medians_by_row(passes, BACKWARD) if train is not None else {}
     rows = analysis.rows
-    missing = [row.name for row in rows if row.op not in CONTAINER_OPS and row.index not in leaf_time]
+    missing = [row.name for row in rows if row.op not in CONTAINER_OPS and row.index not in forward_time]
     if missing:
         raise RuntimeError(f"no time measured for {', '.join(missing[:3])}")
-    total = sum(leaf_time.values())
-    macs_total = sum(row.macs for row in rows if row.op not in CONTAINER_OPS)
-    average = _gmacs(macs_total, config.batch_size, total)
+    leaf_rows = [row for row in rows if row.op not in CONTAINER_OPS]
+    total = sum(forward_time[row.index] + backward_time.get(row.index, 0.0) for row in leaf_rows)
+    macs_total = sum(row.macs for row in leaf_rows)
+    average = _gmacs(macs_total, config.batch_size, sum(forward_time[row.index] for row in leaf_rows))
 
     def ratio(speed: float | None) -> float | None:
         return None if speed is None or average is None else speed / average
 
-    def span_time(first: int, last: int) -> tuple[float, int]:
+    def span_time(first: int, last: int) -> tuple[float, float | None, int]:
         members = [row for row in rows[first : last + 1] if row.op not in CONTAINER_OPS]
-        return sum(leaf_time[row.index] for row in members), sum(row.macs for row in members)
+        forward = sum(forward_time[row.index] for row in members)
+        backward = None if train is None else sum(backward_time.get(row.index, 0.0) for row in members)
+        return forward, backward, sum(row.macs for row in members)
 
     blocks_of_stage = {stage.index: stage.blocks for stage in analysis.stages}
     layers = []
     for row in rows:
         leaf = row.op not in CONTAINER_OPS
         if leaf:
-            seconds, macs = leaf_time[row.index], row.macs
+            forward, macs = forward_time[row.index], row.macs
+            backward = None if train is None else backward_time.get(row.index, 0.0)
         else:
-            seconds, macs = span_time(plan.layers[row.index].first, row.index - 1)
-        speed = _gmacs(macs, config.batch_size, seconds)
+            forward, backward, macs = span_time(plan.layers[row.index].first, row.index - 1)
+        seconds = forward + (backward or 0.0)
+        speed = _gmacs(macs, config.batch_size, forward)
         block = None
         if row.stage is not None and row.block is not None:
             block = blocks_of_stage[row.stage][row.block].name
@@ -421,14 +634,17 @@ def _summarise(
                 macs,
                 speed,
                 ratio(speed),
+                forward,
+                backward,
             )
         )
 
     def group(name: str, first: int, last: int) -> GroupTime:
-        seconds, macs = span_time(first, last)
-        speed = _gmacs(macs, config.batch_size, seconds)
+        forward, backward, macs = span_time(first, last)
+        seconds = forward + (backward or 0.0)
+        speed = _gmacs(macs, config.batch_size, forward)
         share = seconds / total if total > 0 else 0.0
-        return GroupTime(name, first, last, seconds, share, macs, speed, ratio(speed))
+        return GroupTime(name, first, last, seconds, share, macs, speed, ratio(speed), forward, backward)
 
     blocks = tuple(
         group(block.name, block.first_row, block.last_row)
@@ -454,4 +670,5 @@ def _summarise(
         end_to_end=TimingStats.from_samples(plain_s),
         profiled=TimingStats.from_samples(profiled_s),
         passes=tuple(passes),
+        train=train,
     )

@@ -74,11 +74,40 @@ def test_mistakes_are_one_line_and_exit_2(
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_only_inference_is_offered_as_a_mode(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        run(capsys, *QUICK, "--mode", "train")
-    assert exit_info.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+def test_train_mode_times_forward_and_backward_of_every_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, *QUICK, "--classes", "4", "--batch", "2", "--mode", "train", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["mode"] == "train" and data["config"]["optimizer"] == "sgd-momentum"
+    for layer in data["layers"]:
+        assert layer["forward_ms"] >= 0 and layer["backward_ms"] >= 0
+        assert layer["time_ms"] == pytest.approx(layer["forward_ms"] + layer["backward_ms"])
+    assert data["train"]["optimizer_ms"] > 0
+
+
+def test_train_mode_text_has_the_split_and_the_step_outside_the_layers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, *QUICK, "--classes", "4", "--mode", "train", "--optimizer", "adamw")
+    assert code == 0
+    assert "training-step profile" in out and "forward ms" in out and "backward ms" in out
+    assert "optimizer " in out and "adamw" in out and "plain training step" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "train"], "needs a classifier"),
+        (["--classes", "4", "--mode", "train", "--dtype", "float16"], "--dtype float16 in train mode"),
+        (["--amp"], "--amp is for train mode"),
+    ],
+)
+def test_train_mode_mistakes_are_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, *QUICK, *args)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_an_unwritable_trace_is_refused_before_the_run(

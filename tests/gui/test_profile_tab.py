@@ -96,3 +96,41 @@ def test_cancel_keeps_nothing(qtbot, panel: ProfilePanel) -> None:  # type: igno
     assert panel.result is None and profile_store(panel.session).latest is None
     assert "cancelled" in panel.message.text()
     assert panel.run_button.isEnabled()
+
+
+def test_training_splits_the_tables_and_stacks_the_bars(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    import pyqtgraph as pg
+
+    panel.options.mode_box.setCurrentIndex(panel.options.mode_box.findData("train"))
+    panel.options.batch_box.setValue(2)
+    _profiled(qtbot, panel)
+    result = panel.result
+    assert result is not None and result.training
+    table = panel.stage_table
+    headers = [table.horizontalHeaderItem(column).text() for column in range(table.columnCount())]
+    assert headers[1:4] == ["forward ms", "backward ms", "time ms"]
+    for row, stage in enumerate(result.stages):
+        assert float(table.item(row, 1).text()) == pytest.approx(stage.forward_s * 1e3, abs=1e-3)
+        assert stage.backward_s is not None
+        assert float(table.item(row, 2).text()) == pytest.approx(stage.backward_s * 1e3, abs=1e-3)
+    layer_headers = [
+        panel.layer_table.horizontalHeaderItem(column).text()
+        for column in range(panel.layer_table.columnCount())
+    ]
+    assert layer_headers[2:5] == ["forward ms", "backward ms", "time ms"]
+    bars = [item for item in panel.charts.stages.items if isinstance(item, pg.BarGraphItem)]
+    assert len(bars) == 2  # forward, then backward after it
+    forward, backward = (list(bar.opts["width"]) for bar in bars)
+    assert forward == pytest.approx([stage.forward_s * 1e3 for stage in result.stages])
+    assert backward == pytest.approx([(stage.backward_s or 0.0) * 1e3 for stage in result.stages])
+    assert list(bars[1].opts["x0"]) == pytest.approx(forward)
+    assert "optimizer" in panel.check.text() and "training step" in panel.title.text()
+
+
+def test_training_without_classes_is_refused_inline(qtbot, panel: ProfilePanel) -> None:  # type: ignore[no-untyped-def]
+    panel.session.propose(replace(TINY, num_classes=0))
+    qtbot.waitUntil(lambda: panel.session.spec.num_classes == 0, timeout=10_000)
+    panel.options.mode_box.setCurrentIndex(panel.options.mode_box.findData("train"))
+    panel.run()
+    assert not panel.busy and panel.result is None
+    assert "needs a classifier" in panel.message.text() and "Inference" in panel.message.text()

@@ -42,7 +42,9 @@ from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
 from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
 from explorer.gui.models.comparison_table import ComparisonTableModel, timing_warning
+from explorer.gui.panels.compare_stage_time import StageTimeView
 from explorer.gui.plain_text import plain
+from explorer.gui.profile_store import profile_store
 from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
@@ -91,6 +93,9 @@ class ComparePanel(QWidget):
         self._diff: QWidget | None = None
         self.views.addTab(QWidget(), "Charts")
         self.views.addTab(QWidget(), "Diff")
+        # The last profile of each variant's spec, from the Profile tab.
+        self.stage_times = StageTimeView(profile_store(session))
+        self.views.addTab(self.stage_times, "Stage time")
         self.views.currentChanged.connect(self._ensure_view)
 
         self.message = plain(QLabel(objectName="InlineError", wordWrap=True))
@@ -332,6 +337,7 @@ class ComparePanel(QWidget):
         for view in (self._charts, self._diff):
             if view is not None:
                 view.set_comparison(comparison)  # type: ignore[attr-defined]
+        self.stage_times.set_comparison(comparison)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

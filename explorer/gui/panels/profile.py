@@ -1,4 +1,7 @@
-"""The Profile tab: where a forward pass's time goes, by stage and by layer.
+"""The Profile tab: where a forward pass's (or a training step's) time goes, by stage and by layer.
+
+The Time choice picks inference or a training step; in training the stage and layer
+tables split each time into forward and backward, and the bars stack the two.
 
 A run goes through the window's shared benchmark queue (one timing at a time), on its own
 thread; the result lands in the window's profile store, where the Layers and Diagram tabs
@@ -34,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.benchtypes import BenchError
 from explorer.core.files import atomic_write_text
-from explorer.core.profile import GroupTime, Profile
+from explorer.core.profile import GroupTime, LayerTime, Profile
 from explorer.core.render.profile_text import check_text, slowest_layers
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_macs
@@ -51,6 +54,8 @@ PROFILE_PASSES = 20
 CHART_HEIGHT = 260
 STAGE_COLUMNS = ("stage", "time ms", "share", "MACs/image", "GMAC/s", "vs avg")
 LAYER_COLUMNS = ("layer", "type", "time ms", "share", "MACs/image", "GMAC/s", "vs avg")
+SPLIT_COLUMNS = ("forward ms", "backward ms")  # before "time ms", in training
+BACKWARD_COLOUR = "#c96f5f"
 
 
 def _speed(value: float | None) -> str:
@@ -61,14 +66,42 @@ def _ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}×"
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f}"
+
+
+def _split(row: GroupTime | LayerTime) -> tuple[str, ...]:
+    """The forward and backward cells of a training-step profile; none in inference."""
+    return () if row.backward_s is None else (_ms(row.forward_s), _ms(row.backward_s))
+
+
+def _with_split(columns: tuple[str, ...], training: bool) -> tuple[str, ...]:
+    at = columns.index("time ms")
+    return (*columns[:at], *SPLIT_COLUMNS, *columns[at:]) if training else columns
+
+
 def _cells(group: GroupTime) -> tuple[str, ...]:
     return (
         group.name,
-        f"{group.time_s * 1e3:.3f}",
+        *_split(group),
+        _ms(group.time_s),
         f"{group.share:.1%}",
         format_macs(group.macs),
         _speed(group.gmacs_per_s),
         _ratio(group.speed_ratio),
+    )
+
+
+def _layer_cells(layer: LayerTime) -> tuple[str, ...]:
+    return (
+        layer.name,
+        layer.type,
+        *_split(layer),
+        _ms(layer.time_s),
+        f"{layer.share:.1%}",
+        format_macs(layer.macs),
+        _speed(layer.gmacs_per_s),
+        _ratio(layer.speed_ratio),
     )
 
 
@@ -84,7 +117,11 @@ def _table(columns: tuple[str, ...]) -> QTableWidget:
     return table
 
 
-def _fill(table: QTableWidget, rows: list[tuple[str, ...]], keys: list[object]) -> None:
+def _fill(
+    table: QTableWidget, columns: tuple[str, ...], rows: list[tuple[str, ...]], keys: list[object]
+) -> None:
+    table.setColumnCount(len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
     table.setRowCount(len(rows))
     for number, (cells, key) in enumerate(zip(rows, keys, strict=True)):
         for column, text in enumerate(cells):
@@ -130,32 +167,70 @@ class ProfileCharts(pg.GraphicsLayoutWidget):
             self._on_row(int(points[0].data()))  # type: ignore[operator]
 
     @staticmethod
-    def _bars(plot: pg.PlotItem, names: list[str], values: list[float], colour: str) -> None:
+    def _bars(
+        plot: pg.PlotItem,
+        names: list[str],
+        values: list[float],
+        colour: str,
+        stacked: list[float] | None = None,
+    ) -> None:
+        """Horizontal bars of ``values``; with ``stacked``, a second part after each bar."""
         plot.clear()
         if not values:
             return
         positions = list(range(len(values)))
         plot.addItem(pg.BarGraphItem(x0=0, y=positions, height=0.7, width=values, brush=colour))
+        ends = values
+        if stacked is not None:
+            plot.addItem(
+                pg.BarGraphItem(x0=values, y=positions, height=0.7, width=stacked, brush=BACKWARD_COLOUR)
+            )
+            ends = [first + second for first, second in zip(values, stacked, strict=True)]
         plot.getAxis("left").setTicks([list(zip(positions, names, strict=True))])
-        plot.setXRange(0, max(values) * 1.05, padding=0)
+        plot.setXRange(0, max(max(ends), 1e-9) * 1.05, padding=0)
         plot.setYRange(-0.5, len(values) - 0.5, padding=0)
 
+    @staticmethod
+    def _titled(plot: pg.PlotItem, what: str, training: bool) -> None:
+        if training:
+            what += (
+                f": <span style='color:{BAR_COLOUR}'>forward</span> + "
+                f"<span style='color:{BACKWARD_COLOUR}'>backward</span>"
+            )
+        plot.setTitle(what)
+
     def show_profile(self, result: Profile) -> None:
+        training = result.training
+        self._titled(self.stages, "time by stage (ms)", training)
+        self._titled(self.layers, "slowest layers (ms)", training)
         self._bars(
             self.stages,
             [stage.name for stage in result.stages],
-            [stage.time_s * 1e3 for stage in result.stages],
+            [stage.forward_s * 1e3 for stage in result.stages],
             BAR_COLOUR,
+            [(stage.backward_s or 0.0) * 1e3 for stage in result.stages] if training else None,
         )
         top = slowest_layers(result, TOP_LAYERS)
-        names, times = [layer.name for layer in top], [layer.time_s * 1e3 for layer in top]
-        self._bars(self.layers, names, times, BAR_COLOUR)
+        names, forward = [layer.name for layer in top], [layer.forward_s * 1e3 for layer in top]
+        backward = [(layer.backward_s or 0.0) * 1e3 for layer in top] if training else None
+        self._bars(self.layers, names, forward, BAR_COLOUR, backward)
         timed = [layer for layer in result.layers if layer.leaf and layer.macs > 0 and layer.time_s > 0]
         self.points.setData(
             x=[layer.macs for layer in timed],
             y=[layer.time_s * 1e3 for layer in timed],
             data=[layer.index for layer in timed],
         )
+
+
+def _outside_layers(result: Profile) -> str:
+    """A training step's time outside the layers, as a sentence's end (nothing in inference)."""
+    parts = result.train
+    if parts is None:
+        return ""
+    return (
+        f"; outside the layers: the loss {_ms(parts.loss_s)} ms, the rest of backward "
+        f"{_ms(parts.backward_other_s)} ms, the optimizer's step {_ms(parts.optimizer_s)} ms"
+    )
 
 
 class ProfilePanel(QWidget):
@@ -178,7 +253,9 @@ class ProfilePanel(QWidget):
             if form is not None:
                 form.setRowVisible(hidden, False)
         self.options.sweep_hint.hide()
-        self.run_button = QPushButton("Profile", toolTip="Time every layer of a forward pass")
+        self.run_button = QPushButton(
+            "Profile", toolTip="Time every layer of a forward pass, or of a training step (Time: Training)"
+        )
         self.run_button.clicked.connect(self.run)
         self.cancel_button = QPushButton("Cancel", enabled=False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -232,9 +309,10 @@ class ProfilePanel(QWidget):
         outer.addLayout(column, 1)
         self.figures.hide()
         self.empty_note = QLabel(
-            "Profile runs the model on the device and times every layer of its forward pass: "
-            "where the time goes by stage and by layer, which layers run slowly for their work, "
-            "and whether the layers add up to the whole pass.",
+            "Profile runs the model on the device and times every layer of its forward pass "
+            "(or, with Time: Training, of a training step, forward and backward): where the time "
+            "goes by stage and by layer, which layers run slowly for their work, and whether the "
+            "layers add up to the whole pass.",
             wordWrap=True,
         )
         self.empty_note.setProperty("role", "hint")
@@ -277,6 +355,13 @@ class ProfilePanel(QWidget):
             config = replace(self.options.config(), compile=False, min_time_s=None)
         except BenchError as exc:
             self._say(str(exc), error=True)
+            return
+        if config.mode == "train" and self.session.spec.num_classes == 0:
+            self._say(
+                "Training needs a classifier for its cross-entropy loss: give the architecture "
+                "classes (above 0), or choose Inference.",
+                error=True,
+            )
             return
         self._spec = self.session.spec
         self.job = self.runner.profile(self._spec, config)
@@ -321,31 +406,28 @@ class ProfilePanel(QWidget):
     def show_profile(self, result: Profile) -> None:
         self.result = result
         card = result.card
+        kind = f"training step ({card.optimizer}), " if result.training else ""
         self.title.setText(
-            f"<b>{card.device_name}</b> ({card.device}), batch {card.batch_size}, {card.dtype}, "
+            f"{kind}<b>{card.device_name}</b> ({card.device}), batch {card.batch_size}, {card.dtype}, "
             f"{card.layout}, {card.threads} thread{'s' if card.threads != 1 else ''}; "
             f"{card.iterations} profiled passes after {card.warmup} warm-up"
         )
         overhead = f"a profiled pass took {result.overhead:+.1%} against a plain one"
-        self.check.setText(f"{check_text(result)}; {overhead}")
+        self.check.setText(f"{check_text(result)}; {overhead}{_outside_layers(result)}")
         self.check.setStyleSheet("" if result.agrees else "color: #8c1d18;")
         stages = result.stages
-        _fill(self.stage_table, [_cells(stage) for stage in stages], [stage.name for stage in stages])
+        training = result.training
+        _fill(
+            self.stage_table,
+            _with_split(STAGE_COLUMNS, training),
+            [_cells(stage) for stage in stages],
+            [stage.name for stage in stages],
+        )
         top = slowest_layers(result, TOP_LAYERS * 2)
         _fill(
             self.layer_table,
-            [
-                (
-                    layer.name,
-                    layer.type,
-                    f"{layer.time_s * 1e3:.3f}",
-                    f"{layer.share:.1%}",
-                    format_macs(layer.macs),
-                    _speed(layer.gmacs_per_s),
-                    _ratio(layer.speed_ratio),
-                )
-                for layer in top
-            ],
+            _with_split(LAYER_COLUMNS, training),
+            [_layer_cells(layer) for layer in top],
             [layer.index for layer in top],
         )
         self.charts.show_profile(result)
