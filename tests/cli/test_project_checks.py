@@ -59,3 +59,11 @@ def test_the_fast_target_leaves_out_the_slow_and_x_server_tests() -> None:
     recipe = make_recipe("test-fast")
     assert "pytest" in recipe and '-m "not slow and not xvfb"' in recipe
     assert re.search(r"^test:.*\bpytest\b", MAKEFILE, flags=re.MULTILINE)  # make test still runs them all
+
+
+def test_no_benchmark_script_shadows_a_standard_library_module() -> None:
+    # A script's folder comes first on sys.path: a benchmarks/profile.py would stand in for
+    # the standard library's profile, which torch imports through cProfile.
+    scripts = REPO / "benchmarks"
+    shadowing = sorted(path.name for path in scripts.glob("*.py") if path.stem in sys.stdlib_module_names)
+    assert not shadowing

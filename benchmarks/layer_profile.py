@@ -1,6 +1,6 @@
 """What a per-layer profile costs, and whether its layers add up to the whole pass.
 
-    .venv/bin/python benchmarks/profile.py [--device cpu|cuda] [--batch N] [--iters N] [--threads N]
+    .venv/bin/python benchmarks/layer_profile.py [--device cpu|cuda] [--batch N] [--iters N] [--threads N]
                                            [--models torchvision/resnet50,cifar/resnet56]
                                            [--mode inference|train]
 
@@ -22,9 +22,6 @@ import os
 import sys
 from pathlib import Path
 
-# The repository instead of this script's folder: there this file would stand in for the
-# standard library's ``profile``, which cProfile imports (torch's optimizers load it).
-sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explorer.core.benchtypes import BenchConfig
