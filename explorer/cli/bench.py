@@ -57,25 +57,31 @@ def register(subparsers: Any) -> None:
     )
     add_spec_arguments(bench)
     add_timing_arguments(bench, sweep=True)
-    training = bench.add_argument_group("training step (--mode train)")
+    training = add_training_arguments(bench, "sgd-momentum is SGD with momentum 0.9")
     training.add_argument(
         "--mode", choices=MODES, default="inference", help="time a forward pass (default) or a training step"
     )
+    output = bench.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print the result as JSON")
+    output.add_argument("--save", metavar="FILE.json", help="also write the JSON result to this file")
+    bench.set_defaults(handler=run_bench)
+
+
+def add_training_arguments(parser: argparse.ArgumentParser, optimizer_note: str) -> Any:
+    """The options of a training step (--optimizer, --amp), in a group the caller may extend."""
+    training = parser.add_argument_group("training step (--mode train)")
     training.add_argument(
         "--optimizer",
         choices=OPTIMIZERS,
         default=DEFAULTS.optimizer,
-        help=f"the step's update; sgd-momentum is SGD with momentum 0.9 (default {DEFAULTS.optimizer})",
+        help=f"the step's update; {optimizer_note} (default {DEFAULTS.optimizer})",
     )
     training.add_argument(
         "--amp",
         action="store_true",
         help="mixed precision: autocast float16 + GradScaler on CUDA, float16 on MPS, bfloat16 on the CPU",
     )
-    output = bench.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="print the result as JSON")
-    output.add_argument("--save", metavar="FILE.json", help="also write the JSON result to this file")
-    bench.set_defaults(handler=run_bench)
+    return training
 
 
 def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, title: str = "timing") -> None:

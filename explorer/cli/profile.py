@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from explorer.cli.bench import ProgressBar, interrupt_flag, option_error
+from explorer.cli.bench import ProgressBar, add_training_arguments, interrupt_flag, option_error
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
 from explorer.cli.paths import os_error_text, output_path
@@ -18,7 +18,6 @@ from explorer.core.benchtypes import (
     MAX_THREADS,
     MAX_WARMUP,
     MODES,
-    OPTIMIZERS,
     BenchConfig,
     BenchError,
 )
@@ -44,18 +43,7 @@ def register(subparsers: Any) -> None:
     )
     add_spec_arguments(parser)
     add_profile_arguments(parser)
-    training = parser.add_argument_group("training step (--mode train)")
-    training.add_argument(
-        "--optimizer",
-        choices=OPTIMIZERS,
-        default=DEFAULTS.optimizer,
-        help=f"the step's update, timed on its own row (default {DEFAULTS.optimizer})",
-    )
-    training.add_argument(
-        "--amp",
-        action="store_true",
-        help="mixed precision: autocast float16 + GradScaler on CUDA, float16 on MPS, bfloat16 on the CPU",
-    )
+    add_training_arguments(parser, "timed on its own row")
     output = parser.add_argument_group("output")
     output.add_argument(
         "--top",
