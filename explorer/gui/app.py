@@ -22,6 +22,7 @@ from explorer import __version__
 from explorer.core.presets import preset
 from explorer.core.spec import ArchSpec
 from explorer.gui import icons
+from explorer.gui.binding_check import guard_against_dropped_references
 from explorer.gui.main_window import MainWindow
 from explorer.gui.session import Session
 from explorer.gui.settings import APPLICATION, ORGANIZATION, restore_document, user_settings
@@ -54,6 +55,7 @@ def filter_qt_messages() -> None:
 
 
 def application(argv: list[str] | None = None) -> QApplication:
+    guard_against_dropped_references()
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])

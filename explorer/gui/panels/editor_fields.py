@@ -6,7 +6,16 @@ import re
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QLabel,
+    QSpinBox,
+    QStyle,
+    QStyleOptionSpinBox,
+    QWidget,
+)
 
 from explorer.core import parts
 from explorer.core.presets import PRESET_NAMES, preset
@@ -17,6 +26,9 @@ _FIELD = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?")
 
 FIELD_PROPERTY = "spec_field"  # the ArchSpec field a widget edits: "stem_width", "depths[1]"
 LARGEST_TYPED = 2**31 - 1  # the most a QSpinBox holds
+
+
+SPIN_TEXT_PADDING = 8  # the text cursor and the edit field's margins
 
 
 class SpecSpinBox(QSpinBox):
@@ -41,9 +53,17 @@ class SpecSpinBox(QSpinBox):
         return self._narrowed(super().minimumSizeHint())
 
     def _narrowed(self, size: QSize) -> QSize:
-        metrics = self.fontMetrics()
-        spare = metrics.horizontalAdvance(str(LARGEST_TYPED)) - metrics.horizontalAdvance(str(self._widest))
-        return QSize(max(size.width() - max(spare, 0), 0), size.height())
+        # Worked out here rather than trimmed from Qt's hint, whose padding differs between
+        # Qt releases (6.11 adds 16 pixels more than 6.12): the editor keeps one width.
+        option = QStyleOptionSpinBox()
+        self.initStyleOption(option)
+        style = self.style()
+        buttons = style.subControlRect(
+            QStyle.ComplexControl.CC_SpinBox, option, QStyle.SubControl.SC_SpinBoxUp, self
+        ).width()
+        frame = style.pixelMetric(QStyle.PixelMetric.PM_SpinBoxFrameWidth, option, self)
+        text = self.fontMetrics().horizontalAdvance(str(self._widest))
+        return QSize(text + buttons + 2 * frame + SPIN_TEXT_PADDING, size.height())
 
 
 def spin_box(field: str, tooltip: str = "", widest: int = 99999) -> SpecSpinBox:
