@@ -19,7 +19,8 @@ Nothing here imports torch: the plan and the analysis are pure Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
 from explorer.core import parts
 from explorer.core.sizecache import size_bounded_cache
@@ -304,13 +305,13 @@ def _plan_block(writer: PlanWriter, site: BlockSite) -> PlannedBlock:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class BlockLayout:
+class BlockLayout(NamedTuple):
     """What a block's layers are made from, apart from where they sit in the plan: two
-    blocks with the same layout (in specs of the same structure) plan the same layers."""
+    blocks with the same layout (in specs of the same structure) plan the same layers.
+    A named tuple: an edit of a deep network makes and compares a thousand of them."""
 
     stage: int
-    index: int
+    block_index: int  # in its stage
     in_channels: int
     out_channels: int
     inner_channels: int
@@ -321,7 +322,8 @@ class BlockLayout:
     needs_projection: bool
 
 
-def block_layouts(spec: ArchSpec, stem_channels: int) -> list[BlockLayout]:
+@lru_cache(maxsize=4)  # an edit compares the layouts of the spec before it, made at the edit before
+def block_layouts(spec: ArchSpec, stem_channels: int) -> tuple[BlockLayout, ...]:
     """Every block's layout, in order: plain arithmetic on the spec, no layers planned."""
     block_kind = parts.BLOCKS[spec.block]
     rates = iter(drop_path_rates(spec))
@@ -340,7 +342,7 @@ def block_layouts(spec: ArchSpec, stem_channels: int) -> list[BlockLayout]:
             layouts.append(
                 BlockLayout(
                     stage=stage,
-                    index=index,
+                    block_index=index,
                     in_channels=channels,
                     out_channels=out_channels,
                     inner_channels=inner_channels,
@@ -352,11 +354,11 @@ def block_layouts(spec: ArchSpec, stem_channels: int) -> list[BlockLayout]:
                 )
             )
             channels = out_channels
-    return layouts
+    return tuple(layouts)
 
 
 def _plan_blocks(
-    writer: PlanWriter, source: int, layouts: list[BlockLayout], blocks: list[PlannedBlock]
+    writer: PlanWriter, source: int, layouts: tuple[BlockLayout, ...], blocks: list[PlannedBlock]
 ) -> None:
     """Plans the blocks of ``layouts`` after ``source``, then the head."""
     spec = writer.spec
@@ -364,9 +366,9 @@ def _plan_blocks(
     for layout in layouts:
         site = BlockSite(
             spec=spec,
-            prefix=f"layer{layout.stage + 1}.{layout.index}",
+            prefix=f"layer{layout.stage + 1}.{layout.block_index}",
             stage=layout.stage,
-            index=layout.index,
+            index=layout.block_index,
             source=x,
             in_channels=layout.in_channels,
             inner_channels=layout.inner_channels,

@@ -29,6 +29,10 @@ from explorer.gui.settings import APPLICATION, ORGANIZATION, restore_document, u
 from explorer.gui.style import apply_style
 
 GC_YOUNG_THRESHOLD = 5000
+# How long a worker thread may hold the interpreter before the GUI thread gets it back
+# (Python's default is 5 ms): the analysis of an edit runs in Python on a worker, and
+# the window must not wait that long to handle a key or a paint meanwhile.
+GIL_SWITCH_INTERVAL_S = 0.001
 # Qt's offscreen and some X11 platform plugins say this at every window shown; it only
 # means a size hint is not passed to the window manager, and nothing can be done about it.
 HARMLESS_QT_WARNING = "This plugin does not support propagateSizeHints()"
@@ -56,6 +60,7 @@ def filter_qt_messages() -> None:
 
 def application(argv: list[str] | None = None) -> QApplication:
     guard_against_dropped_references()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])

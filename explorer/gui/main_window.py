@@ -41,7 +41,7 @@ from explorer.gui.settings import (
     RemembersOptions,
     remember_document,
 )
-from explorer.gui.style import repolish
+from explorer.gui.style import repolish, styled
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
 from explorer.gui.workspace import Workspace, workspace_path
@@ -67,6 +67,7 @@ def _finish_workers() -> None:
 
 
 STATUS_MESSAGE_MS = 5000
+WORKER_MODULE = "superqt.utils"  # explorer.gui.workers imports it on first use
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
 
 
@@ -101,18 +102,21 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.editor_dock)
+        styled(self.editor_dock)
 
         self.banner = plain(QLabel(objectName="Banner", wordWrap=True))
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
-        self.totals = TotalsPanel(session)
+        styled(self.banner)
+        self.totals = styled(TotalsPanel(session))
         self.tabs = QTabWidget(documentMode=False)
+        styled(self.tabs.tabBar())
         self.tab_pages: dict[str, QWidget] = {}
         for title, target in TABS:
             page: QWidget = (
                 LayerView(session)
                 if title == "Layers"
-                else LazyTab(target, session, on_built=self._panel_built)
+                else styled(LazyTab(target, session, on_built=self._panel_built))
             )
             self.tab_pages[title] = page
             self.tabs.addTab(page, title)
@@ -128,6 +132,7 @@ class MainWindow(QMainWindow):
 
         self.verification_label = QLabel(objectName="Verification")
         self.statusBar().addPermanentWidget(self.verification_label)
+        styled(self.statusBar())
         self.verifier = Verifier(self)
         self.verifier.changed.connect(self._show_verification)
         self._verify = verify
@@ -353,7 +358,8 @@ class MainWindow(QMainWindow):
         if not self._preloaded:
             self._preloaded = True
             lazy = [target for title, target in TABS if isinstance(self.tab_pages[title], LazyTab)]
-            QTimer.singleShot(PRELOAD_DELAY_MS, lambda: preload_modules(lazy))
+            # The thread workers too: else the first edit imports them on the GUI thread.
+            QTimer.singleShot(PRELOAD_DELAY_MS, lambda: preload_modules([WORKER_MODULE, *lazy]))
 
     def _start_verifier(self) -> None:
         self.verifier.start()

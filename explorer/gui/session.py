@@ -23,12 +23,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.core.analysis import Analysis, analyze, analyze_after
 from explorer.core.spec import ArchSpec, SpecError
 from explorer.gui.latest import Latest
-from explorer.gui.models.layer_tree import TreeChange, tree_change
+from explorer.gui.models.layer_tree import TreeChange, prepare_looks, tree_change
 from explorer.gui.workers import run_in_thread
 
-# Short: an edit's analysis costs what the edit changes (a few ms), and results a newer
-# edit has overtaken are dropped anyway; the delay only joins the steps of one keystroke.
-DEBOUNCE_MS = 4
+# None: an edit's analysis costs what the edit changes (a few ms), and results a newer
+# edit has overtaken are dropped anyway. The timer still joins the steps of one keystroke
+# (a stem that brings its own input size), which all arrive before it fires.
+DEBOUNCE_MS = 0
 MAX_UNDO = 200
 
 
@@ -56,6 +57,7 @@ class Session(QObject):
     ) -> None:
         """``analyze_fn`` replaces the incremental analysis (the tests slow it down or fail it)."""
         super().__init__(parent)
+        prepare_looks()  # the rows its worker makes share icons made on this thread
         self._analyze_fn = analyze_fn
         self._spec = spec
         self._saved_spec = spec

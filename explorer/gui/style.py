@@ -1,9 +1,19 @@
-"""The application's look: Fusion, a calm light palette and a small style sheet."""
+"""The application's look: Fusion, a calm light palette and a small style sheet.
+
+The style sheet is set on the parts of the window (``styled``), not on the application:
+a style sheet anywhere above a widget routes all of its painting through Qt's style sheet
+style, which made each repaint of the layer table a third slower. The table has none
+above it, and takes its colours from its palette (``style_table``).
+"""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
+
+W = TypeVar("W", bound=QWidget)
 
 STYLE_SHEET = """
 QMainWindow, QDockWidget { background: #f4f6f9; }
@@ -30,8 +40,6 @@ QLabel#Verification[state="pending"] { color: #667085; }
 QLabel#Verification[state="mismatch"] { color: #ffffff; background: #d93025; font-weight: 700;
             padding: 2px 8px; border-radius: 4px; }
 QLabel#Verification[state="unavailable"] { color: #8a6d00; }
-QTreeView { background: #ffffff; alternate-background-color: #f7f9fc; border: 1px solid #d7dde5;
-            selection-background-color: #cfe2ff; selection-color: #101828; }
 QHeaderView::section { background: #eef1f5; padding: 4px 6px; border: none;
             border-right: 1px solid #d7dde5; border-bottom: 1px solid #d7dde5; font-weight: 600; }
 QTabWidget::pane { border: 1px solid #d7dde5; border-radius: 4px; background: #ffffff; top: -1px; }
@@ -53,7 +61,24 @@ def apply_style(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffff"))
     palette.setColor(QPalette.ColorRole.ToolTipText, QColor("#101828"))
     app.setPalette(palette)
-    app.setStyleSheet(STYLE_SHEET)
+
+
+def styled(widget: W) -> W:
+    """``widget`` and everything in it, in the application's style sheet."""
+    widget.setStyleSheet(STYLE_SHEET)
+    return widget
+
+
+def style_table(view: QAbstractItemView) -> None:
+    """The look the style sheet gives tables, from the palette: white rows, alternate rows
+    barely tinted, a light blue selection with dark text."""
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f7f9fc"))
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        palette.setColor(group, QPalette.ColorRole.Highlight, QColor("#cfe2ff"))
+        palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#101828"))
+    view.setPalette(palette)
 
 
 def repolish(widget: object) -> None:

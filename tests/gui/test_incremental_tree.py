@@ -209,7 +209,7 @@ def test_a_row_of_an_unchanged_stage_keeps_its_index_and_its_text() -> None:
     after = analyze_after(before, before.spec.with_depths((3, 3, 5)))
     assert model.apply_change(tree_change(before, after))
     assert resets == []
-    assert persistent.isValid() and persistent.internalPointer() is node
+    assert persistent.isValid() and model.node(persistent) is node
     assert (persistent.row(), persistent.parent()) == (index.row(), QModelIndex(block))
     assert node.cells() is cells  # not formatted again
     assert shown(model) == shown(fresh_model(after))

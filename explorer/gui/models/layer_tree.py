@@ -1,19 +1,21 @@
 """The layer table as a tree: stem, stages > blocks > layers, head.
 
-A read-only model over one frozen ``Analysis``. Numbers are shown with thousands
-separators and sorted by their value; the filter matches a layer's full module path
-or its type and keeps the stages and blocks around a match. Sorting and filtering
-live here rather than in a QSortFilterProxyModel because every proxy step calls back
-into Python, which made each rebuild of a deep network visibly slower.
+The rows live in a QStandardItemModel in execution order and are shown through a
+QSortFilterProxyModel that sorts (by value) and filters (by path or type) in Qt itself:
+after an edit the view lays out every expanded row again, and with a Python model each
+row costs several calls into Python. ``Node`` objects mirror the rows and hold their
+figures; an edit's ``TreeChange``, made on a worker with the new rows' items, changes
+only the rows that differ.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QFont, QIcon, QStandardItem, QStandardItemModel
 
 from explorer.core.analysis import Analysis, BlockSummary, LayerRow, StageSummary
 from explorer.core.profile import GroupTime, LayerTime, Profile
@@ -61,6 +63,7 @@ class Node:
     row: int = 0
     children: list[Node] = field(default_factory=list)
     _cells: tuple[str, ...] = ()
+    items: list[QStandardItem] | None = None  # the row's items, made on a worker, until shown
 
     def adopt(self, child: Node) -> Node:
         child.parent = self
@@ -78,9 +81,6 @@ class Node:
             self.receptive_field or 0,
         )
         return keys[column]
-
-    def matches(self, needle: str) -> bool:
-        return needle in self.full_name.lower() or needle in self.type_text.lower()
 
     def cells(self) -> tuple[str, ...]:
         if not self._cells:  # formatted once: a repaint asks for each cell many times
@@ -276,13 +276,41 @@ def tree_change(base: Analysis, analysis: Analysis) -> TreeChange:
         if old is new or (old.depth == new.depth and old.stride == new.stride)
     )
     root = _tree(analysis, kept, same_stages, base.stages[0].blocks[0].first_row)
-    pending = [root]
-    while pending:  # format every new cell here, not on the GUI thread
-        node = pending.pop()
-        if node.kind not in ("root", KEPT):
-            node.cells()
-        pending.extend(node.children)
+    # The rows the GUI thread will insert are made here, whole; rows it changes in place are not.
+    shown = _layer_counts(base) if kept else {}
+    for child in root.children:
+        _make_new_rows(child, _looks(), shown)
     return TreeChange(base, analysis, root, kept)
+
+
+def _layer_counts(analysis: Analysis) -> dict[str, int]:
+    """The stages, blocks and groups of the tree of ``analysis``, with how many layer rows
+    each holds (a stage: its blocks), as ``apply_change`` will match them."""
+    stages = analysis.stages
+    first = stages[0].blocks[0].first_row
+    last = stages[-1].blocks[-1].last_row
+    counts = {"stem": first, "head": len(analysis.rows) - last - 1}
+    for stage in stages:
+        counts[stage.name] = len(stage.blocks)
+        for block in stage.blocks:
+            rows = analysis.rows[block.first_row : block.last_row + 1]
+            counts[block.name] = sum(1 for row in rows if row.op != "block")
+    return counts
+
+
+def _make_new_rows(node: Node, look: _Look, shown: dict[str, int]) -> None:
+    """Make the items of the rows under ``node`` that are not in the tree ``shown``."""
+    if node.kind == KEPT:
+        return
+    count = shown.get(node.key)
+    if count is None:  # a stage, block or group of its own: its row with every row below
+        node.items = _subtree_items(node, look)
+    elif node.kind in ("block", "group"):  # layers are matched by position
+        for layer in node.children[count:]:
+            layer.items = _subtree_items(layer, look)
+    else:
+        for child in node.children:
+            _make_new_rows(child, look, shown)
 
 
 _MARKER_COLOURS = {
@@ -290,30 +318,152 @@ _MARKER_COLOURS = {
     WEIGHTED_SHORTCUT_MARKER: icons.PROJECTION_COLOUR,
     FREE_SHORTCUT_MARKER: icons.ZERO_PAD_COLOUR,
 }
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+FILTER_ROLE = int(Qt.ItemDataRole.UserRole) + 5  # what the filter looks in: path and type
 
 
-def _marker_icon(marker: str):  # type: ignore[no-untyped-def]
-    if marker == ADD_MARKER:
-        return icons.residual_add_icon()
-    if marker == WEIGHTED_SHORTCUT_MARKER:
-        return icons.projection_icon()
-    if marker == FREE_SHORTCUT_MARKER:
-        return icons.zero_pad_icon()
-    return None
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """The brushes, icons and font of the rows, made once on the GUI thread (icons are
+    pixmaps); rows made on a worker share them."""
+
+    brushes: dict[str, QBrush]
+    marks: dict[str, QIcon]
+    stage: QIcon
+    bold: QFont
 
 
-class LayerTreeModel(QAbstractItemModel):
+_look: _Look | None = None
+
+
+def prepare_looks() -> None:
+    """Make the rows' icons and brushes; call on the GUI thread before any worker makes rows."""
+    global _look
+    if _look is None:
+        bold = QFont()
+        bold.setBold(True)
+        marks = {
+            ADD_MARKER: icons.residual_add_icon(),
+            WEIGHTED_SHORTCUT_MARKER: icons.projection_icon(),
+            FREE_SHORTCUT_MARKER: icons.zero_pad_icon(),
+        }
+        brushes = {marker: QBrush(colour) for marker, colour in _MARKER_COLOURS.items()}
+        _look = _Look(brushes, marks, icons.stage_icon(), bold)
+
+
+def _looks() -> _Look:
+    if _look is None and threading.current_thread() is threading.main_thread():
+        prepare_looks()
+    if _look is None:
+        raise RuntimeError("prepare_looks() was not called on the GUI thread")
+    return _look
+
+
+def tooltip_of(node: Node, column: int) -> str:
+    if column == 3:
+        return f"{node.params:,} parameters ({format_count(node.params)})"
+    if column == 4:
+        return f"{node.macs:,} multiply-adds per image ({format_macs(node.macs)})"
+    if column == 5 and node.receptive_field is not None:
+        return f"each output value sees {node.receptive_field} x {node.receptive_field} input pixels"
+    if node.kind == "layer":
+        return node.tooltip
+    return f"<b>{node.full_name}</b><br>{node.type_text}"
+
+
+def _copy_text(node: Node, column: int) -> str:
+    if column == 0:
+        return node.full_name
+    if column == 3:
+        return str(node.params)
+    return str(node.macs)
+
+
+_COPIED_OTHERWISE = (0, 3, 4)  # the other cells are copied as they are shown
+
+
+def _fill(item: QStandardItem, node: Node, column: int, look: _Look) -> None:
+    """Give ``item`` every role of ``node``'s cell in ``column``, clearing the roles it lacks
+    (so that a row whose layer changed is as a new row would be)."""
+    grouped = node.kind in ("stage", "group")
+    marker = node.marker if node.kind == "layer" else ""
+    item.setData(node.cells()[column], _DISPLAY)
+    item.setData(node.sort_key(column), SORT_ROLE)
+    item.setData(tooltip_of(node, column), _TOOLTIP)
+    item.setData(look.brushes.get(marker), _FOREGROUND)
+    item.setData(look.bold if grouped else None, _FONT)
+    if column in NUMERIC_COLUMNS:
+        item.setData(_RIGHT, _ALIGNMENT)
+    if column in _COPIED_OTHERWISE:
+        item.setData(_copy_text(node, column), COPY_ROLE)
+    if column == 0:
+        item.setData(node.kind, KIND_ROLE)
+        item.setData(node.key, KEY_ROLE)
+        item.setData(f"{node.full_name}\n{node.type_text}", FILTER_ROLE)
+        item.setData(look.stage if node.kind == "stage" else look.marks.get(node.marker), _DECORATION)
+
+
+def _row_items(node: Node, look: _Look) -> list[QStandardItem]:
+    items = [QStandardItem() for _ in range(_COLUMN_COUNT)]
+    for column, item in enumerate(items):
+        _fill(item, node, column, look)
+    return items
+
+
+def _subtree_items(node: Node, look: _Look) -> list[QStandardItem]:
+    """``node``'s row, its children's rows under it."""
+    items = _row_items(node, look)
+    for child in node.children:
+        items[0].appendRow(_subtree_items(child, look))
+    return items
+
+
+class _Items(QStandardItemModel):
+    """The rows in execution order, held by Qt: a view lays out thousands of rows without
+    calling into Python for each, which a Python model (index(), rowCount() per row) cannot
+    avoid. What is shown (sorted, filtered) is the proxy LayerTreeModel over it."""
+
+    def replace_rows(self, rows: list[list[QStandardItem]]) -> None:
+        self.beginResetModel()
+        self.blockSignals(True)  # the reset says it all
+        try:
+            self.removeRows(0, self.rowCount())
+            for row in rows:
+                self.appendRow(row)
+        finally:
+            self.blockSignals(False)
+        self.endResetModel()
+
+
+class LayerTreeModel(QSortFilterProxyModel):
+    """The layer tree as a view sees it: sorted by any column and filtered by path or type,
+    by Qt itself, over rows kept in execution order (``_Items``). ``Node`` objects mirror the
+    rows: they hold the figures, and an edit changes only the rows whose node changed."""
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        prepare_looks()
+        self.items = _Items(self)
+        self.items.setColumnCount(_COLUMN_COUNT)
+        for section in range(_COLUMN_COUNT):
+            self._set_header(section, HEADER_TITLES[section], HEADER_TIPS.get(section, COLUMNS[section]))
+            if section in NUMERIC_COLUMNS:
+                self.items.setHeaderData(section, Qt.Orientation.Horizontal, _RIGHT, _ALIGNMENT)
+        self.setSourceModel(self.items)
+        self.setSortRole(SORT_ROLE)
+        self.setFilterRole(FILTER_ROLE)
+        self.setFilterKeyColumn(0)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setRecursiveFilteringEnabled(True)  # the stages and blocks around a match stay
         self._root = Node("root", "", "", "", "", (), 0, 0, None, -1)
         self._analysis: Analysis | None = None
         self._needle = ""
-        self._muted = False
-        self._sort_column = -1
-        self._sort_order = Qt.SortOrder.AscendingOrder
-        self._bold = QFont()
-        self._bold.setBold(True)
-        self._roles = self._role_handlers()
         self._profile: Profile | None = None
         self._profile_cells: dict[str, tuple[str, str, str, float]] = {}
         self._profile_current = False
@@ -321,16 +471,25 @@ class LayerTreeModel(QAbstractItemModel):
         # True while an edit's rows change in place: selections that change meanwhile (a
         # selected row removed) are the model's doing, not the person's.
         self.updating = False
-        self._column_count = _COLUMN_COUNT  # the profile's columns join after a profile
+
+    def _set_header(self, section: int, title: str, tip: str) -> None:
+        self.items.setHeaderData(section, Qt.Orientation.Horizontal, title, _DISPLAY)
+        self.items.setHeaderData(section, Qt.Orientation.Horizontal, tip, _TOOLTIP)
 
     @property
     def analysis(self) -> Analysis | None:
         return self._analysis
 
     def set_analysis(self, analysis: Analysis) -> None:
+        self._show_tree(analysis, build_tree(analysis))
+
+    def _show_tree(self, analysis: Analysis, root: Node) -> None:
         self._analysis = analysis
         self._profile_current = self._profile is not None and self._profile.spec == analysis.spec
-        self._rebuild()
+        rows = [self._attach(child) for child in root.children]
+        old, self._root = self._root, root
+        self.items.replace_rows(rows)
+        _dismantle(old)
 
     @property
     def profile_current(self) -> bool:
@@ -339,7 +498,7 @@ class LayerTreeModel(QAbstractItemModel):
 
     def set_profile(self, result: Profile) -> None:
         """Add (or refill) the time, share and GMAC/s columns from ``result``, keyed by row
-        and by group; greyed while the analysis on show is of another spec."""
+        and by group; greyed (by the view) while the analysis on show is of another spec."""
         items: list[tuple[str, LayerTime | GroupTime]] = [
             (str(layer.index), layer) for layer in result.layers
         ]
@@ -348,106 +507,134 @@ class LayerTreeModel(QAbstractItemModel):
         for key, item in items:
             speed = "" if item.gmacs_per_s is None else f"{item.gmacs_per_s:,.3g}"
             cells[key] = (f"{item.time_s * 1e3:,.3f}", f"{item.share:.1%}", speed, item.time_s)
-        names = {str(layer.index): layer.name for layer in result.layers}
-        first = self._profile is None
-        if first:
-            self.beginInsertColumns(QModelIndex(), len(COLUMNS), len(COLUMNS) + len(PROFILE_COLUMNS) - 1)
-        self._profile, self._profile_cells, self._profile_names = result, cells, names
+        self._profile, self._profile_cells = result, cells
+        self._profile_names = {str(layer.index): layer.name for layer in result.layers}
         self._profile_current = self._analysis is not None and result.spec == self._analysis.spec
-        if first:
-            self._column_count = _COLUMN_COUNT + len(PROFILE_COLUMNS)
-            self.endInsertColumns()
-        else:
-            self.layoutChanged.emit()
+        if self.items.columnCount() == _COLUMN_COUNT:
+            self.items.setColumnCount(_COLUMN_COUNT + len(PROFILE_COLUMNS))
+            for part, title in enumerate(PROFILE_COLUMNS):
+                section = _COLUMN_COUNT + part
+                self._set_header(section, title, PROFILE_TIPS[part])
+                self.items.setHeaderData(section, Qt.Orientation.Horizontal, _RIGHT, _ALIGNMENT)
+        # Each cell says it changed, and a block's rows gain their columns with a signal the
+        # proxy needs: a profile arrives once a run, so no signal is spared here.
+        self._fill_profile(self.items.invisibleRootItem(), self._root)
 
-    def _profile_data(self, node: Node, column: int, role: int) -> object:
+    def _attach(self, node: Node) -> list[QStandardItem]:
+        """``node``'s row, ready for insertion: made on the worker, or here if it was not."""
+        items, node.items = node.items, None  # the model owns them from here on
+        if items is None:
+            items = _subtree_items(node, _looks())
+        if self.items.columnCount() > _COLUMN_COUNT:
+            items += self._profile_items(node)
+            self._fill_profile(items[0], node)
+        return items
+
+    def _fill_profile(self, parent: QStandardItem, node: Node) -> None:
+        for row, child in enumerate(node.children):
+            for part, item in enumerate(self._profile_items(child)):
+                parent.setChild(row, _COLUMN_COUNT + part, item)
+            if child.children:
+                self._fill_profile(parent.child(row, 0), child)
+
+    def _profile_items(self, node: Node) -> list[QStandardItem]:
         cells = self._profile_cells.get(node.key)
         if cells is not None and node.kind == "layer" and self._profile_names.get(node.key) != node.full_name:
             cells = None  # another layer at that place in an edited network
-        part = column - len(COLUMNS)
-        if role == Qt.ItemDataRole.DisplayRole or role == COPY_ROLE:
-            return "" if cells is None else cells[part]
-        if role == SORT_ROLE:
-            return -1.0 if cells is None else cells[3]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and not self._profile_current:
-            return QBrush(STALE_PROFILE_INK)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            note = "" if self._profile_current else " (of an earlier architecture: profile it again)"
-            return PROFILE_TIPS[part] + note
-        if role in (KIND_ROLE, KEY_ROLE):
-            return self._roles[role](node, 0)
-        return None
+        items = []
+        for part in range(len(PROFILE_COLUMNS)):
+            item = QStandardItem("" if cells is None else cells[part])
+            item.setData(-1.0 if cells is None else cells[3], SORT_ROLE)
+            item.setData(_RIGHT, _ALIGNMENT)
+            item.setData(PROFILE_TIPS[part], _TOOLTIP)
+            items.append(item)
+        return items
 
     def apply_change(self, change: TreeChange) -> bool:
         """Show ``change.analysis``, changing in place only the rows that differ from those
-        shown: the others keep their nodes (and so their indexes, expansion and selection).
-        False if the model was reset instead: the change kept nothing (its tree, made on the
-        worker, is shown whole), or was made from another analysis, or a filter or a sort is
-        on, which the change does not know about (the tree is rebuilt here)."""
-        if change.base is not self._analysis or self._needle or self._sort_column >= 0:
+        shown: the others keep their rows (and so their indexes, expansion and selection),
+        under any sort and filter. False if the rows were replaced instead: the change kept
+        nothing (its tree, made on the worker, is shown whole), or was made from another
+        analysis than the one shown (the tree is built here)."""
+        if change.base is not self._analysis:
             self.set_analysis(change.analysis)
             return False
-        self._analysis = change.analysis
-        was_current = self._profile_current
-        self._profile_current = self._profile is not None and self._profile.spec == change.analysis.spec
-        if was_current != self._profile_current:
-            self.layoutChanged.emit()  # the profile's columns turn grey (or back) in every row
-        if change.kept_rows == 0:  # nothing to keep (no placeholders): the tree made on the worker
-            self.beginResetModel()
-            old, self._root = self._root, change.root
-            self.endResetModel()
-            _dismantle(old)
+        if change.kept_rows == 0:
+            self._show_tree(change.analysis, change.root)
             return False
+        self._analysis = change.analysis
+        self._profile_current = self._profile is not None and self._profile.spec == change.analysis.spec
         self.updating = True
         try:
-            self._reconcile_children(self._root, change.root, QModelIndex())
+            self._reconcile_children(self._root, change.root, self.items.invisibleRootItem())
         finally:
             self.updating = False
         return True
 
-    def _reconcile_children(self, old: Node, new: Node, parent: QModelIndex) -> None:
+    def _reconcile_children(self, old: Node, new: Node, parent: QStandardItem) -> None:
         if old.kind in ("block", "group"):  # their children are layers
             self._reconcile_layers(old, new, parent)
             return
         wanted = {child.key for child in new.children}
         self._remove_where(old, parent, lambda child: child.key not in wanted)
-        changed: list[int] = []
+        changed: list[tuple[int, Node, tuple[int, ...]]] = []
         for position, child in enumerate(new.children):
             current = old.children[position] if position < len(old.children) else None
             if current is not None and current.key == child.key:
                 if child.kind != KEPT:
-                    if _patch(current, child):
-                        changed.append(position)
-                    self._reconcile_children(current, child, self.createIndex(position, 0, current))
+                    columns = _patch(current, child)
+                    if columns:
+                        changed.append((position, current, columns))
+                    self._reconcile_children(current, child, parent.child(position, 0))
                 continue
             if child.kind == KEPT:
                 raise LookupError(f"no row {child.key!r} to keep")
-            self.beginInsertRows(parent, position, position)
+            parent.insertRow(position, self._attach(child))
             child.parent = old
             old.children.insert(position, child)
             _renumber(old, position)
-            self.endInsertRows()
-        self._emit_changed(parent, changed)
+        self._refill(parent, changed)
 
-    def _reconcile_layers(self, old: Node, new: Node, parent: QModelIndex) -> None:
+    def _reconcile_layers(self, old: Node, new: Node, parent: QStandardItem) -> None:
         """A block's layers are matched by position (a block's ReLU appears more than once)."""
         common = min(len(old.children), len(new.children))
-        changed = [i for i in range(common) if _patch(old.children[i], new.children[i])]
-        self._emit_changed(parent, changed)
+        changed = []
+        for row in range(common):
+            columns = _patch(old.children[row], new.children[row])
+            if columns:
+                changed.append((row, old.children[row], columns))
+        self._refill(parent, changed)
         if len(old.children) > common:
             self._remove_where(old, parent, lambda child: child.row >= common)
         if len(new.children) > common:
-            self.beginInsertRows(parent, common, len(new.children) - 1)
             for child in new.children[common:]:
+                parent.appendRow(self._attach(child))
                 child.parent = old
                 old.children.append(child)
             _renumber(old, common)
-            self.endInsertRows()
 
-    def _remove_where(self, node: Node, parent: QModelIndex, doomed: Callable[[Node], bool]) -> None:
-        """Remove the children ``doomed`` picks, each run of them with one signal, from the end."""
+    def _refill(self, parent: QStandardItem, changed: list[tuple[int, Node, tuple[int, ...]]]) -> None:
+        """Give the cells that changed their node's new figures; one dataChanged for them."""
+        if not changed:
+            return
+        look = _looks()
+        self.items.blockSignals(True)
+        try:
+            for row, node, columns in changed:
+                for column in columns:
+                    _fill(parent.child(row, column), node, column, look)
+        finally:
+            self.items.blockSignals(False)
+        parent_index = parent.index()
+        first = min(columns[0] for _row, _node, columns in changed)
+        last = max(columns[-1] for _row, _node, columns in changed)
+        self.items.dataChanged.emit(
+            self.items.index(changed[0][0], first, parent_index),
+            self.items.index(changed[-1][0], last, parent_index),
+        )
+
+    def _remove_where(self, node: Node, parent: QStandardItem, doomed: Callable[[Node], bool]) -> None:
+        """Remove the children ``doomed`` picks, each run of them with one call, from the end."""
         position = len(node.children) - 1
         while position >= 0:
             if not doomed(node.children[position]):
@@ -456,226 +643,86 @@ class LayerTreeModel(QAbstractItemModel):
             last = position
             while position > 0 and doomed(node.children[position - 1]):
                 position -= 1
-            self.beginRemoveRows(parent, position, last)
+            parent.removeRows(position, last - position + 1)
             removed = node.children[position : last + 1]
             del node.children[position : last + 1]
             _renumber(node, position)
-            self.endRemoveRows()
             for child in removed:
                 _dismantle(child)
             position -= 1
 
-    def _emit_changed(self, parent: QModelIndex, rows: list[int]) -> None:
-        if rows:
-            self.dataChanged.emit(
-                self.index(rows[0], 0, parent), self.index(rows[-1], len(COLUMNS) - 1, parent)
-            )
-
-    def set_muted(self, muted: bool) -> None:
-        """Drop the marker colours while the table shows stale, greyed results."""
-        if muted != self._muted:
-            self._muted = muted
-            self.layoutChanged.emit()
-
     def set_filter(self, text: str) -> None:
-        needle = text.strip().lower()
+        needle = text.strip()
         if needle != self._needle:
             self._needle = needle
-            self._rebuild()
-
-    def _rebuild(self) -> None:
-        if self._analysis is None:
-            return
-        self.beginResetModel()
-        root = build_tree(self._analysis)
-        if self._needle:
-            _prune(root, self._needle)
-        if self._sort_column >= len(COLUMNS):
-            column = self._sort_column
-            _sort(root, 0, self._sort_order, lambda node: self._profile_data(node, column, SORT_ROLE))
-        elif self._sort_column >= 0:
-            _sort(root, self._sort_column, self._sort_order)
-        old, self._root = self._root, root
-        self.endResetModel()
-        _dismantle(old)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort every level by ``column`` (-1: execution order), keeping what is expanded."""
-        self._sort_column, self._sort_order = column, order
-        self.layoutAboutToBeChanged.emit()
-        before = self.persistentIndexList()
-        nodes = [(index.internalPointer(), index.column()) for index in before]
-        if column >= len(COLUMNS):
-            _sort(self._root, 0, order, lambda node: self._profile_data(node, column, SORT_ROLE))
-        else:
-            _sort(
-                self._root,
-                column if column >= 0 else 0,
-                order if column >= 0 else Qt.SortOrder.AscendingOrder,
-            )
-        after = [self.createIndex(node.row, col, node) for node, col in nodes]
-        self.changePersistentIndexList(before, after)
-        self.layoutChanged.emit()
+            self.updating = True  # rows it hides leave the selection: not the person's doing
+            try:
+                self.setFilterFixedString(needle)
+            finally:
+                self.updating = False
 
     def root(self) -> Node:
         return self._root
 
     def node(self, index: _Index) -> Node:
-        return index.internalPointer() if index.isValid() else self._root
+        """The node of the row of ``index`` (of this model), found by its path of rows."""
+        source = self.mapToSource(QModelIndex(index)) if index.isValid() else QModelIndex()
+        path = []
+        while source.isValid():
+            path.append(source.row())
+            source = source.parent()
+        node = self._root
+        for row in reversed(path):
+            node = node.children[row]
+        return node
 
-    # QAbstractItemModel
-
-    # index() and rowCount() are called for every expanded row whenever the view lays the
-    # tree out (after rows are inserted, too): kept to the fewest Python steps.
-
-    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        children = parent.internalPointer().children if parent.isValid() else self._root.children
-        if 0 <= row < len(children) and 0 <= column < self._column_count:
-            return self.createIndex(row, column, children[row])
-        return QModelIndex()
-
-    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid():
-            return QModelIndex()
-        parent = index.internalPointer().parent
-        if parent is None or parent is self._root:
-            return QModelIndex()
-        return self.createIndex(parent.row, 0, parent)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid():
-            return 0 if parent.column() else len(parent.internalPointer().children)
-        return len(self._root.children)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return self._column_count
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if section >= len(COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return PROFILE_COLUMNS[section - len(COLUMNS)]
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return PROFILE_TIPS[section - len(COLUMNS)]
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADER_TITLES[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS.get(section, COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC_COLUMNS:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def data(self, index: _Index, role: int = 0):  # type: ignore[no-untyped-def]
-        # Called thousands of times per repaint: one dict lookup on a plain int role.
-        handler = self._roles.get(int(role))
-        if handler is None or not index.isValid():
-            return None
-        if index.column() >= len(COLUMNS):
-            return self._profile_data(index.internalPointer(), index.column(), int(role))
-        return handler(index.internalPointer(), index.column())
-
-    def _role_handlers(self) -> dict[int, Callable[[Node, int], object]]:
-        role = Qt.ItemDataRole
-        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        left = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        brushes = {marker: QBrush(colour) for marker, colour in _MARKER_COLOURS.items()}
-        bold = self._bold
-
-        marks = {marker: _marker_icon(marker) for marker in _MARKER_COLOURS}
-        stage = icons.stage_icon()
-
-        def decoration(node: Node, column: int) -> object:
-            if column != 0:
-                return None
-            return stage if node.kind == "stage" else marks.get(node.marker)
-
-        return {
-            int(role.DisplayRole): lambda node, column: node.cells()[column],
-            int(role.TextAlignmentRole): lambda node, column: right if column in NUMERIC_COLUMNS else left,
-            int(role.DecorationRole): decoration,
-            int(role.ForegroundRole): lambda node, column: (
-                brushes.get(node.marker) if node.kind == "layer" and not self._muted else None
-            ),
-            int(role.FontRole): lambda node, column: bold if node.kind in ("stage", "group") else None,
-            int(role.ToolTipRole): self._tooltip,
-            int(SORT_ROLE): lambda node, column: node.sort_key(column),
-            int(KIND_ROLE): lambda node, column: node.kind,
-            int(KEY_ROLE): lambda node, column: node.key,
-            int(COPY_ROLE): self._copy_cell,
-        }
-
-    def _tooltip(self, node: Node, column: int) -> str:
-        if column == 3:
-            return f"{node.params:,} parameters ({format_count(node.params)})"
-        if column == 4:
-            return f"{node.macs:,} multiply-adds per image ({format_macs(node.macs)})"
-        if column == 5 and node.receptive_field is not None:
-            return f"each output value sees {node.receptive_field} x {node.receptive_field} input pixels"
-        if node.kind == "layer":
-            return node.tooltip
-        return f"<b>{node.full_name}</b><br>{node.type_text}"
-
-    @staticmethod
-    def _copy_cell(node: Node, column: int) -> str:
-        if column == 0:
-            return node.full_name
-        if column == 3:
-            return str(node.params)
-        if column == 4:
-            return str(node.macs)
-        return node.cells()[column]
+    def copy_text(self, index: _Index) -> str:
+        """The cell as copied: full paths and plain numbers."""
+        copied = index.data(COPY_ROLE)
+        return copied if copied is not None else (index.data() or "")
 
 
-def _patch(node: Node, new: Node) -> bool:
-    """Give ``node`` the values of ``new`` (formatted already); True if what it shows changed."""
-    shown = _shown(node) != _shown(new)
-    node.key, node.order = new.key, new.order
-    if shown:
-        node.label, node.full_name, node.type_text = new.label, new.full_name, new.type_text
+_ALL_COLUMNS = tuple(range(_COLUMN_COUNT))
+
+
+def _patch(node: Node, new: Node) -> tuple[int, ...]:
+    """Give ``node`` the values of ``new`` (formatted already); the columns whose cells
+    changed (their text, sort key or tooltip), in order."""
+    if node.marker != new.marker or node.kind != new.kind:  # the colour of every cell
+        columns: set[int] | tuple[int, ...] = _ALL_COLUMNS
+    else:
+        columns = set()
+        described = (node.full_name, node.type_text, node.tooltip) != (
+            new.full_name,
+            new.type_text,
+            new.tooltip,
+        )
+        if described:  # the tooltips of the text cells, and of a missing receptive field
+            columns.update((0, 1, 2))
+            if new.receptive_field is None:
+                columns.add(5)
+        if (node.label, node.key, node.order) != (new.label, new.key, new.order):
+            columns.add(0)
+        for column, old_value, new_value in (
+            (2, node.shape, new.shape),
+            (3, node.params, new.params),
+            (4, node.macs, new.macs),
+            (5, node.receptive_field, new.receptive_field),
+        ):
+            if old_value != new_value:
+                columns.add(column)
+    if columns:
+        node.key, node.order, node.label = new.key, new.order, new.label
+        node.full_name, node.type_text, node.tooltip = new.full_name, new.type_text, new.tooltip
         node.shape, node.params, node.macs = new.shape, new.params, new.macs
-        node.receptive_field, node.marker, node.tooltip = new.receptive_field, new.marker, new.tooltip
+        node.receptive_field, node.marker, node.kind = new.receptive_field, new.marker, new.kind
         node._cells = new._cells
-    return shown
-
-
-def _shown(node: Node) -> tuple[object, ...]:
-    return (
-        node.label,
-        node.full_name,
-        node.type_text,
-        node.shape,
-        node.params,
-        node.macs,
-        node.receptive_field,
-        node.marker,
-        node.tooltip,
-    )
+    return tuple(sorted(columns))
 
 
 def _renumber(node: Node, start: int) -> None:
     for row in range(start, len(node.children)):
         node.children[row].row = row
-
-
-def _prune(node: Node, needle: str) -> bool:
-    """Keep the nodes that match ``needle`` or hold a match; True if ``node`` is kept."""
-    kept = [child for child in node.children if _prune(child, needle)]
-    for row, child in enumerate(kept):
-        child.row = row
-    node.children = kept
-    return bool(kept) or (node.kind != "root" and node.matches(needle))
-
-
-def _sort(node: Node, column: int, order: Qt.SortOrder, key: Callable[[Node], object] | None = None) -> None:
-    if not node.children:
-        return
-    descending = order == Qt.SortOrder.DescendingOrder
-    node.children.sort(key=key or (lambda child: child.sort_key(column)), reverse=descending)
-    for row, child in enumerate(node.children):
-        child.row = row
-        _sort(child, column, order, key)
 
 
 def _dismantle(root: Node) -> None:

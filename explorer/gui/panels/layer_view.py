@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import heapq
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt
-from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -14,7 +23,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
+    QToolTip,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -25,10 +37,10 @@ from explorer.core.quoting import quote_value
 from explorer.gui import icons
 from explorer.gui.models.layer_tree import (
     COLUMNS,
-    COPY_ROLE,
     KEPT,
     KEY_ROLE,
     KIND_ROLE,
+    STALE_PROFILE_INK,
     LayerTreeModel,
     Node,
     build_tree,
@@ -37,12 +49,52 @@ from explorer.gui.plain_text import plain
 from explorer.gui.profile_store import profile_store
 from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
+from explorer.gui.style import style_table, styled
 
 COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
 PROFILE_COLUMN_WIDTH = 80
 TEXT_COLUMN_MIN_WIDTHS = (150, 100)  # a long type is cut before any figure is
 COLUMN_MAX_GROWTH = 140
 MEASURED_PER_COLUMN = 8  # of the longest texts an edit adds, the ones measured
+
+
+STALE_PROFILE_NOTE = " (of an earlier architecture: profile it again)"
+
+
+class LayerDelegate(QStyledItemDelegate):
+    """Greys what no longer holds, at paint time, so that no row is touched for it: the
+    marker colours while the table is disabled (stale), and the time columns of a profile
+    of another architecture than the one shown."""
+
+    def __init__(self, model: LayerTreeModel, parent: QTreeView) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._stale_ink = QBrush(QColor(STALE_PROFILE_INK))
+
+    def stale_profile_cell(self, index: QModelIndex | QPersistentModelIndex) -> bool:
+        return index.column() >= len(COLUMNS) and not self.model.profile_current
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # type: ignore[no-untyped-def]
+        super().initStyleOption(option, index)
+        ink = None
+        if self.stale_profile_cell(index):
+            ink = self._stale_ink
+        elif not option.state & QStyle.StateFlag.State_Enabled:
+            ink = option.widget.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        if ink is not None:
+            palette = option.palette  # a copy: set back below
+            palette.setBrush(QPalette.ColorRole.Text, ink)
+            option.palette = palette
+
+    def tooltip(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        text = index.data(Qt.ItemDataRole.ToolTipRole) or ""
+        return text + STALE_PROFILE_NOTE if text and self.stale_profile_cell(index) else text
+
+    def helpEvent(self, event, view, option, index) -> bool:  # type: ignore[no-untyped-def]
+        if event.type() == QEvent.Type.ToolTip and index.isValid() and self.stale_profile_cell(index):
+            QToolTip.showText(event.globalPos(), self.tooltip(index), view)
+            return True
+        return super().helpEvent(event, view, option, index)
 
 
 class LayerView(QWidget):
@@ -75,7 +127,15 @@ class LayerView(QWidget):
 
         self.tree = QTreeView()
         self.tree.setModel(self.model)
+        # The greying delegate calls into Python for every cell painted: it is installed only
+        # while something is greyed, the plain one the rest of the time.
+        self.delegate = LayerDelegate(self.model, self.tree)
+        self.plain_delegate = QStyledItemDelegate(self.tree)
+        self.tree.setItemDelegate(self.plain_delegate)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setUniformRowHeights(True)
+        style_table(self.tree)  # no style sheet above the table: see explorer/gui/style.py
+        styled(self.tree.header())
         self.tree.setAlternatingRowColors(True)
         # No sort until a header is clicked: the tree starts in execution order.
         self.tree.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -112,6 +172,8 @@ class LayerView(QWidget):
         layout.addWidget(self.no_match)
         layout.addWidget(self.tree, 1)
         layout.addWidget(legend)
+        for part in (self.filter_edit, expand, collapse, self.no_match, legend):
+            styled(part)
 
         # The expanded state survives rebuilds: a default plus the nodes toggled against it.
         self._expand_by_default = True
@@ -125,6 +187,7 @@ class LayerView(QWidget):
         session.analysis_changed.connect(self.show_analysis)
         # The last profile's time columns, greyed by the model while another spec is on show.
         profile_store(session).changed.connect(self.model.set_profile)
+        profile_store(session).changed.connect(lambda _result: self._choose_delegate())
         self.model.columnsInserted.connect(lambda *_args: self._fit_columns())
         # Rows selected here are the session's selection, shown by the diagram too.
         self.selection_sync = LayerSelectionSync(session, self.tree, self.model)
@@ -133,8 +196,14 @@ class LayerView(QWidget):
     def changeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().changeEvent(event)
         if event.type() == QEvent.Type.EnabledChange:
-            self.model.set_muted(not self.isEnabled())
-            self.tree.viewport().update()
+            self._choose_delegate()
+
+    def _choose_delegate(self) -> None:
+        profiled = self.model.columnCount() > len(COLUMNS)
+        greying = not self.isEnabled() or (profiled and not self.model.profile_current)
+        wanted = self.delegate if greying else self.plain_delegate
+        if self.tree.itemDelegate() is not wanted:
+            self.tree.setItemDelegate(wanted)  # and repaints
 
     # Column widths: sensible at any window size until the person drags a column
 
@@ -215,6 +284,10 @@ class LayerView(QWidget):
                 self._restore_expansion()
         self._fit_columns()  # the figures of another network may need other widths
         self._show_no_match()
+        self._choose_delegate()
+        # Lay the rows out now rather than at the next paint: the window then redraws in
+        # two short steps (this one, the paint) instead of one long one.
+        self.tree.executeDelayedItemsLayout()
 
     def _rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         """New stages and blocks open or stay closed as the others do."""
@@ -323,6 +396,8 @@ class LayerView(QWidget):
             self.tree.expandAll()
         else:
             self._restore_expansion()
+        # Rows the filter hid lost their selection: the session's selection is shown again.
+        self.selection_sync.show_rows(self.session.selected_rows, scroll=False)
         self._show_no_match()
 
     # Copying
@@ -333,7 +408,7 @@ class LayerView(QWidget):
         rows.sort(key=_display_path)
         lines = ["\t".join(COLUMNS)]
         for index in rows:
-            cells = [index.siblingAtColumn(c).data(COPY_ROLE) for c in range(len(COLUMNS))]
+            cells = [self.model.copy_text(index.siblingAtColumn(c)) for c in range(len(COLUMNS))]
             lines.append("\t".join(cells))
         return "\n".join(lines) + "\n" if rows else ""
 

@@ -106,6 +106,9 @@ class SpecEditor(QScrollArea):
         self.setMinimumWidth(300)
 
         self._marked: list[QWidget] = []
+        self._shown_errors: set[QLabel] = set()
+        self._fields: dict[QWidget, tuple[str, int | None]] = {}  # the field each widget edits
+        self._applied: dict[QWidget, tuple[bool, str]] = {}  # enabled and tooltip, as last set
         self.set_spec(spec)
 
     # Building the form
@@ -276,6 +279,9 @@ class SpecEditor(QScrollArea):
             row = self.stage_rows.pop()
             for spin in row.spins():
                 del self._error_labels[spin]
+                del self._tooltips[spin]
+                self._fields.pop(spin, None)
+                self._applied.pop(spin, None)
             for widget in row.widgets():
                 self.stage_grid.removeWidget(widget)
                 widget.hide()
@@ -447,17 +453,24 @@ class SpecEditor(QScrollArea):
         if reasons is not None:
             self._reasons = reasons
         for widget, tooltip in self._tooltips.items():
-            name, index = split_field(str(widget.property(FIELD_PROPERTY)))
+            name, index = self._field_of(widget)
             reason = self._reasons.get(name) if index is None else None
             if reason is not None:
                 self._show_value(widget, DEFAULTS[name])
-            widget.setEnabled(reason is None)
-            if reason is not None:
-                widget.setToolTip(f"Does not apply: {reason}")
+                tooltip = f"Does not apply: {reason}"
             elif isinstance(widget, QComboBox) and name in parts.FIELD_KINDS and not tooltip:
-                widget.setToolTip(parts.FIELD_KINDS[name][widget.currentData()].tooltip)
-            else:
+                tooltip = parts.FIELD_KINDS[name][widget.currentData()].tooltip
+            state = (reason is None, tooltip)
+            if self._applied.get(widget) != state:  # most edits change none of them
+                self._applied[widget] = state
+                widget.setEnabled(state[0])
                 widget.setToolTip(tooltip)
+
+    def _field_of(self, widget: QWidget) -> tuple[str, int | None]:
+        field = self._fields.get(widget)
+        if field is None:
+            field = self._fields[widget] = split_field(str(widget.property(FIELD_PROPERTY)))
+        return field
 
     def _update_bottleneck_fields(self) -> None:
         self._update_applicable()
@@ -477,8 +490,9 @@ class SpecEditor(QScrollArea):
     # Errors and the preset caption
 
     def show_error(self, error: SpecError | None) -> None:
-        for label in set(self.errors.values()):
+        for label in self._shown_errors:
             label.hide()
+        self._shown_errors = set()
         for widget in self._marked:
             widget.setProperty("invalid", False)
             repolish(widget)
@@ -489,6 +503,7 @@ class SpecEditor(QScrollArea):
         label = self.errors.get(name, self.classes_error)  # "file" and the like: not one field's
         label.setText("⚠ " + describe_spec_error(error))
         label.show()
+        self._shown_errors.add(label)
         for widget in self._widgets_of(name, index):
             widget.setProperty("invalid", True)
             repolish(widget)
@@ -498,7 +513,7 @@ class SpecEditor(QScrollArea):
         """The widgets that edit the field ``name`` (only its item ``index``, if given)."""
         found = []
         for widget in self._error_labels:
-            field, position = split_field(str(widget.property(FIELD_PROPERTY)))
+            field, position = self._field_of(widget)
             if field == name and (index is None or position is None or position == index):
                 found.append(widget)
         return found
