@@ -246,3 +246,13 @@ def test_every_grouped_field_has_a_tooltip_naming_its_trick(qtbot, settings) -> 
         assert tooltip and "\n" not in tooltip, name
         if name not in parts.FIELD_KINDS:
             assert "et al." in tooltip or "arXiv" in tooltip or "timm" in tooltip, (name, tooltip)
+
+
+def test_edits_after_a_stage_is_removed_leave_its_fields_alone(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+    specs: list[object] = []
+    editor.edited.connect(lambda spec, _field: specs.append(spec))
+    editor.remove_stage_button.click()
+    qtbot.wait(10)  # the removed row's widgets are deleted
+    editor.stage_rows[0].depth.setValue(3)
+    assert specs[-1].depths == (3, 2, 2)  # type: ignore[attr-defined]

@@ -303,11 +303,11 @@ def _make_new_rows(node: Node, look: _Look, shown: dict[str, int]) -> None:
     if node.kind == KEPT:
         return
     count = shown.get(node.key)
-    if count is None:  # a stage, block or group of its own: its row with every row below
-        node.items = _subtree_items(node, look)
+    if count is None:  # a stage, block or group of its own: its row and every row below
+        _make_rows(node, look)
     elif node.kind in ("block", "group"):  # layers are matched by position
         for layer in node.children[count:]:
-            layer.items = _subtree_items(layer, look)
+            _make_rows(layer, look)
     else:
         for child in node.children:
             _make_new_rows(child, look, shown)
@@ -416,12 +416,16 @@ def _row_items(node: Node, look: _Look) -> list[QStandardItem]:
     return items
 
 
-def _subtree_items(node: Node, look: _Look) -> list[QStandardItem]:
-    """``node``'s row, its children's rows under it."""
-    items = _row_items(node, look)
-    for child in node.children:
-        items[0].appendRow(_subtree_items(child, look))
-    return items
+def _make_rows(node: Node, look: _Look) -> None:
+    """The items of ``node``'s row and of every row below it, each row on its own: rows
+    are put under their parent's row on the GUI thread, as they are inserted. (A row
+    holding others that is dropped unshown would be freed by a garbage collection, which
+    frees a parent item and its children in an order that deletes a child twice.)"""
+    pending = [node]
+    while pending:
+        node = pending.pop()
+        node.items = _row_items(node, look)
+        pending.extend(node.children)
 
 
 class _Items(QStandardItemModel):
@@ -521,13 +525,15 @@ class LayerTreeModel(QSortFilterProxyModel):
         self._fill_profile(self.items.invisibleRootItem(), self._root)
 
     def _attach(self, node: Node) -> list[QStandardItem]:
-        """``node``'s row, ready for insertion: made on the worker, or here if it was not."""
+        """``node``'s row with its children's rows under it, ready for insertion: each row
+        made on the worker, or here if it was not."""
         items, node.items = node.items, None  # the model owns them from here on
         if items is None:
-            items = _subtree_items(node, _looks())
+            items = _row_items(node, _looks())
         if self.items.columnCount() > _COLUMN_COUNT:
             items += self._profile_items(node)
-            self._fill_profile(items[0], node)
+        for child in node.children:
+            items[0].appendRow(self._attach(child))
         return items
 
     def _fill_profile(self, parent: QStandardItem, node: Node) -> None:
