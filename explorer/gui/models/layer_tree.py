@@ -409,9 +409,16 @@ def _fill(item: QStandardItem, node: Node, column: int, look: _Look) -> None:
         item.setData(look.stage if node.kind == "stage" else look.marks.get(node.marker), _DECORATION)
 
 
+_CELL_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+# A layer row never has rows under it: said so, a view laying the tree out skips asking.
+_LEAF_FLAGS = _CELL_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+
+
 def _row_items(node: Node, look: _Look) -> list[QStandardItem]:
     items = [QStandardItem() for _ in range(_COLUMN_COUNT)]
+    flags = _LEAF_FLAGS if node.kind == "layer" else _CELL_FLAGS
     for column, item in enumerate(items):
+        item.setFlags(flags)
         _fill(item, node, column, look)
     return items
 
