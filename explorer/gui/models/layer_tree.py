@@ -278,8 +278,15 @@ def tree_change(base: Analysis, analysis: Analysis) -> TreeChange:
     root = _tree(analysis, kept, same_stages, base.stages[0].blocks[0].first_row)
     # The rows the GUI thread will insert are made here, whole; rows it changes in place are not.
     shown = _layer_counts(base) if kept else {}
+    look = _looks()
+    pending = list(root.children)
+    while pending:  # every new cell's text formatted here, not on the GUI thread
+        node = pending.pop()
+        if node.kind != KEPT:
+            node.cells()
+        pending.extend(node.children)
     for child in root.children:
-        _make_new_rows(child, _looks(), shown)
+        _make_new_rows(child, look, shown)
     return TreeChange(base, analysis, root, kept)
 
 
@@ -590,14 +597,14 @@ class LayerTreeModel(QSortFilterProxyModel):
             return
         wanted = {child.key for child in new.children}
         self._remove_where(old, parent, lambda child: child.key not in wanted)
-        changed: list[tuple[int, Node, tuple[int, ...]]] = []
+        changed: list[tuple[int, Node, dict[int, int]]] = []
         for position, child in enumerate(new.children):
             current = old.children[position] if position < len(old.children) else None
             if current is not None and current.key == child.key:
                 if child.kind != KEPT:
-                    columns = _patch(current, child)
-                    if columns:
-                        changed.append((position, current, columns))
+                    cells = _patch(current, child)
+                    if cells:
+                        changed.append((position, current, cells))
                     self._reconcile_children(current, child, parent.child(position, 0))
                 continue
             if child.kind == KEPT:
@@ -613,9 +620,9 @@ class LayerTreeModel(QSortFilterProxyModel):
         common = min(len(old.children), len(new.children))
         changed = []
         for row in range(common):
-            columns = _patch(old.children[row], new.children[row])
-            if columns:
-                changed.append((row, old.children[row], columns))
+            cells = _patch(old.children[row], new.children[row])
+            if cells:
+                changed.append((row, old.children[row], cells))
         self._refill(parent, changed)
         if len(old.children) > common:
             self._remove_where(old, parent, lambda child: child.row >= common)
@@ -626,21 +633,21 @@ class LayerTreeModel(QSortFilterProxyModel):
                 old.children.append(child)
             _renumber(old, common)
 
-    def _refill(self, parent: QStandardItem, changed: list[tuple[int, Node, tuple[int, ...]]]) -> None:
-        """Give the cells that changed their node's new figures; one dataChanged for them."""
+    def _refill(self, parent: QStandardItem, changed: list[tuple[int, Node, dict[int, int]]]) -> None:
+        """Set again what changed in the cells of the rows ``changed``; one dataChanged."""
         if not changed:
             return
         look = _looks()
         self.items.blockSignals(True)
         try:
-            for row, node, columns in changed:
-                for column in columns:
-                    _fill(parent.child(row, column), node, column, look)
+            for row, node, cells in changed:
+                for column, what in cells.items():
+                    _refresh(parent.child(row, column), node, column, what, look)
         finally:
             self.items.blockSignals(False)
         parent_index = parent.index()
-        first = min(columns[0] for _row, _node, columns in changed)
-        last = max(columns[-1] for _row, _node, columns in changed)
+        first = min(min(cells) for _row, _node, cells in changed)
+        last = max(max(cells) for _row, _node, cells in changed)
         self.items.dataChanged.emit(
             self.items.index(changed[0][0], first, parent_index),
             self.items.index(changed[-1][0], last, parent_index),
@@ -695,42 +702,66 @@ class LayerTreeModel(QSortFilterProxyModel):
         return copied if copied is not None else (index.data() or "")
 
 
+# What of a cell an edit changed, so that only those of its roles are set again.
 _ALL_COLUMNS = tuple(range(_COLUMN_COUNT))
+STYLE = 1  # its colour, font or icon: everything
+TEXT = 2  # its text (and sort key, copied text, what the filter sees)
+TIP = 4  # its tooltip
+KEY = 8  # the row's key and place in execution order (a shifted row)
 
 
-def _patch(node: Node, new: Node) -> tuple[int, ...]:
-    """Give ``node`` the values of ``new`` (formatted already); the columns whose cells
-    changed (their text, sort key or tooltip), in order."""
-    if node.marker != new.marker or node.kind != new.kind:  # the colour of every cell
-        columns: set[int] | tuple[int, ...] = _ALL_COLUMNS
-    else:
-        columns = set()
-        described = (node.full_name, node.type_text, node.tooltip) != (
-            new.full_name,
-            new.type_text,
-            new.tooltip,
-        )
-        if described:  # the tooltips of the text cells, and of a missing receptive field
-            columns.update((0, 1, 2))
-            if new.receptive_field is None:
-                columns.add(5)
-        if (node.label, node.key, node.order) != (new.label, new.key, new.order):
-            columns.add(0)
-        for column, old_value, new_value in (
-            (2, node.shape, new.shape),
-            (3, node.params, new.params),
-            (4, node.macs, new.macs),
-            (5, node.receptive_field, new.receptive_field),
-        ):
-            if old_value != new_value:
-                columns.add(column)
-    if columns:
+def _patch(node: Node, new: Node) -> dict[int, int]:
+    """Give ``node`` the values of ``new``; what changed in each of its row's cells, by
+    column (empty: the row shows the same as before)."""
+    cells: dict[int, int] = {}
+
+    def mark(columns: tuple[int, ...], what: int) -> None:
+        for column in columns:
+            cells[column] = cells.get(column, 0) | what
+
+    if node.marker != new.marker or node.kind != new.kind:
+        mark(_ALL_COLUMNS, STYLE)
+    if (node.label, node.full_name, node.type_text) != (new.label, new.full_name, new.type_text):
+        mark((0, 1), TEXT | TIP)
+        mark((2,) if new.receptive_field is not None else (2, 5), TIP)
+    if node.tooltip != new.tooltip:  # a layer's: names, shapes, its torchsummary row
+        mark((0, 1, 2) if new.receptive_field is not None else (0, 1, 2, 5), TIP)
+    if (node.key, node.order) != (new.key, new.order):
+        mark((0,), KEY)
+    if node.shape != new.shape:
+        mark((2,), TEXT)
+    if node.params != new.params:
+        mark((3,), TEXT | TIP)
+    if node.macs != new.macs:
+        mark((4,), TEXT | TIP)
+    if node.receptive_field != new.receptive_field:
+        mark((5,), TEXT | TIP)
+    if cells:
         node.key, node.order, node.label = new.key, new.order, new.label
         node.full_name, node.type_text, node.tooltip = new.full_name, new.type_text, new.tooltip
         node.shape, node.params, node.macs = new.shape, new.params, new.macs
         node.receptive_field, node.marker, node.kind = new.receptive_field, new.marker, new.kind
         node._cells = new._cells
-    return tuple(sorted(columns))
+    return cells
+
+
+def _refresh(item: QStandardItem, node: Node, column: int, what: int, look: _Look) -> None:
+    """Set again the roles of ``item`` that ``what`` says changed."""
+    if what & STYLE:
+        _fill(item, node, column, look)
+        return
+    if what & TEXT:
+        item.setData(node.cells()[column], _DISPLAY)
+        item.setData(node.sort_key(column), SORT_ROLE)
+        if column in _COPIED_OTHERWISE:
+            item.setData(_copy_text(node, column), COPY_ROLE)
+        if column == 0:
+            item.setData(f"{node.full_name}\n{node.type_text}", FILTER_ROLE)
+    if what & TIP:
+        item.setData(tooltip_of(node, column), _TOOLTIP)
+    if what & KEY:
+        item.setData(node.key, KEY_ROLE)
+        item.setData(node.sort_key(0), SORT_ROLE)
 
 
 def _renumber(node: Node, start: int) -> None:
