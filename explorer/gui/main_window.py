@@ -41,7 +41,7 @@ from explorer.gui.settings import (
     RemembersOptions,
     remember_document,
 )
-from explorer.gui.style import repolish, styled
+from explorer.gui.style import set_style_property, styled
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
 from explorer.gui.workspace import Workspace, workspace_path
@@ -296,8 +296,7 @@ class MainWindow(QMainWindow):
         marks = {"ok": "✔ ", "pending": "○ ", "mismatch": "✖ ", "unavailable": "⚠ "}
         self.verification_label.setText(marks[result.state] + result.message)
         self.verification_label.setToolTip("\n".join(result.details) or result.message)
-        self.verification_label.setProperty("state", result.state)
-        repolish(self.verification_label)
+        set_style_property(self.verification_label, "state", result.state)
         self._mismatch = result if result.state == "mismatch" else None
         self._update_banner()
 
@@ -313,8 +312,7 @@ class MainWindow(QMainWindow):
         else:
             text, level = "", ""
         self.banner.setText(text)
-        self.banner.setProperty("level", level)
-        repolish(self.banner)
+        set_style_property(self.banner, "level", level)
         self.banner.setVisible(bool(text))
         # The last valid results stay on screen, greyed (disabled) until the fields are valid.
         stale = error is not None or bool(self._failure)

@@ -81,6 +81,14 @@ def style_table(view: QAbstractItemView) -> None:
     view.setPalette(palette)
 
 
+def set_style_property(widget: QWidget, name: str, value: object) -> None:
+    """Set a property the style sheet selects on; restyle only if it changed (restyling
+    costs about half a millisecond, and most edits leave the state as it was)."""
+    if widget.property(name) != value:
+        widget.setProperty(name, value)
+        repolish(widget)
+
+
 def repolish(widget: object) -> None:
     """Re-apply the style sheet after a dynamic property changed."""
     style = widget.style()  # type: ignore[attr-defined]
