@@ -338,3 +338,23 @@ def test_changes_dropped_unshown_are_freed_by_a_garbage_collection() -> None:
         assert change.kept_rows > 0
         del change
         gc.collect()
+
+
+def test_blocks_added_to_an_open_stage_keep_the_table_where_it_was_scrolled(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # The stage is closed for a moment while its new blocks arrive (the tree then lays out
+    # that stage's rows only): neither the expansion nor the scroll position may show it.
+    session = Session(preset("cifar/resnet56"), debounce_ms=0)
+    view = LayerView(session)
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    bar = view.tree.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())
+    scrolled = bar.value()
+    with qtbot.waitSignal(session.analysis_changed, timeout=10_000):
+        session.propose(session.spec.with_depths((9, 12, 9)))
+    assert bar.value() == scrolled
+    assert view.tree.isExpanded(_find(view.model, "layer2"))
+    assert view.tree.isExpanded(_find(view.model, "layer2.11"))
+    assert view._toggled == set()  # the closing was not taken for the person's

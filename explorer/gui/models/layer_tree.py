@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QFont, QIcon, QStandardItem, QStandardItemModel
 
 from explorer.core.analysis import Analysis, BlockSummary, LayerRow, StageSummary
@@ -464,6 +464,12 @@ class LayerTreeModel(QSortFilterProxyModel):
     by Qt itself, over rows kept in execution order (``_Items``). ``Node`` objects mirror the
     rows: they hold the figures, and an edit changes only the rows whose node changed."""
 
+    # Around the rows an edit inserts under a row (the source index of that row): a view
+    # lays out every expanded row again after rows arrive under an expanded one, but only
+    # that row's own rows when it is expanded again (see LayerView).
+    rows_coming = Signal(object)
+    rows_came = Signal(object)
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         prepare_looks()
@@ -598,6 +604,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         wanted = {child.key for child in new.children}
         self._remove_where(old, parent, lambda child: child.key not in wanted)
         changed: list[tuple[int, Node, dict[int, int]]] = []
+        inserting = False
         for position, child in enumerate(new.children):
             current = old.children[position] if position < len(old.children) else None
             if current is not None and current.key == child.key:
@@ -609,10 +616,15 @@ class LayerTreeModel(QSortFilterProxyModel):
                 continue
             if child.kind == KEPT:
                 raise LookupError(f"no row {child.key!r} to keep")
+            if not inserting:
+                inserting = True
+                self.rows_coming.emit(parent.index())
             parent.insertRow(position, self._attach(child))
             child.parent = old
             old.children.insert(position, child)
             _renumber(old, position)
+        if inserting:
+            self.rows_came.emit(parent.index())
         self._refill(parent, changed)
 
     def _reconcile_layers(self, old: Node, new: Node, parent: QStandardItem) -> None:
@@ -627,11 +639,13 @@ class LayerTreeModel(QSortFilterProxyModel):
         if len(old.children) > common:
             self._remove_where(old, parent, lambda child: child.row >= common)
         if len(new.children) > common:
+            self.rows_coming.emit(parent.index())
             for child in new.children[common:]:
                 parent.appendRow(self._attach(child))
                 child.parent = old
                 old.children.append(child)
             _renumber(old, common)
+            self.rows_came.emit(parent.index())
 
     def _refill(self, parent: QStandardItem, changed: list[tuple[int, Node, dict[int, int]]]) -> None:
         """Set again what changed in the cells of the rows ``changed``; one dataChanged."""

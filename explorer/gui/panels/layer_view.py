@@ -186,6 +186,9 @@ class LayerView(QWidget):
         self._restoring = False
         self._inserting = False
         self.model.rowsInserted.connect(self._rows_inserted)
+        self._closed: list[tuple[QPersistentModelIndex, int]] = []  # rows closed for an insertion
+        self.model.rows_coming.connect(self._close_for_insertion)
+        self.model.rows_came.connect(self._reopen_after_insertion)
         self.tree.expanded.connect(lambda index: self._user_toggled(index, True))
         self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
 
@@ -293,6 +296,30 @@ class LayerView(QWidget):
         # Lay the rows out now rather than at the next paint: the window then redraws in
         # two short steps (this one, the paint) instead of one long one.
         self.tree.executeDelayedItemsLayout()
+
+    def _close_for_insertion(self, source_parent: QModelIndex) -> None:
+        """Rows arriving under an expanded row make the tree lay out every expanded row
+        again; under a closed one they cost nothing, and opening it again lays out its own
+        rows only. So a stage gaining blocks is closed for a moment, not the whole table."""
+        index = self.model.mapFromSource(source_parent)
+        if not self._inserting or not index.isValid() or not self.tree.isExpanded(index):
+            return
+        self._closed.append((QPersistentModelIndex(index), self.tree.verticalScrollBar().value()))
+        self._restoring = True
+        try:
+            self.tree.collapse(index)
+        finally:
+            self._restoring = False
+
+    def _reopen_after_insertion(self, _source_parent: QModelIndex) -> None:
+        closed, self._closed = self._closed, []
+        self._restoring = True
+        try:
+            for index, scrolled in reversed(closed):
+                self.tree.expand(QModelIndex(index))
+                self.tree.verticalScrollBar().setValue(scrolled)
+        finally:
+            self._restoring = False
 
     def _rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         """New stages and blocks open or stay closed as the others do."""
