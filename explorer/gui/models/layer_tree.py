@@ -485,6 +485,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         self.setFilterKeyColumn(0)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setRecursiveFilteringEnabled(True)  # the stages and blocks around a match stay
+        self.setDynamicSortFilter(False)  # on only while sorted or filtered: see _follow_edits
         self._root = Node("root", "", "", "", "", (), 0, 0, None, -1)
         self._analysis: Analysis | None = None
         self._needle = ""
@@ -691,9 +692,21 @@ class LayerTreeModel(QSortFilterProxyModel):
             self._needle = needle
             self.updating = True  # rows it hides leave the selection: not the person's doing
             try:
+                self._follow_edits(self.sortColumn())
                 self.setFilterFixedString(needle)
             finally:
                 self.updating = False
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._follow_edits(column)
+        super().sort(column, order)
+
+    def _follow_edits(self, sort_column: int) -> None:
+        """Re-sort and re-filter changed rows only while a sort or a filter is on: else every
+        changed row would be checked against an empty filter, a millisecond an edit."""
+        dynamic = sort_column >= 0 or bool(self._needle)
+        if dynamic != self.dynamicSortFilter():
+            self.setDynamicSortFilter(dynamic)
 
     def root(self) -> Node:
         return self._root
