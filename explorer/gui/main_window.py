@@ -7,6 +7,7 @@ class is called with the ``Session`` the first time the tab is shown.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
@@ -24,10 +25,8 @@ from PySide6.QtWidgets import (
 from explorer.core.presets import FAMILIES, presets_in
 from explorer.core.spec import SpecError
 from explorer.gui import icons
-from explorer.gui.about import about_html, shortcuts_html
 from explorer.gui.cross_check import CrossCheckAction
 from explorer.gui.documents import EXPORTS, Documents
-from explorer.gui.model_export import ModelExportDialog
 from explorer.gui.panels.editor_fields import describe_spec_error
 from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.spec_editor import SpecEditor
@@ -45,6 +44,9 @@ from explorer.gui.style import set_style_property, styled
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
 from explorer.gui.workspace import Workspace, workspace_path
+
+if TYPE_CHECKING:  # imported when first used: they are not on the way to the first picture
+    from explorer.gui.model_export import ModelExportDialog
 
 TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
@@ -236,6 +238,8 @@ class MainWindow(QMainWindow):
 
     def export_model(self) -> ModelExportDialog:
         """File > Export model…: one dialog per window, kept while it works."""
+        from explorer.gui.model_export import ModelExportDialog
+
         dialog = getattr(self, "model_export_dialog", None)
         if dialog is None:
             folder = self.session.path.parent if self.session.path is not None else ""
@@ -245,6 +249,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_about(self) -> None:
+        from explorer.gui.about import about_html
+
         box = QMessageBox(self)
         box.setWindowTitle("About ResNet Explorer")
         box.setIconPixmap(icons.app_icon().pixmap(64, 64))
@@ -253,6 +259,8 @@ class MainWindow(QMainWindow):
         box.exec()
 
     def show_shortcuts(self) -> None:
+        from explorer.gui.about import shortcuts_html
+
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.RichText)

@@ -9,10 +9,14 @@ most recent specs profiled.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
-from explorer.core.profile import Profile
 from explorer.core.spec import ArchSpec
+
+if TYPE_CHECKING:  # the profile's module is not on the way to the first picture
+    from explorer.core.profile import Profile
 
 STORE_OBJECT = "ProfileStore"
 # Profiles of this many specs are kept for the Compare tab; older ones are dropped first.

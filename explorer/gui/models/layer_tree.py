@@ -13,15 +13,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QFont, QIcon, QStandardItem, QStandardItemModel
 
 from explorer.core.analysis import Analysis, BlockSummary, LayerRow, StageSummary
-from explorer.core.profile import GroupTime, LayerTime, Profile
 from explorer.core.render.table import row_details
 from explorer.core.units import format_count, format_macs, format_shape
 from explorer.gui import icons
+
+if TYPE_CHECKING:  # the profile's module is not on the way to the first picture
+    from explorer.core.profile import GroupTime, LayerTime, Profile
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "Receptive field")
 # Titles as the header shows them: short, so that every figure fits in a small window.
