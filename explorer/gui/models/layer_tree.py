@@ -75,17 +75,13 @@ class Node:
         return child
 
     def sort_key(self, column: int) -> object:
-        return self.sort_keys()[column]
-
-    def sort_keys(self) -> tuple[object, ...]:
-        return (
-            self.order,
-            self.type_text,
-            _numel(self.shape),
-            self.params,
-            self.macs,
-            self.receptive_field or 0,
-        )
+        if column == 0:
+            return self.order
+        if column == 1:
+            return self.type_text
+        if column == 2:
+            return _numel(self.shape)
+        return (self.params, self.macs, self.receptive_field or 0)[column - 3]
 
     def cells(self) -> tuple[str, ...]:
         if not self._cells:  # formatted once: a repaint asks for each cell many times
@@ -400,60 +396,24 @@ def _copy_text(node: Node, column: int) -> str:
 _COPIED_OTHERWISE = (0, 3, 4)  # the other cells are copied as they are shown
 
 
-def _fill(item: QStandardItem, node: Node, column: int, look: _Look) -> None:
-    """Give ``item`` every role of ``node``'s cell in ``column``, clearing the roles it lacks
-    (so that a row whose layer changed is as a new row would be)."""
-    grouped = node.kind in ("stage", "group")
-    marker = node.marker if node.kind == "layer" else ""
-    item.setData(node.cells()[column], _DISPLAY)
-    item.setData(node.sort_key(column), SORT_ROLE)
-    item.setData(tooltip_of(node, column), _TOOLTIP)
-    item.setData(look.brushes.get(marker), _FOREGROUND)
-    item.setData(look.bold if grouped else None, _FONT)
-    if column in NUMERIC_COLUMNS:
-        item.setData(_RIGHT, _ALIGNMENT)
-    if column in _COPIED_OTHERWISE:
-        item.setData(_copy_text(node, column), COPY_ROLE)
-    if column == 0:
-        item.setData(node.kind, KIND_ROLE)
-        item.setData(node.key, KEY_ROLE)
-        item.setData(f"{node.full_name}\n{node.type_text}", FILTER_ROLE)
-        item.setData(look.stage if node.kind == "stage" else look.marks.get(node.marker), _DECORATION)
-
+# What of a cell an edit changed, so that only those of its roles are set again.
+_ALL_COLUMNS = tuple(range(_COLUMN_COUNT))
+STYLE = 1  # its colour, font, icon, alignment, kind
+TEXT = 2  # its text (and sort key, copied text, what the filter sees)
+TIP = 4  # its tooltip
+KEY = 8  # the row's key and place in execution order (a shifted row)
+EVERYTHING = STYLE | TEXT | TIP | KEY
 
 # A layer row never has rows under it: said so, a view laying the tree out skips asking.
 _LEAF_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def _row_items(node: Node, look: _Look) -> list[QStandardItem]:
-    """New items for ``node``'s row: as ``_fill`` would make them, with no call for a role
-    left empty (a table of 5,000 rows makes 30,000 of them)."""
-    cells, keys = node.cells(), node.sort_keys()
-    brush = look.brushes.get(node.marker) if node.kind == "layer" else None
-    bold = look.bold if node.kind in ("stage", "group") else None
-    items = []
-    for column in range(_COLUMN_COUNT):
-        item = QStandardItem(cells[column])
-        item.setData(keys[column], SORT_ROLE)
-        item.setData(tooltip_of(node, column), _TOOLTIP)
-        if brush is not None:
-            item.setData(brush, _FOREGROUND)
-        if bold is not None:
-            item.setData(bold, _FONT)
-        if column in NUMERIC_COLUMNS:
-            item.setData(_RIGHT, _ALIGNMENT)
-        if column in _COPIED_OTHERWISE:
-            item.setData(_copy_text(node, column), COPY_ROLE)
-        items.append(item)
-    first = items[0]
-    first.setData(node.kind, KIND_ROLE)
-    first.setData(node.key, KEY_ROLE)
-    first.setData(f"{node.full_name}\n{node.type_text}", FILTER_ROLE)
-    icon = look.stage if node.kind == "stage" else look.marks.get(node.marker)
-    if icon is not None:
-        first.setData(icon, _DECORATION)
+    items = [QStandardItem() for _ in range(_COLUMN_COUNT)]
+    for column, item in enumerate(items):
+        _set_cell(item, node, column, look, EVERYTHING, fresh=True)
     if node.kind == "layer":
-        first.setFlags(_LEAF_FLAGS)  # only the first column's flags tell a view about rows below
+        items[0].setFlags(_LEAF_FLAGS)  # only the first column's flags tell a view about rows below
     return items
 
 
@@ -684,7 +644,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         try:
             for row, node, cells in changed:
                 for column, what in cells.items():
-                    _refresh(parent.child(row, column), node, column, what, look)
+                    _set_cell(parent.child(row, column), node, column, look, what)
         finally:
             self.items.blockSignals(False)
         parent_index = parent.index()
@@ -756,14 +716,6 @@ class LayerTreeModel(QSortFilterProxyModel):
         return copied if copied is not None else (index.data() or "")
 
 
-# What of a cell an edit changed, so that only those of its roles are set again.
-_ALL_COLUMNS = tuple(range(_COLUMN_COUNT))
-STYLE = 1  # its colour, font or icon: everything
-TEXT = 2  # its text (and sort key, copied text, what the filter sees)
-TIP = 4  # its tooltip
-KEY = 8  # the row's key and place in execution order (a shifted row)
-
-
 def _patch(node: Node, new: Node) -> dict[int, int]:
     """Give ``node`` the values of ``new``; what changed in each of its row's cells, by
     column (empty: the row shows the same as before)."""
@@ -774,7 +726,7 @@ def _patch(node: Node, new: Node) -> dict[int, int]:
             cells[column] = cells.get(column, 0) | what
 
     if node.marker != new.marker or node.kind != new.kind:
-        mark(_ALL_COLUMNS, STYLE)
+        mark(_ALL_COLUMNS, EVERYTHING)
     if (node.label, node.full_name, node.type_text) != (new.label, new.full_name, new.type_text):
         mark((0, 1), TEXT | TIP)
         mark((2,) if new.receptive_field is not None else (2, 5), TIP)
@@ -799,23 +751,39 @@ def _patch(node: Node, new: Node) -> dict[int, int]:
     return cells
 
 
-def _refresh(item: QStandardItem, node: Node, column: int, what: int, look: _Look) -> None:
-    """Set again the roles of ``item`` that ``what`` says changed."""
-    if what & STYLE:
-        _fill(item, node, column, look)
-        return
+def _set_cell(
+    item: QStandardItem, node: Node, column: int, look: _Look, what: int, fresh: bool = False
+) -> None:
+    """Set the roles of ``node``'s cell in ``column`` that ``what`` names. A ``fresh`` item
+    has no roles yet: an empty one costs no call there (a table of 5,000 rows makes 30,000
+    items), while an item already shown has it cleared."""
+
     if what & TEXT:
         item.setData(node.cells()[column], _DISPLAY)
-        item.setData(node.sort_key(column), SORT_ROLE)
         if column in _COPIED_OTHERWISE:
             item.setData(_copy_text(node, column), COPY_ROLE)
         if column == 0:
             item.setData(f"{node.full_name}\n{node.type_text}", FILTER_ROLE)
+    if what & (TEXT | KEY):
+        item.setData(node.sort_key(column), SORT_ROLE)
     if what & TIP:
         item.setData(tooltip_of(node, column), _TOOLTIP)
-    if what & KEY:
+    if what & KEY and column == 0:
         item.setData(node.key, KEY_ROLE)
-        item.setData(node.sort_key(0), SORT_ROLE)
+    if what & STYLE:
+        brush = look.brushes.get(node.marker) if node.kind == "layer" else None
+        bold = look.bold if node.kind in ("stage", "group") else None
+        if brush is not None or not fresh:
+            item.setData(brush, _FOREGROUND)
+        if bold is not None or not fresh:
+            item.setData(bold, _FONT)
+        if column in NUMERIC_COLUMNS:
+            item.setData(_RIGHT, _ALIGNMENT)
+        if column == 0:
+            item.setData(node.kind, KIND_ROLE)
+            icon = look.stage if node.kind == "stage" else look.marks.get(node.marker)
+            if icon is not None or not fresh:
+                item.setData(icon, _DECORATION)
 
 
 def _renumber(node: Node, start: int) -> None:
