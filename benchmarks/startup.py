@@ -92,8 +92,10 @@ def main() -> int:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="startup-"))
     _prepare_settings(home / "config")
+    # Bytecode is cached as after any earlier launch (set-up compiles the package too).
+    inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     env = {
-        **os.environ,
+        **inherited,
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / "config"),
         "QT_QPA_PLATFORM": os.environ.get(

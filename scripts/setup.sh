@@ -68,3 +68,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+# An editable install leaves the package uncompiled; compiling it here spares the first
+# launch (and every launch where PYTHONDONTWRITEBYTECODE is set) about 80 ms.
+"$VENV/bin/python" -m compileall -q explorer >/dev/null || true

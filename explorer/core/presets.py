@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from explorer.core.quoting import quote_value
@@ -77,45 +78,53 @@ _TIMM: dict[str, dict[str, Any]] = {
 }
 
 
-def _build_presets() -> dict[str, tuple[str, ArchSpec]]:
-    presets: dict[str, tuple[str, ArchSpec]] = {}
+def _preset_fields() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each preset's family and the fields of its spec (every preset names its depths)."""
+    presets: dict[str, tuple[str, dict[str, Any]]] = {}
     for name, (block, depths) in _NOTEBOOK_DEPTHS.items():
-        presets[name] = ("notebook", ArchSpec(block=block, depths=depths))
+        presets[name] = ("notebook", {"block": block, "depths": depths})
     for name, (block, depths) in _NOTEBOOK_DEPTHS.items():
         presets[f"torchvision/{name}"] = (
             "torchvision",
-            ArchSpec(block=block, depths=depths, stem="imagenet", num_classes=1000),
+            {"block": block, "depths": depths, "stem": "imagenet", "num_classes": 1000},
         )
     for name, (depths, groups, width_per_group) in _TORCHVISION_EXTRA.items():
         presets[f"torchvision/{name}"] = (
             "torchvision",
-            ArchSpec(
-                block="bottleneck",
-                depths=depths,
-                stem="imagenet",
-                num_classes=1000,
-                groups=groups,
-                width_per_group=width_per_group,
-            ),
+            {
+                "block": "bottleneck",
+                "depths": depths,
+                "stem": "imagenet",
+                "num_classes": 1000,
+                "groups": groups,
+                "width_per_group": width_per_group,
+            },
         )
     for name, n in _CIFAR_BLOCKS_PER_STAGE.items():
         presets[f"cifar/{name}"] = (
             "cifar",
-            ArchSpec(
-                block="basic",
-                depths=(n, n, n),
-                widths=(16, 32, 64),
-                stem_width=16,
-                num_classes=10,
-                shortcut="zero-pad",
-            ),
+            {
+                "block": "basic",
+                "depths": (n, n, n),
+                "widths": (16, 32, 64),
+                "stem_width": 16,
+                "num_classes": 10,
+                "shortcut": "zero-pad",
+            },
         )
     for name, fields in _TIMM.items():
-        presets[f"timm/{name}"] = ("timm", ArchSpec(num_classes=1000, **fields))
+        presets[f"timm/{name}"] = ("timm", {"num_classes": 1000, **fields})
     return presets
 
 
-_PRESETS = _build_presets()
+_PRESETS = _preset_fields()
+
+
+@cache
+def _spec_of(name: str) -> ArchSpec:
+    # Made when first asked for: checking an anti-aliased spec runs its analysis.
+    return ArchSpec(**_PRESETS[name][1])
+
 
 PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
 # What the app's screenshots show when no spec is named: a network with every kind of part.
@@ -136,10 +145,9 @@ class UnknownPresetError(KeyError):
 
 
 def preset(name: str) -> ArchSpec:
-    try:
-        return _PRESETS[name][1]
-    except KeyError:
-        raise UnknownPresetError(name) from None
+    if name not in _PRESETS:
+        raise UnknownPresetError(name)
+    return _spec_of(name)
 
 
 def preset_family(name: str) -> str:
@@ -152,7 +160,7 @@ def presets_in(family: str) -> tuple[str, ...]:
 
 def preset_name_of(spec: ArchSpec) -> str | None:
     """The preset ``spec`` equals, if any."""
-    for name, (_, candidate) in _PRESETS.items():
-        if candidate == spec:
+    for name, (_, fields) in _PRESETS.items():
+        if fields["depths"] == spec.depths and _spec_of(name) == spec:
             return name
     return None

@@ -29,6 +29,7 @@ from explorer.gui.settings import APPLICATION, ORGANIZATION, restore_document, u
 from explorer.gui.style import apply_style
 
 GC_YOUNG_THRESHOLD = 5000
+SETTLE_AFTER_MS = 300
 # How long a worker thread may hold the interpreter before the GUI thread gets it back
 # (Python's default is 5 ms): the analysis of an edit runs in Python on a worker, and
 # the window must not wait that long to handle a key or a paint meanwhile.
@@ -75,6 +76,11 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def _freeze_what_exists() -> None:
+    gc.collect()
+    gc.freeze()
+
+
 def create_window(
     settings: QSettings,
     spec: ArchSpec | None = None,
@@ -96,10 +102,10 @@ def create_window(
     if path is not None:
         window.documents.settings.setValue("files/folder", str(path.resolve().parent))
     window.restore_state()
-    # What exists now lives as long as the window: keep it out of the collector's full
-    # passes, which would otherwise pause the window for tens of milliseconds.
-    gc.collect()
-    gc.freeze()
+    # What exists once the window is up lives as long as the window: keep it out of the
+    # collector's full passes, which would otherwise pause the window for tens of
+    # milliseconds. Done once the first picture is shown, not on the way to it.
+    QTimer.singleShot(SETTLE_AFTER_MS, _freeze_what_exists)
     # Every edit makes about a thousand short-lived records; with the default thresholds the
     # oldest generation is swept every few edits, the window's longest pause (45 ms on
     # resnet152). Sweeping it a hundred times less often brings that to about 17 ms; the

@@ -43,7 +43,6 @@ from explorer.gui.models.layer_tree import (
     STALE_PROFILE_INK,
     LayerTreeModel,
     Node,
-    build_tree,
 )
 from explorer.gui.plain_text import plain
 from explorer.gui.profile_store import profile_store
@@ -220,7 +219,8 @@ class LayerView(QWidget):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        if self._user_sized:
+        # A hidden view has no real width yet; showing it sends the resize that fits it.
+        if self._user_sized or not self.isVisible():
             return
         available = self.tree.viewport().width() - 1
         if not self.tree.verticalScrollBar().isVisible():
@@ -255,15 +255,16 @@ class LayerView(QWidget):
         if analysis is not self._widths_of:
             self._widths_of, self._widest = analysis, {}
         if column not in self._widest:
-            metrics = self._bold_metrics()
-            widest = 0
-            pending = [build_tree(analysis)] if analysis is not None else []
+            # The model's own rows, whose cells are formatted already; each distinct text is
+            # measured once (shapes and counts repeat from block to block).
+            texts: set[str] = set()
+            pending = list(self.model.root().children) if analysis is not None else []
             while pending:
                 node = pending.pop()
-                if node.kind != "root":
-                    widest = max(widest, metrics.horizontalAdvance(node.cells()[column]))
+                texts.add(node.cells()[column])
                 pending.extend(node.children)
-            self._widest[column] = widest
+            metrics = self._bold_metrics()
+            self._widest[column] = max((metrics.horizontalAdvance(text) for text in texts), default=0)
         title = self.model.headerData(column, Qt.Orientation.Horizontal)
         header_width = self.tree.header().fontMetrics().horizontalAdvance(title) + 22
         return max(self._widest[column] + 14, header_width)
