@@ -29,7 +29,6 @@ from tests.strategies import small_specs, spec_edits
 
 ROLES = (
     Qt.ItemDataRole.DisplayRole,
-    Qt.ItemDataRole.ToolTipRole,
     Qt.ItemDataRole.ForegroundRole,
     KEY_ROLE,
     SORT_ROLE,
@@ -44,7 +43,8 @@ def shown(model: LayerTreeModel, parent: QModelIndex | None = None) -> list[obje
         cells = []
         for column in range(model.columnCount(parent)):
             index = model.index(row, column, parent)
-            cells.append(tuple(_comparable(model.data(index, role)) for role in ROLES))
+            roles = tuple(_comparable(model.data(index, role)) for role in ROLES)
+            cells.append((*roles, model.tooltip(index)))
         first = model.index(row, 0, parent)
         assert model.parent(first) == parent
         rows.append((cells, shown(model, first)))
@@ -186,7 +186,7 @@ def _find(model: LayerTreeModel, key: str, parent: QModelIndex | None = None) ->
     parent = parent or QModelIndex()
     for row in range(model.rowCount(parent)):
         index = model.index(row, 0, parent)
-        if index.data(KEY_ROLE) == key:
+        if model.node(index).key == key:
             return index
         found = _find(model, key, index)
         if found.isValid():
@@ -358,3 +358,55 @@ def test_blocks_added_to_an_open_stage_keep_the_table_where_it_was_scrolled(qtbo
     assert view.tree.isExpanded(_find(view.model, "layer2"))
     assert view.tree.isExpanded(_find(view.model, "layer2.11"))
     assert view._toggled == set()  # the closing was not taken for the person's
+
+
+def test_an_early_edit_sets_only_the_receptive_fields_of_the_later_stages_rows() -> None:
+    """A block more in layer1 shifts every later layer's torchsummary row and analysis row,
+    and widens its receptive field: of their cells only the receptive field's is set again
+    (the tooltips are made when asked for, and a layer's place under its block is the same)."""
+    application()
+    before = analyze(preset("cifar/resnet56"))
+    model = fresh_model(before)
+    later = {_find(model, "layer2").row(), _find(model, "layer3").row()}
+    touched: list[tuple[int, int]] = []
+
+    def record(top_left: QModelIndex, bottom_right: QModelIndex) -> None:
+        block = top_left.parent()
+        if block.isValid() and block.parent().isValid() and block.parent().row() in later:
+            touched.append((top_left.column(), bottom_right.column()))
+
+    model.items.dataChanged.connect(record)
+    after = analyze_after(before, before.spec.with_depths((10, 9, 9)))
+    assert model.apply_change(tree_change(before, after))
+    assert len(touched) == 18  # the layers of each of layer2's and layer3's blocks
+    assert set(touched) == {(5, 5)}
+    conv = next(r for r in after.rows if r.name == "layer3.8.conv2")
+    shifted = _find(model, str(conv.index))
+    assert f"torchsummary row: {conv.summary_id}" in model.tooltip(shifted)
+    assert shown(model) == shown(fresh_model(after))
+
+
+def test_cells_changed_in_place_repaint_the_view_once_instead_of_a_signal_per_block() -> None:
+    application()
+    before = analyze(preset("cifar/resnet56"))
+    model = fresh_model(before)
+    passed_on: list[QModelIndex] = []
+    repaints: list[bool] = []
+    model.dataChanged.connect(lambda top_left, *_: passed_on.append(top_left))
+    model.cells_changed.connect(lambda: repaints.append(True))
+    after = analyze_after(before, before.spec.with_depths((10, 9, 9)))
+    model.apply_change(tree_change(before, after))
+    assert passed_on == [] and repaints == [True]
+
+    # Sorted, the proxy must see every change to keep the order: it gets them all.
+    model.sort(5, Qt.SortOrder.DescendingOrder)
+    passed_on.clear()
+    again = analyze_after(after, after.spec.with_depths((11, 9, 9)))
+    model.apply_change(tree_change(after, again))
+    assert len(passed_on) > 18
+    assert shown(model) == shown(_sorted(fresh_model(again), 5, Qt.SortOrder.DescendingOrder))
+
+
+def _sorted(model: LayerTreeModel, column: int, order: Qt.SortOrder) -> LayerTreeModel:
+    model.sort(column, order)
+    return model

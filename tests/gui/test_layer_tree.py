@@ -51,7 +51,7 @@ def test_numbers_have_separators_and_align_right(qapp) -> None:  # type: ignore[
     assert conv1.siblingAtColumn(4).data() == "1,769,472"
     align = Qt.AlignmentFlag(conv1.siblingAtColumn(3).data(Qt.ItemDataRole.TextAlignmentRole))
     assert align & Qt.AlignmentFlag.AlignRight
-    assert "1,728 parameters" in conv1.siblingAtColumn(3).data(Qt.ItemDataRole.ToolTipRole)
+    assert "1,728 parameters" in model.tooltip(conv1.siblingAtColumn(3))
 
 
 def test_sorting_is_numeric(qapp, window) -> None:  # type: ignore[no-untyped-def]
@@ -155,3 +155,23 @@ def test_attention_steps_drop_path_rates_and_dilations_show_in_their_block() -> 
     assert any(name.endswith("drop_path") and "rate 0.1" in text for name, text in texts)
     assert any(name == "layer4.1" and "dilation 2" in text for name, text in texts)
     assert any(name.startswith("layer4.1.conv2") and "dilation 2" in text for name, text in texts)
+
+
+def test_resting_the_pointer_on_a_cell_shows_its_tooltip(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """Tooltips are made when asked for, by the delegate that paints the table."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    tree = window.layer_view.tree
+    model = window.layer_view.model
+    window.show()
+    qtbot.waitExposed(window)
+    conv1 = model.index(0, 0, model.index(0, 0))
+    for column, expected in ((0, "kernel 3, stride 1, padding 1"), (3, "1,728 parameters")):
+        cell = conv1.siblingAtColumn(column)
+        point = tree.visualRect(cell).center()
+        event = QHelpEvent(QEvent.Type.ToolTip, point, tree.viewport().mapToGlobal(point))
+        QApplication.sendEvent(tree.viewport(), event)
+        assert expected in QToolTip.text()
+    QToolTip.hideText()

@@ -60,14 +60,35 @@ MEASURED_PER_COLUMN = 8  # of the longest texts an edit adds, the ones measured
 STALE_PROFILE_NOTE = " (of an earlier architecture: profile it again)"
 
 
-class LayerDelegate(QStyledItemDelegate):
+class TooltipDelegate(QStyledItemDelegate):
+    """Paints as Qt's own delegate (in C++: Python is called only for what is overridden,
+    and nothing per cell is), and shows each cell's tooltip, made when asked for."""
+
+    def __init__(self, model: LayerTreeModel, parent: QTreeView) -> None:
+        super().__init__(parent)
+        self.model = model
+
+    def tooltip(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        return self.model.tooltip(index)
+
+    def helpEvent(self, event, view, option, index) -> bool:  # type: ignore[no-untyped-def]
+        if event.type() == QEvent.Type.ToolTip and index.isValid():
+            text = self.tooltip(index)
+            if text:
+                QToolTip.showText(event.globalPos(), text, view)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().helpEvent(event, view, option, index)
+
+
+class LayerDelegate(TooltipDelegate):
     """Greys what no longer holds, at paint time, so that no row is touched for it: the
     marker colours while the table is disabled (stale), and the time columns of a profile
     of another architecture than the one shown."""
 
     def __init__(self, model: LayerTreeModel, parent: QTreeView) -> None:
-        super().__init__(parent)
-        self.model = model
+        super().__init__(model, parent)
         self._stale_ink = QBrush(QColor(STALE_PROFILE_INK))
 
     def stale_profile_cell(self, index: QModelIndex | QPersistentModelIndex) -> bool:
@@ -86,14 +107,8 @@ class LayerDelegate(QStyledItemDelegate):
             option.palette = palette
 
     def tooltip(self, index: QModelIndex | QPersistentModelIndex) -> str:
-        text = index.data(Qt.ItemDataRole.ToolTipRole) or ""
+        text = super().tooltip(index)
         return text + STALE_PROFILE_NOTE if text and self.stale_profile_cell(index) else text
-
-    def helpEvent(self, event, view, option, index) -> bool:  # type: ignore[no-untyped-def]
-        if event.type() == QEvent.Type.ToolTip and index.isValid() and self.stale_profile_cell(index):
-            QToolTip.showText(event.globalPos(), self.tooltip(index), view)
-            return True
-        return super().helpEvent(event, view, option, index)
 
 
 class LayerView(QWidget):
@@ -129,7 +144,7 @@ class LayerView(QWidget):
         # The greying delegate calls into Python for every cell painted: it is installed only
         # while something is greyed, the plain one the rest of the time.
         self.delegate = LayerDelegate(self.model, self.tree)
-        self.plain_delegate = QStyledItemDelegate(self.tree)
+        self.plain_delegate = TooltipDelegate(self.model, self.tree)
         self.tree.setItemDelegate(self.plain_delegate)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setUniformRowHeights(True)
@@ -188,6 +203,7 @@ class LayerView(QWidget):
         self._closed: list[tuple[QPersistentModelIndex, int]] = []  # rows closed for an insertion
         self.model.rows_coming.connect(self._close_for_insertion)
         self.model.rows_came.connect(self._reopen_after_insertion)
+        self.model.cells_changed.connect(self.tree.viewport().update)
         self.tree.expanded.connect(lambda index: self._user_toggled(index, True))
         self.tree.collapsed.connect(lambda index: self._user_toggled(index, False))
 
