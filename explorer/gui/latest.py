@@ -77,16 +77,19 @@ class Latest(Generic[T]):
         self.running += 1
         self._start(value, ticket)
 
-    def finished(self, ticket: int) -> bool:
+    def finished(self, ticket: int, resume: bool = True) -> bool:
         """The work for ``ticket`` ended: True if it is the newest request's (use its
-        outcome), False if a newer request was made since (drop it)."""
+        outcome), False if a newer request was made since (drop it). With ``resume``
+        False, the request waiting starts at the owner's ``resume()``: after the outcome
+        is used, say."""
         self.running = max(self.running - 1, 0)
         newest = ticket == self._newest
         if newest:
             self._newest_value = None
         else:
             self.dropped += 1
-        self.resume()
+        if resume:
+            self.resume()
         return newest
 
     def cancel(self) -> None:

@@ -75,10 +75,13 @@ class Session(QObject):
         self._tree_change: TreeChange | None = None
         self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
         self._timer.timeout.connect(self._start_analysis)
-        # Each edit's analysis starts at once, from the analysis shown. One that a newer
-        # edit has overtaken is still shown if nothing newer is shown yet: a held arrow key
-        # gives a table that follows the spin box, not one that waits for the key's release.
-        self._analyses: Latest[ArchSpec] = Latest(self._start_work)
+        # Each edit's analysis starts at once, from the analysis shown, unless one is running:
+        # then the newest edit's waits for it. One that a newer edit has overtaken is still
+        # shown if nothing newer is shown yet: a held arrow key gives a table that follows
+        # the spin box, not one that waits for the key's release. The next one starts once
+        # the table shows this one: a worker running Python meanwhile would take the
+        # interpreter from the GUI thread every millisecond, and showing would take twice as long.
+        self._analyses: Latest[ArchSpec] = Latest(self._start_work, one_at_a_time=True)
         self._shown_ticket = 0
 
     # State
@@ -262,9 +265,12 @@ class Session(QObject):
                 self._fail(message)
 
         def finished(result: Analysis | TreeChange | None) -> None:
-            self._analyses.finished(ticket)
-            if result is not None:
-                self._finished(ticket, result)
+            self._analyses.finished(ticket, resume=False)
+            try:
+                if result is not None:
+                    self._finished(ticket, result)
+            finally:
+                self._analyses.resume()
 
         request = (spec, self._analysis, ticket)
         run_in_thread(self._work, request, on_result=finished, on_error=failed, context=self)

@@ -290,11 +290,11 @@ def test_an_overtaken_analysis_is_shown_until_the_newest_arrives(qtbot) -> None:
     session.analysis_changed.connect(lambda analysis: shown.append(analysis.spec))
     session.propose(first)
     qtbot.waitUntil(started[first].is_set, timeout=5000)
-    session.propose(second)
-    qtbot.waitUntil(started[second].is_set, timeout=5000)
+    session.propose(second)  # waits for the analysis running
     released[first].set()  # as with a held key: the step on the way is shown, not nothing
     qtbot.waitUntil(lambda: len(shown) > 0, timeout=5000)
     assert shown == [first] and not session.is_current
+    qtbot.waitUntil(started[second].is_set, timeout=5000)  # started once the first was shown
     released[second].set()
     qtbot.waitUntil(lambda: len(shown) > 1, timeout=5000)
     assert shown == [first, second] and session.is_current

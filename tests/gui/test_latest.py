@@ -42,6 +42,16 @@ def test_one_at_a_time_runs_the_newest_request_after_the_one_in_flight() -> None
     assert not latest.busy and latest.dropped == 1
 
 
+def test_the_request_waiting_can_start_after_the_outcome_is_used() -> None:
+    latest, started = recording(one_at_a_time=True)
+    latest.request("a")
+    latest.request("b")
+    assert latest.finished(started[0][1], resume=False) is False
+    assert [value for value, _ in started] == ["a"]  # the owner uses "a"'s outcome first
+    latest.resume()
+    assert [value for value, _ in started] == ["a", "b"]
+
+
 def test_a_held_request_starts_on_resume() -> None:
     allowed = False
     latest, started = recording(may_start=lambda: allowed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
@@ -42,25 +43,32 @@ def test_200_rapid_edits_end_with_the_final_spec(qtbot, window) -> None:  # type
 
 
 def test_a_slow_stale_analysis_never_overwrites_a_newer_one(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """One analysis runs at a time: a newer edit's waits for the one running, which is
+    shown on the way (as with a held key), and then replaced; never the other way round."""
     first, second = preset("resnet18"), preset("resnet34")
     release = threading.Event()
+    started: list[ArchSpec] = []
 
     def analyze_slowly(spec: ArchSpec):  # type: ignore[no-untyped-def]
+        if spec in (first, second):  # not the document's own first analysis
+            started.append(spec)
         if spec == first:
-            release.wait(5)  # the older edit finishes last
+            release.wait(5)
         return analyze(spec)
 
     session = Session(preset("cifar/resnet20"), analyze_fn=analyze_slowly, debounce_ms=0)
     shown = []
     session.analysis_changed.connect(lambda analysis: shown.append(analysis.spec))
     session.propose(first)
-    qtbot.wait(30)  # the first analysis is running
+    qtbot.waitUntil(lambda: started == [first], timeout=5000)
     session.propose(second)
-    qtbot.waitUntil(lambda: shown == [second], timeout=5000)
+    qtbot.wait(50)
+    assert started == [first] and shown == []  # the newest waits for the one running
     release.set()
+    qtbot.waitUntil(lambda: shown == [first, second], timeout=5000)
     qtbot.wait(100)
-    assert shown == [second]
-    assert session.analysis.spec == second
+    assert shown == [first, second]
+    assert session.analysis.spec == second and session.is_current
 
 
 def test_a_failing_analysis_is_reported_inline(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -87,3 +95,39 @@ def test_the_selection_is_shared_through_the_session(qtbot) -> None:  # type: ig
     session.select_rows(())
     assert seen == [(3, 5), ()]
     assert session.selected_rows == ()
+
+
+def test_no_analysis_runs_while_the_window_shows_one(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A worker running Python while the GUI thread shows a result would take the
+    interpreter from it every millisecond: an edit made meanwhile is analysed after."""
+    base = preset("cifar/resnet20")
+    first, second = base.with_depths((4, 3, 3)), base.with_depths((5, 3, 3))
+    running: list[ArchSpec] = []
+    first_started, first_shown = threading.Event(), threading.Event()
+
+    def analyze_marked(spec: ArchSpec):  # type: ignore[no-untyped-def]
+        running.append(spec)
+        try:
+            if spec == first:
+                first_started.set()
+                time.sleep(0.05)  # the second edit is made meanwhile
+            if spec == second:
+                first_shown.wait(5)
+            return analyze(spec)
+        finally:
+            running.remove(spec)
+
+    session = Session(base, analyze_fn=analyze_marked, debounce_ms=0)
+    overlapped: list[list[ArchSpec]] = []
+
+    def show(analysis) -> None:  # type: ignore[no-untyped-def]
+        overlapped.append(list(running))
+        if analysis.spec == first:
+            first_shown.set()
+
+    session.analysis_changed.connect(show)
+    session.propose(first)
+    qtbot.waitUntil(first_started.is_set, timeout=5000)
+    session.propose(second)
+    qtbot.waitUntil(lambda: session.analysis.spec == second, timeout=5000)
+    assert overlapped == [[], []]
