@@ -126,7 +126,7 @@ def measure(name: str, edits: int) -> dict[str, Any]:
         probe.start()
         painted.arm(
             lambda d=depth: view.model.analysis is not None and view.model.analysis.spec.depths[stage] == d
-        )  # noqa: E501
+        )
         start = time.perf_counter()
         spin.setValue(depth)
         _wait(lambda: painted.painted_at is not None)  # the new rows, on screen

@@ -177,7 +177,7 @@ class Session(QObject):
         self.spec_changed.emit(spec)
         if self.is_modified() != was_modified:
             self.modified_changed.emit(self.is_modified())
-        self._timer.start()
+        self._schedule_analysis()
 
     # Undo and redo
 
@@ -237,7 +237,7 @@ class Session(QObject):
             self._spec = spec
             self._generation += 1
             self.spec_changed.emit(spec)
-            self._timer.start()
+            self._schedule_analysis()
         self.path_changed.emit(path)
         self.modified_changed.emit(self.is_modified())
 
@@ -255,6 +255,12 @@ class Session(QObject):
         self.history_changed.emit()
 
     # The analysis
+
+    def _schedule_analysis(self) -> None:
+        if self._timer.interval() > 0:
+            self._timer.start()
+        else:  # at once: the worker runs while the window paints the edited field
+            self._start_analysis()
 
     def _start_analysis(self) -> None:
         self._analyses.request(self._spec)

@@ -410,3 +410,21 @@ def test_cells_changed_in_place_repaint_the_view_once_instead_of_a_signal_per_bl
 def _sorted(model: LayerTreeModel, column: int, order: Qt.SortOrder) -> LayerTreeModel:
     model.sort(column, order)
     return model
+
+
+def test_the_table_is_repainted_once_the_event_loop_is_idle_after_an_edit(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The update and the repaint of an edit are two steps with the event loop between
+    them (a key pressed meanwhile is handled at once), and the repaint does come."""
+    session = Session(preset("cifar/resnet56"), debounce_ms=0)
+    view = LayerView(session)
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    held: list[bool] = []
+    session.analysis_changed.connect(lambda _analysis: held.append(not view.tree.updatesEnabled()))
+    with qtbot.waitSignal(session.analysis_changed, timeout=10_000):
+        session.propose(session.spec.with_depths((9, 10, 9)))
+    assert held == [True]
+    qtbot.waitUntil(view.tree.updatesEnabled, timeout=2000)
+    assert view.tree.viewport().updatesEnabled()

@@ -131,3 +131,19 @@ def test_no_analysis_runs_while_the_window_shows_one(qtbot) -> None:  # type: ig
     session.propose(second)
     qtbot.waitUntil(lambda: session.analysis.spec == second, timeout=5000)
     assert overlapped == [[], []]
+
+
+def test_an_edit_starts_its_analysis_before_the_window_paints_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """With no debounce the worker starts at once, not a turn of the event loop later: it
+    runs while the window paints the edited field."""
+    started = threading.Event()
+
+    def analyze_marked(spec: ArchSpec):  # type: ignore[no-untyped-def]
+        started.set()
+        return analyze(spec)
+
+    session = Session(preset("cifar/resnet20"), analyze_fn=analyze_marked, debounce_ms=0)
+    started.clear()
+    session.propose(preset("cifar/resnet20").with_depths((4, 3, 3)))
+    assert started.wait(5)  # no event processed since the edit
+    qtbot.waitUntil(lambda: session.is_current, timeout=5000)
