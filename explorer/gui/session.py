@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.core.analysis import Analysis, analyze, analyze_after
 from explorer.core.spec import ArchSpec, SpecError
 from explorer.gui.latest import Latest
-from explorer.gui.models.layer_tree import TreeChange, prepare_looks, tree_change
+from explorer.gui.models.layer_tree import TreeChange, free_unshown, prepare_looks, tree_change
 from explorer.gui.workers import run_in_thread
 
 # None: an edit's analysis costs what the edit changes (a few ms), and results a newer
@@ -283,8 +283,10 @@ class Session(QObject):
 
     def _finished(self, ticket: int, result: Analysis | TreeChange) -> None:
         if ticket <= self._shown_ticket:
-            return  # a newer edit's analysis is shown already
+            self._drop_unshown(result)  # a newer edit's analysis is shown already
+            return
         if isinstance(result, TreeChange) and result.base is not self._analysis:
+            self._drop_unshown(result)
             # Made from an analysis that another has replaced since: work the table's change
             # out again, from the one shown, away from the GUI thread too.
             run_in_thread(
@@ -315,6 +317,7 @@ class Session(QObject):
         (shown all the same, the newest one's is on its way), but not one older than the
         analysis shown."""
         if not newest and self._spec_error is not None:
+            self._drop_unshown(result)
             return
         change = result if isinstance(result, TreeChange) else None
         analysis = result.analysis if isinstance(result, TreeChange) else result
@@ -326,6 +329,12 @@ class Session(QObject):
         self.analysis_changed.emit(analysis)
         if self._selected_rows != before:
             self.selection_changed.emit(self._selected_rows)
+
+    @staticmethod
+    def _drop_unshown(result: Analysis | TreeChange) -> None:
+        """Free a change never shown now, by reference counting, not at a garbage collection."""
+        if isinstance(result, TreeChange):
+            free_unshown(result.root)
 
     def _fail(self, message: str) -> None:
         if not self._timer.isActive():

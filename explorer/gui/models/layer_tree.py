@@ -489,6 +489,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         # selected row removed) are the model's doing, not the person's.
         self.updating = False
         self._refilled = False
+        self._spent_change: TreeChange | None = None
 
     def _set_header(self, section: int, title: str, tip: str) -> None:
         self.items.setHeaderData(section, Qt.Orientation.Horizontal, title, _DISPLAY)
@@ -502,6 +503,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         self._show_tree(analysis, build_tree(analysis))
 
     def _show_tree(self, analysis: Analysis, root: Node) -> None:
+        self._free_spent_change()
         self._analysis = analysis
         self._profile_current = self._profile is not None and self._profile.spec == analysis.spec
         rows = [self._attach(child) for child in root.children]
@@ -578,10 +580,12 @@ class LayerTreeModel(QSortFilterProxyModel):
         analysis than the one shown (the tree is built here)."""
         if change.base is not self._analysis:
             self.set_analysis(change.analysis)
+            free_unshown(change.root)
             return False
         if change.kept_rows == 0:
             self._show_tree(change.analysis, change.root)
             return False
+        self._free_spent_change()
         self._analysis = change.analysis
         self._profile_current = self._profile is not None and self._profile.spec == change.analysis.spec
         self.updating = True
@@ -592,7 +596,15 @@ class LayerTreeModel(QSortFilterProxyModel):
             self.updating = False
         if self._refilled:
             self.cells_changed.emit()
+        # What of its tree was not taken into the rows shown is freed at the next change (a
+        # view may still measure its new cells until then).
+        self._spent_change = change
         return True
+
+    def _free_spent_change(self) -> None:
+        spent, self._spent_change = self._spent_change, None
+        if spent is not None:
+            free_unshown(spent.root)
 
     def _reconcile_children(self, old: Node, new: Node, parent: QStandardItem) -> None:
         if old.kind in ("block", "group"):  # their children are layers
@@ -815,6 +827,21 @@ def _renumber(node: Node, parent: QStandardItem, start: int) -> None:
         if child.row != row:
             child.row = row
             parent.child(row, 0).setData(row, SORT_ROLE)
+
+
+def free_unshown(root: Node) -> None:
+    """Break the parent <-> child cycles of the nodes of a change's tree that are not in
+    the tree shown: those whose values were copied into the rows shown, placeholders, or a
+    whole change dropped unshown. Left to the garbage collector, the 50,000 objects of an
+    early edit of resnet1202 cost a 90 ms pause; by reference counting they go at once."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        # A node taken into the tree shown has a new parent: it, and its rows, stay.
+        pending.extend(child for child in node.children if child.parent is node)
+        node.children = []
+        node.parent = None
+        node.items = None
 
 
 def _dismantle(root: Node) -> None:
