@@ -256,3 +256,34 @@ def test_edits_after_a_stage_is_removed_leave_its_fields_alone(qtbot, window) ->
     qtbot.wait(10)  # the removed row's widgets are deleted
     editor.stage_rows[0].depth.setValue(3)
     assert specs[-1].depths == (3, 2, 2)  # type: ignore[attr-defined]
+
+
+def test_a_depth_edit_repaints_that_field_alone(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """Fields held at their default (resnet18's groups and width per group) are not set
+    again, so not repainted, at every edit: under a style sheet each repaint redraws the
+    box around them too."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    painted: list[QObject] = []
+
+    class Watch(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                painted.append(watched)
+            return False
+
+    window.show()
+    qtbot.waitExposed(window)
+    spins = window.editor.findChildren(QAbstractSpinBox)
+    assert not window.editor.field_widgets["groups"].isEnabled()  # held at its default
+    watch = Watch()
+    for spin in spins:
+        spin.installEventFilter(watch)
+    depth = window.editor.stage_rows[1].depth
+    qtbot.wait(50)
+    painted.clear()
+    depth.setValue(depth.value() + 1)
+    wait_current(qtbot, window)
+    qtbot.wait(50)
+    assert set(painted) == {depth}

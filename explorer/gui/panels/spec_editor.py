@@ -388,12 +388,16 @@ class SpecEditor(QScrollArea):
 
     @staticmethod
     def _show_value(widget: QWidget, value: Any) -> None:
+        # A spin box given the value it shows repaints all the same: each edit would repaint
+        # every field held at its default (and, under a style sheet, the box around it).
         if isinstance(widget, QComboBox):
             widget.setCurrentIndex(widget.findData(value))
         elif isinstance(widget, SpecDoubleSpinBox):
-            widget.set_exact(value)
+            if widget.exact_value() != value:
+                widget.set_exact(value)
         elif isinstance(widget, QSpinBox):
-            widget.setValue(value)
+            if widget.value() != value:
+                widget.setValue(value)
         elif isinstance(widget, QCheckBox):
             widget.setChecked(value)
 
