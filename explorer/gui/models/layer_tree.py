@@ -15,7 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QFont, QIcon, QStandardItem, QStandardItemModel
 
 from explorer.core.analysis import Analysis, BlockSummary, LayerRow, StageSummary
@@ -490,6 +498,8 @@ class LayerTreeModel(QSortFilterProxyModel):
         self.updating = False
         self._refilled = False
         self._spent_change: TreeChange | None = None
+        self._free_later = QTimer(self, singleShot=True, interval=0)
+        self._free_later.timeout.connect(self._free_spent_change)
 
     def _set_header(self, section: int, title: str, tip: str) -> None:
         self.items.setHeaderData(section, Qt.Orientation.Horizontal, title, _DISPLAY)
@@ -596,9 +606,10 @@ class LayerTreeModel(QSortFilterProxyModel):
             self.updating = False
         if self._refilled:
             self.cells_changed.emit()
-        # What of its tree was not taken into the rows shown is freed at the next change (a
-        # view may still measure its new cells until then).
+        # What of its tree was not taken into the rows shown is freed once the event loop is
+        # idle (a view may still measure its new cells until then), or at the next change.
         self._spent_change = change
+        self._free_later.start()
         return True
 
     def _free_spent_change(self) -> None:

@@ -371,19 +371,18 @@ class LayerView(QWidget):
             self._widest = {}
         if not self._widest:
             return
-        longest: dict[int, list[str]] = {column: [] for column in self._widest}
+        shown = []
         pending = [changed]
         while pending:
             node = pending.pop()
             if node.kind not in ("root", KEPT):
-                cells = node.cells()
-                for column, texts in longest.items():
-                    texts.append(cells[column])
+                shown.append(node.cells())
             pending.extend(node.children)
         # The widest text is among the longest: measure a few of those, not every cell.
         metrics = self._bold_metrics()
-        for column, texts in longest.items():
-            for text in heapq.nlargest(MEASURED_PER_COLUMN, set(texts), key=len):
+        for column in self._widest:
+            texts = {cells[column] for cells in shown}
+            for text in heapq.nlargest(MEASURED_PER_COLUMN, texts, key=len):
                 self._widest[column] = max(self._widest[column], metrics.horizontalAdvance(text))
 
     def _bold_metrics(self) -> QFontMetrics:
