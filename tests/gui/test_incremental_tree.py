@@ -20,6 +20,7 @@ from explorer.core.analysis import Analysis, analyze, analyze_after
 from explorer.core.presets import preset
 from explorer.core.spec import ArchSpec, SpecError
 from explorer.gui.app import application
+from explorer.gui.models import layer_tree
 from explorer.gui.models.layer_tree import KEY_ROLE, SORT_ROLE, LayerTreeModel, tree_change
 from explorer.gui.panels.charts import ChartsPanel
 from explorer.gui.panels.layer_view import LayerView
@@ -88,6 +89,10 @@ class Screens:
         self.tester = QAbstractItemModelTester(
             self.model, QAbstractItemModelTester.FailureReportingMode.Fatal
         )
+        # As a view has it: cells set over turns of the event loop, here none between edits,
+        # so that each edit finds the cells of the one before still to set.
+        self.spread = fresh_model(start)
+        self.spread.spread_refills = True
         self.totals = TotalsPanel(self.session)
         self.charts = ChartsPanel(self.session)
         self.fresh_totals = TotalsPanel(self.session)
@@ -95,11 +100,14 @@ class Screens:
 
     def show(self, change_from: Analysis, analysis: Analysis) -> None:
         self.model.apply_change(tree_change(change_from, analysis))
+        self.spread.apply_change(tree_change(change_from, analysis))
         self.totals.show_analysis(analysis)
         self.charts.show_analysis(analysis)
 
     def check(self, analysis: Analysis) -> None:
         assert shown(self.model) == shown(fresh_model(analysis))
+        self.spread.finish_refills()
+        assert shown(self.spread) == shown(self.model)
         fresh = TotalsPanel(self.session)
         fresh.show_analysis(analysis)
         assert totals_shown(self.totals) == totals_shown(fresh)
@@ -133,6 +141,7 @@ def run_edit_sequence(data: st.DataObject) -> None:
     if shown_now is None:
         return
     screen.model.set_analysis(shown_now)
+    screen.spread.set_analysis(shown_now)
     history, undone = [spec], []
     for _ in range(data.draw(st.integers(1, 5))):
         step = data.draw(st.sampled_from(["edit", "edit", "edit", "undo", "redo"]))
@@ -452,4 +461,35 @@ def test_what_an_edit_leaves_over_is_freed_without_a_garbage_collection() -> Non
         assert gc.collect() == 0
     finally:
         gc.enable()
+    assert shown(model) == shown(fresh_model(after))
+
+
+def test_the_cells_of_a_long_edit_are_set_over_turns_of_the_event_loop(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(layer_tree, "REFILL_BUDGET_S", 0.0)  # one parent's rows a turn
+    before = analyze(preset("cifar/resnet56"))
+    model = fresh_model(before)
+    model.spread_refills = True
+    repaints: list[bool] = []
+    model.cells_changed.connect(lambda: repaints.append(True))
+    after = analyze_after(before, before.spec.with_depths((10, 9, 9)))
+    model.apply_change(tree_change(before, after))
+    assert model.refilling and repaints == []
+    assert model.rowCount(_find(model, "layer1")) == 10  # the rows are in place at once
+    qtbot.waitUntil(lambda: not model.refilling, timeout=5000)
+    assert repaints == [True]  # once, when the last cell is set
+    assert shown(model) == shown(fresh_model(after))
+
+
+def test_an_edit_that_comes_while_cells_wait_sets_them_first(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    application()
+    monkeypatch.setattr(layer_tree, "REFILL_BUDGET_S", 0.0)
+    before = analyze(preset("cifar/resnet56"))
+    model = fresh_model(before)
+    model.spread_refills = True
+    middle = analyze_after(before, before.spec.with_depths((10, 9, 9)))
+    model.apply_change(tree_change(before, middle))
+    after = analyze_after(middle, middle.spec.with_depths((10, 10, 9)))
+    model.apply_change(tree_change(middle, after))
+    model.finish_refills()
+    assert not model.refilling
     assert shown(model) == shown(fresh_model(after))

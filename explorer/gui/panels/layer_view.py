@@ -116,6 +116,7 @@ class LayerView(QWidget):
         super().__init__(parent)
         self.session = session
         self.model = LayerTreeModel(self)
+        self.model.spread_refills = True  # a long edit's cells are set over turns of the event loop
 
         self.filter_edit = QLineEdit(placeholderText="Filter by name or type  (e.g. conv, shortcut, layer3)")
         self.filter_edit.setClearButtonEnabled(True)
