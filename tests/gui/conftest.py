@@ -25,6 +25,12 @@ def _private_user_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _application() -> None:
+    # Icons and fonts need the application object: whichever test a worker runs first.
+    application()
+
+
+@pytest.fixture(autouse=True)
 def _collect_on_the_gui_thread() -> Iterator[None]:
     # A test's objects die with it, as a window's do when it closes; collected here, their Qt
     # parts (socket notifiers, timers) are destroyed on the GUI thread, never by a collection
