@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core import parts
-from explorer.core.presets import PRESET_NAMES, preset
+from explorer.core.presets import PRESET_NAMES, preset, preset_name_of
 from explorer.core.spec import ArchSpec, SpecError
 
 _FIELD = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?")
@@ -148,6 +148,9 @@ def error_label() -> QLabel:
 
 def closest_preset(spec: ArchSpec) -> str:
     """The preset that differs from ``spec`` in the fewest fields (the first on a tie)."""
+    same = preset_name_of(spec)
+    if same is not None:  # found without making every preset (an anti-aliased one is analysed)
+        return same
     fields = spec.to_dict()
 
     def distance(name: str) -> int:
