@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
             page: QWidget = (
                 LayerView(session)
                 if title == "Layers"
-                else styled(LazyTab(target, session, on_built=self._panel_built))
+                else LazyTab(target, session, on_built=self._panel_built)
             )
             self.tab_pages[title] = page
             self.tabs.addTab(page, title)

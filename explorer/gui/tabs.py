@@ -14,6 +14,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from explorer.gui.session import Session
+from explorer.gui.style import styled
 from explorer.gui.workers import describe_error
 
 
@@ -58,6 +59,9 @@ class LazyTab(QWidget):
 
     def ensure_panel(self) -> QWidget:
         if self.panel is None:
+            # The style sheet is parsed for the page when it is first opened, not for six
+            # hidden pages on the way to the first picture.
+            styled(self)
             try:
                 self.panel = load_factory(self.target)(self.session)
                 if self.on_built is not None:
