@@ -431,12 +431,13 @@ def test_the_table_is_repainted_once_the_event_loop_is_idle_after_an_edit(qtbot)
     view.show()
     qtbot.waitExposed(view)
     held: list[bool] = []
-    session.analysis_changed.connect(lambda _analysis: held.append(not view.tree.updatesEnabled()))
+    rows = view.tree.viewport()
+    session.analysis_changed.connect(lambda _analysis: held.append(not rows.updatesEnabled()))
     with qtbot.waitSignal(session.analysis_changed, timeout=10_000):
         session.propose(session.spec.with_depths((9, 10, 9)))
     assert held == [True]
-    qtbot.waitUntil(view.tree.updatesEnabled, timeout=2000)
-    assert view.tree.viewport().updatesEnabled()
+    qtbot.waitUntil(rows.updatesEnabled, timeout=2000)
+    assert view.tree.updatesEnabled()
 
 
 def test_what_an_edit_leaves_over_is_freed_without_a_garbage_collection() -> None:

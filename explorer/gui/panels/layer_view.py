@@ -206,7 +206,7 @@ class LayerView(QWidget):
         # do: a key pressed meanwhile is handled between the update and the paint, instead
         # of after both (each about 5 ms on resnet1202, 10 together).
         self._paint_later = QTimer(self, singleShot=True, interval=0)
-        self._paint_later.timeout.connect(lambda: self.tree.setUpdatesEnabled(True))
+        self._paint_later.timeout.connect(lambda: self.tree.viewport().setUpdatesEnabled(True))
         self.model.rows_coming.connect(self._close_for_insertion)
         self.model.rows_came.connect(self._reopen_after_insertion)
         self.model.cells_changed.connect(self.tree.viewport().update)
@@ -304,7 +304,7 @@ class LayerView(QWidget):
             self._restore_expansion()
         else:
             if self.tree.isVisible():
-                self.tree.setUpdatesEnabled(False)
+                self.tree.viewport().setUpdatesEnabled(False)  # the rows; the header and scroll bar as usual
                 self._paint_later.start()
             self._inserting = True
             try:
