@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.core.analysis import Analysis, analyze, analyze_after
 from explorer.core.spec import ArchSpec, SpecError
 from explorer.gui.latest import Latest
-from explorer.gui.models.layer_tree import TreeChange, free_unshown, prepare_looks, tree_change
+from explorer.gui.models.layer_tree import TreeChange, free_tree, prepare_looks, tree_change
 from explorer.gui.workers import run_in_thread
 
 # None: an edit's analysis costs what the edit changes (a few ms), and results a newer
@@ -334,7 +334,7 @@ class Session(QObject):
     def _drop_unshown(result: Analysis | TreeChange) -> None:
         """Free a change never shown now, by reference counting, not at a garbage collection."""
         if isinstance(result, TreeChange):
-            free_unshown(result.root)
+            free_tree(result.root)
 
     def _fail(self, message: str) -> None:
         if not self._timer.isActive():

@@ -70,7 +70,6 @@ class Node:
     params: int
     macs: int
     receptive_field: int | None
-    order: int
     marker: str = ""  # ADD_MARKER, a shortcut marker, or ""
     layer: LayerRow | None = None  # a layer row's own record: its tooltip is made from it when asked
     parent: Node | None = None
@@ -162,13 +161,12 @@ def _layer_node(row: LayerRow, prefix: str, shortcut_marker: str = "") -> Node:
         params=row.params,
         macs=row.macs,
         receptive_field=row.receptive_field,
-        order=row.index,
         marker=_layer_marker(row, shortcut_marker),
         layer=row,
     )
 
 
-def _group(kind: str, key: str, label: str, type_text: str, rows: list[LayerRow], order: int) -> Node:
+def _group(kind: str, key: str, label: str, type_text: str, rows: list[LayerRow]) -> Node:
     return Node(
         kind=kind,
         key=key,
@@ -179,7 +177,6 @@ def _group(kind: str, key: str, label: str, type_text: str, rows: list[LayerRow]
         params=sum(r.params for r in rows),
         macs=sum(r.macs for r in rows),
         receptive_field=rows[-1].receptive_field,
-        order=order,
     )
 
 
@@ -187,12 +184,12 @@ KEPT = "kept"  # the kind of a placeholder in a change: the node with this key s
 
 
 def _kept(key: str) -> Node:
-    return Node(KEPT, key, "", "", "", (), 0, 0, None, -1)
+    return Node(KEPT, key, "", "", "", (), 0, 0, None)
 
 
 def _stem_node(analysis: Analysis) -> Node:
     rows = analysis.rows[: analysis.stages[0].blocks[0].first_row]
-    stem = _group("group", "stem", "stem", f"Stem ({analysis.spec.stem})", list(rows), -1)
+    stem = _group("group", "stem", "stem", f"Stem ({analysis.spec.stem})", list(rows))
     for row in rows:
         stem.adopt(_layer_node(row, ""))
     return stem
@@ -200,7 +197,7 @@ def _stem_node(analysis: Analysis) -> Node:
 
 def _block_node(analysis: Analysis, block: BlockSummary) -> Node:
     members = [r for r in analysis.rows[block.first_row : block.last_row + 1] if r.op != "block"]
-    block_node = _group("block", block.name, block.name, f"{block.type}", members, members[0].index)
+    block_node = _group("block", block.name, block.name, f"{block.type}", members)
     dilation = f", dilation {block.dilation}" if block.dilation != 1 else ""
     block_node.type_text = f"{block.type} ({block.shortcut}{dilation})"
     block_node.marker = _shortcut_marker([row for row in members if row.role == "shortcut"])
@@ -215,7 +212,7 @@ def _stage_node(analysis: Analysis, stage: StageSummary, kept_rows: int = 0) -> 
     block_type = stage.blocks[0].type
     stage_rows = list(rows[stage.blocks[0].first_row : stage.blocks[-1].last_row + 1])
     text = f"{stage.depth} × {block_type}, stride {stage.stride}"
-    stage_node = _group("stage", stage.name, stage.name, text, stage_rows, stage_rows[0].index)
+    stage_node = _group("stage", stage.name, stage.name, text, stage_rows)
     for block in stage.blocks:
         if block.last_row < kept_rows:
             stage_node.adopt(_kept(block.name))
@@ -228,7 +225,7 @@ def _head_node(analysis: Analysis) -> Node | None:
     rows = analysis.rows[analysis.stages[-1].blocks[-1].last_row + 1 :]
     if not rows:
         return None
-    head = _group("group", "head", "head", "Head", list(rows), rows[0].index)
+    head = _group("group", "head", "head", "Head", list(rows))
     for row in rows:
         head.adopt(_layer_node(row, ""))
     return head
@@ -244,7 +241,7 @@ def _tree(
     same row objects as in the tree shown) are placeholders for the nodes shown. The stem
     is kept only if the stem shown has as many rows (``shown_stem_rows``): a block kind can
     change the stem's end (a pre-activation network's stem has no norm), not its start."""
-    root = Node("root", "", "", "", "", (), 0, 0, None, -1)
+    root = Node("root", "", "", "", "", (), 0, 0, None)
     first_stage_row = analysis.stages[0].blocks[0].first_row
     stem_kept = first_stage_row <= kept_rows and shown_stem_rows == first_stage_row
     root.adopt(_kept("stem") if stem_kept else _stem_node(analysis))
@@ -489,7 +486,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setRecursiveFilteringEnabled(True)  # the stages and blocks around a match stay
         self.setDynamicSortFilter(False)  # on only while sorted or filtered: see _follow_edits
-        self._root = Node("root", "", "", "", "", (), 0, 0, None, -1)
+        self._root = Node("root", "", "", "", "", (), 0, 0, None)
         self._analysis: Analysis | None = None
         self._needle = ""
         self._profile: Profile | None = None
@@ -527,7 +524,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         rows = [self._attach(child) for child in root.children]
         old, self._root = self._root, root
         self.items.replace_rows(rows)
-        _dismantle(old)
+        free_tree(old)
 
     @property
     def profile_current(self) -> bool:
@@ -599,7 +596,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         analysis than the one shown (the tree is built here)."""
         if change.base is not self._analysis:
             self.set_analysis(change.analysis)
-            free_unshown(change.root)
+            free_tree(change.root)
             return False
         if change.kept_rows == 0:
             self._show_tree(change.analysis, change.root)
@@ -658,7 +655,7 @@ class LayerTreeModel(QSortFilterProxyModel):
     def _free_spent_change(self) -> None:
         spent, self._spent_change = self._spent_change, None
         if spent is not None:
-            free_unshown(spent.root)
+            free_tree(spent.root)
 
     def _reconcile_children(self, old: Node, new: Node, parent: QStandardItem) -> None:
         if old.kind in ("block", "group"):  # their children are layers
@@ -751,7 +748,7 @@ class LayerTreeModel(QSortFilterProxyModel):
             del node.children[position : last + 1]
             _renumber(node, parent, position)
             for child in removed:
-                _dismantle(child)
+                free_tree(child)
             position -= 1
 
     def set_filter(self, text: str) -> None:
@@ -812,7 +809,7 @@ def _patch(node: Node, new: Node) -> dict[int, int]:
     changed (1,600 for an early edit of resnet1202): plain comparisons, no helpers."""
     # Not in any cell: a layer's key (its row in the analysis, which the selection follows)
     # and its record (which its tooltip is made from).
-    node.key, node.order, node.layer = new.key, new.order, new.layer
+    node.key, node.layer = new.key, new.layer
     if node.marker != new.marker or node.kind != new.kind:
         cells = dict.fromkeys(_ALL_COLUMNS, EVERYTHING)
     else:
@@ -881,30 +878,18 @@ def _renumber(node: Node, parent: QStandardItem, start: int) -> None:
             parent.child(row, 0).setData(row, SORT_ROLE)
 
 
-def free_unshown(root: Node) -> None:
-    """Break the parent <-> child cycles of the nodes of a change's tree that are not in
-    the tree shown: those whose values were copied into the rows shown, placeholders, or a
-    whole change dropped unshown. Left to the garbage collector, the 50,000 objects of an
-    early edit of resnet1202 cost a 90 ms pause; by reference counting they go at once."""
+def free_tree(root: Node) -> None:
+    """Break the parent <-> child cycles under ``root`` so its nodes go at once, by
+    reference counting: left to the garbage collector, the 50,000 objects of an early edit
+    of resnet1202 cost a 90 ms pause. A node since taken into another tree (a change's new
+    row, now shown) has another parent: it, and the rows under it, are left as they are."""
     pending = [root]
     while pending:
         node = pending.pop()
-        # A node taken into the tree shown has a new parent: it, and its rows, stay.
         pending.extend(child for child in node.children if child.parent is node)
         node.children = []
         node.parent = None
         node.items = None
-
-
-def _dismantle(root: Node) -> None:
-    """Break the parent <-> child cycles so the old tree is freed at once, by reference
-    counting, instead of by a full garbage collection that would pause the window."""
-    pending = [root]
-    while pending:
-        node = pending.pop()
-        pending.extend(node.children)
-        node.children = []
-        node.parent = None
 
 
 def _numel(shape: tuple[int, ...]) -> int:
