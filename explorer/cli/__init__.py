@@ -15,82 +15,89 @@ from explorer.cli.parser import CliParser, report
 from explorer.cli.paths import os_error_text
 
 # Every module of this package that defines register(subparsers) adds its commands;
-# the handler each sets returns an exit code. This order is the order of the help.
-COMMAND_ORDER = (
-    "gui",
-    "summary",
-    "diagram",
-    "export",
-    "bench",
-    "profile",
-    "memory",
-    "compare",
-    "screenshot",
-)
+# the handler each sets returns an exit code. This order is the order of the help. Each
+# module's commands are named here too, so that a command is told apart from a file or a
+# preset to open without importing every module.
+COMMANDS_BY_MODULE: dict[str, tuple[str, ...]] = {
+    "gui": ("gui", "screenshot"),
+    "summary": ("summary", "presets"),
+    "diagram": ("diagram",),
+    "export": ("export",),
+    "bench": ("bench",),
+    "profile": ("profile",),
+    "memory": ("memory",),
+    "compare": ("compare",),
+}
+COMMANDS = frozenset(name for names in COMMANDS_BY_MODULE.values() for name in names)
+GUI_MODULE = "gui"
 
 
 def _command_modules() -> list[str]:
     names = [info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
-    rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+    rank = {name: i for i, name in enumerate(COMMANDS_BY_MODULE)}
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
-def build_parser() -> tuple[CliParser, dict[str, CliParser]]:
-    """The parser, and each command's own parser by its name."""
+def build_parser(modules: Sequence[str] | None = None) -> tuple[CliParser, dict[str, CliParser]]:
+    """The parser, and each command's own parser by its name: of every command, or of the
+    commands of ``modules`` alone."""
     parser = CliParser(
         prog="resnet-explorer",
         description="Explore residual network architectures: layers, shapes, parameters, MACs.",
     )
     parser.add_argument("--version", action="version", version=f"resnet-explorer {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _command_modules():
+    for name in _command_modules() if modules is None else modules:
         module = importlib.import_module(f"{__name__}.{name}")
         if hasattr(module, "register"):
             module.register(subparsers)
     return parser, dict(subparsers.choices)
 
 
-def _opens_app(first: str, commands: dict[str, CliParser]) -> bool:
+def _opens_app(first: str) -> bool:
     """Whether ``resnet-explorer FIRST`` names something to open rather than a command."""
     from explorer.core.presets import PRESET_NAMES
 
-    if first.startswith("-") or first in commands:
+    if first.startswith("-") or first in COMMANDS:
         return False
     return first in PRESET_NAMES or first.endswith(".json") or os.path.isfile(first)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, commands = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments and _opens_app(arguments[0], commands):
+    if not arguments:
+        arguments = ["gui"]  # a bare "resnet-explorer" opens the desktop app
+    elif _opens_app(arguments[0]):
         # "resnet-explorer my-net.json" and "resnet-explorer resnet50" open the app on it.
         arguments.insert(0, "gui")
+    # Opening the app needs its own command only: importing every command's module (the
+    # benchmark's, the profiler's, the exporters') would delay the window by about 80 ms.
+    parser, commands = build_parser([GUI_MODULE] if arguments[0] == "gui" else None)
     args, extras = parser.parse_known_args(arguments)
     if extras:
         commands.get(args.command, parser).reject_extras(extras)
     handler = getattr(args, "handler", None)
     if handler is None:
-        if args.command is None:
-            # A bare "resnet-explorer" opens the desktop app.
-            from explorer.cli.gui import run_gui
-
-            args.command = "gui"
-            handler = run_gui
-        else:
-            parser.print_help()
-            return 0
+        parser.print_help()
+        return 0
     return _run(handler, args)
 
 
-def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a command; the user's mistakes, as the core reports them, become one line and exit 2."""
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The core's errors that mean the input was wrong; imported only when one is raised
+    (the benchmark's module is not on the way to the window)."""
     from explorer.core.benchtypes import BenchError
     from explorer.core.compare import ComparisonError
     from explorer.core.spec import SpecError
 
+    return SpecError, ComparisonError, BenchError
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command; the user's mistakes, as the core reports them, become one line and exit 2."""
     try:
         return int(handler(args))
-    except (CliError, SpecError, ComparisonError, BenchError) as exc:
+    except CliError as exc:
         report(args.command, str(exc))
     except RunFailed as exc:
         report(args.command, str(exc))
@@ -102,4 +109,8 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except KeyboardInterrupt:
         print(f"resnet-explorer {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
+        report(args.command, str(exc))
     return 2

@@ -79,6 +79,7 @@ def application(argv: list[str] | None = None) -> QApplication:
 def _freeze_what_exists() -> None:
     gc.collect()
     gc.freeze()
+    gc.enable()  # paused by main() on the way to the first picture
 
 
 def _freeze_what_is_shown() -> None:
@@ -145,6 +146,9 @@ def _quit_on_signals(window: MainWindow) -> QTimer:
 
 
 def main(spec: ArchSpec | None = None, path: Path | None = None, comparison: Path | None = None) -> int:
+    # The collector would run dozens of times on the way to the first picture and find
+    # nothing to free; it is turned back on once the window is up (_freeze_what_exists).
+    gc.disable()
     app = application()
     window = create_window(user_settings(), spec, path)
     if comparison is not None:

@@ -87,3 +87,45 @@ def test_a_command_name_is_never_taken_for_a_spec(capsys) -> None:  # type: igno
         main(["nonsense"])
     assert stopped.value.code == 2
     assert "invalid choice: 'nonsense'" in capsys.readouterr().err
+
+
+def test_every_command_is_named_beside_the_module_that_registers_it() -> None:
+    from explorer.cli import COMMANDS_BY_MODULE, build_parser
+
+    for module, names in COMMANDS_BY_MODULE.items():
+        _, commands = build_parser([module])
+        assert tuple(commands) == names, module
+    _, every = build_parser()
+    assert set(every) == {name for names in COMMANDS_BY_MODULE.values() for name in names}
+
+
+# Opens the app with its window replaced by a report of the command modules imported.
+_MODULES_ON_THE_WAY_TO_THE_WINDOW = r"""
+import importlib, sys
+gui_app = importlib.import_module("explorer.gui.app")
+gui_app.main = lambda *args, **kwargs: print(
+    " ".join(sorted(name for name in sys.modules if name.startswith(("explorer.cli.", "explorer.core."))))
+) or 0
+from explorer.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("arguments", [[], ["gui"], ["cifar/resnet20"]])
+def test_opening_the_app_imports_no_other_command(arguments: list[str], tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", _MODULES_ON_THE_WAY_TO_THE_WINDOW, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    imported = set(done.stdout.split())
+    assert "explorer.cli.gui" in imported
+    commands = ("summary", "bench", "profile", "memory", "compare", "export")
+    others = {f"explorer.cli.{name}" for name in commands}
+    assert not imported & others
+    assert "explorer.core.benchtypes" not in imported  # the errors the command line reports

@@ -53,3 +53,27 @@ def test_what_an_edit_shows_is_frozen_once_the_window_is_idle(qtbot, settings) -
     window.editor.stage_rows[0].depth.setValue(4)
     wait_current(qtbot, window)
     qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=2000)
+
+
+def test_the_collector_paused_on_the_way_to_the_window_is_back_once_it_is_up(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    gc.disable()  # as main() leaves it on the way to the first picture
+    try:
+        window = open_window(qtbot, settings, preset("cifar/resnet20"))
+        wait_current(qtbot, window)
+        qtbot.waitUntil(gc.isenabled, timeout=2000)
+    finally:
+        gc.enable()
+
+
+def test_opening_the_app_from_the_command_line_pauses_the_collector_until_then(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from explorer.cli import main
+
+    seen = []
+    gui_app = importlib.import_module("explorer.gui.app")
+    monkeypatch.setattr(gui_app, "main", lambda *args, **kwargs: seen.append(gc.isenabled()) or 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert main(["cifar/resnet20"]) == 0
+    assert seen == [False]
+    assert gc.isenabled()  # also when the app returns or fails
