@@ -25,7 +25,15 @@ from explorer.gui import icons
 from explorer.gui.binding_check import guard_against_dropped_references
 from explorer.gui.main_window import MainWindow
 from explorer.gui.session import Session
-from explorer.gui.settings import APPLICATION, ORGANIZATION, restore_document, user_settings
+from explorer.gui.settings import (
+    APPLICATION,
+    ORGANIZATION,
+    WINDOW_STATE,
+    restore_document,
+    saved_tab,
+    saved_window,
+    user_settings,
+)
 from explorer.gui.style import apply_style
 
 GC_YOUNG_THRESHOLD = 5000
@@ -76,6 +84,13 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def _opens_on_the_table(settings: QSettings) -> bool:
+    """Whether the window will open as it was left (its dock as wide), on the layer table:
+    else the first picture is not the table, or the dock's width is not known before the
+    editor is built."""
+    return saved_window(settings, WINDOW_STATE) is not None and saved_tab(settings) == 0
+
+
 def _freeze_what_exists() -> None:
     gc.collect()
     gc.freeze()
@@ -93,8 +108,12 @@ def create_window(
     spec: ArchSpec | None = None,
     path: Path | None = None,
     verify: bool = True,
+    staged: bool = False,
 ) -> MainWindow:
-    """A window on ``spec`` (from ``path``), or on the spec remembered in ``settings``."""
+    """A window on ``spec`` (from ``path``), or on the spec remembered in ``settings``.
+
+    ``staged``: when the window opens as it was left, on the layer table, the table is shown
+    before the rest of the window is built (see MainWindow)."""
     saved: ArchSpec | None = None
     if spec is None:
         restored = restore_document(settings)
@@ -103,11 +122,11 @@ def create_window(
         else:
             spec = preset("resnet18")
     session = Session(spec)
-    window = MainWindow(session, settings, verify=verify)
+    window = MainWindow(session, settings, verify=verify, staged=staged and _opens_on_the_table(settings))
     session.setParent(window)
     session.load(spec, path, saved)
     if path is not None:
-        window.documents.settings.setValue("files/folder", str(path.resolve().parent))
+        window.settings.setValue("files/folder", str(path.resolve().parent))
     window.restore_state()
     # What exists once the window is up lives as long as the window: keep it out of the
     # collector's full passes, which would otherwise pause the window for tens of
@@ -150,7 +169,7 @@ def main(spec: ArchSpec | None = None, path: Path | None = None, comparison: Pat
     # nothing to free; it is turned back on once the window is up (_freeze_what_exists).
     gc.disable()
     app = application()
-    window = create_window(user_settings(), spec, path)
+    window = create_window(user_settings(), spec, path, staged=comparison is None)
     if comparison is not None:
         window.documents.open_path(comparison)
     _quit_on_signals(window)

@@ -6,10 +6,11 @@ class is called with the ``Session`` the first time the tab is shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, QSettings, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QEvent, QMimeData, QObject, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,14 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.presets import FAMILIES, presets_in
+from explorer.core.presets import FAMILIES, preset_name_of, presets_in
 from explorer.core.spec import SpecError
 from explorer.gui import icons
-from explorer.gui.cross_check import CrossCheckAction
-from explorer.gui.documents import EXPORTS, Documents
-from explorer.gui.panels.editor_fields import describe_spec_error
 from explorer.gui.panels.layer_view import LayerView
-from explorer.gui.panels.spec_editor import SpecEditor
 from explorer.gui.panels.totals import TotalsPanel
 from explorer.gui.plain_text import plain
 from explorer.gui.session import Session
@@ -39,14 +36,19 @@ from explorer.gui.settings import (
     WINDOW_STATE,
     RemembersOptions,
     remember_document,
+    saved_tab,
+    saved_window,
 )
 from explorer.gui.style import set_style_property, styled
 from explorer.gui.tabs import LazyTab, preload_modules
 from explorer.gui.verifier import Verification, Verifier
-from explorer.gui.workspace import Workspace, workspace_path
 
 if TYPE_CHECKING:  # imported when first used: they are not on the way to the first picture
+    from explorer.gui.cross_check import CrossCheckAction
+    from explorer.gui.documents import Documents
     from explorer.gui.model_export import ModelExportDialog
+    from explorer.gui.panels.spec_editor import SpecEditor
+    from explorer.gui.workspace import Workspace
 
 TABS: list[tuple[str, str]] = [
     ("Layers", "explorer.gui.panels.layer_view:LayerView"),
@@ -69,8 +71,28 @@ def _finish_workers() -> None:
 
 
 STATUS_MESSAGE_MS = 5000
+MENU_TITLES = ("&File", "&Edit", "&View", "&Tools", "&Help")
+# A staged window builds the rest after the table's first paint, or after this at the latest.
+FINISH_BUILDING_AT_LATEST_MS = 1000
 WORKER_MODULE = "superqt.utils"  # explorer.gui.workers imports it on first use
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
+
+
+class _AfterFirstPaint(QObject):
+    """Calls ``then`` once the layer table has painted for the first time."""
+
+    def __init__(self, window: MainWindow, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self.then = then
+        self.watched = window.layer_view.tree.viewport()
+        self.watched.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.watched and event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            # Once this paint has reached the screen, on the next turn of the event loop.
+            QTimer.singleShot(0, self, self.then)
+        return False
 
 
 def _dropped_file(mime: QMimeData) -> Path | None:
@@ -82,21 +104,27 @@ def _dropped_file(mime: QMimeData) -> Path | None:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, session: Session, settings: QSettings, verify: bool = True) -> None:
+    """The window. With ``staged``, what the first picture needs (the table, the totals, the
+    dock's frame and the menu bar's titles) is built first, and the rest (the editor, the
+    menus' actions, documents and workspace) once the table has painted; any use of the rest
+    before then builds it at once (``finish_building``)."""
+
+    editor: SpecEditor
+    documents: Documents
+    workspace: Workspace
+    cross_check: CrossCheckAction
+
+    def __init__(
+        self, session: Session, settings: QSettings, verify: bool = True, staged: bool = False
+    ) -> None:
         super().__init__()
         self.session = session
         self.settings = settings
-        self.documents = Documents(self, session, settings)
-        # The comparison lives beside the window's settings, so a window on throw-away
-        # settings (pictures, tests) never reads or changes the user's workspace.
-        self.workspace = Workspace(workspace_path(settings), parent=session)
-        self.documents.open_comparison = self.open_comparison
         self.setWindowIcon(icons.app_icon())
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
-        self.editor = SpecEditor(session.spec)
         self.editor_dock = QDockWidget("Architecture", self, objectName="ArchitectureDock")
-        self.editor_dock.setWidget(self.editor)
+        self.editor_dock.setWidget(QWidget())  # the editor's place until it is built
         # Closable, or Qt disables View > Architecture (the dock's own show/hide action).
         self.editor_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -118,7 +146,7 @@ class MainWindow(QMainWindow):
             page: QWidget = (
                 LayerView(session)
                 if title == "Layers"
-                else LazyTab(target, session, on_built=self._panel_built)
+                else LazyTab(target, session, on_built=self._panel_built, prepare=self.finish_building)
             )
             self.tab_pages[title] = page
             self.tabs.addTab(page, title)
@@ -131,6 +159,8 @@ class MainWindow(QMainWindow):
         column.addWidget(self.totals)
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        # The menus' titles now, so that the menu bar has its height in the first picture.
+        self.menus = {title: self.menuBar().addMenu(title) for title in MENU_TITLES}
 
         self.verification_label = QLabel(objectName="Verification")
         self.statusBar().addPermanentWidget(self.verification_label)
@@ -139,14 +169,7 @@ class MainWindow(QMainWindow):
         self.verifier.changed.connect(self._show_verification)
         self._verify = verify
         self._preloaded = False
-
-        self._build_menus()
-        self.documents.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
         self.setAcceptDrops(True)
-        self.editor.edited.connect(self._edited)
-        self.editor.typing_finished.connect(session.end_burst)
-        session.spec_loaded.connect(self.editor.set_spec)
-        session.spec_restored.connect(lambda spec: self.editor.set_spec(spec, keep_origin=True))
         session.spec_changed.connect(self._spec_changed)
         session.spec_error_changed.connect(lambda _error: self._update_banner())
         session.analysis_changed.connect(lambda _analysis: self._update_banner())
@@ -155,15 +178,52 @@ class MainWindow(QMainWindow):
         session.path_changed.connect(lambda _path: self._update_title())
         self._mismatch: Verification | None = None
         self._failure = ""
-        self._update_title()
+        self._built = False
         self._show_verification(self.verifier.last)
         self.resize(1280, 800)
+        if staged:
+            self._first_paint = _AfterFirstPaint(self, self.finish_building)
+            # Also if nothing paints (a window started minimised): the menus must work.
+            QTimer.singleShot(FINISH_BUILDING_AT_LATEST_MS, self, self.finish_building)
+        else:
+            self.finish_building()
+        self._update_title()
+
+    def finish_building(self) -> None:
+        """Build what the first picture does not need (once; at once if not built yet)."""
+        if self._built:
+            return
+        self._built = True
+        from explorer.gui.documents import Documents
+        from explorer.gui.panels.spec_editor import SpecEditor
+        from explorer.gui.workspace import Workspace, workspace_path
+
+        session = self.session
+        self.documents = Documents(self, session, self.settings)
+        # The comparison lives beside the window's settings, so a window on throw-away
+        # settings (pictures, tests) never reads or changes the user's workspace.
+        self.workspace = Workspace(workspace_path(self.settings), parent=session)
+        self.documents.open_comparison = self.open_comparison
+        self.editor = SpecEditor(session.spec)
+        placeholder = self.editor_dock.widget()
+        self.editor_dock.setWidget(self.editor)
+        placeholder.deleteLater()
+        self._build_menus()
+        self.documents.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
+        self.editor.edited.connect(self._edited)
+        self.editor.typing_finished.connect(session.end_burst)
+        session.spec_loaded.connect(self.editor.set_spec)
+        session.spec_restored.connect(lambda spec: self.editor.set_spec(spec, keep_origin=True))
+        self._update_title()
+        self._update_banner()
 
     # Menus
 
     def _build_menus(self) -> None:
+        from explorer.gui.documents import EXPORTS
+
         docs = self.documents
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menus["&File"]
         new_menu = file_menu.addMenu("&New from preset")
         for family in FAMILIES:
             new_menu.addSection(family.title)
@@ -191,7 +251,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
 
-        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu = self.menus["&Edit"]
         self.undo_action = self._action(edit_menu, "&Undo", QKeySequence.StandardKey.Undo, self.session.undo)
         self.redo_action = self._action(edit_menu, "&Redo", QKeySequence.StandardKey.Redo, self.session.redo)
         for action, key in (
@@ -204,7 +264,7 @@ class MainWindow(QMainWindow):
         self.session.history_changed.connect(self._update_history_actions)
         self._update_history_actions()
 
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.menus["&View"]
         toggle = self.editor_dock.toggleViewAction()
         toggle.setShortcut(QKeySequence("Ctrl+Shift+A"))
         view_menu.addAction(toggle)
@@ -218,11 +278,13 @@ class MainWindow(QMainWindow):
                 view_menu, f"{title} tab", QKeySequence(f"Ctrl+{number}"), lambda t=title: self.show_tab(t)
             )
 
-        tools_menu = self.menuBar().addMenu("&Tools")
+        tools_menu = self.menus["&Tools"]
+        from explorer.gui.cross_check import CrossCheckAction
+
         self.cross_check = CrossCheckAction(self, lambda: self.session.spec)
         tools_menu.addAction(self.cross_check.action)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.menus["&Help"]
         self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)
         self._action(help_menu, "&About ResNet Explorer", QKeySequence("F1"), self.show_about)
 
@@ -315,6 +377,8 @@ class MainWindow(QMainWindow):
         elif self._failure:
             text, level = f"✖ The analysis failed: {self._failure}", "error"
         elif error is not None:
+            from explorer.gui.panels.editor_fields import describe_spec_error
+
             text = f"⚠ {describe_spec_error(error)}. Showing the last valid architecture until this is fixed."
             level = "warning"
         else:
@@ -330,20 +394,25 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         path = self.session.path
-        name = path.name if path else self.editor.preset_caption() or "untitled"
+        if path is not None:
+            name = path.name
+        elif self._built:
+            name = self.editor.preset_caption() or "untitled"
+        else:  # the editor's "custom (from …)" comes with the editor
+            name = preset_name_of(self.session.spec) or "untitled"
         self.setWindowTitle(f"{name}[*] — ResNet Explorer")
         self.setWindowModified(self.session.is_modified())
 
     # State
 
     def restore_state(self) -> None:
-        geometry = self.settings.value(GEOMETRY)
+        geometry = saved_window(self.settings, GEOMETRY)
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.settings.value(WINDOW_STATE)
+        state = saved_window(self.settings, WINDOW_STATE)
         if state is not None:
             self.restoreState(state)
-        index = int(self.settings.value(CURRENT_TAB, 0) or 0)
+        index = saved_tab(self.settings)
         if 0 <= index < self.tabs.count():
             self.tabs.setCurrentIndex(index)
 
@@ -382,6 +451,7 @@ class MainWindow(QMainWindow):
         path = _dropped_file(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
+            self.finish_building()
             self.documents.open_path(path)
 
     def shutdown(self) -> None:
@@ -392,6 +462,7 @@ class MainWindow(QMainWindow):
         QApplication.quit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.finish_building()
         if not self.documents.may_discard():
             event.ignore()
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from explorer.core.spec import ArchSpec, SpecError
 
@@ -32,6 +32,23 @@ class RemembersOptions(Protocol):
     """
 
     def use_settings(self, settings: QSettings) -> None: ...
+
+
+def saved_tab(settings: QSettings) -> int:
+    """The index of the tab the window was left on; 0 (the first) if none or not a number."""
+    value: object = settings.value(CURRENT_TAB, 0)
+    try:
+        return int(str(value or 0))
+    except (TypeError, ValueError):  # a settings file edited by hand
+        return 0
+
+
+def saved_window(settings: QSettings, key: str) -> bytes | None:
+    """The window's saved geometry or state (``GEOMETRY``, ``WINDOW_STATE``), if it is one."""
+    value = settings.value(key)
+    if isinstance(value, QByteArray):
+        return bytes(value.data())
+    return bytes(value) if isinstance(value, (bytes, bytearray)) else None
 
 
 def user_settings() -> QSettings:

@@ -48,17 +48,21 @@ class LazyTab(QWidget):
         session: Session,
         parent: QWidget | None = None,
         on_built: Callable[[QWidget], None] | None = None,
+        prepare: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.target = target
         self.session = session
         self.on_built = on_built  # called with the panel as soon as it exists
+        self.prepare = prepare  # called before the panel is built (what it needs of the window)
         self.panel: QWidget | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
     def ensure_panel(self) -> QWidget:
         if self.panel is None:
+            if self.prepare is not None:
+                self.prepare()
             # The style sheet is parsed for the page when it is first opened, not for six
             # hidden pages on the way to the first picture.
             styled(self)
