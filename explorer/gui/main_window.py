@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QSettings, Qt, QThreadPool, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -95,6 +103,12 @@ class _AfterFirstPaint(QObject):
         return False
 
 
+def _rows_a_screen_shows(widget: QWidget) -> int:
+    """At most how many rows of a table a screen shows: all a staged window makes at first."""
+    heights = [screen.availableGeometry().height() for screen in QGuiApplication.screens()]
+    return max(heights, default=2160) // max(widget.fontMetrics().height(), 1) + 1
+
+
 def _dropped_file(mime: QMimeData) -> Path | None:
     """The one local .json file (a spec or a comparison) being dragged, if that is what it is."""
     urls = mime.urls() if mime.hasUrls() else []
@@ -144,7 +158,7 @@ class MainWindow(QMainWindow):
         self.tab_pages: dict[str, QWidget] = {}
         for title, target in TABS:
             page: QWidget = (
-                LayerView(session)
+                LayerView(session, first_rows=_rows_a_screen_shows(self) if staged else None)
                 if title == "Layers"
                 else LazyTab(target, session, on_built=self._panel_built, prepare=self.finish_building)
             )
@@ -199,6 +213,7 @@ class MainWindow(QMainWindow):
         from explorer.gui.workspace import Workspace, workspace_path
 
         session = self.session
+        self.layer_view.finish_rows()
         self.documents = Documents(self, session, self.settings)
         # The comparison lives beside the window's settings, so a window on throw-away
         # settings (pictures, tests) never reads or changes the user's workspace.

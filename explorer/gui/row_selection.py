@@ -75,6 +75,7 @@ class LayerSelectionSync(QObject):
         selection = QItemSelection()
         found: list[QModelIndex] = []
         if wanted:
+            self.model.finish_rows()  # a row not made yet cannot be selected
             self._collect(QModelIndex(), set(wanted), found)
         last_column = self.model.columnCount() - 1
         for index in found:

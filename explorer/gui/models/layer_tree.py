@@ -469,6 +469,8 @@ class LayerTreeModel(QSortFilterProxyModel):
     # among all its rows (25 ms for the 200 blocks of a stage of resnet1202). It is not
     # passed on; a view repaints once instead.
     cells_changed = Signal()
+    # After finish_rows() inserted the rows set_analysis(rows_now=...) left for later.
+    rows_finished = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -504,6 +506,9 @@ class LayerTreeModel(QSortFilterProxyModel):
         self._pending_refills: deque[tuple[QStandardItem, list[tuple[int, Node, dict[int, int]]]]] = deque()
         self._refill_later = QTimer(self, singleShot=True, interval=0)
         self._refill_later.timeout.connect(self._refill_some)
+        # Rows left for later by set_analysis(rows_now=...): (parent item, or None for the
+        # top level; its node; the first of the node's children still to come).
+        self._rows_to_come: list[tuple[QStandardItem | None, Node, int]] = []
 
     def _set_header(self, section: int, title: str, tip: str) -> None:
         self.items.setHeaderData(section, Qt.Orientation.Horizontal, title, _DISPLAY)
@@ -513,15 +518,25 @@ class LayerTreeModel(QSortFilterProxyModel):
     def analysis(self) -> Analysis | None:
         return self._analysis
 
-    def set_analysis(self, analysis: Analysis) -> None:
-        self._show_tree(analysis, build_tree(analysis))
+    def set_analysis(self, analysis: Analysis, rows_now: int | None = None) -> None:
+        """Show ``analysis``. With ``rows_now``, only about that many rows, the first in
+        execution order, are made now (a window's first picture shows no more), and the
+        rest by ``finish_rows``, which anything that reads or changes the rows calls first."""
+        self._show_tree(analysis, build_tree(analysis), rows_now)
 
-    def _show_tree(self, analysis: Analysis, root: Node) -> None:
+    def _show_tree(self, analysis: Analysis, root: Node, rows_now: int | None = None) -> None:
         self._free_spent_change()
         self._pending_refills.clear()  # of rows about to go
+        self._rows_to_come.clear()
         self._analysis = analysis
         self._profile_current = self._profile is not None and self._profile.spec == analysis.spec
-        rows = [self._attach(child) for child in root.children]
+        budget = None if rows_now is None else [rows_now]
+        rows = []
+        for position, child in enumerate(root.children):
+            if budget is not None and budget[0] <= 0:
+                self._rows_to_come.append((None, root, position))
+                break
+            rows.append(self._attach(child, budget))
         old, self._root = self._root, root
         self.items.replace_rows(rows)
         free_tree(old)
@@ -534,6 +549,7 @@ class LayerTreeModel(QSortFilterProxyModel):
     def set_profile(self, result: Profile) -> None:
         """Add (or refill) the time, share and GMAC/s columns from ``result``, keyed by row
         and by group; greyed (by the view) while the analysis on show is of another spec."""
+        self.finish_rows()
         self.finish_refills()
         items: list[tuple[str, LayerTime | GroupTime]] = [
             (str(layer.index), layer) for layer in result.layers
@@ -556,17 +572,39 @@ class LayerTreeModel(QSortFilterProxyModel):
         # proxy needs: a profile arrives once a run, so no signal is spared here.
         self._fill_profile(self.items.invisibleRootItem(), self._root)
 
-    def _attach(self, node: Node) -> list[QStandardItem]:
+    def _attach(self, node: Node, budget: list[int] | None = None) -> list[QStandardItem]:
         """``node``'s row with its children's rows under it, ready for insertion: each row
-        made on the worker, or here if it was not."""
+        made on the worker, or here if it was not. With a ``budget`` (rows still to make
+        now), the children past it are left for ``finish_rows``."""
         items, node.items = node.items, None  # the model owns them from here on
         if items is None:
             items = _row_items(node, _looks())
         if self.items.columnCount() > _COLUMN_COUNT:
             items += self._profile_items(node)
-        for child in node.children:
-            items[0].appendRow(self._attach(child))
+        if budget is not None:
+            budget[0] -= 1
+        for position, child in enumerate(node.children):
+            if budget is not None and budget[0] <= 0:
+                self._rows_to_come.append((items[0], node, position))
+                break
+            items[0].appendRow(self._attach(child, budget))
         return items
+
+    @property
+    def rows_to_come(self) -> bool:
+        """Whether rows left for later by ``set_analysis(rows_now=...)`` are still to come."""
+        return bool(self._rows_to_come)
+
+    def finish_rows(self) -> None:
+        """Make and insert the rows ``set_analysis(rows_now=...)`` left for later."""
+        if not self._rows_to_come:
+            return
+        pending, self._rows_to_come = self._rows_to_come, []
+        for parent, node, start in pending:
+            under = self.items.invisibleRootItem() if parent is None else parent
+            for child in node.children[start:]:
+                under.appendRow(self._attach(child))
+        self.rows_finished.emit()
 
     def _fill_profile(self, parent: QStandardItem, node: Node) -> None:
         for row, child in enumerate(node.children):
@@ -601,6 +639,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         if change.kept_rows == 0:
             self._show_tree(change.analysis, change.root)
             return False
+        self.finish_rows()  # the change is matched against every row
         self._free_spent_change()
         self.finish_refills()  # of the change before: its rows are where it left them
         self._analysis = change.analysis
@@ -754,6 +793,7 @@ class LayerTreeModel(QSortFilterProxyModel):
     def set_filter(self, text: str) -> None:
         needle = text.strip()
         if needle != self._needle:
+            self.finish_rows()
             self._needle = needle
             self.updating = True  # rows it hides leave the selection: not the person's doing
             try:
@@ -763,6 +803,7 @@ class LayerTreeModel(QSortFilterProxyModel):
                 self.updating = False
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.finish_rows()
         self._follow_edits(column)
         super().sort(column, order)
 

@@ -112,7 +112,12 @@ class LayerDelegate(TooltipDelegate):
 
 
 class LayerView(QWidget):
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    """The layer table. With ``first_rows``, the first analysis makes only about that many
+    rows at once, the rest when ``finish_rows`` is called (or anything needs them)."""
+
+    def __init__(
+        self, session: Session, parent: QWidget | None = None, first_rows: int | None = None
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self.model = LayerTreeModel(self)
@@ -220,7 +225,13 @@ class LayerView(QWidget):
         self.model.columnsInserted.connect(lambda *_args: self._fit_columns())
         # Rows selected here are the session's selection, shown by the diagram too.
         self.selection_sync = LayerSelectionSync(session, self.tree, self.model)
+        self.model.rows_finished.connect(self._restore_expansion)
+        self._first_rows = first_rows
         self.show_analysis(session.analysis)
+
+    def finish_rows(self) -> None:
+        """Make the rows the first analysis left for later (see ``first_rows``)."""
+        self.model.finish_rows()
 
     def changeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().changeEvent(event)
@@ -300,7 +311,8 @@ class LayerView(QWidget):
     def show_analysis(self, analysis: Analysis) -> None:
         change = self.session.tree_change
         if change is None or change.analysis is not analysis:
-            self.model.set_analysis(analysis)
+            first_rows, self._first_rows = self._first_rows, None
+            self.model.set_analysis(analysis, first_rows)
             self._restore_expansion()
         else:
             if self.tree.isVisible():
