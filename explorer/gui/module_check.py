@@ -10,7 +10,9 @@ runs in its own process: the window never waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -86,7 +88,20 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
+# How much lower than the window this process runs: a check of a large network takes
+# seconds of CPU, and on a machine with few cores the window and its analyses come first.
+NICENESS = 10
+
+
+def lower_priority() -> None:
+    """Yield the CPU to the window whenever both want it (where the system allows it)."""
+    # No os.nice on Windows; some systems do not permit it.
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(NICENESS)
+
+
 def main() -> int:
+    lower_priority()
     import torch  # before the first request, so the window learns early that torch works
 
     print(json.dumps({"ready": True, "torch": torch.__version__}), flush=True)

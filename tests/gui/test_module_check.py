@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import replace
 
+import pytest
+
 from explorer.core.analysis import analyze
 from explorer.core.presets import preset
 from explorer.gui import module_check
+from explorer.gui.module_check import NICENESS
 from explorer.gui.verifier import Verification, Verifier
 
 from .conftest import open_window
@@ -109,3 +113,18 @@ def test_a_last_feature_map_of_one_pixel_is_verified() -> None:
         result = module_check.check_module(spec)
         assert result["ok"], result
         assert result["params"] == analyze(spec).totals.total_params
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are POSIX")
+def test_the_module_check_yields_the_cpu_to_the_window(qtbot) -> None:  # type: ignore[no-untyped-def]
+    verifier = Verifier()
+    verifier.start()
+    try:
+        process = verifier._process
+        assert process is not None and process.waitForStarted(10_000)
+        window_priority = os.getpriority(os.PRIO_PROCESS, 0)
+        qtbot.waitUntil(lambda: verifier._ready, timeout=60_000)  # it has lowered itself by then
+        lowest = 19  # the most a process can be niced on Linux
+        assert os.getpriority(os.PRIO_PROCESS, process.processId()) == min(window_priority + NICENESS, lowest)
+    finally:
+        verifier.stop()
