@@ -94,7 +94,7 @@ def _opens_on_the_table(settings: QSettings) -> bool:
 def _freeze_what_exists() -> None:
     gc.collect()
     gc.freeze()
-    gc.enable()  # paused by main() on the way to the first picture
+    gc.enable()  # paused by the command line on the way to the first picture
 
 
 def _freeze_what_is_shown() -> None:
@@ -165,9 +165,6 @@ def _quit_on_signals(window: MainWindow) -> QTimer:
 
 
 def main(spec: ArchSpec | None = None, path: Path | None = None, comparison: Path | None = None) -> int:
-    # The collector would run dozens of times on the way to the first picture and find
-    # nothing to free; it is turned back on once the window is up (_freeze_what_exists).
-    gc.disable()
     app = application()
     window = create_window(user_settings(), spec, path, staged=comparison is None)
     if comparison is not None:

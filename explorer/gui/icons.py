@@ -79,7 +79,6 @@ def stage_icon() -> QIcon:
 
 
 @cache
-@cache
 def app_icon() -> QIcon:
     """Two layers with a skip connection arching over them."""
     pixmap = QPixmap(128, 128)

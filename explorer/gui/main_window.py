@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         from explorer.gui.workspace import Workspace, workspace_path
 
         session = self.session
-        self.layer_view.finish_rows()
+        self.layer_view.model.finish_rows()
         self.documents = Documents(self, session, self.settings)
         # The comparison lives beside the window's settings, so a window on throw-away
         # settings (pictures, tests) never reads or changes the user's workspace.

@@ -129,7 +129,7 @@ def test_a_first_table_of_a_few_rows_makes_the_rest_later_as_a_full_one_would(qt
     first = shown(view.model)
     assert first == shown(full)[: len(first) - 1] + first[-1:]  # the same rows, in order, so far
     view.show()
-    view.finish_rows()
+    view.model.finish_rows()
     assert not view.model.rows_to_come
     assert shown(view.model) == shown(full)
     expanded = [view.tree.isExpanded(view.model.index(row, 0)) for row in range(view.model.rowCount())]

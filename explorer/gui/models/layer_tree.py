@@ -530,13 +530,7 @@ class LayerTreeModel(QSortFilterProxyModel):
         self._rows_to_come.clear()
         self._analysis = analysis
         self._profile_current = self._profile is not None and self._profile.spec == analysis.spec
-        budget = None if rows_now is None else [rows_now]
-        rows = []
-        for position, child in enumerate(root.children):
-            if budget is not None and budget[0] <= 0:
-                self._rows_to_come.append((None, root, position))
-                break
-            rows.append(self._attach(child, budget))
+        rows = self._child_rows(root, None, None if rows_now is None else [rows_now])
         old, self._root = self._root, root
         self.items.replace_rows(rows)
         free_tree(old)
@@ -583,12 +577,22 @@ class LayerTreeModel(QSortFilterProxyModel):
             items += self._profile_items(node)
         if budget is not None:
             budget[0] -= 1
+        for row in self._child_rows(node, items[0], budget):
+            items[0].appendRow(row)
+        return items
+
+    def _child_rows(
+        self, node: Node, under: QStandardItem | None, budget: list[int] | None
+    ) -> list[list[QStandardItem]]:
+        """The rows of ``node``'s children, to go ``under`` its row's item (None: the top
+        level); those past the ``budget`` are left for ``finish_rows``."""
+        rows = []
         for position, child in enumerate(node.children):
             if budget is not None and budget[0] <= 0:
-                self._rows_to_come.append((items[0], node, position))
+                self._rows_to_come.append((under, node, position))
                 break
-            items[0].appendRow(self._attach(child, budget))
-        return items
+            rows.append(self._attach(child, budget))
+        return rows
 
     @property
     def rows_to_come(self) -> bool:

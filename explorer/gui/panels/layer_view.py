@@ -113,7 +113,7 @@ class LayerDelegate(TooltipDelegate):
 
 class LayerView(QWidget):
     """The layer table. With ``first_rows``, the first analysis makes only about that many
-    rows at once, the rest when ``finish_rows`` is called (or anything needs them)."""
+    rows at once, the rest when the model's ``finish_rows`` is called (or anything needs them)."""
 
     def __init__(
         self, session: Session, parent: QWidget | None = None, first_rows: int | None = None
@@ -228,10 +228,6 @@ class LayerView(QWidget):
         self.model.rows_finished.connect(self._restore_expansion)
         self._first_rows = first_rows
         self.show_analysis(session.analysis)
-
-    def finish_rows(self) -> None:
-        """Make the rows the first analysis left for later (see ``first_rows``)."""
-        self.model.finish_rows()
 
     def changeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().changeEvent(event)
