@@ -12,13 +12,11 @@ memory, an out-of-memory error, a device error) comes back as a result with
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import math
-import platform
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -34,26 +32,11 @@ from explorer.core.benchtypes import (
     SweepResult,
     TimingStats,
 )
-from explorer.core.devices import (
-    Device,
-    DeviceError,
-    free_memory,
-    resolve_device,
-    supported_dtypes,
-    synchronize,
-)
-from explorer.core.memory import LiveTensorPeak, estimate_memory
+from explorer.core.devices import Device, synchronize
+from explorer.core.memory import LiveTensorPeak
+from explorer.core.run_setup import PreparedRun, RunConditions, device_settings, release, run_conditions
 from explorer.core.spec import ArchSpec
-from explorer.core.train_step import (
-    TrainStep,
-    random_batch,
-    saved_activation_bytes,
-    step_precision,
-    time_breakdown,
-    uses_grad_scaler,
-)
-from explorer.core.training_memory import predict_training_memory
-from explorer.core.units import format_bytes
+from explorer.core.train_step import TrainStep, saved_activation_bytes, step_precision, time_breakdown
 
 __all__ = [
     "BenchConfig",
@@ -81,73 +64,6 @@ CPU_MEMORY_SOURCE = "tensors alive at the peak of one pass (weights, input, acti
 def sweep_batch_sizes(limit: int) -> tuple[int, ...]:
     """1, 2, 4, ... up to ``limit``."""
     return tuple(2**power for power in range(int(math.log2(max(limit, 1))) + 1))
-
-
-def _checked_device(config: BenchConfig) -> Device:
-    try:
-        device = resolve_device(config.device)
-    except DeviceError as exc:
-        raise BenchError(str(exc)) from None
-    supported = supported_dtypes(device)
-    if config.dtype not in supported:
-        raise BenchError(
-            f"dtype {config.dtype} is not supported on {device.key} ({device.name}); "
-            f"choose one of {', '.join(supported)}"
-        )
-    return device
-
-
-@contextlib.contextmanager
-def _thread_count(threads: int | None) -> Iterator[None]:
-    import torch
-
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-@contextlib.contextmanager
-def _cudnn_benchmark(device: Device) -> Iterator[None]:
-    import torch
-
-    previous = torch.backends.cudnn.benchmark
-    if device.kind == "cuda":
-        # Lets cuDNN pick its fastest convolution for these shapes during warm-up, as timm does.
-        torch.backends.cudnn.benchmark = True
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.benchmark = previous
-
-
-def _card(spec: ArchSpec, config: BenchConfig, device: Device, iterations: int) -> ReproCard:
-    import torch
-
-    training = config.mode == "train"
-    precision = step_precision(config, device) if training else config.dtype
-    return ReproCard(
-        torch_version=torch.__version__,
-        python_version=platform.python_version(),
-        platform=platform.platform(terse=True),
-        device=device.key,
-        device_name=device.name,
-        threads=torch.get_num_threads(),
-        dtype=precision,
-        layout=config.layout,
-        batch_size=config.batch_size,
-        input_shape=(config.batch_size, *spec.input_shape),
-        compiled=config.compile,
-        warmup=config.warmup,
-        iterations=iterations,
-        cudnn_benchmark=torch.backends.cudnn.benchmark if device.kind == "cuda" else None,
-        mode=config.mode,
-        optimizer=config.optimizer if training else None,
-        grad_scaler=uses_grad_scaler(precision, device) if training else None,
-    )
 
 
 class _MemoryWatch:
@@ -294,55 +210,49 @@ class _Measured:
         self.saved_bytes: int | None = None
 
 
-def _measure(
-    spec: ArchSpec,
+def _measure_built(
+    conditions: RunConditions,
     config: BenchConfig,
-    device: Device,
+    watch: _MemoryWatch,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+    on_sample: OnSample | None,
+) -> _Measured:
+    # A frame of its own for the model: a failure's traceback frames, which the caller clears,
+    # are then the only ones that hold it.
+    with conditions.built() as run:
+        return _measure(run, config, watch, progress, should_stop, on_sample)
+
+
+def _measure(
+    run: PreparedRun,
+    config: BenchConfig,
     watch: _MemoryWatch,
     progress: Progress | None,
     should_stop: ShouldStop | None,
     on_sample: OnSample | None,
 ) -> _Measured:
     if config.mode == "train":
-        return _measure_train(spec, config, device, watch, progress, should_stop, on_sample)
-    import torch
-
-    from explorer.core.build import build_model
-
-    model = build_model(spec, device.key).eval()
-    inputs = torch.randn((config.batch_size, *spec.input_shape), device=device.key)
-    if config.channels_last:
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        inputs = inputs.contiguous(memory_format=torch.channels_last)
-    runner: Runner = torch.compile(model) if config.compile else model
+        return _measure_train(run, config, watch, progress, should_stop, on_sample)
     samples, cancelled = _timed_passes(
-        runner, inputs, config, device, watch.sample, progress, should_stop, on_sample
+        run.runner, run.inputs, config, run.device, watch.sample, progress, should_stop, on_sample
     )
     if not cancelled:
         # The eager model even when compiled: the count needs to see every operator.
-        watch.count_pass(model, inputs, config)
+        watch.count_pass(run.model, run.inputs, config)
     return _Measured(samples, cancelled)
 
 
 def _measure_train(
-    spec: ArchSpec,
+    run: PreparedRun,
     config: BenchConfig,
-    device: Device,
     watch: _MemoryWatch,
     progress: Progress | None,
     should_stop: ShouldStop | None,
     on_sample: OnSample | None,
 ) -> _Measured:
-    import torch
-
-    from explorer.core.build import build_model
-
-    model = build_model(spec, device.key)
-    if config.channels_last:
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    runner = torch.compile(model) if config.compile else model
-    step = TrainStep(runner, model, config.optimizer, step_precision(config, device), device)
-    batch = random_batch(spec, config.batch_size, device, config.channels_last)
+    step = run.train_step(config)
+    batch = (run.inputs, run.labels)
     breakdown_steps = config.iterations
     timed_total = 0
 
@@ -353,7 +263,7 @@ def _measure_train(
             progress(done, total + breakdown_steps)
 
     samples, cancelled = _timed_passes(
-        step, batch, config, device, watch.sample, timed_progress, should_stop, on_sample
+        step, batch, config, run.device, watch.sample, timed_progress, should_stop, on_sample
     )
     measured = _Measured(samples, cancelled)
     if cancelled:
@@ -364,7 +274,9 @@ def _measure_train(
         if progress is not None:
             progress(timed_total + done, timed_total + breakdown_steps)
 
-    measured.breakdown = time_breakdown(step, batch, device, breakdown_steps, should_stop, breakdown_progress)
+    measured.breakdown = time_breakdown(
+        step, batch, run.device, breakdown_steps, should_stop, breakdown_progress
+    )
     if measured.breakdown is None or measured.breakdown.steps < breakdown_steps:
         measured.cancelled = True
         return measured
@@ -386,8 +298,7 @@ def time_forward(
     dtype, thread count and iterations. Errors propagate. ``None`` if stopped before
     the first timed pass.
     """
-    device = _checked_device(config)
-    with _thread_count(config.threads), _cudnn_benchmark(device):
+    with device_settings(config) as device:
         samples, _ = _timed_passes(model, inputs, config, device, lambda: None, progress, should_stop)
     return TimingStats.from_samples(samples) if samples else None
 
@@ -406,9 +317,8 @@ def time_train_steps(
     """
     if config.mode != "train":
         raise BenchError("time_train_steps needs a train-mode configuration")
-    device = _checked_device(config)
-    step = TrainStep(runner or model, model, config.optimizer, step_precision(config, device), device)
-    with _thread_count(config.threads), _cudnn_benchmark(device):
+    with device_settings(config) as device:
+        step = TrainStep(runner or model, model, config.optimizer, step_precision(config, device), device)
         samples, _ = _timed_passes(step, batch, config, device, lambda: None, None, None)
     return TimingStats.from_samples(samples) if samples else None
 
@@ -420,20 +330,6 @@ def _is_out_of_memory(exc: BaseException) -> bool:
         return True
     text = str(exc).lower()
     return "out of memory" in text or "can't allocate memory" in text
-
-
-def _release(device: Device, collect: bool) -> None:
-    import torch
-
-    # Only after a failure: a full collection on this (worker) thread would also finalize
-    # whatever unrelated objects of the caller happen to be garbage, Qt objects included,
-    # on the wrong thread. A run that ends normally frees its model by reference counting.
-    if collect:
-        gc.collect()
-    if device.kind == "cuda":
-        torch.cuda.empty_cache()
-    elif device.kind == "mps":
-        torch.mps.empty_cache()
 
 
 def run_benchmark(
@@ -452,44 +348,33 @@ def run_benchmark(
     order of ``stats.samples_s``.
     Raises ``BenchError`` for a configuration this machine cannot run.
     """
-    device = _checked_device(config)
-    if config.mode == "train" and spec.num_classes == 0:
-        raise BenchError(
-            "train mode needs a classifier for its cross-entropy loss: give the spec classes "
-            "(--classes N, N above 0)"
-        )
     macs = analyze(spec).totals.macs
-    need = _memory_need(spec, config, device)
-    with _thread_count(config.threads), _cudnn_benchmark(device):
-        free = free_memory(device)
+    with run_conditions(spec, config) as conditions:
+        device, need = conditions.device, conditions.need
         common: dict[str, Any] = {
             "spec": spec,
             "config": config,
             "macs_per_image": macs,
             "estimated_memory_bytes": need.total_bytes,
-            "free_memory_bytes": free,
+            "free_memory_bytes": conditions.free_bytes,
             "predicted_saved_bytes": need.saved_bytes,
         }
-        if config.check_memory and free is not None and need.total_bytes > free:
-            message = (
-                f"{need.what} needs about {format_bytes(need.total_bytes)} "
-                f"({need.parts}) but {device.key} has {format_bytes(free)} free; lower the batch size"
-            )
-            return _failed(common, _card(spec, config, device, 0), message, "insufficient-memory")
+        if conditions.shortfall is not None:
+            return _failed(common, conditions.card(0), conditions.shortfall, "insufficient-memory")
 
         watch = _MemoryWatch(device, training=config.mode == "train")
         failure: tuple[str, ErrorKind] | None = None
         measured = _Measured([], False)
         try:
-            measured = _measure(spec, config, device, watch, progress, should_stop, on_sample)
+            measured = _measure_built(conditions, config, watch, progress, should_stop, on_sample)
         except (RuntimeError, MemoryError) as exc:
             log.debug("benchmark of batch %d on %s failed", config.batch_size, device.key, exc_info=True)
             failure = _describe_failure(exc, config, device)
             # The traceback's frames hold the model and its tensors for as long as anyone
             # keeps the exception; the memory must come back now.
             traceback.clear_frames(exc.__traceback__)
-        _release(device, collect=failure is not None)
-        card = _card(spec, config, device, len(measured.samples))
+            release(device, collect=True)
+        card = conditions.card(len(measured.samples))
         if failure is not None:
             return _failed(common, card, *failure)
         return BenchResult(
@@ -502,44 +387,6 @@ def run_benchmark(
             breakdown=measured.breakdown,
             measured_saved_bytes=measured.saved_bytes,
         )
-
-
-class _MemoryNeed:
-    """What a run is predicted to need, in words for the memory check's message."""
-
-    def __init__(self, what: str, total_bytes: int, parts: str, saved_bytes: int | None = None) -> None:
-        self.what = what
-        self.total_bytes = total_bytes
-        self.parts = parts
-        self.saved_bytes = saved_bytes
-
-
-def _memory_need(spec: ArchSpec, config: BenchConfig, device: Device) -> _MemoryNeed:
-    if config.mode == "train":
-        # MPS follows CUDA's autocast rules more closely than the CPU's.
-        device_type = "cpu" if device.kind == "cpu" else "cuda"
-        precision = step_precision(config, device)
-        memory = predict_training_memory(spec, config.batch_size, config.optimizer, precision, device_type)
-        parts = (
-            f"parameters {format_bytes(memory.param_bytes)}, gradients {format_bytes(memory.grad_bytes)}, "
-            f"optimizer state {format_bytes(memory.optimizer_state_bytes)}, saved activations "
-            f"{format_bytes(memory.saved_activation_bytes)}, backward's extra "
-            f"{format_bytes(memory.backward_peak_bytes)} and the rest"
-        )
-        return _MemoryNeed(
-            f"a training step at batch {config.batch_size}",
-            memory.total_bytes,
-            parts,
-            # Autocast's weight copies are saved tensors too: what the saved-tensor count sees.
-            memory.saved_activation_bytes + memory.weight_copy_bytes,
-        )
-    estimate = estimate_memory(spec, config.batch_size, config.dtype)
-    parts = (
-        f"weights {format_bytes(estimate.weights_bytes)} + activations "
-        f"{format_bytes(estimate.activation_bytes + estimate.input_bytes)} + runtime "
-        f"{format_bytes(estimate.overhead_bytes)}"
-    )
-    return _MemoryNeed(f"batch {config.batch_size}", estimate.total_bytes, parts)
 
 
 def _describe_failure(exc: BaseException, config: BenchConfig, device: Device) -> tuple[str, ErrorKind]:
@@ -589,45 +436,6 @@ def run_sweep(
     return SweepResult(points=tuple(points))
 
 
-@contextlib.contextmanager
-def eager_run(spec: ArchSpec, config: BenchConfig) -> Iterator[tuple[Device, Any, Any]]:
-    """``run_benchmark``'s set-up for a caller that runs its own passes (a per-layer profile).
-
-    Yields the checked device, with torch's thread count and cuDNN set as for a benchmark,
-    the eager model in eval mode and a random input in the configured layout. The caller
-    runs each pass inside ``forward_context(config, device)``. Raises ``BenchError`` for a
-    configuration this machine cannot run, or a batch too large for its free memory.
-    """
-    import torch
-
-    from explorer.core.build import build_model
-
-    device = _checked_device(config)
-    with _thread_count(config.threads), _cudnn_benchmark(device):
-        needed = estimate_memory(spec, config.batch_size, config.dtype).total_bytes
-        free = free_memory(device)
-        if config.check_memory and free is not None and needed > free:
-            raise BenchError(
-                f"batch {config.batch_size} needs about {format_bytes(needed)} but {device.key} has "
-                f"{format_bytes(free)} free; lower the batch size"
-            )
-        model = build_model(spec, device.key).eval()
-        inputs = torch.randn((config.batch_size, *spec.input_shape), device=device.key)
-        if config.channels_last:
-            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
-        try:
-            yield device, model, inputs
-        finally:
-            del model, inputs
-            _release(device, collect=False)
-
-
 def forward_context(config: BenchConfig, device: Device) -> contextlib.ExitStack:
     """How every timed pass runs: ``inference_mode`` and autocast to a reduced dtype."""
     return _forward_context(config, device)
-
-
-def run_card(spec: ArchSpec, config: BenchConfig, device: Device) -> ReproCard:
-    """The reproduction card of a run of ``config`` on ``device`` (call inside ``eager_run``)."""
-    return _card(spec, config, device, config.iterations)

@@ -1,7 +1,7 @@
 """profile(spec, config): where a forward pass's (or a training step's) time goes, layer by layer.
 
-The real model runs as the benchmark runs it (``explorer.core.bench.eager_run``: the same
-device, threads, dtype and layout), with every step of the layer plan timed on its own.
+The real model runs as the benchmark runs it (``explorer.core.run_setup``: the same
+device, threads, dtype, layout and memory check), with every step of the layer plan timed on its own.
 A container (a block, an attention module) runs its members, so its row, the blocks and
 the stages hold the sums of their layers' times; only the leaves are clocked.
 
@@ -396,7 +396,8 @@ def profile(
         raise BenchError("a profile times the eager model's layers: run it without compile")
     if config.mode == "train":
         return _profile_training(spec, config, progress, should_stop)
-    from explorer.core.bench import eager_run, forward_context, run_card, time_forward
+    from explorer.core.bench import forward_context, time_forward
+    from explorer.core.run_setup import run_conditions
 
     analysis = analyze(spec)
     plain_config = replace(config, warmup=0, iterations=1, min_time_s=None)
@@ -404,8 +405,9 @@ def profile(
     plain_s: list[float] = []
     profiled_s: list[float] = []
     passes: list[tuple[StepSample, ...]] = []
-    with eager_run(spec, config) as (device, model, inputs):
-        card = run_card(spec, config, device)
+    with run_conditions(spec, config) as conditions, _built(conditions) as run:
+        device, model, inputs = run.device, run.model, run.inputs
+        card = conditions.card()
         clock = _StepClock(device.key)
         for done in range(total):
             if should_stop is not None and should_stop():
@@ -491,23 +493,17 @@ def _profile_training(
     progress: Progress | None,
     should_stop: ShouldStop | None,
 ) -> Profile:
-    from explorer.core.bench import eager_run, run_card
-    from explorer.core.train_step import TrainStep, random_batch, step_precision
+    from explorer.core.run_setup import run_conditions
 
-    if spec.num_classes == 0:
-        raise BenchError(
-            "a train-mode profile needs a classifier for its cross-entropy loss: give the spec "
-            "classes (--classes N, N above 0)"
-        )
     analysis = analyze(spec)
     total = config.warmup + config.iterations
     plain_s: list[float] = []
     timed: list[_TrainPass] = []
-    with eager_run(spec, config) as (device, model, _inputs):
-        _check_training_memory(spec, config, device)
-        card = run_card(spec, config, device)
-        step = TrainStep(model, model, config.optimizer, step_precision(config, device), device)
-        batch = random_batch(spec, config.batch_size, device, config.channels_last)
+    with run_conditions(spec, config) as conditions, _built(conditions) as run:
+        device = run.device
+        card = conditions.card()
+        step = run.train_step(config)
+        batch = (run.inputs, run.labels)
         backward = BackwardClock(device.key)
         clock = _StepClock(device.key, backward.capture)
         for done in range(total):
@@ -540,27 +536,12 @@ def _profile_training(
     return _summarise(analysis, config, card, passes, plain_s, profiled_s, parts)
 
 
-def _check_training_memory(spec: ArchSpec, config: BenchConfig, device: Any) -> None:
-    """Refuses a training step the device's free memory cannot hold (as ``bench`` does): the
-    set-up's own check counts a forward pass only."""
-    from explorer.core.devices import free_memory
-    from explorer.core.train_step import step_precision
-    from explorer.core.training_memory import predict_training_memory
-    from explorer.core.units import format_bytes
-
-    if not config.check_memory:
-        return
-    device_type = "cpu" if device.kind == "cpu" else "cuda"
-    precision = step_precision(config, device)
-    needed = predict_training_memory(
-        spec, config.batch_size, config.optimizer, precision, device_type
-    ).total_bytes
-    free = free_memory(device)
-    if free is not None and needed > free:
-        raise BenchError(
-            f"a training step at batch {config.batch_size} needs about {format_bytes(needed)} but "
-            f"{device.key} has {format_bytes(free)} free; lower the batch size"
-        )
+@contextlib.contextmanager
+def _built(conditions: Any) -> Iterator[Any]:
+    """The run's model, once the memory check (of a forward pass, or of a training step) passes."""
+    conditions.refuse_if_short()
+    with conditions.built() as run:
+        yield run
 
 
 def _medians_by_row(passes: list[tuple[StepSample, ...]], phase: str) -> dict[int, float]:
