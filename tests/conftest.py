@@ -7,6 +7,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The in_thread_worker fixture, for tests that patch the core under a job of the app or the CLI.
+pytest_plugins = ["tests.worker_double"]
+
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # The reference material lies beside the checkout (../shared) on development and CI machines.

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any, TextIO
 
 from explorer.cli.errors import CliError, RunFailed
@@ -124,6 +120,13 @@ def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, t
     group.add_argument(
         "--no-memory-check", action="store_true", help="run even if the estimate exceeds free memory"
     )
+    if sweep:
+        group.add_argument(
+            "--isolated",
+            action="store_true",
+            help="run in a fresh worker process of its own: nothing left over from earlier runs, and "
+            "the peak memory is that process's own (torch loads again: a few seconds more)",
+        )
 
 
 def _batch_sizes(text: str) -> tuple[int, ...]:
@@ -170,26 +173,6 @@ class ProgressBar:
             self._open = False
 
 
-@contextmanager
-def _interrupt_flag() -> Iterator[Callable[[], bool]]:
-    """Ctrl-C ends the run after the current pass instead of tearing it down mid-way."""
-    pressed: list[bool] = []
-
-    def on_interrupt(_signum: int, _frame: object) -> None:
-        if pressed:
-            raise KeyboardInterrupt
-        pressed.append(True)
-
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False  # only the main thread may take over signals
-        return
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield lambda: bool(pressed)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def bench_config(args: argparse.Namespace, batch: int) -> BenchConfig:
     """The BenchConfig the timing options describe; their mistakes are CliErrors."""
     default_iterations = MIN_TIME_ITERATIONS if args.min_time is not None else DEFAULTS.iterations
@@ -209,6 +192,7 @@ def bench_config(args: argparse.Namespace, batch: int) -> BenchConfig:
             mode=getattr(args, "mode", DEFAULTS.mode),
             optimizer=getattr(args, "optimizer", DEFAULTS.optimizer),
             amp=getattr(args, "amp", DEFAULTS.amp),
+            isolated=getattr(args, "isolated", False),
         )
     except BenchError as exc:
         raise CliError(_option_error(str(exc))) from None
@@ -230,17 +214,15 @@ def run_bench(args: argparse.Namespace) -> int:
     config = bench_config(args, args.batch if args.batch is not None else 1)
     save_path = output_path(args.save, "--save") if args.save is not None else None
 
-    from explorer.core.bench import run_benchmark, run_sweep
+    from explorer.cli.worker_run import run_job
     from explorer.core.files import atomic_write_text
     from explorer.core.render.bench_text import result_text, sweep_text
+    from explorer.core.worker.jobs import bench_job, sweep_job
 
     bar = ProgressBar(sys.stderr, "sweep" if sizes else "bench")
+    job = sweep_job(spec, config, sizes) if sizes is not None else bench_job(spec, config)
     try:
-        with _interrupt_flag() as interrupted:
-            if sizes is not None:
-                outcome: Any = run_sweep(spec, config, sizes, bar, interrupted)
-            else:
-                outcome = run_benchmark(spec, config, bar, interrupted)
+        outcome: Any = run_job(job, bar, isolated=config.isolated)
     except BenchError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -269,5 +251,4 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 # For the other commands that time a model (profile).
-interrupt_flag = _interrupt_flag
 option_error = _option_error

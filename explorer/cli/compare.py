@@ -52,11 +52,21 @@ def _variant_name(source: str) -> str:
 
 
 def _bench_all(comparison: Comparison, config: BenchConfig) -> Comparison:
-    from explorer.core.bench import run_benchmark
+    from explorer.cli.worker_run import run_job
+    from explorer.core.worker.jobs import bench_each_job
 
-    for index, variant in enumerate(comparison.variants):
-        print(f"timing {variant.name} ({index + 1}/{len(comparison.variants)})...", file=sys.stderr)
-        result = run_benchmark(variant.spec, config)
+    variants = comparison.variants
+    results: list[Any] = []
+
+    def timed(result: Any) -> None:
+        results.append(result)
+        print(f"timed {variants[len(results) - 1].name} ({len(results)}/{len(variants)})", file=sys.stderr)
+
+    names = [variant.name for variant in variants]
+    run_job(bench_each_job([variant.spec for variant in variants], config, names), on_partial=timed)
+    if len(results) < len(variants):  # Ctrl-C stopped it between two variants
+        raise KeyboardInterrupt
+    for index, (variant, result) in enumerate(zip(variants, results, strict=True)):
         if not result.ok:
             raise RunFailed(f"timing {variant.name} failed: {result.error}")
         comparison = comparison.with_bench(index, BenchFigures.from_result(result))

@@ -9,10 +9,10 @@ from typing import Any
 
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
-from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.paths import output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
-from explorer.core.export.choices import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, WEIGHT_CHOICES
-from explorer.core.export.result import ExportError, ExportVerificationError, WeightsError
+from explorer.core.export.choices import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, WEIGHT_CHOICES, export_format
+from explorer.core.export.result import ExportError, ExportVerificationError, ExportWriteError, WeightsError
 
 
 def register(subparsers: Any) -> None:
@@ -47,7 +47,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from explorer.core.export.model_export import export_format, export_model
+    from explorer.cli.worker_run import run_job
+    from explorer.core.worker.jobs import export_job
 
     path = output_path(args.output, "-o")
     try:
@@ -66,13 +67,11 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"{message}...", file=sys.stderr, flush=True)
 
     try:
-        result = export_model(spec, path, args.weights, args.opset, progress)
+        result = run_job(export_job(spec, path, args.weights, args.opset), on_status=progress)
     except (ExportError, WeightsError) as exc:
         raise CliError(str(exc)) from None
-    except ExportVerificationError as exc:
+    except (ExportVerificationError, ExportWriteError) as exc:
         raise RunFailed(str(exc)) from None
-    except OSError as exc:
-        raise RunFailed(f"cannot write {os_error_text(exc, path)}") from None
     for line in result.lines():
         print(line)
     return 0

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from explorer.cli.bench import ProgressBar, add_training_arguments, interrupt_flag, option_error
+from explorer.cli.bench import ProgressBar, add_training_arguments, option_error
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
 from explorer.cli.paths import os_error_text, output_path
@@ -112,19 +112,16 @@ def profile_config(args: argparse.Namespace) -> BenchConfig:
 
 def run_profile_of(spec: Any, config: BenchConfig, label: str = "profile") -> Any:
     """A profile, its progress on stderr; Ctrl-C, a refused setting and a device failure said in a line."""
-    from explorer.core.profile import ProfileCancelled, profile
+    from explorer.cli.worker_run import run_job
+    from explorer.core.worker.jobs import profile_job
 
     bar = ProgressBar(sys.stderr, label)
     try:
-        with interrupt_flag() as interrupted:
-            return profile(spec, config, bar, interrupted)
+        return run_job(
+            profile_job(spec, config), bar, failed_prefix=f"the profile failed on {config.device}: "
+        )
     except BenchError as exc:
         raise CliError(str(exc)) from None
-    except ProfileCancelled:
-        raise KeyboardInterrupt from None
-    except (RuntimeError, MemoryError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RunFailed(f"the profile failed on {config.device}: {reason}") from None
     finally:
         bar.close()
 

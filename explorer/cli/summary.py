@@ -56,10 +56,12 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def _cross_check(spec: ArchSpec) -> int:
-    from explorer.core.crosscheck import CrossCheckError, cross_check
+    from explorer.cli.worker_run import run_job
+    from explorer.core.crosscheck import CrossCheckError
+    from explorer.core.worker.jobs import cross_check_job
 
     try:
-        check = cross_check(spec)
+        check = run_job(cross_check_job(spec))
     except CrossCheckError as exc:
         raise RunFailed(f"cannot cross-check: {exc}") from None
     print(check.report())

@@ -73,6 +73,9 @@ class BenchConfig:
     mode: str = "inference"
     optimizer: str = DEFAULT_OPTIMIZER
     amp: bool = False
+    isolated: bool = False
+    """Run in a fresh worker process of its own, ended after the run: no state of earlier
+    runs, and the process's own peak memory measured."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -226,6 +229,9 @@ class BenchResult:
     breakdown: StepBreakdown | None = None
     predicted_saved_bytes: int | None = None
     measured_saved_bytes: int | None = None
+    # An isolated run (``config.isolated``): the high-water mark of its fresh process's resident
+    # memory (CPU) or of CUDA's allocator, torch's own libraries included on the CPU.
+    process_peak_bytes: int | None = None
 
     @property
     def training(self) -> bool:
@@ -275,6 +281,7 @@ class BenchResult:
             "breakdown": None if self.breakdown is None else asdict(self.breakdown),
             "predicted_saved_bytes": self.predicted_saved_bytes,
             "measured_saved_bytes": self.measured_saved_bytes,
+            "process_peak_bytes": self.process_peak_bytes,
         }
         return data
 
@@ -302,6 +309,7 @@ _SCALAR_FIELDS = frozenset(
     {
         "macs_per_image",
         "peak_memory_bytes",
+        "process_peak_bytes",
         "memory_source",
         "estimated_memory_bytes",
         "free_memory_bytes",

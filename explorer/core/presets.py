@@ -164,3 +164,10 @@ def preset_name_of(spec: ArchSpec) -> str | None:
         if fields["depths"] == spec.depths and _spec_of(name) == spec:
             return name
     return None
+
+
+def spec_title(spec: ArchSpec) -> str:
+    """What a spec is called where a run or a figure names it: its preset, or its block and depths."""
+    name = preset_name_of(spec)
+    shape = f"{spec.block} [{','.join(map(str, spec.depths))}]"
+    return f"{name} ({shape})" if name else shape

@@ -1,4 +1,4 @@
-"""Tools > Cross-check with torchsummary: the real torchsummary against our table, off the GUI thread."""
+"""Tools > Cross-check with torchsummary: the real torchsummary against our table, in the worker process."""
 
 from __future__ import annotations
 
@@ -8,33 +8,27 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from explorer.core.crosscheck import CrossCheck, CrossCheckError, cross_check
+from explorer.core.crosscheck import CrossCheck
 from explorer.core.spec import ArchSpec
-from explorer.gui.workers import run_in_thread
+from explorer.gui.bench_runner import BenchJob, BenchRunner
 
 TITLE = "Cross-check with torchsummary"
 
 
-def _checked(spec: ArchSpec) -> CrossCheck | str:
-    """The check, or why it could not run (said in the message box rather than as an error)."""
-    try:
-        return cross_check(spec)
-    except CrossCheckError as exc:
-        return f"The cross-check could not run: {exc}"
-
-
 class CrossCheckAction(QObject):
-    """A menu action that builds the current spec's model in a worker, runs torchsummary on it
-    and shows whether its text equals ours; the action is disabled while a check runs."""
+    """A menu action that builds the current spec's model in the worker process, runs
+    torchsummary on it and shows whether its text equals ours; disabled while a check runs."""
 
-    def __init__(self, window: QWidget, current_spec: Callable[[], ArchSpec]) -> None:
+    def __init__(self, window: QWidget, current_spec: Callable[[], ArchSpec], runner: BenchRunner) -> None:
         super().__init__(window)
         self._window = window
         self._current_spec = current_spec
+        self._runner = runner
         self.action = QAction(f"{TITLE}…", window)
         self.action.setToolTip("Build the model on the CPU and compare torchsummary's text with the table")
         self.action.triggered.connect(lambda _checked=False: self.start())
         self.box: QMessageBox | None = None
+        self.job: BenchJob | None = None
 
     @property
     def running(self) -> bool:
@@ -44,10 +38,25 @@ class CrossCheckAction(QObject):
         if self.running:
             return
         self.action.setEnabled(False)
-        run_in_thread(_checked, self._current_spec(), on_result=self._show, on_error=self._show, context=self)
+        job = self._runner.cross_check(self._current_spec())
+        job.finished.connect(self.show_outcome)
+        job.failed.connect(lambda message: self.show_outcome(self._failure_text(message)))
+        job.withdrawn.connect(lambda: self.action.setEnabled(True))
+        self.job = job
 
-    def _show(self, outcome: CrossCheck | str) -> None:
+    def _failure_text(self, message: str) -> str:
+        crash = self.job.crash if self.job is not None else None
+        if crash is not None:
+            tail = "\n".join(crash.stderr_tail[-5:])
+            details = f"\n\nThe worker's last output:\n{tail}" if tail else ""
+            return f"The cross-check could not run: {crash.how}.{details}"
+        return f"The cross-check could not run: {message}"
+
+    def show_outcome(self, outcome: CrossCheck | str | None) -> None:
         self.action.setEnabled(True)
+        self.job = None
+        if outcome is None:  # cancelled: nothing to say
+            return
         if isinstance(outcome, CrossCheck):
             icon = QMessageBox.Icon.Information if outcome.agrees else QMessageBox.Icon.Warning
             text = outcome.report()

@@ -294,9 +294,10 @@ class MainWindow(QMainWindow):
             )
 
         tools_menu = self.menus["&Tools"]
+        from explorer.gui.bench_runner import shared_runner
         from explorer.gui.cross_check import CrossCheckAction
 
-        self.cross_check = CrossCheckAction(self, lambda: self.session.spec)
+        self.cross_check = CrossCheckAction(self, lambda: self.session.spec, shared_runner(self.session))
         tools_menu.addAction(self.cross_check.action)
 
         help_menu = self.menus["&Help"]
@@ -315,12 +316,15 @@ class MainWindow(QMainWindow):
 
     def export_model(self) -> ModelExportDialog:
         """File > Export model…: one dialog per window, kept while it works."""
+        from explorer.gui.bench_runner import shared_runner
         from explorer.gui.model_export import ModelExportDialog
 
         dialog = getattr(self, "model_export_dialog", None)
         if dialog is None:
             folder = self.session.path.parent if self.session.path is not None else ""
-            dialog = ModelExportDialog(self, lambda: self.session.spec, str(folder))
+            dialog = ModelExportDialog(
+                self, lambda: self.session.spec, shared_runner(self.session), str(folder)
+            )
             self.model_export_dialog = dialog
         dialog.open()
         return dialog

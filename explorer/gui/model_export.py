@@ -24,35 +24,39 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.export.choices import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, RANDOM, ZERO_INIT
-from explorer.core.export.result import ExportError, ExportResult, ExportVerificationError, WeightsError
+from explorer.core.export.result import ExportResult
 from explorer.core.spec import ArchSpec
-from explorer.gui.workers import run_in_thread
+from explorer.core.worker import WorkerCrashed
+from explorer.gui.bench_runner import BenchJob, BenchRunner
 
 TITLE = "Export model"
 CHECKPOINT = "checkpoint file…"
 _FILTER = "PyTorch source (*.py);;ONNX (*.onnx);;torch.export program (*.pt2)"
 
 
-def export_outcome(spec: ArchSpec, path: Path, weights: str, opset: int) -> ExportResult | str:
-    """The worker's job: the export's result, or the one line that says why it failed."""
-    # Imported here, on the worker: the export needs torch, which the window does not load at start.
-    from explorer.core.export.model_export import export_model
-
-    try:
-        return export_model(spec, path, weights, opset)
-    except (ExportError, WeightsError, ExportVerificationError) as exc:
-        return str(exc)
-    except OSError as exc:
-        return f"cannot write {path}: {exc.strerror or exc}"
+def failure_text(message: str, crash: WorkerCrashed | None) -> str:
+    """What the dialog says of an export that did not finish."""
+    if crash is not None:
+        tail = "\n".join(crash.stderr_tail[-5:])
+        return f"The export could not finish: {crash.how}." + (
+            f"\nThe worker's last output:\n{tail}" if tail else ""
+        )
+    return message
 
 
 class ModelExportDialog(QDialog):
     """Where to, which weights, which opset; Export runs on a worker and shows what was verified."""
 
     def __init__(
-        self, parent: QWidget | None, current_spec: Callable[[], ArchSpec], folder: str = ""
+        self,
+        parent: QWidget | None,
+        current_spec: Callable[[], ArchSpec],
+        runner: BenchRunner,
+        folder: str = "",
     ) -> None:
         super().__init__(parent)
+        self._runner = runner
+        self.job: BenchJob | None = None
         self.setWindowTitle(TITLE)
         self.setMinimumWidth(640)  # the result's lines (paths, figures) read whole
         self._current_spec = current_spec
@@ -138,18 +142,15 @@ class ModelExportDialog(QDialog):
         self.busy.setVisible(True)
         self._show(f"Exporting to {path.name} and verifying…", failed=False)
         self._update_enabled()
-        run_in_thread(
-            export_outcome,
-            self._current_spec(),
-            path,
-            weights,
-            self.opset.value(),
-            on_result=self._finished,
-            on_error=lambda message: self._finished(f"The export failed: {message}"),
-            context=self,
-        )
+        job = self._runner.export(self._current_spec(), path, weights, self.opset.value())
+        job.status_changed.connect(lambda text: self._show(text, failed=False))
+        job.finished.connect(self._finished)
+        job.failed.connect(lambda message: self._finished(failure_text(message, job.crash)))
+        job.withdrawn.connect(lambda: self._finished("Cancelled before it started."))
+        self.job = job
 
-    def _finished(self, outcome: ExportResult | str) -> None:
+    def _finished(self, outcome: ExportResult | str | None) -> None:
+        self.job = None
         self._running = False
         self.busy.setVisible(False)
         self._update_enabled()
@@ -157,4 +158,4 @@ class ModelExportDialog(QDialog):
             self.export_result = outcome
             self._show("\n".join(outcome.lines()), failed=False)
         else:
-            self._show(outcome, failed=True)
+            self._show(outcome or "Cancelled; nothing was written.", failed=True)

@@ -174,3 +174,17 @@ def test_bad_train_options_exit_2_with_one_line(
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert message in err
+
+
+def test_isolated_runs_in_a_fresh_process_and_reports_its_own_peak(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, *QUICK, "--isolated", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["config"]["isolated"] is True
+    assert data["process_peak_bytes"] > 10 * 2**20  # torch's libraries alone are more
+    code, out, _ = run(capsys, *QUICK)
+    assert code == 0 and "process peak" not in out and "a fresh process of its own" not in out
+    code, out, _ = run(capsys, *QUICK, "--isolated")
+    assert "process peak" in out and "a fresh process of its own" in out

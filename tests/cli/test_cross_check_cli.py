@@ -18,7 +18,7 @@ def test_agreement_is_one_line_and_exit_0(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_a_difference_shows_the_first_differing_line_and_exits_1(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    in_thread_worker: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Our text for another batch size: the same table with other shapes, as a wrong renderer would print.
     monkeypatch.setattr(crosscheck, "format_torchsummary", lambda analysis: format_torchsummary(analysis, 8))

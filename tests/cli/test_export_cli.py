@@ -40,7 +40,10 @@ def test_export_onnx_reports_the_graph_beside_the_spec(
 
 
 def test_without_onnx_the_command_fails_naming_the_install(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    in_thread_worker: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     err = one_error_line(capsys, ["export", *TINY, "-o", str(tmp_path / "m.onnx")])

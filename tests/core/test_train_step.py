@@ -73,8 +73,16 @@ def test_a_train_run_reports_the_step_its_parts_and_its_memory() -> None:
     )
 
 
+# bfloat16 + channels_last on the CPU, end to end, on shapes clear of an upstream bug: a 1x1
+# stride-2 convolution of fewer input channels than oneDNN's block (8 here) corrupts the heap in
+# its backward pass at batch 1 on some CPUs (oneDNN issue 6035). This test runs in the test's own
+# process; the exact crashing shapes are run through the worker process by the command-line
+# tests, where a crash is a report, not a dead test runner.
+WIDE_ENOUGH = ArchSpec(depths=(1, 1), widths=(32, 64), stem_width=32, input_size=(16, 16), num_classes=10)
+
+
 def test_mixed_precision_on_the_cpu_is_bfloat16_without_a_scaler() -> None:
-    result = run_benchmark(TINY, quick(amp=True, optimizer="adamw", channels_last=True))
+    result = run_benchmark(WIDE_ENOUGH, quick(amp=True, optimizer="adamw", channels_last=True))
     assert result.ok
     assert (result.card.dtype, result.card.grad_scaler, result.card.optimizer) == ("bfloat16", False, "adamw")
     assert result.card.layout == "channels_last"

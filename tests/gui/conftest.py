@@ -24,6 +24,20 @@ def _private_user_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_worker_process() -> Iterator[None]:
+    # Every window of the session shares one warm worker process, as one window's tabs do:
+    # a process of each test's own would import torch again for every window.
+    import explorer.gui.bench_runner as bench_runner
+    from explorer.core.worker import Worker
+
+    shared = Worker()
+    bench_runner.Worker = lambda: shared  # type: ignore[assignment,misc]
+    yield
+    bench_runner.Worker = Worker  # type: ignore[misc]
+    shared.close()
+
+
 @pytest.fixture(autouse=True)
 def _application() -> None:
     # Icons and fonts need the application object: whichever test a worker runs first.

@@ -10,11 +10,12 @@ import pytest
 import torch
 
 import explorer.core.bench as bench
-import explorer.gui.bench_runner as bench_runner
+import explorer.core.machine as machine_module
 from explorer.core.presets import preset
 from explorer.gui.app import application
 from explorer.gui.panels.benchmark import BenchmarkPanel
 from explorer.gui.panels.compare import ComparePanel
+from explorer.gui.panels.profile import ProfilePanel
 from explorer.gui.session import Session
 from explorer.gui.workspace import Workspace
 
@@ -22,7 +23,7 @@ TIMEOUT_MS = 120_000
 
 
 @pytest.fixture
-def tabs(qtbot, tmp_path: Path) -> tuple[BenchmarkPanel, ComparePanel]:  # type: ignore[no-untyped-def]
+def tabs(qtbot, tmp_path: Path, in_thread_worker: None) -> tuple[BenchmarkPanel, ComparePanel]:  # type: ignore[no-untyped-def]
     application()
     session = Session(preset("cifar/resnet20"))
     workspace = Workspace(tmp_path / "workspace.json", parent=session)
@@ -104,17 +105,17 @@ def test_a_waiting_job_is_cancelled_without_running(
     assert not benchmark.runner.busy
 
 
-def test_the_devices_are_found_once_for_both_tabs(
-    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_devices_are_found_once_for_every_tab_whatever_the_order(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_thread_worker: None
 ) -> None:  # type: ignore[no-untyped-def]
-    real = bench_runner.discover_machine
+    real = machine_module.discover_machine
     calls: list[int] = []
 
     def counted() -> Any:
         calls.append(1)
         return real()
 
-    monkeypatch.setattr(bench_runner, "discover_machine", counted)
+    monkeypatch.setattr(machine_module, "discover_machine", counted)
     application()
     session = Session(preset("cifar/resnet20"))
     workspace = Workspace(tmp_path / "workspace.json", parent=session)
@@ -130,3 +131,9 @@ def test_the_devices_are_found_once_for_both_tabs(
     assert machine is not None
     listed = [compare.device_box.itemData(i) for i in range(compare.device_box.count())]
     assert listed == ["auto", *(device.key for device in machine.devices)]
+    profile = ProfilePanel(session)  # opened after the others found the devices
+    qtbot.addWidget(profile)
+    profile.show()
+    assert profile.runner is benchmark.runner and len(calls) == 1
+    assert profile.options.device() is not None and profile.run_button.isEnabled()
+    assert "finding devices" not in profile.options.device_box.currentText()

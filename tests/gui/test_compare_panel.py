@@ -193,7 +193,7 @@ def test_the_device_picker_lists_the_devices_found(panel: ComparePanel, qtbot) -
 
 
 def test_timings_reach_their_variant_when_the_list_is_reordered_meanwhile(
-    panel: ComparePanel, qtbot, monkeypatch
+    in_thread_worker: None, panel: ComparePanel, qtbot, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
@@ -223,7 +223,7 @@ def test_timings_reach_their_variant_when_the_list_is_reordered_meanwhile(
 
 
 def test_benchmark_all_shows_the_spread_flags_noisy_timings_and_uses_the_thread_count(
-    panel: ComparePanel, qtbot, monkeypatch
+    in_thread_worker: None, panel: ComparePanel, qtbot, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 

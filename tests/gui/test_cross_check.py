@@ -1,4 +1,4 @@
-"""Tools > Cross-check with torchsummary: runs in a worker and shows its verdict in a message box."""
+"""Tools > Cross-check with torchsummary: runs in the worker process, its verdict in a message box."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def test_the_check_agrees_for_the_current_spec(qtbot, settings) -> None:  # type
     assert box.icon() == QMessageBox.Icon.Information
 
 
-def test_a_difference_is_shown_with_its_first_line(qtbot, settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_difference_is_shown_with_its_first_line(
+    in_thread_worker: None, qtbot, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(crosscheck, "format_torchsummary", lambda analysis: format_torchsummary(analysis, 8))
     window = open_window(qtbot, settings, SMALL)
     box = run_check(qtbot, window)

@@ -1,4 +1,4 @@
-"""File > Export model…: the export runs on a worker, its verification is shown, and a
+"""File > Export model…: the export runs in the worker process, its verification is shown, and a
 failure is shown inline with no file written."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from explorer.core.spec import ArchSpec
-from explorer.gui.model_export import CHECKPOINT, export_outcome
+from explorer.gui.model_export import CHECKPOINT
 from tests.gui.conftest import open_window
 
 SMALL = ArchSpec(depths=(1, 1), widths=(8, 16), stem_width=8, input_size=(16, 16), num_classes=3)
@@ -65,9 +65,14 @@ def test_a_name_without_a_known_extension_is_refused_before_any_work(qtbot, sett
     assert ".onnx" in dialog.status.text()
 
 
-def test_the_worker_function_returns_the_reason_of_a_failure(tmp_path: Path) -> None:
-    outcome = export_outcome(SMALL, tmp_path / "model.py", str(tmp_path / "w.pth"), 18)
-    assert isinstance(outcome, str) and "holds the code, not the weights" in outcome
+def test_a_failed_export_says_why_and_writes_nothing(qtbot, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialog = _open_dialog(qtbot, settings)
+    dialog.path_edit.setText(str(tmp_path / "model.py"))
+    dialog.weights.setCurrentText(CHECKPOINT)
+    dialog.checkpoint_edit.setText(str(tmp_path / "w.pth"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    assert "holds the code, not the weights" in dialog.status.text()
     assert not (tmp_path / "model.py").exists()
 
 

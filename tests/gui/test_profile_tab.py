@@ -134,3 +134,28 @@ def test_training_without_classes_is_refused_inline(qtbot, panel: ProfilePanel) 
     panel.run()
     assert not panel.busy and panel.result is None
     assert "needs a classifier" in panel.message.text() and "Inference" in panel.message.text()
+
+
+def test_the_profile_options_come_back_in_a_new_window_apart_from_the_benchmarks(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    from explorer.core.presets import preset
+    from tests.gui.conftest import open_window
+
+    window = open_window(qtbot, settings, preset("cifar/resnet20"))
+    profile = window.show_tab("Profile")
+    assert isinstance(profile, ProfilePanel)
+    qtbot.waitUntil(profile.is_ready, timeout=RUN_TIMEOUT_MS)
+    profile.options.select_device("cpu")
+    profile.options.batch_box.setValue(4)
+    profile.options.iterations_box.setValue(7)
+    profile.options.threads_box.setValue(1)
+    profile.options.mode_box.setCurrentIndex(profile.options.mode_box.findData("train"))
+    chosen = profile.options.config()
+    window.close()
+
+    again = open_window(qtbot, settings, preset("cifar/resnet20"))
+    restored = again.show_tab("Profile")
+    assert isinstance(restored, ProfilePanel)
+    qtbot.waitUntil(restored.is_ready, timeout=RUN_TIMEOUT_MS)
+    assert restored.options.config() == chosen
+    benchmark = again.show_tab("Benchmark")
+    assert benchmark.options.iterations_box.value() != 7  # the Benchmark tab's own options

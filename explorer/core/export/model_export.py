@@ -7,24 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from explorer.core.export.choices import DEFAULT_OPSET, FORMATS
+from explorer.core.export.choices import DEFAULT_OPSET, export_format
 from explorer.core.export.onnx_export import export_onnx
-from explorer.core.export.result import ExportError, ExportResult, Progress
+from explorer.core.export.result import ExportResult, Progress
 from explorer.core.export.source_export import export_source
 from explorer.core.export.torch_export import export_program
-from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
-
-
-def export_format(path: Path) -> str:
-    """The extension that picks the format, or ``ExportError`` saying which ones exist."""
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ExportError(
-            f"cannot tell the format of {quote_value(str(path))} from its extension: "
-            "name it .py (PyTorch source), .onnx or .pt2 (torch.export)"
-        )
-    return suffix
 
 
 def _silent(_message: str) -> None:

@@ -36,6 +36,10 @@ def short_figure(value: float) -> str:
     return "0" if value == 0.0 else f"{value:.1e}"
 
 
+class ExportWriteError(RuntimeError):
+    """The verified export could not be written where it was asked to go."""
+
+
 class WeightsError(ValueError):
     """A checkpoint that cannot be read or does not fit the spec; the message says which keys."""
 

@@ -102,14 +102,18 @@ def training_memory_text(result: BenchResult) -> list[str]:
     return lines
 
 
+PROCESS_PEAK_SOURCE = "the fresh process's own high-water mark: resident memory, torch's libraries included"
+
+
 def card_lines(result: BenchResult) -> list[str]:
     """The reproducibility card: what a reader needs to get the same figure again."""
     card = result.card
     threads = f"{card.threads} thread{'s' if card.threads != 1 else ''}"
     run = "torch.compile" if card.compiled else "eager"
     cudnn = "" if card.cudnn_benchmark is None else f", cudnn.benchmark {card.cudnn_benchmark}"
+    process = ", a fresh process of its own" if result.config.isolated else ""
     return [
-        f"device     {card.device} ({card.device_name}), {threads}{cudnn}",
+        f"device     {card.device} ({card.device_name}), {threads}{cudnn}{process}",
         f"run        {step_setting_text(result)}batch {card.batch_size}, {precision_text(result)}, "
         f"{card.layout}, input {format_shape(card.input_shape)}, {run}, {passes_text(result)}",
         f"software   torch {card.torch_version}, Python {card.python_version}, {card.platform}",
@@ -136,6 +140,8 @@ def result_text(result: BenchResult) -> str:
     memory = []
     if result.peak_memory_bytes is not None:
         memory.append(f"peak {format_bytes(result.peak_memory_bytes)} ({result.memory_source})")
+    if result.process_peak_bytes is not None:
+        memory.append(f"process peak {format_bytes(result.process_peak_bytes)} ({PROCESS_PEAK_SOURCE})")
     if result.estimated_memory_bytes is not None:
         estimate = f"estimated {format_bytes(result.estimated_memory_bytes)}"
         if result.free_memory_bytes is not None:

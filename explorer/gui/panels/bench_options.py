@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from explorer.core import benchtypes
 from explorer.core.bench import sweep_batch_sizes
 from explorer.core.benchtypes import DTYPES, OPTIMIZERS, BenchConfig
-from explorer.gui.bench_runner import DeviceChoice, Machine
+from explorer.core.machine import DeviceChoice, Machine
 
 SETTINGS_GROUP = "benchmark/"
 MODE_LABELS = {"inference": "Inference", "train": "Training"}
@@ -59,6 +59,11 @@ class BenchOptions(QWidget):
         self.dtype_box.addItems(list(DTYPES))
         self.channels_last_box = QCheckBox("channels_last", toolTip="NHWC memory layout for model and input")
         self.compile_box = QCheckBox("torch.compile", toolTip="Compile the model first (slow first passes)")
+        self.isolated_box = QCheckBox(
+            "fresh for each run",
+            toolTip="Run in a new worker process of its own, ended afterwards: nothing left over from "
+            "earlier runs, and the peak memory is that process's own (slower to start: torch loads again)",
+        )
         self.warmup_box = QSpinBox(
             minimum=0,
             maximum=benchtypes.MAX_WARMUP,
@@ -99,6 +104,7 @@ class BenchOptions(QWidget):
             ("Precision", self.dtype_box),
             ("Layout", self.channels_last_box),
             ("Compile", self.compile_box),
+            ("Process", self.isolated_box),
             ("Warm-up", self.warmup_box),
             ("Iterations", self.iterations_box),
             ("At least", self.min_time_box),
@@ -113,6 +119,7 @@ class BenchOptions(QWidget):
         column.addWidget(self.sweep_hint)
         self._update_sweep_hint()
         self._settings: QSettings | None = None
+        self._group = SETTINGS_GROUP
         self._wanted_device = ""  # a remembered device, chosen once the devices are found
         self._wanted_dtype = ""
         self._mode_changed()
@@ -129,6 +136,7 @@ class BenchOptions(QWidget):
             "batch_size": self.batch_box,
             "channels_last": self.channels_last_box,
             "compile": self.compile_box,
+            "isolated": self.isolated_box,
             "amp": self.amp_box,
             "warmup": self.warmup_box,
             "iterations": self.iterations_box,
@@ -137,11 +145,12 @@ class BenchOptions(QWidget):
             "sweep_limit": self.sweep_limit_box,
         }
 
-    def use_settings(self, settings: QSettings) -> None:
-        """Show the options stored in ``settings`` and store every later change there."""
+    def use_settings(self, settings: QSettings, group: str = SETTINGS_GROUP) -> None:
+        """Show the options stored in ``settings`` under ``group`` and store every later change there."""
+        self._group = group
         self._settings = None  # what is read back is not written again
         for key, box in self._remembered().items():
-            stored = settings.value(SETTINGS_GROUP + key)
+            stored = settings.value(self._group + key)
             if stored is None:
                 continue
             if isinstance(box, QCheckBox):
@@ -154,14 +163,14 @@ class BenchOptions(QWidget):
             else:
                 with contextlib.suppress(TypeError, ValueError):
                     box.setValue(float(stored))
-        mode = self.mode_box.findData(str(settings.value(SETTINGS_GROUP + "mode", "") or ""))
+        mode = self.mode_box.findData(str(settings.value(self._group + "mode", "") or ""))
         if mode >= 0:
             self.mode_box.setCurrentIndex(mode)
-        optimizer = str(settings.value(SETTINGS_GROUP + "optimizer", "") or "")
+        optimizer = str(settings.value(self._group + "optimizer", "") or "")
         if optimizer in OPTIMIZERS:
             self.optimizer_box.setCurrentText(optimizer)
-        self._wanted_device = str(settings.value(SETTINGS_GROUP + "device", "") or "")
-        self._wanted_dtype = str(settings.value(SETTINGS_GROUP + "dtype", "") or "")
+        self._wanted_device = str(settings.value(self._group + "device", "") or "")
+        self._wanted_dtype = str(settings.value(self._group + "dtype", "") or "")
         self._choose_wanted()
         self._settings = settings
 
@@ -182,17 +191,17 @@ class BenchOptions(QWidget):
         if key == "device":
             device = self.device()
             if device is not None:
-                self._settings.setValue(SETTINGS_GROUP + key, device.key)
+                self._settings.setValue(self._group + key, device.key)
         elif key == "dtype":
-            self._settings.setValue(SETTINGS_GROUP + key, self.dtype_box.currentText())
+            self._settings.setValue(self._group + key, self.dtype_box.currentText())
         elif key == "mode":
-            self._settings.setValue(SETTINGS_GROUP + key, self.mode())
+            self._settings.setValue(self._group + key, self.mode())
         elif key == "optimizer":
-            self._settings.setValue(SETTINGS_GROUP + key, self.optimizer_box.currentText())
+            self._settings.setValue(self._group + key, self.optimizer_box.currentText())
         else:
             box = self._remembered()[key]
             value = box.isChecked() if isinstance(box, QCheckBox) else box.value()
-            self._settings.setValue(SETTINGS_GROUP + key, value)
+            self._settings.setValue(self._group + key, value)
 
     def show_machine(self, machine: Machine) -> None:
         # Filling the list in is not the person's choice: nothing is stored meanwhile.
@@ -277,6 +286,7 @@ class BenchOptions(QWidget):
             mode=self.mode(),
             optimizer=self.optimizer_box.currentText(),
             amp=training and self.amp_box.isChecked(),
+            isolated=self.isolated_box.isChecked(),
         )
 
     def sweep_sizes(self) -> tuple[int, ...]:

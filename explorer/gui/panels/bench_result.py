@@ -10,7 +10,12 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from explorer.core.benchtypes import BenchResult
-from explorer.core.render.bench_text import breakdown_text, card_lines, training_memory_text
+from explorer.core.render.bench_text import (
+    PROCESS_PEAK_SOURCE,
+    breakdown_text,
+    card_lines,
+    training_memory_text,
+)
 from explorer.core.units import format_bytes, format_macs
 from explorer.core.wording import counted
 from explorer.gui.card_grid import place_in_columns
@@ -62,6 +67,9 @@ def figure_texts(result: BenchResult) -> dict[str, tuple[str, str]]:
     # A run cancelled before its first timed pass has no figures at all, memory included.
     if result.peak_memory_bytes is not None and stats is not None:
         texts["peak_memory"] = (format_bytes(result.peak_memory_bytes), _short_source(result.card.device))
+    if result.process_peak_bytes is not None and stats is not None:
+        value, _source = texts["peak_memory"]
+        texts["peak_memory"] = (value, f"process peak {format_bytes(result.process_peak_bytes)}")
     return texts
 
 
@@ -176,7 +184,10 @@ class ResultCard(QWidget):
             estimate = f"estimated {format_bytes(result.estimated_memory_bytes)}"
             if result.free_memory_bytes is not None:
                 estimate += f" of {format_bytes(result.free_memory_bytes)} free"
-            self.cards["peak_memory"].setToolTip(f"{result.memory_source}; {estimate}")
+            process = ""
+            if result.process_peak_bytes is not None:
+                process = f"; process peak {format_bytes(result.process_peak_bytes)} ({PROCESS_PEAK_SOURCE})"
+            self.cards["peak_memory"].setToolTip(f"{result.memory_source}; {estimate}{process}")
         lines = training_lines(result) if result is not None and result.stats is not None else []
         self.training.setVisible(bool(lines))
         self.training.setText(_table_html(lines))

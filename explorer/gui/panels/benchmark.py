@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
 from explorer.core.benchtypes import NOISY_SPREAD, BenchError, BenchResult, SweepResult
 from explorer.core.compare import BenchFigures
 from explorer.core.files import atomic_write_text
-from explorer.core.presets import preset_name_of
+from explorer.core.presets import preset_name_of, spec_title
 from explorer.core.render.bench_text import noise_text, result_text, sweep_text
-from explorer.core.spec import ArchSpec
 from explorer.core.units import format_shape
 from explorer.core.wording import counted
-from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
+from explorer.gui.bench_runner import STARTING_TEXT, BenchJob, Machine, shared_runner
+from explorer.gui.crash_report import CrashReport
 from explorer.gui.panels.bench_charts import CHART_HEIGHT, ChartPage, LatencyCharts, SweepCharts
 from explorer.gui.panels.bench_options import BenchOptions
 from explorer.gui.panels.bench_result import ResultCard
@@ -78,6 +78,7 @@ class BenchmarkPanel(QWidget):
         self.error = plain(QLabel(objectName="BenchMessage", wordWrap=True))
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
+        self.crash_report = CrashReport()
         # Apart from errors: a noisy run still has its figures, and they stay on show.
         self.noise = QLabel(objectName="BenchMessage", wordWrap=True, visible=False)
         self.noise.setProperty("level", "notice")
@@ -101,6 +102,7 @@ class BenchmarkPanel(QWidget):
         right.setSpacing(6)
         right.addWidget(self.title)
         right.addWidget(self.error)
+        right.addWidget(self.crash_report)
         right.addWidget(self.noise)
         right.addWidget(self.card)
         right.addLayout(self._result_actions())
@@ -179,6 +181,8 @@ class BenchmarkPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.runner.discover()
+        if self.runner.discovering and self.job is None:
+            self.status.setText(STARTING_TEXT[:1].upper() + STARTING_TEXT[1:])
         window = self.window()
         if window is not self and window is not self._watching_window:
             window.installEventFilter(self)
@@ -212,6 +216,7 @@ class BenchmarkPanel(QWidget):
 
     def _show_machine(self, machine: Machine) -> None:
         self.options.show_machine(machine)
+        self.show_error("")  # an earlier try's failure to find them
         found = counted(len(machine.devices), "device")
         self.status.setText(f"torch {machine.torch_version}; {found} found.")
         self._update_buttons()
@@ -240,6 +245,7 @@ class BenchmarkPanel(QWidget):
         spec = self.session.spec
         self.show_error("")
         self.show_noise("")
+        self.crash_report.show_crash(None)
         # The last run's figures go: next to a run being timed they would pass for its own.
         self._show_result(None)
         self.timing = True
@@ -256,6 +262,7 @@ class BenchmarkPanel(QWidget):
             job = self.runner.run(spec, config)
         self.job = job
         job.started.connect(lambda: self._job_started(sweep))
+        job.status_changed.connect(self._show_status)
         job.progressed.connect(self._show_progress)
         job.samples_timed.connect(self._take_samples)
         job.partial_result.connect(self._take_sweep_point)
@@ -270,6 +277,9 @@ class BenchmarkPanel(QWidget):
             self.status.setText("Waiting for the Compare tab's timing to end; this one starts after it.")
         self._update_title()
         self._update_buttons()
+
+    def _show_status(self, text: str) -> None:
+        self.status.setText(text[:1].upper() + text[1:])
 
     def _job_started(self, sweep: bool) -> None:
         self.status.setText("Building the model…" if not sweep else "Sweeping batch sizes…")
@@ -321,6 +331,11 @@ class BenchmarkPanel(QWidget):
             self._sweep_finished(outcome)
         elif isinstance(outcome, BenchResult):
             self._run_finished(outcome)
+        else:  # cancelled mid-pass: the worker process was ended with it
+            self.latency_page.show_chart(False)
+            self.sweep_page.show_chart(bool(self.sweep_charts.points))
+            self.status.setText("Cancelled; the run was ended mid-pass and nothing was kept.")
+            self._update_title()
         self._update_buttons()
 
     def _run_finished(self, result: BenchResult) -> None:
@@ -362,10 +377,15 @@ class BenchmarkPanel(QWidget):
             self.status.setText(f"Sweep timed batch sizes {sizes}.")
 
     def _job_failed(self, message: str) -> None:
+        crash = self.job.crash if self.job is not None else None
         self._job_over()
         self.progress.hide()
-        self.show_error(message)
+        self.crash_report.show_crash(crash)
+        self.show_error("" if crash is not None else message)
         self.status.setText("")
+        self.latency_page.show_chart(False)
+        self.sweep_page.show_chart(bool(self.sweep_charts.points))
+        self._update_title()
         self._update_buttons()
 
     # Showing
@@ -390,7 +410,7 @@ class BenchmarkPanel(QWidget):
 
     def _update_title(self) -> None:
         shown = self.result.spec if self.result is not None else self.session.spec
-        text = f"{spec_title_of(shown)}, input {format_shape(shown.input_shape)}"
+        text = f"{spec_title(shown)}, input {format_shape(shown.input_shape)}"
         if self.result is None:
             text += " — timing…" if self.timing else " — not timed yet"
         elif self.result.status == "cancelled" and self.result.stats is None:
@@ -480,9 +500,3 @@ def error_message(result: BenchResult) -> str:
     if result.error_kind == "out-of-memory":
         return text[:1].upper() + text[1:]  # it already begins "out of memory on …"
     return f"{ERROR_TITLES.get(result.error_kind or '', 'Error')}: {text}"
-
-
-def spec_title_of(spec: ArchSpec) -> str:
-    name = preset_name_of(spec)
-    shape = f"{spec.block} [{','.join(map(str, spec.depths))}]"
-    return f"{name} ({shape})" if name else shape

@@ -41,6 +41,7 @@ from explorer.core.files import atomic_write_text
 from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
 from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
+from explorer.gui.crash_report import CrashReport
 from explorer.gui.models.comparison_table import ComparisonTableModel, timing_warning
 from explorer.gui.panels.compare_stage_time import StageTimeView
 from explorer.gui.plain_text import plain
@@ -100,6 +101,7 @@ class ComparePanel(QWidget):
 
         self.message = plain(QLabel(objectName="InlineError", wordWrap=True))
         self.message.hide()
+        self.crash_report = CrashReport()
         self.empty_hint = QLabel(
             "Nothing to compare yet: <b>Add current</b> puts the architecture you are editing here, "
             "<b>Add preset</b> any preset. The first variant is the baseline; every figure shows its "
@@ -126,6 +128,7 @@ class ComparePanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(self._toolbar())
         layout.addWidget(self.message)
+        layout.addWidget(self.crash_report)
         layout.addWidget(self.empty_hint)
         layout.addWidget(splitter, 1)
 
@@ -438,8 +441,12 @@ class ComparePanel(QWidget):
         self._timing = list(self.comparison.variants)
         self._timed = []
         self._cancelled = False
-        job = self.runner.run_each([variant.spec for variant in self._timing], config)
+        self.crash_report.show_crash(None)
+        job = self.runner.run_each(
+            [variant.spec for variant in self._timing], config, [variant.name for variant in self._timing]
+        )
         self.job = job
+        job.status_changed.connect(lambda text: self.show_message(text[:1].upper() + text[1:]))
         job.progressed.connect(self._show_progress)
         job.partial_result.connect(self._take_measurement)
         job.finished.connect(lambda _ran: self._benchmark_finished(""))
@@ -463,6 +470,8 @@ class ComparePanel(QWidget):
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
+        if self.message.text().startswith("Starting"):
+            self.show_message("")
 
     def _take_measurement(self, result: BenchResult) -> None:
         timed = self._timing.pop(0)
@@ -480,13 +489,17 @@ class ComparePanel(QWidget):
                 return
 
     def _benchmark_finished(self, error: str) -> None:
+        crash = self.job.crash if self.job is not None else None
         cancelled, self._cancelled = self._cancelled, False
         self.job = None
         self._timing = []
         self.progress.hide()
         self.cancel_button.setEnabled(False)
         self._update_buttons()
-        if error:
+        self.crash_report.show_crash(crash)
+        if crash is not None:
+            self.show_message("Timing stopped; the variants timed before the crash keep their figures.")
+        elif error:
             self.show_message(f"Timing failed: {error}")
         elif cancelled:
             self.show_message("Timing cancelled; the variants timed so far keep their figures.")

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,6 +42,7 @@ from explorer.core.render.profile_text import check_text, slowest_layers
 from explorer.core.spec import ArchSpec
 from explorer.core.units import format_macs
 from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
+from explorer.gui.crash_report import CrashReport
 from explorer.gui.panels.bench_options import BenchOptions
 from explorer.gui.panels.charts import BAR_COLOUR, MACS_COLOUR
 from explorer.gui.plain_text import plain
@@ -51,6 +52,7 @@ from explorer.gui.workers import describe_error
 
 TOP_LAYERS = 12
 PROFILE_PASSES = 20
+SETTINGS_GROUP = "profile/"
 CHART_HEIGHT = 260
 STAGE_COLUMNS = ("stage", "time ms", "share", "MACs/image", "GMAC/s", "vs avg")
 LAYER_COLUMNS = ("layer", "type", "time ms", "share", "MACs/image", "GMAC/s", "vs avg")
@@ -244,8 +246,8 @@ class ProfilePanel(QWidget):
         self.runner.machine_found.connect(self._show_machine)
         self.runner.discovery_failed.connect(lambda message: self._say(f"No devices: {message}", error=True))
 
-        # The Benchmark tab's option widgets, without its remembered settings: a profile's
-        # choices (more passes, no compile) must not become the benchmark's.
+        # The Benchmark tab's option widgets, remembered apart: a profile's choices (more
+        # passes, no compile) must not become the benchmark's.
         self.options = BenchOptions()
         self.options.iterations_box.setValue(PROFILE_PASSES)
         form = self.options.findChild(QFormLayout)
@@ -265,6 +267,7 @@ class ProfilePanel(QWidget):
         self.progress.hide()
         self.message = plain(QLabel(wordWrap=True, objectName="ProfileMessage"))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.crash_report = CrashReport()
 
         left = QVBoxLayout()
         left.addWidget(self.options)
@@ -275,6 +278,7 @@ class ProfilePanel(QWidget):
         left.addWidget(self.save_button)
         left.addWidget(self.progress)
         left.addWidget(self.message)
+        left.addWidget(self.crash_report)
         left.addStretch(1)
 
         self.title = QLabel(wordWrap=True)
@@ -318,6 +322,10 @@ class ProfilePanel(QWidget):
         self.empty_note.setProperty("role", "hint")
         column.insertWidget(0, self.empty_note)
         session.spec_changed.connect(self._spec_changed)
+        if self.runner.machine is not None:  # found already, for another tab
+            self._show_machine(self.runner.machine)
+        elif self.runner.discovery_problem:
+            self._say(f"No devices: {self.runner.discovery_problem}", error=True)
         self._update_buttons()
 
     # Running
@@ -329,6 +337,10 @@ class ProfilePanel(QWidget):
     @property
     def busy(self) -> bool:
         return self.job is not None
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Show the profile options stored in ``settings`` and store every later change there."""
+        self.options.use_settings(settings, SETTINGS_GROUP)
 
     def is_ready(self) -> bool:
         found = self.runner.machine is not None or bool(self.runner.discovery_problem)
@@ -364,7 +376,9 @@ class ProfilePanel(QWidget):
             )
             return
         self._spec = self.session.spec
+        self.crash_report.show_crash(None)
         self.job = self.runner.profile(self._spec, config)
+        self.job.status_changed.connect(self._say)
         self.job.progressed.connect(self._progressed)
         self.job.finished.connect(self._finished)
         self.job.failed.connect(self._failed)
@@ -383,6 +397,8 @@ class ProfilePanel(QWidget):
     def _progressed(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
+        if self.job is not None and not self.job.cancelling:
+            self._say("profiling…")
 
     def _finished(self, outcome: object) -> None:
         if outcome is None:
@@ -394,6 +410,11 @@ class ProfilePanel(QWidget):
         self._say("")
 
     def _failed(self, message: str) -> None:
+        crash = self.job.crash if self.job is not None else None
+        self.crash_report.show_crash(crash)
+        if crash is not None:
+            self._say("")
+            return
         self._say(f"The profile failed: {message}" if message != "cancelled" else "cancelled", error=True)
 
     def _ended(self, _job: object) -> None:
