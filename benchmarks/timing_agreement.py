@@ -1,6 +1,6 @@
 """Does our engine time what torch.utils.benchmark.Timer times? The ratio of their medians.
 
-    .venv/bin/python benchmarks/timing_agreement.py [--seconds 1] [--rounds 8] [--threads N] [--fresh]
+    .venv/bin/python benchmarks/timing_agreement.py [--seconds 1] [--rounds 8] [--threads N] [--fresh] [--app]
 
 For resnet18 and resnet50 with the ImageNet stem (the torchvision presets) at 3x224x224,
 batch 1 and 8, on the CPU: our timing loop (``time_forward``, the loop ``run_benchmark``
@@ -12,6 +12,10 @@ if one does not.
 The same object matters: two builds of one model can differ by 10% in speed on a CPU
 (where their weights land in memory). ``--fresh`` adds, for information, the median of
 ``run_benchmark`` end to end, which builds a new model every round.
+
+``--app`` times the spec as the app and the command line do: ``run_benchmark`` in the warm
+worker process, a new model each round, alternating with Timer here; its ratio to Timer's
+median must stay within 0.97..1.03 (the move to a worker process must not change a timing).
 """
 
 from __future__ import annotations
@@ -31,10 +35,13 @@ from explorer.core.bench import BenchConfig, TimingStats, run_benchmark, time_fo
 from explorer.core.benchtypes import is_noisy, relative_spread
 from explorer.core.build import build_model
 from explorer.core.presets import preset
+from explorer.core.worker import Worker
+from explorer.core.worker.jobs import bench_job
 
 MODELS = ("torchvision/resnet18", "torchvision/resnet50")
 BATCHES = (1, 8)
 LOW, HIGH = 0.95, 1.05
+APP_LOW, APP_HIGH = 0.97, 1.03
 WARMUP = 3
 
 
@@ -49,7 +56,9 @@ def _load() -> str:
     return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
-def compare(name: str, batch: int, args: argparse.Namespace) -> tuple[list[float], list[float], list[float]]:
+def compare(
+    name: str, batch: int, args: argparse.Namespace, worker: Worker | None
+) -> tuple[list[float], list[float], list[float], list[float]]:
     torch.manual_seed(0)
     spec = preset(name)
     model = build_model(spec, "cpu").eval()
@@ -69,6 +78,7 @@ def compare(name: str, batch: int, args: argparse.Namespace) -> tuple[list[float
     mine: list[float] = []
     theirs: list[float] = []
     fresh: list[float] = []
+    app: list[float] = []
     for _ in range(args.rounds):
         stats = time_forward(model, inputs, config)
         assert stats is not None
@@ -78,7 +88,10 @@ def compare(name: str, batch: int, args: argparse.Namespace) -> tuple[list[float
         if args.fresh:
             result = run_benchmark(spec, config)
             fresh += result.stats.samples_s if result.stats else []
-    return mine, theirs, fresh
+        if worker is not None:
+            result = worker.run(bench_job(spec, config))
+            app += result.stats.samples_s if result.stats else []
+    return mine, theirs, fresh, app
 
 
 def main() -> int:
@@ -91,7 +104,9 @@ def main() -> int:
     parser.add_argument("--models", default=",".join(MODELS), help="presets, comma-separated")
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)), help="batch sizes, comma-separated")
     parser.add_argument("--fresh", action="store_true", help="also run_benchmark end to end (not checked)")
+    parser.add_argument("--app", action="store_true", help="also the app's path: the worker process")
     args = parser.parse_args()
+    worker = Worker() if args.app else None
 
     rounds = f"{args.rounds} rounds of {args.seconds:g} s a tool"
     print(f"torch {torch.__version__}, CPU, {args.threads} threads, {rounds}; {_load()}")
@@ -102,7 +117,7 @@ def main() -> int:
     failures = 0
     for name in args.models.split(","):
         for batch in (int(text) for text in args.batches.split(",")):
-            mine, theirs, fresh = compare(name, batch, args)
+            mine, theirs, fresh, app = compare(name, batch, args, worker)
             ratio = statistics.median(mine) / statistics.median(theirs)
             verdict = "ok" if LOW <= ratio <= HIGH else "OUTSIDE 0.95..1.05"
             noisy = [
@@ -120,8 +135,19 @@ def main() -> int:
             )
             if fresh:
                 line += f"  (run_benchmark, new model each round: {statistics.median(fresh) * 1e3:.2f} ms)"
+            if app:
+                app_ratio = statistics.median(app) / statistics.median(theirs)
+                within = APP_LOW <= app_ratio <= APP_HIGH
+                failures += not within
+                line += (
+                    f"\n{'':<22} {'':>5} app (worker process, new model each round) "
+                    f"{statistics.median(app) * 1e3:.2f} ms, IQR {_spread(app) * 1e3:.2f}, n {len(app)}: "
+                    f"ratio to Timer {app_ratio:.3f} {'ok' if within else 'OUTSIDE 0.97..1.03'}"
+                )
             print(line, flush=True)
     print(_load())
+    if worker is not None:
+        worker.close()
     return 1 if failures else 0
 
 
