@@ -128,8 +128,6 @@ def _run(job_id: int, kind: str, args: tuple[Any, ...], out: BinaryIO, stop: thr
         traceback.clear_frames(exc.__traceback__)
     else:
         write_frame(out, ("result", job_id, outcome))
-    finally:
-        gc.collect()
 
 
 def _end_with_parent(parent: int) -> None:

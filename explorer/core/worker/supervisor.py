@@ -32,8 +32,9 @@ from explorer.core.worker.protocol import BadFrame, read_frame, write_frame
 
 # Importing torch from a cold disk takes tens of seconds on a slow machine.
 START_TIMEOUT_S = 180.0
-# A cancelled job that has not stopped by then is ended with its process.
-CANCEL_GRACE_S = 0.35
+# A cancelled job that has not stopped by then is ended with its process: with the wait for
+# the answer and the process's end, a cancel is answered within half a second.
+CANCEL_GRACE_S = 0.25
 POLL_S = 0.05
 STDERR_LINES_KEPT = 200
 STDERR_LINES_SHOWN = 30
