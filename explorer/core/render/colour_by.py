@@ -119,10 +119,23 @@ def row_values(metric: Metric, rows: tuple[LayerRow, ...], profile: Profile | No
 
 
 def node_rows(graph: ArchGraph, node: Node) -> tuple[int, ...]:
-    """The layer rows a box's value is made of: its own row, or every row it stands for."""
+    """The layer rows a box's value is made of: its own row, or every row it stands for.
+
+    A block box stands for the whole block, as the layer table sums it: its add, its last
+    activation and its shortcut's layers are drawn at its "+" and on the shortcut edge, but
+    they are the block's. The "+" is the add and what follows it; the shortcut is its edge's.
+    """
     if node.row_index is not None:
         return (node.row_index,)
-    return graph.rows_of(node.id)
+    if node.kind == "block":
+        members = {other.id for other in graph.nodes if other.block_name == node.block_name}
+        return tuple(index for index, owner in enumerate(graph.row_nodes) if owner in members)
+    rows = graph.rows_of(node.id)
+    if node.block_name is None:
+        return rows
+    edges = graph.shortcut_edges()
+    shortcut = {row for edge in edges if edge.block_name == node.block_name for row in edge.rows}
+    return tuple(index for index in rows if index not in shortcut)
 
 
 def node_value(
