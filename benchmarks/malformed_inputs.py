@@ -54,6 +54,8 @@ class Case:
     label: str
     argv: tuple[str, ...]
     codes: frozenset[int] = frozenset({2})
+    says: str = ""
+    """Words the one line on stderr must hold (none: any clear line will do)."""
 
     @property
     def name(self) -> str:
@@ -89,6 +91,7 @@ def make_fixtures(folder: Path) -> dict[str, str]:
     (folder / "zero.json").symlink_to("/dev/zero")
     (folder / "zero-out.svg").symlink_to("/dev/zero")
     (folder / "binary.json").write_bytes(bytes(range(256)) * 64)
+    (folder / "picture.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
     comparison = {
         "format_version": 1,
         "kind": "comparison",
@@ -108,6 +111,9 @@ def make_fixtures(folder: Path) -> dict[str, str]:
         "symlink to /dev/zero": str(folder / "zero.json"),
         "empty file": text("empty.json", ""),
         "binary file": str(folder / "binary.json"),
+        "PNG named .json": str(folder / "picture.json"),
+        "white space only": text("blank.json", " \n\t\n"),
+        "plain text named .json": text("words.json", "resnet50 with 4 stages\n"),
         "invalid JSON": text("broken.json", '{"depths": [2, 2'),
         "JSON array": text("array.json", "[1, 2, 3]"),
         "JSON string": text("string.json", '"resnet18"'),
@@ -128,6 +134,16 @@ def make_fixtures(folder: Path) -> dict[str, str]:
         "comparison file": text("comparison.json", json.dumps(comparison)),
         "not JSON, no .json suffix": text("notes.txt", "hello"),
     }
+
+
+# What the message says of a file that holds no spec, whichever command reads it.
+FIXTURE_WORDS = {
+    "empty file": "is empty",
+    "white space only": "is empty",
+    "binary file": "is not a text file",
+    "PNG named .json": "is not a text file",
+    "plain text named .json": "is text, not JSON",
+}
 
 
 def _values(group: str, flag_args: Sequence[str], values: Iterable[str], prefix: Sequence[str]) -> list[Case]:
@@ -154,14 +170,15 @@ CHOICE_BAD = ("", "nope", LONG, "BASIC")
 def make_cases(fx: dict[str, str]) -> list[Case]:
     cases: list[Case] = []
     for label, source in fx.items():
+        says = FIXTURE_WORDS.get(label, "")
         cases += [
-            Case("summary SOURCE", label, ("summary", source)),
-            Case("diagram SOURCE", label, ("diagram", source, "-o", "out.svg")),
-            Case("bench SOURCE", label, ("bench", source, *QUICK)),
-            Case("compare SPEC SOURCE", label, ("compare", "resnet18", source)),
-            Case("compare --open SOURCE", label, ("compare", "--open", source, "resnet18")),
-            Case("gui SOURCE", label, ("gui", source)),
-            Case("screenshot SOURCE", label, ("screenshot", source, "--out", "shots")),
+            Case("summary SOURCE", label, ("summary", source), says=says),
+            Case("diagram SOURCE", label, ("diagram", source, "-o", "out.svg"), says=says),
+            Case("bench SOURCE", label, ("bench", source, *QUICK), says=says),
+            Case("compare SPEC SOURCE", label, ("compare", "resnet18", source), says=says),
+            Case("compare --open SOURCE", label, ("compare", "--open", source, "resnet18"), says=says),
+            Case("gui SOURCE", label, ("gui", source), says=says),
+            Case("screenshot SOURCE", label, ("screenshot", source, "--out", "shots"), says=says),
         ]
 
     bench = ("bench", *TINY, *QUICK)
@@ -303,6 +320,8 @@ def run_case(case: Case, folder: Path, home: Path, timeout_s: float) -> Outcome:
     lines = stderr.count("\n")
     if code is not None and (lines != 1 or not stderr.endswith("\n")):
         outcome.problems.append(f"{lines} lines on stderr, not 1")
+    if case.says and case.says not in stderr:
+        outcome.problems.append(f"the message does not say {case.says!r}")
     if out:
         outcome.problems.append("output on stdout")
     left = sorted(path.name for path in folder.iterdir())
