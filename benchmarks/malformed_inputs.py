@@ -150,20 +150,28 @@ def _values(group: str, flag_args: Sequence[str], values: Iterable[str], prefix:
     return [Case(group, repr(value)[:40], (*prefix, *flag_args, value)) for value in values]
 
 
+# Digits of other scripts, which Python's int() and float() read as numbers: 18, 3, 0.5.
+UNICODE_WHOLE = ("١٨", "３")
+UNICODE_REAL = "٠.٥"
 POSITIVE_BAD = (
     "", " ", "abc", "0", "-1", f"-{HUGE_DIGITS}", "1.5", "1e30", "nan", "inf", "-inf",
-    "99999999999", HUGE_DIGITS, "0x10", "--", "½",
+    "99999999999", HUGE_DIGITS, "0x10", "--", "½", *UNICODE_WHOLE,
 )  # fmt: skip
 COUNT_BAD = tuple(value for value in POSITIVE_BAD if value != "0")
-FLOAT_BAD = ("", "abc", "0", "-1", "nan", "inf", "-inf", "1e30", "99999999999", "1e-400", HUGE_DIGITS)
+FLOAT_BAD = (
+    "", "abc", "0", "-1", "nan", "inf", "-inf", "1e30", "99999999999", "1e-400", HUGE_DIGITS, UNICODE_REAL,
+)  # fmt: skip
 LIST_BAD = (
     "", ",", "1,,2", "a,b", "0", "0,0", "-1,2", "1e30", "99999999999", HUGE_DIGITS,
     ",".join(["1"] * 10_000), "1;2", "nan", "1.5,2",
 )  # fmt: skip
 INPUT_BAD = (
     "", "3x", "3x224", "0x0x0", "3x0x224", "3x99999999999x2", "axbxc", "3x-1x2", "3x224x224x3",
-    HUGE_DIGITS + "x1x1", "1e3x1x1",
+    HUGE_DIGITS + "x1x1", "1e3x1x1", "٣x٣٢x٣٢",
 )  # fmt: skip
+# Spec lists whose numbers are written in other scripts' digits (the stage lists only:
+# --sweep, which takes the same form, is checked by its own command).
+UNICODE_LISTS = ("١,١", "３,３")
 CHOICE_BAD = ("", "nope", LONG, "BASIC")
 
 
@@ -208,11 +216,21 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
         cases += _values(f"summary {flag}", (flag,), POSITIVE_BAD, ("summary", "resnet50"))
     cases += _values("summary --classes", ("--classes",), COUNT_BAD, ("summary",))
     for flag in ("--depths", "--widths", "--strides"):
-        cases += _values(f"summary {flag}", (flag,), LIST_BAD, ("summary",))
+        cases += _values(f"summary {flag}", (flag,), (*LIST_BAD, *UNICODE_LISTS), ("summary",))
+    cases += _values("summary --se-ratio", ("--se-ratio",), FLOAT_BAD, ("summary", "--attention", "se"))
+    cases += _values("summary --output-stride", ("--output-stride",), UNICODE_WHOLE, ("summary",))
+    export = ("export", *TINY, "-o", "model.onnx")
+    cases += _values("export --opset", ("--opset",), POSITIVE_BAD, export)
+    # A prediction takes batches up to 2**40: a larger one, not 99999999999, is out of range.
+    memory_batches = (*(value for value in POSITIVE_BAD if value != "99999999999"), str(2**40 + 1))
+    cases += _values("memory --batch", ("--batch",), memory_batches, ("memory", *TINY))
     cases += _values("summary --input", ("--input",), INPUT_BAD, ("summary",))
     shot = ("screenshot", "cifar/resnet20", "--out", "shots")
     cases += _values(
-        "screenshot --size", ("--size",), ("", "big", "0x0", "99999999999x2", "1e3x1e3", LONG), shot
+        "screenshot --size",
+        ("--size",),
+        ("", "big", "0x0", "99999999999x2", "1e3x1e3", LONG, "١٢٨٠x٨٠٠"),
+        shot,
     )
 
     for command, flag in (
