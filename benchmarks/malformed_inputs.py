@@ -224,6 +224,8 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
     # A prediction takes batches up to 2**40: a larger one, not 99999999999, is out of range.
     memory_batches = (*(value for value in POSITIVE_BAD if value != "99999999999"), str(2**40 + 1))
     cases += _values("memory --batch", ("--batch",), memory_batches, ("memory", *TINY))
+    sizes = ("", "lots", "24G", "1ZiB", "2EiB", "-1GiB", "nanGiB", "1e400", HUGE_DIGITS, "٢٤GiB")
+    cases += _values("memory --fit", ("--fit",), sizes, ("memory", *TINY))
     cases += _values("summary --input", ("--input",), INPUT_BAD, ("summary",))
     shot = ("screenshot", "cifar/resnet20", "--out", "shots")
     cases += _values(

@@ -476,12 +476,17 @@ _SIZE_UNITS = {
     "mb": 10**6,
     "gb": 10**9,
     "tb": 10**12,
+    "pb": 10**15,
+    "eb": 10**18,
     "kib": 2**10,
     "mib": 2**20,
     "gib": 2**30,
     "tib": 2**40,
+    "pib": 2**50,
+    "eib": 2**60,
 }
 MAX_MEMORY_SIZE = 2**60
+MAX_MEMORY_SIZE_TEXT = "1 EiB"
 _SIZE_PATTERN = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*")
 
 
@@ -492,9 +497,12 @@ def parse_memory_size(text: str) -> int:
     if match is None or unit not in _SIZE_UNITS:
         raise TrainingMemoryError(
             f"memory size {quote_value(text)} is not a size: give a number with a unit such as "
-            "24GiB, 512MiB or 8GB (KiB/MiB/GiB/TiB are powers of 1024, KB/MB/GB/TB of 1000)"
+            "24GiB, 512MiB or 8GB (KiB, MiB, GiB, TiB, PiB, EiB are powers of 1024; KB, MB, GB, "
+            "TB, PB, EB of 1000)"
         )
     value = float(match.group(1)) * _SIZE_UNITS[unit]
     if not math.isfinite(value) or value > MAX_MEMORY_SIZE:
-        raise TrainingMemoryError(f"memory size {quote_value(text)} is too large: give at most 1 EiB")
+        raise TrainingMemoryError(
+            f"memory size {quote_value(text)} is too large: give at most {MAX_MEMORY_SIZE_TEXT}"
+        )
     return int(value)

@@ -51,7 +51,14 @@ def test_json_has_the_totals_and_the_stages(capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.parametrize(
-    ("size", "in_bytes"), [("24GiB", 24 * 1024**3), ("8GB", 8 * 10**9), ("1.5e9", 1_500_000_000)]
+    ("size", "in_bytes"),
+    [
+        ("24GiB", 24 * 1024**3),
+        ("8GB", 8 * 10**9),
+        ("1.5e9", 1_500_000_000),
+        ("1EiB", 1024**6),
+        ("2PB", 2 * 10**15),
+    ],
 )
 def test_fit_gives_the_largest_batch(capsys: pytest.CaptureFixture[str], size: str, in_bytes: int) -> None:
     code, out, _ = run(
