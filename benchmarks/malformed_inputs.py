@@ -46,6 +46,17 @@ CHILD = (
 # A tiny network and quick timing options: should a case run by mistake, it ends quickly.
 TINY = ("--depths", "1,1", "--widths", "8,16", "--stem-width", "8", "--input", "3x16x16")
 QUICK = ("--device", "cpu", "--warmup", "0", "--iters", "1")
+# Checkpoints for `export --weights`, written by torch in a child: one of another spec, and
+# one of TINY's own keys with a weight stored as integers.
+CHECKPOINTS = (
+    "import sys, torch\n"
+    "from explorer.core.build import build_model\n"
+    "from explorer.core.spec import ArchSpec\n"
+    "tiny = ArchSpec(depths=(1, 1), widths=(8, 16), stem_width=8, input_size=(16, 16))\n"
+    "state = build_model(tiny).state_dict()\n"
+    "torch.save({'weight': torch.zeros(3)}, sys.argv[1])\n"
+    "torch.save({**state, 'conv1.weight': state['conv1.weight'].to(torch.int64)}, sys.argv[2])\n"
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,11 @@ def make_fixtures(folder: Path) -> dict[str, str]:
     (folder / "zero.json").symlink_to("/dev/zero")
     (folder / "zero-out.svg").symlink_to("/dev/zero")
     (folder / "binary.json").write_bytes(bytes(range(256)) * 64)
+    subprocess.run(
+        [sys.executable, "-c", CHECKPOINTS, str(folder / "other.pth"), str(folder / "integers.pth")],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
     (folder / "picture.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
     comparison = {
         "format_version": 1,
@@ -133,6 +149,8 @@ def make_fixtures(folder: Path) -> dict[str, str]:
         "huge format version": text("version-huge.json", '{"format_version": ' + HUGE_DIGITS + "}"),
         "comparison file": text("comparison.json", json.dumps(comparison)),
         "not JSON, no .json suffix": text("notes.txt", "hello"),
+        "checkpoint of another spec": str(folder / "other.pth"),
+        "checkpoint with integer weights": str(folder / "integers.pth"),
     }
 
 
@@ -221,6 +239,30 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
     cases += _values("summary --output-stride", ("--output-stride",), UNICODE_WHOLE, ("summary",))
     export = ("export", *TINY, "-o", "model.onnx")
     cases += _values("export --opset", ("--opset",), POSITIVE_BAD, export)
+    to_pt2 = ("export", *TINY, "-o", "model.pt2", "--weights")
+    cases += [
+        Case(
+            "export --weights",
+            "another spec's",
+            (*to_pt2, fx["checkpoint of another spec"]),
+            says="does not match",
+        ),
+        Case(
+            "export --weights",
+            "integer weights",
+            (*to_pt2, fx["checkpoint with integer weights"]),
+            says="stores conv1.weight as torch.int64",
+        ),
+        Case(
+            "export --weights",
+            "a JSON spec",
+            (*to_pt2, fx["comparison file"]),
+            says="as a PyTorch checkpoint",
+        ),
+        Case("export --weights", "empty", (*to_pt2, fx["empty file"])),
+        Case("export --weights", "a FIFO", (*to_pt2, fx["FIFO"])),
+        Case("export --weights", "a symlink to /dev/zero", (*to_pt2, fx["symlink to /dev/zero"])),
+    ]
     # A prediction takes batches up to 2**40: a larger one, not 99999999999, is out of range.
     memory_batches = (*(value for value in POSITIVE_BAD if value != "99999999999"), str(2**40 + 1))
     cases += _values("memory --batch", ("--batch",), memory_batches, ("memory", *TINY))
