@@ -37,10 +37,10 @@ AdamW step counters (on the CPU unless the optimizer is capturable or fused).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from explorer.core.analysis import LayerRow, analyze
+from explorer.core.ascii_numbers import ascii_fullmatch
 from explorer.core.plan import NETWORK_INPUT, layer_plan
 from explorer.core.quoting import quote_value
 from explorer.core.sizecache import size_bounded_cache
@@ -487,12 +487,12 @@ _SIZE_UNITS = {
 }
 MAX_MEMORY_SIZE = 2**60
 MAX_MEMORY_SIZE_TEXT = "1 EiB"
-_SIZE_PATTERN = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*")
+_SIZE_PATTERN = r"\s*(\d*\.?\d+(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*"
 
 
 def parse_memory_size(text: str) -> int:
     """Bytes from a size a person types: "24GiB", "512 MiB", "8GB", "1.5e9" (bytes)."""
-    match = _SIZE_PATTERN.fullmatch(text)
+    match = ascii_fullmatch(_SIZE_PATTERN, text)
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _SIZE_UNITS:
         raise TrainingMemoryError(
