@@ -46,6 +46,17 @@ CHILD = (
 # A tiny network and quick timing options: should a case run by mistake, it ends quickly.
 TINY = ("--depths", "1,1", "--widths", "8,16", "--stem-width", "8", "--input", "3x16x16")
 QUICK = ("--device", "cpu", "--warmup", "0", "--iters", "1")
+# Checkpoints for `export --weights`, written by torch in a child: one of another spec, and
+# one of TINY's own keys with a weight stored as integers.
+CHECKPOINTS = (
+    "import sys, torch\n"
+    "from explorer.core.build import build_model\n"
+    "from explorer.core.spec import ArchSpec\n"
+    "tiny = ArchSpec(depths=(1, 1), widths=(8, 16), stem_width=8, input_size=(16, 16))\n"
+    "state = build_model(tiny).state_dict()\n"
+    "torch.save({'weight': torch.zeros(3)}, sys.argv[1])\n"
+    "torch.save({**state, 'conv1.weight': state['conv1.weight'].to(torch.int64)}, sys.argv[2])\n"
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,8 @@ class Case:
     label: str
     argv: tuple[str, ...]
     codes: frozenset[int] = frozenset({2})
+    says: str = ""
+    """Words the one line on stderr must hold (none: any clear line will do)."""
 
     @property
     def name(self) -> str:
@@ -89,6 +102,12 @@ def make_fixtures(folder: Path) -> dict[str, str]:
     (folder / "zero.json").symlink_to("/dev/zero")
     (folder / "zero-out.svg").symlink_to("/dev/zero")
     (folder / "binary.json").write_bytes(bytes(range(256)) * 64)
+    subprocess.run(
+        [sys.executable, "-c", CHECKPOINTS, str(folder / "other.pth"), str(folder / "integers.pth")],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    (folder / "picture.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
     comparison = {
         "format_version": 1,
         "kind": "comparison",
@@ -108,6 +127,9 @@ def make_fixtures(folder: Path) -> dict[str, str]:
         "symlink to /dev/zero": str(folder / "zero.json"),
         "empty file": text("empty.json", ""),
         "binary file": str(folder / "binary.json"),
+        "PNG named .json": str(folder / "picture.json"),
+        "white space only": text("blank.json", " \n\t\n"),
+        "plain text named .json": text("words.json", "resnet50 with 4 stages\n"),
         "invalid JSON": text("broken.json", '{"depths": [2, 2'),
         "JSON array": text("array.json", "[1, 2, 3]"),
         "JSON string": text("string.json", '"resnet18"'),
@@ -127,41 +149,62 @@ def make_fixtures(folder: Path) -> dict[str, str]:
         "huge format version": text("version-huge.json", '{"format_version": ' + HUGE_DIGITS + "}"),
         "comparison file": text("comparison.json", json.dumps(comparison)),
         "not JSON, no .json suffix": text("notes.txt", "hello"),
+        "checkpoint of another spec": str(folder / "other.pth"),
+        "checkpoint with integer weights": str(folder / "integers.pth"),
     }
+
+
+# What the message says of a file that holds no spec, whichever command reads it.
+FIXTURE_WORDS = {
+    "empty file": "is empty",
+    "white space only": "is empty",
+    "binary file": "is not a text file",
+    "PNG named .json": "is not a text file",
+    "plain text named .json": "is text, not JSON",
+}
 
 
 def _values(group: str, flag_args: Sequence[str], values: Iterable[str], prefix: Sequence[str]) -> list[Case]:
     return [Case(group, repr(value)[:40], (*prefix, *flag_args, value)) for value in values]
 
 
+# Digits of other scripts, which Python's int() and float() read as numbers: 18, 3, 0.5.
+UNICODE_WHOLE = ("١٨", "３")
+UNICODE_REAL = "٠.٥"
 POSITIVE_BAD = (
     "", " ", "abc", "0", "-1", f"-{HUGE_DIGITS}", "1.5", "1e30", "nan", "inf", "-inf",
-    "99999999999", HUGE_DIGITS, "0x10", "--", "½",
+    "99999999999", HUGE_DIGITS, "0x10", "--", "½", *UNICODE_WHOLE,
 )  # fmt: skip
 COUNT_BAD = tuple(value for value in POSITIVE_BAD if value != "0")
-FLOAT_BAD = ("", "abc", "0", "-1", "nan", "inf", "-inf", "1e30", "99999999999", "1e-400", HUGE_DIGITS)
+FLOAT_BAD = (
+    "", "abc", "0", "-1", "nan", "inf", "-inf", "1e30", "99999999999", "1e-400", HUGE_DIGITS, UNICODE_REAL,
+)  # fmt: skip
 LIST_BAD = (
     "", ",", "1,,2", "a,b", "0", "0,0", "-1,2", "1e30", "99999999999", HUGE_DIGITS,
     ",".join(["1"] * 10_000), "1;2", "nan", "1.5,2",
 )  # fmt: skip
 INPUT_BAD = (
     "", "3x", "3x224", "0x0x0", "3x0x224", "3x99999999999x2", "axbxc", "3x-1x2", "3x224x224x3",
-    HUGE_DIGITS + "x1x1", "1e3x1x1",
+    HUGE_DIGITS + "x1x1", "1e3x1x1", "٣x٣٢x٣٢",
 )  # fmt: skip
+# Spec lists whose numbers are written in other scripts' digits (the stage lists only:
+# --sweep, which takes the same form, is checked by its own command).
+UNICODE_LISTS = ("١,١", "３,３")
 CHOICE_BAD = ("", "nope", LONG, "BASIC")
 
 
 def make_cases(fx: dict[str, str]) -> list[Case]:
     cases: list[Case] = []
     for label, source in fx.items():
+        says = FIXTURE_WORDS.get(label, "")
         cases += [
-            Case("summary SOURCE", label, ("summary", source)),
-            Case("diagram SOURCE", label, ("diagram", source, "-o", "out.svg")),
-            Case("bench SOURCE", label, ("bench", source, *QUICK)),
-            Case("compare SPEC SOURCE", label, ("compare", "resnet18", source)),
-            Case("compare --open SOURCE", label, ("compare", "--open", source, "resnet18")),
-            Case("gui SOURCE", label, ("gui", source)),
-            Case("screenshot SOURCE", label, ("screenshot", source, "--out", "shots")),
+            Case("summary SOURCE", label, ("summary", source), says=says),
+            Case("diagram SOURCE", label, ("diagram", source, "-o", "out.svg"), says=says),
+            Case("bench SOURCE", label, ("bench", source, *QUICK), says=says),
+            Case("compare SPEC SOURCE", label, ("compare", "resnet18", source), says=says),
+            Case("compare --open SOURCE", label, ("compare", "--open", source, "resnet18"), says=says),
+            Case("gui SOURCE", label, ("gui", source), says=says),
+            Case("screenshot SOURCE", label, ("screenshot", source, "--out", "shots"), says=says),
         ]
 
     bench = ("bench", *TINY, *QUICK)
@@ -191,11 +234,47 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
         cases += _values(f"summary {flag}", (flag,), POSITIVE_BAD, ("summary", "resnet50"))
     cases += _values("summary --classes", ("--classes",), COUNT_BAD, ("summary",))
     for flag in ("--depths", "--widths", "--strides"):
-        cases += _values(f"summary {flag}", (flag,), LIST_BAD, ("summary",))
+        cases += _values(f"summary {flag}", (flag,), (*LIST_BAD, *UNICODE_LISTS), ("summary",))
+    cases += _values("summary --se-ratio", ("--se-ratio",), FLOAT_BAD, ("summary", "--attention", "se"))
+    cases += _values("summary --output-stride", ("--output-stride",), UNICODE_WHOLE, ("summary",))
+    export = ("export", *TINY, "-o", "model.onnx")
+    cases += _values("export --opset", ("--opset",), POSITIVE_BAD, export)
+    to_pt2 = ("export", *TINY, "-o", "model.pt2", "--weights")
+    cases += [
+        Case(
+            "export --weights",
+            "another spec's",
+            (*to_pt2, fx["checkpoint of another spec"]),
+            says="does not match",
+        ),
+        Case(
+            "export --weights",
+            "integer weights",
+            (*to_pt2, fx["checkpoint with integer weights"]),
+            says="stores conv1.weight as torch.int64",
+        ),
+        Case(
+            "export --weights",
+            "a JSON spec",
+            (*to_pt2, fx["comparison file"]),
+            says="as a PyTorch checkpoint",
+        ),
+        Case("export --weights", "empty", (*to_pt2, fx["empty file"])),
+        Case("export --weights", "a FIFO", (*to_pt2, fx["FIFO"])),
+        Case("export --weights", "a symlink to /dev/zero", (*to_pt2, fx["symlink to /dev/zero"])),
+    ]
+    # A prediction takes batches up to 2**40: a larger one, not 99999999999, is out of range.
+    memory_batches = (*(value for value in POSITIVE_BAD if value != "99999999999"), str(2**40 + 1))
+    cases += _values("memory --batch", ("--batch",), memory_batches, ("memory", *TINY))
+    sizes = ("", "lots", "24G", "1ZiB", "2EiB", "-1GiB", "nanGiB", "1e400", HUGE_DIGITS, "٢٤GiB")
+    cases += _values("memory --fit", ("--fit",), sizes, ("memory", *TINY))
     cases += _values("summary --input", ("--input",), INPUT_BAD, ("summary",))
     shot = ("screenshot", "cifar/resnet20", "--out", "shots")
     cases += _values(
-        "screenshot --size", ("--size",), ("", "big", "0x0", "99999999999x2", "1e3x1e3", LONG), shot
+        "screenshot --size",
+        ("--size",),
+        ("", "big", "0x0", "99999999999x2", "1e3x1e3", LONG, "١٢٨٠x٨٠٠"),
+        shot,
     )
 
     for command, flag in (
@@ -303,6 +382,8 @@ def run_case(case: Case, folder: Path, home: Path, timeout_s: float) -> Outcome:
     lines = stderr.count("\n")
     if code is not None and (lines != 1 or not stderr.endswith("\n")):
         outcome.problems.append(f"{lines} lines on stderr, not 1")
+    if case.says and case.says not in stderr:
+        outcome.problems.append(f"the message does not say {case.says!r}")
     if out:
         outcome.problems.append("output on stdout")
     left = sorted(path.name for path in folder.iterdir())

@@ -10,7 +10,6 @@ import argparse
 import gc
 import importlib
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from explorer.cli.errors import CliError
 from explorer.cli.paths import os_error_text
 from explorer.cli.specargs import load_source
+from explorer.core.ascii_numbers import ascii_fullmatch
 from explorer.core.file_kind import is_comparison_file
 from explorer.core.presets import PRESET_NAMES, SCREENSHOT_PRESET, preset
 from explorer.core.quoting import quote_value
@@ -93,7 +93,7 @@ def _open_app(*args: Any, **kwargs: Any) -> int:
 
 
 def _size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*", text)
+    match = ascii_fullmatch(r"\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*", text)
     if not match:
         raise CliError(f"--size {quote_value(text)}: give width x height in pixels, e.g. 1280x800")
     width, height = int(match.group(1)), int(match.group(2))

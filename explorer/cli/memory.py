@@ -11,6 +11,7 @@ from explorer.cli.errors import CliError
 from explorer.cli.parser import whole_number
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.presets import preset_name_of
+from explorer.core.render.cells import aligned_columns
 from explorer.core.training_memory import (
     COUNTED,
     DEVICE_TYPES,
@@ -142,15 +143,16 @@ def memory_text(memory: TrainingMemory, name: str, fit: int | None, max_batch: i
         "",
         "Saved activations per stage",
     ]
-    width = max(len(group.name) for group in memory.stages)
+    stages = []
     for group in memory.stages:
         share = group.saved_bytes / memory.saved_activation_bytes if memory.saved_activation_bytes else 0.0
-        out.append(f"  {group.name:<{width}}  {format_bytes(group.saved_bytes):>12}  {share:6.1%}")
+        stages.append((group.name, format_bytes(group.saved_bytes), f"{share:.1%}"))
+    out += [f"  {line}" for line in aligned_columns(stages, right={1, 2})]
     out += ["", "Totals"]
-    lines = [*_totals(memory), ("total", memory.total_bytes)]
-    label_width = max(len(label) for label, _ in lines)
-    for label, value in lines:
-        out.append(f"  {label:<{label_width}}  {format_bytes(value):>12}")
+    totals = [
+        (label, format_bytes(value)) for label, value in [*_totals(memory), ("total", memory.total_bytes)]
+    ]
+    out += [f"  {line}" for line in aligned_columns(totals, right={1})]
     out += ["", COUNTED, NOT_COUNTED]
     if fit is not None:
         fits = f"{max_batch}" if max_batch else "none (even batch 1 needs more)"

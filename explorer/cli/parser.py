@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from explorer.core.ascii_numbers import parse_real_number, parse_whole_number
 from explorer.core.quoting import quote_value
 
 
@@ -41,19 +42,24 @@ def one_line(message: str) -> str:
 
 
 def whole_number(text: str) -> int:
-    """An argparse type: a whole number, its mistakes quoted briefly."""
+    """An argparse type: a whole number in the digits 0-9, its mistakes quoted briefly."""
     try:
-        return int(text)
+        return parse_whole_number(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{quote_value(text)} is not a whole number, e.g. 4") from None
+        raise argparse.ArgumentTypeError(
+            f"{quote_value(text)} is not a whole number in the digits 0-9, e.g. 4"
+        ) from None
 
 
 def real_number(text: str) -> float:
-    """An argparse type: a number such as 2 or 0.5 (limits are checked where it is used)."""
+    """An argparse type: a number such as 2 or 0.5 in the digits 0-9 (limits are checked
+    where it is used)."""
     try:
-        return float(text)
+        return parse_real_number(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{quote_value(text)} is not a number, e.g. 0.5") from None
+        raise argparse.ArgumentTypeError(
+            f"{quote_value(text)} is not a number in the digits 0-9, e.g. 0.5"
+        ) from None
 
 
 def report(command: str | None, message: str) -> None:

@@ -8,7 +8,6 @@ the parser from being built (and the tests fail) until it is given one.
 from __future__ import annotations
 
 import argparse
-import re
 import types
 from dataclasses import dataclass, fields, replace
 from functools import cache
@@ -19,6 +18,7 @@ from explorer.cli.errors import CliError
 from explorer.cli.parser import real_number, whole_number
 from explorer.cli.paths import existing_path, os_error_text
 from explorer.core import parts
+from explorer.core.ascii_numbers import ascii_fullmatch, parse_whole_number
 from explorer.core.file_kind import is_comparison_file
 from explorer.core.presets import UnknownPresetError, preset
 from explorer.core.quoting import quote_value
@@ -111,7 +111,8 @@ def add_spec_arguments(parser: argparse.ArgumentParser, positional: bool = True)
             or None
         )
         if spec_flag.kind == "choice":
-            choice_type = type(spec_flag.choices[0]) if spec_flag.choices else str
+            numbers = bool(spec_flag.choices) and isinstance(spec_flag.choices[0], int)
+            choice_type = whole_number if numbers else str
             group.add_argument(spec_flag.flag, choices=spec_flag.choices, type=choice_type, help=help_text)
         elif spec_flag.kind == "switch":
             group.add_argument(spec_flag.flag, action="store_true", default=None, help=help_text)
@@ -127,15 +128,15 @@ def add_spec_arguments(parser: argparse.ArgumentParser, positional: bool = True)
 
 def _numbers(flag: str, text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(part.strip()) for part in text.split(","))
+        return tuple(parse_whole_number(part.strip()) for part in text.split(","))
     except ValueError:
         raise CliError(
-            f"{flag} {quote_value(text)}: give whole numbers separated by commas, e.g. 3,4,6,3"
+            f"{flag} {quote_value(text)}: give whole numbers separated by commas (digits 0-9), e.g. 3,4,6,3"
         ) from None
 
 
 def _input_shape(text: str) -> tuple[int, int, int]:
-    match = re.fullmatch(r"\s*(\d{1,9})\s*[xX,]\s*(\d{1,9})\s*[xX,]\s*(\d{1,9})\s*", text)
+    match = ascii_fullmatch(r"\s*(\d{1,9})\s*[xX,]\s*(\d{1,9})\s*[xX,]\s*(\d{1,9})\s*", text)
     if not match:
         raise CliError(f"{INPUT_FLAG} {quote_value(text)}: give channels x height x width, e.g. 3x224x224")
     channels, height, width = (int(g) for g in match.groups())

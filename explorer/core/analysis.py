@@ -43,6 +43,8 @@ class LayerRow:
     its totals are in ``BlockSummary``). ``summary_id`` is torchsummary's row name
     (``Conv2d-5``), ``None`` for functional steps that torchsummary does not see.
     ``macs`` are per sample; ``receptive_field`` and ``jump`` are in input pixels.
+    ``receptive_field`` is the convolution path's: where ``sees_whole_input``, an attention
+    gate's global pooling before the row makes each output depend on the whole input too.
     """
 
     index: int
@@ -70,6 +72,9 @@ class LayerRow:
     """The spacing of a convolution's taps, where it is not 1 (a dilated stage)."""
     rate: float | None = None
     """A drop-path step's stochastic-depth rate."""
+    sees_whole_input: bool = False
+    """Whether each output depends on the whole input, through an attention gate's global
+    pooling (which scales every position by what it saw everywhere)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,8 @@ class Totals:
     depth: int
     output_shape: Shape
     receptive_field: int
+    sees_whole_input: bool = False
+    """The last layer's: see ``LayerRow.sees_whole_input``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,12 +325,25 @@ def _rows(
         row = rows[index]
         return (row.receptive_field, row.jump)
 
+    def sees_whole_input(index: int) -> bool:
+        return index != NETWORK_INPUT and rows[index].sees_whole_input
+
     for index in range(start, len(plan.layers)):
         layer = plan.layers[index]
         source_shape = shape_of(layer.inputs[0])
+        whole = any(sees_whole_input(i) for i in layer.inputs)
         if layer.op in CONTAINER_OPS:
             output = rows[index - 1].output_shape
             receptive = field_of(index - 1)
+            whole = sees_whole_input(index - 1)
+        elif layer.op in _GLOBAL_OPS and layer.role == "attention":
+            # A gate's pooling sees the whole map, and its result scales every position of it:
+            # from here on each output depends on the whole input. Growing the figure by the
+            # map's side at every gate would count that again and again; the figure stays the
+            # convolution path's, and the flag says the rest.
+            output = _output_shape(layer, source_shape)
+            receptive = field_of(layer.inputs[0])
+            whole = True
         else:
             output = _output_shape(layer, source_shape)
             receptive = _receptive(layer, [field_of(i) for i in layer.inputs], source_shape)
@@ -369,6 +389,7 @@ def _rows(
             output_bytes=math.prod(output) * BYTES_PER_VALUE,
             dilation=layer.dilation if layer.dilation != 1 else None,
             rate=layer.rate if layer.op == "droppath" else None,
+            sees_whole_input=whole,
         )
         rows.append(row)
         if summary_id is not None:
@@ -492,6 +513,7 @@ def _totals(plan: LayerPlan, rows: list[LayerRow], running: RunningTotals) -> To
         depth=running.depth[-1],
         output_shape=rows[-1].output_shape,
         receptive_field=rows[-1].receptive_field,
+        sees_whole_input=rows[-1].sees_whole_input,
     )
 
 

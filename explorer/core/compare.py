@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from explorer.core.analysis import Analysis, analyze
-from explorer.core.file_kind import COMPARISON_KIND
-from explorer.core.files import atomic_write_text, read_user_text
-from explorer.core.jsonable import JsonError, parse_json
+from explorer.core.file_kind import COMPARISON_KIND, NOT_A_DOCUMENT
+from explorer.core.files import atomic_write_text, read_user_bytes
+from explorer.core.jsonable import JsonError, json_type_name, parse_json_file
 from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec, SpecError, is_whole_number
 from explorer.core.wording import counted
@@ -389,11 +389,15 @@ class Comparison:
     @classmethod
     def load(cls, path: str | Path) -> Comparison:
         try:
-            data = parse_json(read_user_text(path))
-        except (OSError, UnicodeDecodeError) as exc:
+            data = parse_json_file(read_user_bytes(path))
+        except OSError as exc:
             raise ComparisonError(f"cannot read {path}: {exc}") from None
         except JsonError as exc:
-            raise ComparisonError(f"{path} is not valid JSON ({exc})") from None
+            raise ComparisonError(f"{path} {exc}, {NOT_A_DOCUMENT}") from None
+        if not isinstance(data, dict):
+            raise ComparisonError(
+                f"{path} holds a JSON {json_type_name(data)}, not an object, {NOT_A_DOCUMENT}"
+            )
         try:
             return cls.from_dict(data)
         except ComparisonError as exc:

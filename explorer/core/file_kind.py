@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from explorer.core.files import read_user_text
-from explorer.core.jsonable import parse_json
+from explorer.core.files import read_user_bytes
+from explorer.core.jsonable import parse_json_file
 
 COMPARISON_KIND = "comparison"
+# What a file that is neither says it is not, after the words saying what it is ("is empty").
+NOT_A_DOCUMENT = "so it is not a spec or comparison saved by resnet-explorer"
 
 
 def is_comparison_file(path: str | Path) -> bool:
@@ -17,7 +19,7 @@ def is_comparison_file(path: str | Path) -> bool:
     spec loader then explains what is wrong with it.
     """
     try:
-        data = parse_json(read_user_text(path))
+        data = parse_json_file(read_user_bytes(path))
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.get("kind") == COMPARISON_KIND

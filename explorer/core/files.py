@@ -30,9 +30,16 @@ class UserFileError(OSError):
 def read_user_text(path: str | Path, max_bytes: int = MAX_USER_FILE_BYTES) -> str:
     """The UTF-8 text of the regular file ``path``.
 
+    Raises what ``read_user_bytes`` raises, and ``UnicodeDecodeError`` when it is not UTF-8 text.
+    """
+    return read_user_bytes(path, max_bytes).decode("utf-8")
+
+
+def read_user_bytes(path: str | Path, max_bytes: int = MAX_USER_FILE_BYTES) -> bytes:
+    """The bytes of the regular file ``path``.
+
     Raises ``UserFileError`` (an ``OSError``) for a pipe, a device, a folder or a file
-    over ``max_bytes``, any other ``OSError`` when the file cannot be opened, and
-    ``UnicodeDecodeError`` when it is not UTF-8 text.
+    over ``max_bytes``, and any other ``OSError`` when the file cannot be opened.
     """
     # O_NONBLOCK: opening a named pipe with no writer would otherwise wait forever.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -54,7 +61,7 @@ def read_user_text(path: str | Path, max_bytes: int = MAX_USER_FILE_BYTES) -> st
             raise _too_large(max_bytes)
     finally:
         os.close(fd)
-    return b"".join(chunks).decode("utf-8")
+    return b"".join(chunks)
 
 
 def _too_large(max_bytes: int) -> UserFileError:

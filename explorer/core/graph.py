@@ -52,6 +52,7 @@ class Node:
     ``op`` is the plan's op for layer nodes, else the node's kind. ``row_index`` is
     its LayerRow (layer level); ``block_name`` the block it shows or belongs to.
     ``stage`` is the index of the stage whose cluster holds it (``None`` outside).
+    ``params`` and ``macs`` are those of all it stands for: a block's include its shortcut's.
     """
 
     id: str
@@ -305,6 +306,8 @@ class _Builder:
                 for i in range(block.first_layer, block.last_layer + 1)
                 if self.rows[i].role != "shortcut" and i < merge_row
             ]
+            # The box stands for the whole block, as the layer table sums it: its shortcut's
+            # layers (also on their edge) and its add (its "+") included.
             body = Node(
                 block.name,
                 "block",
@@ -312,8 +315,8 @@ class _Builder:
                 block.name,
                 self.block_lines(block),
                 summary.output_shape,
-                params=sum(self.rows[i].params for i in body_rows),
-                macs=sum(self.rows[i].macs for i in body_rows),
+                params=summary.params,
+                macs=summary.macs,
                 stage=block.stage,
                 block_name=block.name,
             )

@@ -42,6 +42,36 @@ def parse_json(text: str) -> Any:
         raise JsonError(str(exc)) from None
 
 
+def parse_json_file(data: bytes) -> Any:
+    """The value of a file's bytes read as a JSON document, or ``JsonError`` saying in words
+    what the file is instead: "is empty", "is not a text file", "is text, not JSON" or "is not
+    valid JSON (the parser's reason)", each to follow the file's name."""
+    if not data.strip():
+        raise JsonError("is empty" if not data else "is empty (white space only)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JsonError("is not a text file (it is not UTF-8)") from None
+    if "\0" in text:
+        raise JsonError("is not a text file (it holds NUL bytes)")
+    try:
+        return parse_json(text)
+    except JsonError as exc:
+        if text.lstrip()[:1] not in ("{", "["):
+            raise JsonError("is text, not JSON") from None
+        raise JsonError(f"is not valid JSON ({exc})") from None
+
+
+def json_type_name(value: Any) -> str:
+    """What JSON calls the type of a parsed value: "list", "string", "number"..."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "number"
+    names = {dict: "object", list: "list", str: "string", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
 def _integer(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
         raise JsonError(

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from explorer.core import parts
-from explorer.core.files import atomic_write_text, read_user_text
-from explorer.core.jsonable import JsonError, parse_json
+from explorer.core.file_kind import NOT_A_DOCUMENT
+from explorer.core.files import atomic_write_text, read_user_bytes
+from explorer.core.jsonable import JsonError, json_type_name, parse_json, parse_json_file
 from explorer.core.quoting import quote_value
 from explorer.core.wording import counted
 
@@ -434,11 +435,17 @@ class ArchSpec:
     @classmethod
     def load(cls, path: str | Path) -> ArchSpec:
         try:
-            text = read_user_text(path)
-        except (OSError, UnicodeDecodeError) as exc:
+            data = parse_json_file(read_user_bytes(path))
+        except OSError as exc:
             raise SpecError("file", f"cannot read {path}: {exc}") from None
+        except JsonError as exc:
+            raise SpecError("file", f"{exc}, {NOT_A_DOCUMENT} (in {path})") from None
+        if not isinstance(data, dict):
+            raise SpecError(
+                "file", f"holds a JSON {json_type_name(data)}, not an object, {NOT_A_DOCUMENT} (in {path})"
+            )
         try:
-            return cls.from_json(text)
+            return cls.from_dict(data)
         except SpecError as exc:
             raise SpecError(exc.field, f"{exc.reason} (in {path})") from None
 

@@ -37,10 +37,10 @@ AdamW step counters (on the CPU unless the optimizer is capturable or fused).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from explorer.core.analysis import LayerRow, analyze
+from explorer.core.ascii_numbers import ascii_fullmatch
 from explorer.core.plan import NETWORK_INPUT, layer_plan
 from explorer.core.quoting import quote_value
 from explorer.core.sizecache import size_bounded_cache
@@ -476,25 +476,33 @@ _SIZE_UNITS = {
     "mb": 10**6,
     "gb": 10**9,
     "tb": 10**12,
+    "pb": 10**15,
+    "eb": 10**18,
     "kib": 2**10,
     "mib": 2**20,
     "gib": 2**30,
     "tib": 2**40,
+    "pib": 2**50,
+    "eib": 2**60,
 }
 MAX_MEMORY_SIZE = 2**60
-_SIZE_PATTERN = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*")
+MAX_MEMORY_SIZE_TEXT = "1 EiB"
+_SIZE_PATTERN = r"\s*(\d*\.?\d+(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*"
 
 
 def parse_memory_size(text: str) -> int:
     """Bytes from a size a person types: "24GiB", "512 MiB", "8GB", "1.5e9" (bytes)."""
-    match = _SIZE_PATTERN.fullmatch(text)
+    match = ascii_fullmatch(_SIZE_PATTERN, text)
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _SIZE_UNITS:
         raise TrainingMemoryError(
             f"memory size {quote_value(text)} is not a size: give a number with a unit such as "
-            "24GiB, 512MiB or 8GB (KiB/MiB/GiB/TiB are powers of 1024, KB/MB/GB/TB of 1000)"
+            "24GiB, 512MiB or 8GB (KiB, MiB, GiB, TiB, PiB, EiB are powers of 1024; KB, MB, GB, "
+            "TB, PB, EB of 1000)"
         )
     value = float(match.group(1)) * _SIZE_UNITS[unit]
     if not math.isfinite(value) or value > MAX_MEMORY_SIZE:
-        raise TrainingMemoryError(f"memory size {quote_value(text)} is too large: give at most 1 EiB")
+        raise TrainingMemoryError(
+            f"memory size {quote_value(text)} is too large: give at most {MAX_MEMORY_SIZE_TEXT}"
+        )
     return int(value)

@@ -28,3 +28,10 @@ def format_bytes(value: float) -> str:
 
 def format_shape(shape: tuple[int, ...]) -> str:
     return "x".join(str(side) for side in shape)
+
+
+def format_receptive_field(pixels: int, sees_whole_input: bool, grouped: bool = True) -> str:
+    """'1,643', or 'global (1,643)' where each output sees the whole input through an attention
+    gate's global pooling (the figure is then the convolution path's)."""
+    figure = f"{pixels:,}" if grouped else str(pixels)
+    return f"global ({figure})" if sees_whole_input else figure

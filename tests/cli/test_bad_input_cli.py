@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer.cli import main
+from explorer.cli import build_parser, main
+from explorer.cli.parser import real_number, whole_number
 from explorer.core.quoting import MAX_QUOTED_CHARS
 
 TINY = ["--depths", "1,1", "--widths", "8,16", "--stem-width", "8", "--input", "3x16x16", "--device", "cpu"]
@@ -144,3 +145,58 @@ def test_a_long_bad_choice_is_quoted_short(capsys: pytest.CaptureFixture[str]) -
     err = one_error_line(capsys, ["summary", "--format", LONG])
     assert "a" * (MAX_QUOTED_CHARS + 1) not in err
     assert "choose from table" in err
+
+
+# Sixteen and one half in Arabic-Indic and in full-width digits: Python's int() and float()
+# read them all, so a flag that trusted them would take a number the person may not have meant.
+UNICODE_WHOLE = ("١٦", "１６")
+UNICODE_REAL = ("٠.٥", "０.５")
+
+
+def _number_options() -> list[tuple[str, str, str]]:
+    """(command, flag, value) for every option of every command that takes one number."""
+    _, commands = build_parser()
+    options = []
+    for command, parser in commands.items():
+        for action in parser._actions:
+            if not action.option_strings:
+                continue
+            if action.type in (whole_number, int):
+                options += [(command, action.option_strings[0], value) for value in UNICODE_WHOLE]
+            elif action.type in (real_number, float):
+                options += [(command, action.option_strings[0], value) for value in UNICODE_REAL]
+    return options
+
+
+def test_every_number_option_is_found() -> None:
+    found = {(command, flag) for command, flag, _ in _number_options()}
+    assert {("export", "--opset"), ("bench", "--batch"), ("summary", "--se-ratio")} <= found
+    assert {("summary", "--classes"), ("summary", "--output-stride"), ("memory", "--batch")} <= found
+
+
+@pytest.mark.parametrize(("command", "flag", "value"), _number_options())
+def test_numbers_are_ascii_digits_only(
+    capsys: pytest.CaptureFixture[str], command: str, flag: str, value: str
+) -> None:
+    err = one_error_line(capsys, [command, flag, value])
+    assert "digits 0-9" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["summary", "--depths", "١,١"],
+        ["summary", "--widths", "８,１６"],
+        ["summary", "--strides", "1,٢"],
+        ["summary", "--input", "٣x٣٢x٣٢"],
+        ["summary", "--input", "3x３２x32"],
+        ["memory", "resnet18", "--fit", "٢٤GiB"],
+        ["screenshot", "resnet18", "--out", "shots", "--size", "١٢٨٠x٨٠٠"],
+    ],
+)
+def test_numbers_inside_a_value_are_ascii_digits_only(
+    capsys: pytest.CaptureFixture[str], argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    one_error_line(capsys, argv)
+    assert list(tmp_path.iterdir()) == []

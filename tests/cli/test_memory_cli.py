@@ -51,7 +51,14 @@ def test_json_has_the_totals_and_the_stages(capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.parametrize(
-    ("size", "in_bytes"), [("24GiB", 24 * 1024**3), ("8GB", 8 * 10**9), ("1.5e9", 1_500_000_000)]
+    ("size", "in_bytes"),
+    [
+        ("24GiB", 24 * 1024**3),
+        ("8GB", 8 * 10**9),
+        ("1.5e9", 1_500_000_000),
+        ("1EiB", 1024**6),
+        ("2PB", 2 * 10**15),
+    ],
 )
 def test_fit_gives_the_largest_batch(capsys: pytest.CaptureFixture[str], size: str, in_bytes: int) -> None:
     code, out, _ = run(
@@ -148,3 +155,19 @@ def test_runs_as_a_real_process() -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.startswith("resnet-explorer memory: error: --fit")
+
+
+def _block_after(lines: list[str], title: str) -> list[str]:
+    start = lines.index(title) + 1
+    return lines[start : lines.index("", start)]
+
+
+def test_the_figures_stay_in_their_column_however_large(capsys: pytest.CaptureFixture[str]) -> None:
+    # A batch as large as the prediction takes: hundreds of thousands of TiB.
+    code, out, _ = run(capsys, "memory", "resnet18", "--batch", "99999999999")
+    assert code == 0
+    lines = out.splitlines()
+    stages, totals = _block_after(lines, "Saved activations per stage"), _block_after(lines, "Totals")
+    assert any(len(" ".join(line.split()[-2:])) > 12 for line in totals)  # wider than a figure usually is
+    # Right-aligned figures: every line of a block ends in the same column.
+    assert len({len(line) for line in stages}) == 1 and len({len(line) for line in totals}) == 1

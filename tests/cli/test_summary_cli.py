@@ -103,6 +103,25 @@ def test_bad_input_is_one_clear_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "is not a text file (it is not UTF-8)"),
+        (b"hello", "is text, not JSON"),
+    ],
+)
+def test_a_file_that_holds_no_spec_is_named_in_words(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, words: str
+) -> None:
+    path = tmp_path / "picture.json"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "summary", str(path))
+    assert (code, out) == (2, "")
+    assert f"{words}, so it is not a spec or comparison" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_malformed_config_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"format_version": 1, "depths": [2, 2')

@@ -11,9 +11,11 @@ from xml.etree import ElementTree
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from explorer.core.analysis import LayerRow, analyze
 from explorer.core.benchtypes import BenchConfig
-from explorer.core.graph import ArchGraph, Level, graph_from_spec
-from explorer.core.presets import preset
+from explorer.core.graph import LEVELS, ArchGraph, Level, Node, graph_from_spec
+from explorer.core.plan import CONTAINER_OPS
+from explorer.core.presets import PRESET_NAMES, preset
 from explorer.core.profile import profile
 from explorer.core.render.colour_by import (
     LEGEND_ID,
@@ -28,6 +30,7 @@ from explorer.core.render.colour_by import (
 from explorer.core.render.dot import graph_to_dot
 from explorer.core.render.export import render
 from explorer.core.spec import ArchSpec
+from explorer.core.units import format_count
 from tests.strategies import small_specs
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
@@ -108,8 +111,6 @@ def test_a_box_of_several_layers_holds_their_sum() -> None:
     spec = preset("torchvision/resnet50")
     stages = graph_from_spec(spec, "stage")
     colouring = colour_graph(stages, "macs")
-    from explorer.core.analysis import analyze
-
     analysis = analyze(spec)
     for stage in analysis.stages:
         assert colouring.values[stage.name] == stage.macs
@@ -118,6 +119,66 @@ def test_a_box_of_several_layers_holds_their_sum() -> None:
     assert sum(activations.values.values()) == sum(
         r.output_bytes for r in analysis.rows if r.op not in ("block", "module")
     )
+
+
+def _layer_table_rows(graph: ArchGraph, node: Node) -> list[LayerRow]:
+    """The rows the layer table groups under what ``node`` draws: a layer, a block (shortcut,
+    add and last activation included), a stage, the stem, the head; a block-level "+" is the
+    add and the steps after it, without the shortcut (drawn as its edge)."""
+    analysis = analyze(graph.spec)
+    blocks = {block.name: block for stage in analysis.stages for block in stage.blocks}
+    stages = {stage.name: stage for stage in analysis.stages}
+    if node.row_index is not None:
+        rows = [analysis.rows[node.row_index]]
+    elif node.kind == "block":
+        block = blocks[node.id]
+        rows = list(analysis.rows[block.first_row : block.last_row + 1])
+        assert sum(r.params for r in rows) == block.params and sum(r.macs for r in rows) == block.macs
+    elif node.kind == "stage":
+        stage = stages[node.id]
+        rows = list(analysis.rows[stage.blocks[0].first_row : stage.blocks[-1].last_row + 1])
+        assert sum(r.params for r in rows) == stage.params and sum(r.macs for r in rows) == stage.macs
+    elif node.kind in ("stem", "head"):
+        rows = [row for row in analysis.rows if row.role == node.kind]
+    else:
+        assert node.op == "add" and node.block_name is not None
+        block = blocks[node.block_name]
+        members = analysis.rows[block.first_row : block.last_row + 1]
+        add = next(row.index for row in members if row.op == "add")
+        rows = [row for row in members if row.index >= add and row.role != "shortcut"]
+    return [row for row in rows if row.op not in CONTAINER_OPS]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("name", PRESET_NAMES)
+def test_every_box_holds_the_layer_table_figures_of_what_it_stands_for(name: str, level: Level) -> None:
+    graph = graph_from_spec(preset(name), level)
+    colourings = {metric: colour_graph(graph, metric) for metric in ("params", "macs", "activations")}
+    for node in graph.nodes:
+        if node.kind == "input":
+            continue
+        rows = _layer_table_rows(graph, node)
+        expected = {
+            "params": sum(row.params for row in rows),
+            "macs": sum(row.macs for row in rows),
+            "activations": sum(row.output_bytes for row in rows),
+        }
+        got = {metric: colouring.values.get(node.id) for metric, colouring in colourings.items()}
+        assert got == expected, node.id
+    if level != "layer":  # the layer level draws a shortcut's layers on its edge, not in a box
+        analysis = analyze(graph.spec)
+        assert sum(colourings["params"].values.values()) == analysis.totals.total_params
+        assert sum(colourings["macs"].values.values()) == analysis.totals.macs
+
+
+def test_a_block_box_holds_its_shortcut_and_the_add_holds_nothing() -> None:
+    graph = graph_from_spec(preset("torchvision/resnet50"), "block")
+    block = analyze(graph.spec).stages[0].blocks[0]
+    params, macs = colour_graph(graph, "params"), colour_graph(graph, "macs")
+    assert (params.values["layer1.0"], macs.values["layer1.0"]) == (block.params, block.macs)
+    assert (params.values["layer1.0.add"], macs.values["layer1.0.add"]) == (0, 0)
+    described = dict(node_metrics(graph, graph.node("layer1.0")))
+    assert described["parameters"] == f"{format_count(block.params)} params"
 
 
 @needs_dot

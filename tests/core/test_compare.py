@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -128,6 +129,14 @@ def test_files_round_trip_and_bad_files_are_clear(tmp_path: Path) -> None:
     path.write_text("{")
     with pytest.raises(ComparisonError, match="not valid JSON"):
         Comparison.load(path)
+    for content, words in (
+        (b"", "is empty, so it is not a spec or comparison"),
+        (b"\x89PNG\r\n\x1a\n", "is not a text file"),
+        (b"[]", "holds a JSON list, not an object"),
+    ):
+        path.write_bytes(content)
+        with pytest.raises(ComparisonError, match=re.escape(f"{path} {words}")):
+            Comparison.load(path)
     bad = comparison.to_dict()
     bad["variants"][0]["spec"]["depths"] = [0]
     path.write_text(json.dumps(bad))

@@ -3,7 +3,9 @@ leaving no file behind."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +26,7 @@ from explorer.core.export.result import (
 from explorer.core.export.verification import verify_outputs
 from explorer.core.export.weights import model_with_weights, read_checkpoint
 from explorer.core.presets import preset
+from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
 
 TINY = ArchSpec(
@@ -179,6 +182,68 @@ def test_a_hostile_checkpoint_is_refused_without_running_it(tmp_path: Path) -> N
     torch.save([1, 2], plain)
     with pytest.raises(WeightsError, match="holds no state dict"):
         read_checkpoint(plain)
+
+
+def test_a_checkpoint_whose_weights_are_stored_as_integers_is_refused(tmp_path: Path) -> None:
+    state = build_model(TINY).state_dict()
+    key = next(name for name, tensor in state.items() if tensor.is_floating_point())
+    checkpoint = tmp_path / "rounded.pth"
+    torch.save({**state, key: state[key].round().to(torch.int64)}, checkpoint)
+    with pytest.raises(WeightsError) as caught:
+        model_with_weights(TINY, str(checkpoint))
+    assert f"stores {key} as torch.int64 (whole numbers) where the spec has torch.float32" in str(
+        caught.value
+    )
+    counter = next(name for name, tensor in state.items() if not tensor.is_floating_point())
+    torch.save({**state, counter: state[counter].to(torch.float32)}, checkpoint)
+    with pytest.raises(WeightsError, match=f"stores {counter} as torch.float32"):
+        model_with_weights(TINY, str(checkpoint))
+    # Half precision keeps the kind of number: a float16 checkpoint loads as before.
+    torch.save({name: t.half() if t.is_floating_point() else t for name, t in state.items()}, checkpoint)
+    model_with_weights(TINY, str(checkpoint))
+
+
+# Reads a small and a large checkpoint with the address space limited to what the process
+# uses plus HEADROOM: as `ulimit -v` or a container's limit would.
+_UNDER_A_MEMORY_LIMIT = """
+import resource, sys
+from pathlib import Path
+from explorer.core.export.result import WeightsError
+from explorer.core.export.weights import read_checkpoint
+with open("/proc/self/status") as status:
+    used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+limit = used + int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+print(len(read_checkpoint(Path(sys.argv[1]))))
+try:
+    read_checkpoint(Path(sys.argv[2]))
+except WeightsError as exc:
+    print(exc)
+"""
+HEADROOM = 64 * 1024**2
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the address space from /proc")
+def test_under_a_memory_limit_a_checkpoint_reads_and_one_too_large_is_a_clear_error(tmp_path: Path) -> None:
+    small, large = tmp_path / "small.pth", tmp_path / "large.pth"
+    state = build_model(TINY).state_dict()
+    torch.save(state, small)
+    torch.save({"weight": torch.zeros(2 * HEADROOM // 4)}, large)
+    done = subprocess.run(
+        [sys.executable, "-c", _UNDER_A_MEMORY_LIMIT, str(small), str(large), str(HEADROOM)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert done.returncode == 0, done.stderr
+    count, message = done.stdout.splitlines()
+    assert int(count) == len(state)
+    assert message == (
+        f"{quote_value(str(large))} (128.00 MiB) is too large for the memory this process may use: "
+        "free some memory or raise the limit (ulimit -v), then try again"
+    )
 
 
 def test_zero_init_zeroes_each_blocks_last_norm() -> None:

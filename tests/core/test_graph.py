@@ -120,9 +120,12 @@ def check_structure(graph: ArchGraph) -> None:
     analysis = analyze(graph.spec)
     assert len(graph.row_nodes) == len(analysis.rows)
     assert set(graph.row_nodes) <= known
-    total = sum(node.params for node in graph.nodes) + sum(edge.params for edge in graph.edges)
+    # A block's box holds its shortcut's figures; at the layer level the shortcut's layers
+    # are drawn on their edge alone.
+    edges = graph.edges if graph.level == "layer" else ()
+    total = sum(node.params for node in graph.nodes) + sum(edge.params for edge in edges)
     assert total == analysis.totals.total_params
-    macs = sum(node.macs for node in graph.nodes) + sum(edge.macs for edge in graph.edges)
+    macs = sum(node.macs for node in graph.nodes) + sum(edge.macs for edge in edges)
     assert macs == analysis.totals.macs
 
 
@@ -219,6 +222,9 @@ def test_block_level_nodes_and_labels() -> None:
     block = graph.node("layer2.0")
     assert block.lines == ("1x1 conv, 128", "3x3 conv, 128, /2", "1x1 conv, 512")
     assert block.output_shape == (512, 28, 28)
+    summary = analyze(graph.spec).stages[1].blocks[0]
+    assert (block.params, block.macs) == (summary.params, summary.macs)  # its shortcut's included
+    assert (graph.node("layer2.0.add").params, graph.node("layer2.0.add").macs) == (0, 0)
     assert graph.node("stem").lines == ("7x7 conv, 64, /2", "3x3 max pool, /2")
     assert graph.node("head").lines == ("avg pool", "fc 1000")
     assert [c.label for c in graph.clusters][:2] == ["layer1\n3 x bottleneck", "layer2\n4 x bottleneck, /2"]

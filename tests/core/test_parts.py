@@ -193,6 +193,62 @@ def test_receptive_field_under_dilation_and_anti_aliasing(anti_alias: str) -> No
     assert undilated.rows[undilated.stages[-1].blocks[-1].last_row].jump > analysis.rows[last.last_row].jump
 
 
+def _input_pixels_seen(spec: ArchSpec) -> tuple[int, int]:
+    """The rows and columns of the input the centre pixel of the last stage's output depends
+    on, by its gradient (positive weights and input, so every path carries gradient)."""
+    model = build_model(spec).eval()
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.constant_(module.weight, 0.1)
+    # Small weights in the gates keep their sigmoid off its flat ends, where the gradient is 0.
+    gates = {row.name for row in analyze(spec).rows if row.role == "attention"}
+    for name, module in model.named_modules():
+        if name in gates and isinstance(module, (torch.nn.Conv2d, torch.nn.Conv1d, torch.nn.Linear)):
+            torch.nn.init.constant_(module.weight, 1e-3)
+    captured: list[torch.Tensor] = []
+    last = layer_plan(spec).blocks[-1].name
+    model.get_submodule(last).register_forward_hook(lambda _m, _i, out: captured.append(out))
+    x = torch.ones(1, *spec.input_shape, requires_grad=True)
+    model(x)
+    out = captured[0]
+    out[0, :, out.shape[2] // 2, out.shape[3] // 2].sum().backward()
+    assert x.grad is not None
+    seen = x.grad[0].abs().sum(dim=0) > 0
+    return int(seen.any(dim=1).sum()), int(seen.any(dim=0).sum())
+
+
+@pytest.mark.parametrize("attention", [key for key in parts.ATTENTIONS if key != "none"])
+def test_through_an_attention_gate_each_output_sees_the_whole_input(attention: str) -> None:
+    plain = ArchSpec(depths=(1, 1), widths=(8, 16), stem_width=8, input_size=(48, 48))
+    gated = replace(plain, attention=attention)
+    plain_last = analyze(plain).rows[layer_plan(plain).blocks[-1].last_layer]
+    figure = plain_last.receptive_field
+    assert figure < 48 and not plain_last.sees_whole_input
+    assert _input_pixels_seen(plain) == (figure, figure)
+    assert _input_pixels_seen(gated) == (48, 48)
+    analysis = analyze(gated)
+    last = analysis.rows[layer_plan(gated).blocks[-1].last_layer]
+    assert last.sees_whole_input and analysis.totals.sees_whole_input
+    # The figure beside "global" is the convolution path's: the same as without the gates.
+    assert last.receptive_field == figure
+    assert analysis.totals.receptive_field == analyze(plain).totals.receptive_field
+    first_gate = next(row.index for row in analysis.rows if row.role == "attention")
+    assert not any(row.sees_whole_input for row in analysis.rows[:first_gate])
+    assert all(row.sees_whole_input for row in analysis.rows[analysis.stages[-1].blocks[0].first_row :])
+
+
+@pytest.mark.parametrize(
+    ("name", "attention"),
+    [("torchvision/resnet152", "eca"), ("timm/seresnet50", None), ("timm/ecaresnet50d", None)],
+)
+def test_an_attention_net_keeps_its_convolution_paths_figure(name: str, attention: str | None) -> None:
+    spec = preset(name) if attention is None else replace(preset(name), attention=attention)
+    without = analyze(replace(spec, attention="none", se_ratio=ArchSpec().se_ratio)).totals
+    totals = analyze(spec).totals
+    assert totals.sees_whole_input and not without.sees_whole_input
+    assert totals.receptive_field == without.receptive_field
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=small_specs(max_stages=6))
 def test_zero_init_residual_zeroes_the_last_layer_of_every_block(spec: ArchSpec) -> None:

@@ -92,7 +92,7 @@ def test_generated_specs_round_trip_through_json(spec: ArchSpec) -> None:
     ("text", "field", "words"),
     [
         ("{not json", "file", "not valid JSON"),
-        ("[1, 2]", "file", "JSON object"),
+        ("[1, 2]", "file", "not an object"),
         ('{"block": "basic"}', "format_version", "missing"),
         ('{"format_version": 99, "block": "basic"}', "format_version", "update resnet-explorer"),
         ('{"format_version": "1"}', "format_version", "positive whole number"),
@@ -108,6 +108,33 @@ def test_bad_files_are_clear_errors(text: str, field: str, words: str, tmp_path:
     assert info.value.field == field
     assert words in str(info.value)
     assert str(path) in str(info.value)
+
+
+# The first bytes of a PNG image: a picture renamed .json.
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "is empty, so it is not a spec or comparison"),
+        (b" \n\t\n", "is empty (white space only), so it is not a spec or comparison"),
+        (PNG_BYTES, "is not a text file (it is not UTF-8), so it is not a spec or comparison"),
+        (b"{}\x00", "is not a text file (it holds NUL bytes)"),
+        (b"model: resnet50\n", "is text, not JSON, so it is not a spec or comparison"),
+        (b'{"format_version": 1,', "is not valid JSON (Expecting property name"),
+        (b"[1, 2]", "holds a JSON list, not an object, so it is not a spec or comparison"),
+        (b'"resnet18"', "holds a JSON string, not an object"),
+    ],
+)
+def test_a_file_that_holds_no_spec_says_what_it_is(content: bytes, words: str, tmp_path: Path) -> None:
+    path = tmp_path / "opened.json"
+    path.write_bytes(content)
+    with pytest.raises(SpecError) as info:
+        ArchSpec.load(path)
+    assert info.value.field == "file"
+    assert words in str(info.value) and str(path) in str(info.value)
+    assert "codec" not in str(info.value) and "char 0" not in str(info.value)
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:

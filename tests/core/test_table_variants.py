@@ -34,3 +34,19 @@ def test_the_csv_has_the_dilation_and_the_rate() -> None:
     header, *rows = format_csv(analysis).splitlines()
     assert header.split(",")[-2:] == ["dilation", "rate"]
     assert len(rows) == len(analysis.rows)
+
+
+def test_rows_after_an_attention_gate_show_a_global_receptive_field() -> None:
+    analysis = _analysis()
+    gate = next(row for row in analysis.rows if row.name == "layer1.0.se.mean")
+    table = format_table(analysis)
+    mean = next(line for line in table.splitlines() if "se.mean" in line)
+    assert f"global ({gate.receptive_field})" in mean
+    assert "Receptive field of the last layer: global (each output sees the whole input" in table
+    assert f"global ({gate.receptive_field})" in format_markdown(analysis)
+    header, *rows = format_csv(analysis).splitlines()
+    column = header.split(",").index("sees_whole_input")
+    assert [row.split(",")[column] for row in rows] == [str(row.sees_whole_input) for row in analysis.rows]
+    assert analysis.to_dict()["rows"][gate.index]["sees_whole_input"] is True
+    plain = analyze(replace(analysis.spec, attention="none", se_ratio=1 / 16))
+    assert "global" not in format_table(plain)

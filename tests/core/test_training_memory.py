@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 import torch
@@ -17,13 +18,16 @@ from explorer.core.memory import LiveTensorPeak
 from explorer.core.presets import PRESET_NAMES, preset
 from explorer.core.spec import ArchSpec
 from explorer.core.training_memory import (
+    MAX_MEMORY_SIZE,
     OPTIMIZERS,
     PRECISIONS,
     TrainingMemory,
     TrainingMemoryError,
     largest_batch_that_fits,
+    parse_memory_size,
     predict_training_memory,
 )
+from explorer.core.units import format_bytes
 from tests.saved_tensors_oracle import SavedTensors, saved_tensors
 from tests.strategies import small_specs
 
@@ -269,3 +273,21 @@ def test_a_real_steps_peak_stays_within_the_prediction() -> None:
     memory = predict_training_memory(spec, 4, device_type="cpu")
     predicted = memory.saved_activation_bytes + memory.grad_bytes + memory.backward_peak_bytes
     assert 0.85 * predicted <= peak.peak_bytes <= predicted
+
+
+@pytest.mark.parametrize("in_bytes", [512, 3 * 1024**2, 24 * 1024**3, 5 * 1024**4, 3 * 1024**5, 1024**6])
+def test_a_size_as_the_app_prints_it_reads_back(in_bytes: int) -> None:
+    assert parse_memory_size(format_bytes(in_bytes)) == in_bytes
+
+
+def test_every_unit_a_size_message_names_is_accepted() -> None:
+    with pytest.raises(TrainingMemoryError) as too_large:
+        parse_memory_size(f"{2 * MAX_MEMORY_SIZE}")
+    largest = str(too_large.value).rsplit("at most ", 1)[1]
+    assert parse_memory_size(largest) == MAX_MEMORY_SIZE
+    with pytest.raises(TrainingMemoryError) as not_a_size:
+        parse_memory_size("lots")
+    units = re.findall(r"\b[KMGTPE]i?B\b", str(not_a_size.value))
+    assert {"KiB", "EiB", "KB", "EB"} <= set(units)
+    for unit in units:
+        assert parse_memory_size(f"1{unit}") == parse_memory_size(f"1 {unit.lower()}") > 1

@@ -175,3 +175,22 @@ def test_resting_the_pointer_on_a_cell_shows_its_tooltip(qtbot, window) -> None:
         QApplication.sendEvent(tree.viewport(), event)
         assert expected in QToolTip.text()
     QToolTip.hideText()
+
+
+def test_a_row_after_an_attention_gate_shows_a_global_receptive_field(qapp, qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    analysis = analyze(preset("timm/seresnet50"))
+    model = LayerTreeModel()
+    model.set_analysis(analysis)
+    layer1 = _children(model)[1]
+    second_block = _children(model, layer1)[1]
+    conv1 = _children(model, second_block)[0]
+    row = next(r for r in analysis.rows if r.name == "layer1.1.conv1")
+    assert conv1.siblingAtColumn(5).data() == f"global ({row.receptive_field:,})"
+    assert "depends on the whole input" in model.tooltip(conv1.siblingAtColumn(5))
+    stem_conv = _children(model, _children(model)[0])[0]
+    assert stem_conv.siblingAtColumn(5).data() == "7"
+    window.session.load(analysis.spec)
+    qtbot.waitUntil(lambda: window.session.analysis.spec == analysis.spec)
+    card = window.totals.cards["receptive"]
+    card_figure = analysis.totals.receptive_field
+    assert card.value.text() == f"global ({card_figure:,} px)" and "whole input" in card.toolTip()

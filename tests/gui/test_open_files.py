@@ -93,3 +93,17 @@ def test_a_recent_file_that_is_gone_is_explained_and_forgotten(qtbot, window, tm
     assert path.resolve() not in recent_files(window.settings)
     assert not any(a.text().endswith("gone.json") for a in window.documents.recent_menu.actions())
     assert window.session.spec == preset("cifar/resnet20")
+
+
+def test_file_open_of_a_file_that_holds_no_spec_says_what_it_is(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty, picture = tmp_path / "empty.json", tmp_path / "picture.json"
+    empty.write_bytes(b"")
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    reports = _reports(window)
+    for path in (empty, picture):
+        window.documents.ask_open_path = lambda chosen=path: chosen  # type: ignore[method-assign]
+        window.documents.open()
+    assert len(reports) == 2
+    assert "is empty, so it is not a spec or comparison" in reports[0] and str(empty) in reports[0]
+    assert "is not a text file" in reports[1] and "codec" not in reports[1]
+    assert window.session.spec == preset("resnet18")

@@ -3,12 +3,14 @@ block's last norm at zero, or read from a checkpoint whose keys match the spec."
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
 import stat
 import warnings
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from torch import nn
@@ -18,6 +20,7 @@ from explorer.core.export.choices import WEIGHT_CHOICES, ZERO_INIT
 from explorer.core.export.result import WeightsError
 from explorer.core.quoting import quote_value
 from explorer.core.spec import ArchSpec
+from explorer.core.units import format_bytes
 
 # A checkpoint of the largest specs is a few GB; a file far beyond that is no checkpoint.
 MAX_CHECKPOINT_BYTES = 16 * 1024**3
@@ -38,6 +41,7 @@ def model_with_weights(spec: ArchSpec, weights: str) -> nn.Module:
         model = build_model(spec)
         state = read_checkpoint(Path(weights))
         check_keys(model.state_dict(), state, weights)
+        check_dtypes(model.state_dict(), state, weights)
         model.load_state_dict(state, strict=True)
     return model.eval()
 
@@ -45,16 +49,18 @@ def model_with_weights(spec: ArchSpec, weights: str) -> nn.Module:
 def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     """The tensors of a ``torch.save``-d state dict (or of its ``state_dict`` / ``model``
     entry), read without running any code the file may hold (``weights_only``)."""
-    data = _read_regular_file(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch's notes on pickle protocols: the check below decides
-            loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as exc:  # a hostile or broken pickle raises anything
-        reason = str(exc).strip().split("\n")[0][:200] or type(exc).__name__
-        raise WeightsError(
-            f"cannot read {quote_value(str(path))} as a PyTorch checkpoint: {reason}"
-        ) from None
+    with _open_regular_file(path) as (handle, size):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch's notes on pickle protocols: the check below decides
+                loaded = torch.load(handle, map_location="cpu", weights_only=True)
+        except Exception as exc:  # a hostile or broken pickle raises anything
+            if _out_of_memory(exc):
+                raise WeightsError(
+                    f"{quote_value(str(path))} ({format_bytes(size)}) is too large for the memory this "
+                    "process may use: free some memory or raise the limit (ulimit -v), then try again"
+                ) from None
+            raise _unreadable(path, exc) from None
     if isinstance(loaded, dict):
         for key in ("state_dict", "model"):
             if isinstance(loaded.get(key), dict):
@@ -70,7 +76,24 @@ def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     return loaded
 
 
-def _read_regular_file(path: Path) -> bytes:
+def _unreadable(path: Path, exc: Exception) -> WeightsError:
+    reason = str(exc).strip().split("\n")[0][:200] or type(exc).__name__
+    return WeightsError(f"cannot read {quote_value(str(path))} as a PyTorch checkpoint: {reason}")
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    """Whether reading failed for want of memory: Python's MemoryError, or torch's CPU
+    allocator, which raises a RuntimeError that says "can't allocate memory"."""
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and "allocate memory" in str(exc).lower()
+    )
+
+
+@contextlib.contextmanager
+def _open_regular_file(path: Path) -> Iterator[tuple[BinaryIO, int]]:
+    """The open file ``path`` and its size, refused unless it is a regular file of a
+    checkpoint's size. torch reads the file itself, as much as it holds: nothing is read
+    ahead into a buffer of the largest size allowed."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -82,12 +105,13 @@ def _read_regular_file(path: Path) -> bytes:
             raise WeightsError(f"{quote_value(str(path))} is not a regular file: give a .pth checkpoint")
         if info.st_size > MAX_CHECKPOINT_BYTES:
             raise WeightsError(f"{quote_value(str(path))} is larger than any checkpoint of a spec")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            return handle.read(MAX_CHECKPOINT_BYTES + 1)
+        handle = os.fdopen(os.dup(fd), "rb")
     except OSError as exc:
         raise WeightsError(f"cannot read {quote_value(str(path))}: {exc}") from None
     finally:
         os.close(fd)
+    with handle:
+        yield handle, info.st_size
 
 
 def check_keys(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor], source: str) -> None:
@@ -110,3 +134,26 @@ def check_keys(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor]
             f"the checkpoint {quote_value(source)} does not match the spec ({'; '.join(problems)}): "
             "use the spec it was trained with"
         )
+
+
+def _kind_of(tensor: torch.Tensor) -> str:
+    if tensor.is_complex():
+        return "complex numbers"
+    if tensor.is_floating_point():
+        return "floating-point numbers"
+    return "true/false values" if tensor.dtype == torch.bool else "whole numbers"
+
+
+def check_dtypes(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor], source: str) -> None:
+    """Raises ``WeightsError`` naming the first tensor of ``given`` whose kind of number
+    differs from the spec's: ``load_state_dict`` would cast integer weights to floats (or a
+    float step count to an integer) without a word. Another precision of the same kind
+    (float16 weights for a float32 model) keeps the values, and is taken."""
+    for key, tensor in expected.items():
+        stored = given[key]
+        if _kind_of(stored) != _kind_of(tensor):
+            raise WeightsError(
+                f"the checkpoint {quote_value(source)} stores {key} as {stored.dtype} ({_kind_of(stored)}) "
+                f"where the spec has {tensor.dtype} ({_kind_of(tensor)}), which loading would convert "
+                "silently: save the trained model's own state_dict, its tensors unconverted"
+            )

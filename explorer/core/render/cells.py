@@ -8,6 +8,7 @@ recommends. A line break or a ``|`` would end a table's row or cell early.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CARRIAGE_RETURN = re.compile(r"\r\n?")
@@ -42,3 +43,16 @@ def markdown_code(text: str) -> str:
     fence = "`" * (longest + 1)
     padding = " " if body.startswith("`") or body.endswith("`") else ""
     return f"{fence}{padding}{body}{padding}{fence}"
+
+
+def aligned_columns(lines: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
+    """The ``lines`` of cells as text, each column as wide as its widest cell (the header's
+    included, so a long value never pushes the columns after it out of line), two spaces
+    apart; the columns numbered in ``right`` are aligned to the right (numbers)."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))] if lines else []
+    return [
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(line)
+        ).rstrip()
+        for line in lines
+    ]

@@ -118,11 +118,38 @@ def row_values(metric: Metric, rows: tuple[LayerRow, ...], profile: Profile | No
     return {row.index: row.macs * batch / times[row.index] / 1e9 for row in leaves if times[row.index] > 0}
 
 
+def rows_of_boxes(graph: ArchGraph) -> dict[str, tuple[int, ...]]:
+    """The layer rows each box's value is made of (by node id): its own row, or every row
+    it stands for.
+
+    A block box stands for the whole block, as the layer table sums it: its add, its last
+    activation and its shortcut's layers are drawn at its "+" and on the shortcut edge, but
+    they are the block's. The "+" is the add and what follows it; the shortcut is its edge's.
+    """
+    owned: dict[str, list[int]] = {node.id: [] for node in graph.nodes}
+    for index, owner in enumerate(graph.row_nodes):
+        owned[owner].append(index)
+    of_block: dict[str, list[int]] = {}
+    for node in graph.nodes:
+        if node.block_name is not None and node.row_index is None:
+            of_block.setdefault(node.block_name, []).extend(owned[node.id])
+    shortcut = {row for edge in graph.shortcut_edges() for row in edge.rows}
+    rows: dict[str, tuple[int, ...]] = {}
+    for node in graph.nodes:
+        if node.row_index is not None:
+            rows[node.id] = (node.row_index,)
+        elif node.block_name is None:  # the stem, a stage, the head
+            rows[node.id] = tuple(owned[node.id])
+        elif node.kind == "block":
+            rows[node.id] = tuple(sorted(of_block[node.block_name]))
+        else:  # a block's "+"
+            rows[node.id] = tuple(index for index in owned[node.id] if index not in shortcut)
+    return rows
+
+
 def node_rows(graph: ArchGraph, node: Node) -> tuple[int, ...]:
-    """The layer rows a box's value is made of: its own row, or every row it stands for."""
-    if node.row_index is not None:
-        return (node.row_index,)
-    return graph.rows_of(node.id)
+    """The layer rows one box's value is made of (see ``rows_of_boxes``)."""
+    return rows_of_boxes(graph)[node.id]
 
 
 def node_value(
@@ -229,11 +256,12 @@ def colour_graph(
                 f"colouring by {metric} needs a profile of this spec; the one given is of another"
             )
     values = row_values(metric, analyze(graph.spec).rows, profile)
+    rows = rows_of_boxes(graph)
     by_node: dict[str, float] = {}
     for node in graph.nodes:
         if node.kind == "input":
             continue
-        value = node_value(metric, node_rows(graph, node), values, profile)
+        value = node_value(metric, rows[node.id], values, profile)
         if value is not None:
             by_node[node.id] = value
     low, high, log_scale = _scale(list(by_node.values()))

@@ -9,7 +9,7 @@ import json
 
 from explorer.core.analysis import Analysis, LayerRow, summary_memory_mb
 from explorer.core.render.cells import csv_text, markdown_code, markdown_text, one_line
-from explorer.core.units import format_count, format_macs, format_shape
+from explorer.core.units import format_count, format_macs, format_receptive_field, format_shape
 
 _RULE = "-" * 64
 _DOUBLE_RULE = "=" * 64
@@ -127,7 +127,7 @@ def _table_lines(analysis: Analysis) -> list[tuple[str, ...]]:
                 format_shape(row.output_shape),
                 f"{row.params:,}",
                 f"{row.macs:,}",
-                str(row.receptive_field),
+                format_receptive_field(row.receptive_field, row.sees_whole_input, grouped=False),
                 str(row.jump),
             )
         )
@@ -151,6 +151,15 @@ def format_table(analysis: Analysis) -> str:
     return "\n".join(out) + "\n"
 
 
+def _last_field_text(pixels: int, sees_whole_input: bool) -> str:
+    if not sees_whole_input:
+        return f"{pixels} px"
+    return (
+        f"global (each output sees the whole input through the attention's global pooling; "
+        f"{pixels} px through the convolutions)"
+    )
+
+
 def _totals_lines(analysis: Analysis) -> list[str]:
     t = analysis.totals
     spec = analysis.spec
@@ -160,7 +169,7 @@ def _totals_lines(analysis: Analysis) -> list[str]:
         f"Params: {t.total_params:,} ({format_count(t.total_params)}); trainable {t.trainable_params:,}, "
         f"non-trainable {t.non_trainable_params:,}",
         f"MACs: {t.macs:,} ({format_macs(t.macs)}) per image",
-        f"Receptive field of the last layer: {t.receptive_field} px",
+        f"Receptive field of the last layer: {_last_field_text(t.receptive_field, t.sees_whole_input)}",
         f"Memory (torchsummary, float32): input {t.input_size_mb:.2f} MB, forward/backward "
         f"{t.forward_backward_size_mb:.2f} MB, params {t.params_size_mb:.2f} MB, "
         f"total {t.total_size_mb:.2f} MB",
@@ -185,6 +194,7 @@ CSV_COLUMNS = (
     "trainable_params",
     "macs",
     "receptive_field",
+    "sees_whole_input",
     "jump",
     "output_bytes",
     "dilation",
@@ -225,7 +235,7 @@ def format_markdown(analysis: Analysis) -> str:
             format_shape(row.output_shape),
             f"{row.params:,}",
             f"{row.macs:,}",
-            str(row.receptive_field),
+            format_receptive_field(row.receptive_field, row.sees_whole_input, grouped=False),
         )
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")

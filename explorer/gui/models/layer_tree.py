@@ -30,7 +30,7 @@ from PySide6.QtGui import QBrush, QFont, QIcon, QStandardItem, QStandardItemMode
 
 from explorer.core.analysis import Analysis, BlockSummary, LayerRow, StageSummary
 from explorer.core.render.table import row_details
-from explorer.core.units import format_count, format_macs, format_shape
+from explorer.core.units import format_count, format_macs, format_receptive_field, format_shape
 from explorer.gui import icons
 
 if TYPE_CHECKING:  # the profile's module is not on the way to the first picture
@@ -71,6 +71,7 @@ class Node:
     macs: int
     receptive_field: int | None
     marker: str = ""  # ADD_MARKER, a shortcut marker, or ""
+    sees_whole_input: bool = False  # through an attention gate's global pooling (LayerRow's)
     layer: LayerRow | None = None  # a layer row's own record: its tooltip is made from it when asked
     parent: Node | None = None
     row: int = 0
@@ -95,7 +96,11 @@ class Node:
 
     def cells(self) -> tuple[str, ...]:
         if not self._cells:  # formatted once: a repaint asks for each cell many times
-            rf = "" if self.receptive_field is None else f"{self.receptive_field:,}"
+            rf = (
+                ""
+                if self.receptive_field is None
+                else format_receptive_field(self.receptive_field, self.sees_whole_input)
+            )
             shape = format_shape(self.shape)
             self._cells = (self.label, self.type_text, shape, f"{self.params:,}", f"{self.macs:,}", rf)
         return self._cells
@@ -161,6 +166,7 @@ def _layer_node(row: LayerRow, prefix: str, shortcut_marker: str = "") -> Node:
         params=row.params,
         macs=row.macs,
         receptive_field=row.receptive_field,
+        sees_whole_input=row.sees_whole_input,
         marker=_layer_marker(row, shortcut_marker),
         layer=row,
     )
@@ -177,6 +183,7 @@ def _group(kind: str, key: str, label: str, type_text: str, rows: list[LayerRow]
         params=sum(r.params for r in rows),
         macs=sum(r.macs for r in rows),
         receptive_field=rows[-1].receptive_field,
+        sees_whole_input=rows[-1].sees_whole_input,
     )
 
 
@@ -387,7 +394,14 @@ def tooltip_of(node: Node, column: int) -> str:
     if column == 4:
         return f"{node.macs:,} multiply-adds per image ({format_macs(node.macs)})"
     if column == 5 and node.receptive_field is not None:
-        return f"each output value sees {node.receptive_field} x {node.receptive_field} input pixels"
+        side = node.receptive_field
+        if node.sees_whole_input:
+            return (
+                "each output value depends on the whole input: an attention's global pooling before "
+                f"it scales every position by what it saw everywhere; through the convolutions "
+                f"alone it sees {side} x {side} input pixels"
+            )
+        return f"each output value sees {side} x {side} input pixels"
     if node.layer is not None:
         return _layer_tooltip(node.layer)
     return f"<b>{node.full_name}</b><br>{node.type_text}"
@@ -867,13 +881,14 @@ def _patch(node: Node, new: Node) -> dict[int, int]:
             cells[3] = TEXT
         if node.macs != new.macs:
             cells[4] = TEXT
-        if node.receptive_field != new.receptive_field:
+        if (node.receptive_field, node.sees_whole_input) != (new.receptive_field, new.sees_whole_input):
             cells[5] = TEXT
         if not cells:
             return cells
     node.label, node.full_name, node.type_text = new.label, new.full_name, new.type_text
     node.shape, node.params, node.macs = new.shape, new.params, new.macs
     node.receptive_field, node.marker, node.kind = new.receptive_field, new.marker, new.kind
+    node.sees_whole_input = new.sees_whole_input
     node._cells = new._cells
     return cells
 

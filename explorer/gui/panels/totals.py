@@ -116,8 +116,16 @@ class TotalsPanel(QWidget):
             "logits" if spec.num_classes else "pooled features",
             f"final output per image: {format_shape(t.output_shape)} ({head})",
         )
+        field = f"global ({t.receptive_field:,} px)" if t.sees_whole_input else f"{t.receptive_field:,} px"
+        explained = (
+            f"the last layer's receptive field: {t.receptive_field} x {t.receptive_field} input pixels"
+        )
+        if t.sees_whole_input:
+            explained = (
+                "global: each output depends on the whole input, since an attention's global pooling "
+                "scales every position by what it saw everywhere; through the convolutions alone "
+                f"the last layer sees {t.receptive_field} x {t.receptive_field} input pixels"
+            )
         self.cards["receptive"].show_figure(
-            f"{t.receptive_field:,} px",
-            f"input {spec.input_shape[1]}×{spec.input_shape[2]}",
-            f"the last layer's receptive field: {t.receptive_field} x {t.receptive_field} input pixels",
+            field, f"input {spec.input_shape[1]}×{spec.input_shape[2]}", explained
         )
