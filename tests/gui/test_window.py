@@ -6,7 +6,7 @@ from importlib import metadata
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QKeySequence, QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
 from explorer.gui.about import shortcuts_html, versions
 
@@ -45,22 +45,43 @@ def test_about_names_the_versions_without_importing_torch(qtbot, window) -> None
     assert found["Qt"].count(".") == 2
 
 
-def test_the_wheel_changes_a_spin_box_only_once_it_has_focus(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    spin = window.editor.stage_rows[0].depth
-    window.editor.classes_spin.setFocus()
+def _wheel(widget: QWidget) -> bool:
+    """Turns the wheel one step down over ``widget``; whether the widget took it."""
+    event = QWheelEvent(
+        QPointF(5, 5), QPointF(widget.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, -120),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
 
-    def wheel() -> None:
-        event = QWheelEvent(
-            QPointF(5, 5), QPointF(spin.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, 120),
-            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
-        )  # fmt: skip
-        QApplication.sendEvent(spin, event)
 
-    wheel()
-    assert spin.value() == 2
+def _value(widget: QWidget) -> object:
+    return widget.currentIndex() if isinstance(widget, QComboBox) else widget.value()  # type: ignore[attr-defined]
+
+
+def test_the_wheel_changes_a_field_only_once_it_has_focus(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+    benchmark = window.show_tab("Benchmark")
+    fields = [
+        editor.stem_combo,
+        editor.field_widgets["attention"],
+        editor.stage_rows[0].depth,
+        benchmark.options.iterations_box,
+    ]
+    window.show_tab("Diagram")
+    fields += window.tab_pages["Diagram"].panel.findChildren(QComboBox)
+    for field in fields:
+        # The wheel must never hand a field the focus: that would change it at once.
+        assert field.focusPolicy() == Qt.FocusPolicy.StrongFocus, field
+        editor.preset_combo.setFocus()
+        before = _value(field)
+        # Not taken: Qt hands the wheel on to the scrolling area around the field.
+        assert not _wheel(field) and _value(field) == before, field
+    spin = editor.stage_rows[0].depth
     spin.setFocus()
-    wheel()
-    assert spin.value() == 3
+    assert _wheel(spin) and spin.value() == 1
+    editor.stem_combo.setFocus()
+    assert _wheel(editor.stem_combo) and editor.stem_combo.currentData() != "cifar"
 
 
 def test_dropping_a_spec_file_opens_it(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
