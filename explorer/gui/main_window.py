@@ -10,7 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QSettings, Qt, QThreadPool, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QMargins,
+    QMimeData,
+    QObject,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    QThreadPool,
+    QTimer,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -84,6 +95,22 @@ MENU_TITLES = ("&File", "&Edit", "&View", "&Tools", "&Help")
 FINISH_BUILDING_AT_LATEST_MS = 1000
 WORKER_MODULE = "superqt.utils"  # explorer.gui.workers imports it on first use
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
+PREFERRED_SIZE = QSize(1280, 800)
+# What a window manager adds around the window (title bar, borders), not known before the
+# window is first shown: the window is placed that far inside the screen's free area.
+FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
+
+
+def fitted_geometry(wanted: QRect, available: QRect, centre: bool = False) -> QRect:
+    """The window's ``wanted`` geometry, no larger than the screen's free area ``available``
+    (the frame allowed for) and moved inside it; with ``centre``, in its middle."""
+    room = available.marginsRemoved(FRAME_ALLOWANCE)
+    fitted = QRect(wanted.topLeft(), wanted.size().boundedTo(room.size()))
+    if centre:
+        fitted.moveCenter(room.center())
+    fitted.moveLeft(min(max(fitted.left(), room.left()), room.right() + 1 - fitted.width()))
+    fitted.moveTop(min(max(fitted.top(), room.top()), room.bottom() + 1 - fitted.height()))
+    return fitted
 
 
 class _AfterFirstPaint(QObject):
@@ -194,7 +221,9 @@ class MainWindow(QMainWindow):
         self._failure = ""
         self._built = False
         self._show_verification(self.verifier.last)
-        self.resize(1280, 800)
+        self.setGeometry(
+            fitted_geometry(QRect(0, 0, *PREFERRED_SIZE.toTuple()), self._free_area(), centre=True)
+        )
         if staged:
             self._first_paint = _AfterFirstPaint(self, self.finish_building)
             # Also if nothing paints (a window started minimised): the menus must work.
@@ -420,10 +449,16 @@ class MainWindow(QMainWindow):
 
     # State
 
+    def _free_area(self) -> QRect:
+        """The free area (without panels and docks) of the screen the window is on."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
     def restore_state(self) -> None:
         geometry = saved_window(self.settings, GEOMETRY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry) and not self.isMaximized():
+            # Saved on a larger screen, or at a smaller scale: no larger than this one.
+            self.setGeometry(fitted_geometry(self.geometry(), self._free_area()))
         state = saved_window(self.settings, WINDOW_STATE)
         if state is not None:
             self.restoreState(state)
