@@ -12,8 +12,9 @@ fields, so a field without a widget or a place for its errors shows up in the te
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import MISSING, fields
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QStandardItem, QStandardItemModel
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -70,6 +72,27 @@ NUMBER_CHOICES: dict[str, tuple[int, ...]] = {"output_stride": parts.OUTPUT_STRI
 STAGES_AFTER = "Blocks"  # the group the stage table follows: stages are repeated blocks
 
 
+def _widgets_in_reading_order(layout: QLayout | None) -> list[QWidget]:
+    """The widgets of ``layout`` and the layouts and boxes within it, row by row and left to
+    right (a grid's items are listed in the order they were added, not by place)."""
+    if layout is None:
+        return []
+    indexes = list(range(layout.count()))
+    if isinstance(layout, QGridLayout):
+        grid = layout
+        indexes.sort(key=lambda i: cast(tuple[int, int, int, int], grid.getItemPosition(i))[:2])
+    found: list[QWidget] = []
+    for index in indexes:
+        item = layout.itemAt(index)
+        widget = item.widget() if item is not None else None
+        if item is not None and item.layout() is not None:
+            found += _widgets_in_reading_order(item.layout())
+        elif widget is not None:
+            found.append(widget)
+            found += _widgets_in_reading_order(widget.layout())
+    return found
+
+
 class SpecEditor(QScrollArea):
     # ArchSpec, or the SpecError the fields raise; and the field typed into ("" for a
     # change of its own, such as a choice in a list), so that typing can be one undo step.
@@ -103,6 +126,7 @@ class SpecEditor(QScrollArea):
         column.addWidget(self._input_box())
         column.addStretch(1)
         self.setWidget(body)
+        self._body = body
         self.setMinimumWidth(300)
 
         self._marked: list[QWidget] = []
@@ -294,6 +318,18 @@ class SpecEditor(QScrollArea):
             self.stage_rows.append(row)
         self.add_stage_button.setEnabled(count < MAX_STAGES)
         self.remove_stage_button.setEnabled(count > 1)
+        self._order_tabs()
+
+    def _order_tabs(self) -> None:
+        """Tab goes through the form as it reads, top to bottom: a stage's fields are made
+        after the rest of the form, and would otherwise come last."""
+        fields = [
+            w
+            for w in _widgets_in_reading_order(self._body.layout())
+            if w.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ]
+        for before, after in itertools.pairwise(fields):
+            QWidget.setTabOrder(before, after)
 
     def add_stage(self) -> None:
         if len(self.stage_rows) >= MAX_STAGES:
