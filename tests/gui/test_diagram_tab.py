@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from explorer.core.graph import graph_from_spec
 from explorer.core.presets import preset
 from explorer.core.render import export
+from explorer.core.units import format_count, format_macs
 from explorer.gui.diagram_drawing import BAND_LENGTH, DiagramRequest, draw
 from explorer.gui.panels.diagram import FILE_FILTERS, DiagramPanel
 from explorer.gui.panels.spec_editor import PRESET_ROLE
@@ -499,3 +500,12 @@ def test_the_saved_note_goes_with_the_network_it_was_of(qtbot, window, tmp_path:
     _choose_preset(qtbot, window, "resnet34")
     qtbot.waitUntil(panel.is_ready, timeout=20_000)
     assert not panel.message.isVisible()
+
+
+def test_a_box_tooltip_says_each_figure_once(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "block")
+    block = next(node for node in panel.drawing.graph.nodes if node.id == "layer1.0")
+    tip = panel.describe("layer1.0")
+    assert tip.count(format_count(block.params)) == 1, tip
+    assert tip.count(format_macs(block.macs)) == 1, tip
+    assert tip.count("params") == 1, tip
