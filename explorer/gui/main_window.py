@@ -95,6 +95,13 @@ MENU_TITLES = ("&File", "&Edit", "&View", "&Tools", "&Help")
 FINISH_BUILDING_AT_LATEST_MS = 1000
 WORKER_MODULE = "superqt.utils"  # explorer.gui.workers imports it on first use
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
+# The View menu's diagram zoom: title, keys (the first one shown), the view's method.
+DIAGRAM_ZOOM = (
+    ("Zoom in", (QKeySequence.StandardKey.ZoomIn, "Ctrl+="), "zoom_in"),
+    ("Zoom out", (QKeySequence.StandardKey.ZoomOut,), "zoom_out"),
+    ("Fit the diagram", ("Ctrl+0",), "fit"),
+    ("Actual size", ("Ctrl+Alt+0",), "actual_size"),
+)
 PREFERRED_SIZE = QSize(1280, 800)
 # What a window manager adds around the window (title bar, borders), not known before the
 # window is first shown: the window is placed that far inside the screen's free area.
@@ -309,9 +316,8 @@ class MainWindow(QMainWindow):
         self._update_history_actions()
 
         view_menu = self.menus["&View"]
-        toggle = self.editor_dock.toggleViewAction()
-        toggle.setShortcut(QKeySequence("Ctrl+Shift+A"))
-        view_menu.addAction(toggle)
+        view_menu.addAction(self.editor_dock.toggleViewAction())
+        self._action(view_menu, "Go to the architecture", QKeySequence("Ctrl+Shift+A"), self.focus_editor)
         view_menu.addSeparator()
         self._action(view_menu, "Expand all layers", QKeySequence("Ctrl+]"), self.layer_view.expand_all)
         self._action(view_menu, "Collapse all layers", QKeySequence("Ctrl+["), self.layer_view.collapse_all)
@@ -321,6 +327,15 @@ class MainWindow(QMainWindow):
             self._action(
                 view_menu, f"{title} tab", QKeySequence(f"Ctrl+{number}"), lambda t=title: self.show_tab(t)
             )
+        # The diagram's zoom, from anywhere in the window while the Diagram tab is on show.
+        view_menu.addSection("Diagram")
+        self.diagram_zoom_actions = []
+        for text, zoom_keys, method in DIAGRAM_ZOOM:
+            action = self._action(view_menu, text, None, lambda m=method: self._zoom_diagram(m))
+            action.setShortcuts([QKeySequence(key) for key in zoom_keys])
+            self.diagram_zoom_actions.append(action)
+        self.tabs.currentChanged.connect(lambda _index: self._enable_diagram_zoom())
+        self._enable_diagram_zoom()
 
         tools_menu = self.menus["&Tools"]
         from explorer.gui.cross_check import CrossCheckAction
@@ -329,14 +344,33 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(self.cross_check.action)
 
         help_menu = self.menus["&Help"]
-        self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)
-        self._action(help_menu, "&About ResNet Explorer", QKeySequence("F1"), self.show_about)
+        shortcuts = self._action(help_menu, "&Keyboard shortcuts", None, self.show_shortcuts)
+        shortcuts.setShortcuts([QKeySequence(QKeySequence.StandardKey.HelpContents), QKeySequence("Ctrl+/")])
+        help_menu.addAction("&About ResNet Explorer", self.show_about)
 
     def _action(self, menu, text: str, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
         action = menu.addAction(text)
-        action.setShortcut(shortcut)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
         action.triggered.connect(lambda _checked=False: slot())
         return action
+
+    def _zoom_diagram(self, method: str) -> None:
+        panel = self.show_tab("Diagram")
+        getattr(panel.view, method)()  # type: ignore[attr-defined]
+
+    def _enable_diagram_zoom(self) -> None:
+        on_show = self.tabs.currentWidget() is self.tab_pages["Diagram"]
+        for action in self.diagram_zoom_actions:
+            action.setEnabled(on_show)
+
+    def focus_editor(self) -> None:
+        """Show the architecture dock (in front, if tabbed or floating) with the focus in it."""
+        self.editor_dock.show()
+        self.editor_dock.raise_()
+        focus = QApplication.focusWidget()
+        if focus is None or not self.editor.isAncestorOf(focus):
+            self.editor.preset_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _update_history_actions(self) -> None:
         self.undo_action.setEnabled(self.session.can_undo())

@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -217,17 +217,6 @@ class DiagramPanel(QWidget):
 
         self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
         self._busy_timer.timeout.connect(self._show_busy)
-        for keys, slot in (
-            ((QKeySequence.StandardKey.ZoomIn, "Ctrl+="), self.view.zoom_in),
-            ((QKeySequence.StandardKey.ZoomOut,), self.view.zoom_out),
-            (("Ctrl+0",), self.view.fit),
-            (("Ctrl+Alt+0",), self.view.actual_size),
-        ):
-            for key in keys:
-                shortcut = QShortcut(QKeySequence(key), self)
-                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                shortcut.activated.connect(slot)
-
         session.analysis_changed.connect(self._analysis_changed)
         session.selection_changed.connect(self._selection_changed)
         # Another document (New, Open, a drop) is a new network: its drawing gets a view of its own.
