@@ -323,3 +323,28 @@ def test_tab_goes_through_the_form_from_top_to_bottom(qtbot, window, stages) -> 
     assert [w for w in sequence if w in stage_fields] == stage_fields
     after_stages = sequence[sequence.index(stage_fields[-1]) + 1]
     assert after_stages in (editor.add_stage_button, editor.remove_stage_button)
+
+
+def test_every_invalid_field_says_why_at_the_same_time(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+
+    def flagged() -> dict[str, str]:
+        """Each field marked invalid, with the explanations shown where its errors go."""
+        marked = [w for w in editor._error_labels if w.property("invalid")]
+        return {
+            str(w.property("spec_field")): editor._error_labels[w].text()
+            for w in marked
+            if editor._error_labels[w].isVisible()
+        }
+
+    editor.shortcut_combo.setCurrentIndex(editor.shortcut_combo.findData("zero-pad"))
+    editor.stage_rows[1].width.setValue(8)
+    assert set(flagged()) == {"shortcut"}
+    editor.stem_combo.setCurrentIndex(editor.stem_combo.findData("deep-tiered"))
+    editor.stem_width_spin.setValue(1)
+    shown = flagged()
+    assert set(shown) == {"shortcut", "stem_width"}
+    assert "cannot shrink" in shown["shortcut"] and "at least 4" in shown["stem_width"]
+    assert window.session.spec_error is not None and window.banner.isVisible()
+    editor.stem_width_spin.setValue(64)  # one fixed: the other stays explained
+    assert set(flagged()) == {"shortcut"}

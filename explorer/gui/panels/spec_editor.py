@@ -44,6 +44,7 @@ from explorer.core.spec import (
     MAX_WIDTH,
     ArchSpec,
     SpecError,
+    spec_problems,
 )
 from explorer.gui.panels.editor_fields import (
     FIELD_PROPERTY,
@@ -454,7 +455,8 @@ class SpecEditor(QScrollArea):
             self._updating = False
         result = self.current()
         if isinstance(result, SpecError):
-            self.show_error(result)
+            # Every field that is wrong says why, not only the first the spec found.
+            self.show_errors(spec_problems(**self.field_values()))
         else:
             self.show_error(None)
             self._update_caption(result)
@@ -530,6 +532,10 @@ class SpecEditor(QScrollArea):
     # Errors and the preset caption
 
     def show_error(self, error: SpecError | None) -> None:
+        self.show_errors([] if error is None else [error])
+
+    def show_errors(self, problems: list[SpecError]) -> None:
+        """Mark the fields of ``problems``, each explained under its field (none: clear them)."""
         for label in self._shown_errors:
             label.hide()
         self._shown_errors = set()
@@ -537,17 +543,20 @@ class SpecEditor(QScrollArea):
             widget.setProperty("invalid", False)
             repolish(widget)
         self._marked = []
-        if error is None:
-            return
-        name, index = split_field(error.field)
-        label = self.errors.get(name, self.classes_error)  # "file" and the like: not one field's
-        label.setText("⚠ " + describe_spec_error(error))
-        label.show()
-        self._shown_errors.add(label)
-        for widget in self._widgets_of(name, index):
-            widget.setProperty("invalid", True)
-            repolish(widget)
-            self._marked.append(widget)
+        explained: dict[QLabel, list[str]] = {}
+        placed = self.errors
+        for problem in problems:
+            name, index = split_field(problem.field)
+            label = placed.get(name, self.classes_error)  # "file" and the like: not one field's
+            explained.setdefault(label, []).append("⚠ " + describe_spec_error(problem))
+            for widget in self._widgets_of(name, index):
+                widget.setProperty("invalid", True)
+                repolish(widget)
+                self._marked.append(widget)
+        for label, lines in explained.items():
+            label.setText("\n".join(lines))
+            label.show()
+            self._shown_errors.add(label)
 
     def _widgets_of(self, name: str, index: int | None = None) -> list[QWidget]:
         """The widgets that edit the field ``name`` (only its item ``index``, if given)."""
