@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.presets import FAMILIES, preset_name_of, presets_in
 from explorer.core.spec import SpecError
+from explorer.core.wording import counted
 from explorer.gui import icons
 from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.totals import TotalsPanel
@@ -457,7 +458,12 @@ class MainWindow(QMainWindow):
         elif error is not None:
             from explorer.gui.panels.editor_fields import describe_spec_error
 
-            text = f"⚠ {describe_spec_error(error)}. Showing the last valid architecture until this is fixed."
+            others = len(self.editor.problems) - 1 if self._built else 0
+            more = f" ({counted(others, 'more field')} to fix, marked in the dock)" if others > 0 else ""
+            text = (
+                f"⚠ {describe_spec_error(error)}{more}. "
+                "Showing the last valid architecture until this is fixed."
+            )
             level = "warning"
         else:
             text, level = "", ""

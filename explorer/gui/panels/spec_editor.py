@@ -131,6 +131,7 @@ class SpecEditor(QScrollArea):
         self.setMinimumWidth(300)
 
         self._marked: list[QWidget] = []
+        self.problems: list[SpecError] = []  # those the fields show
         self._shown_errors: set[QLabel] = set()
         self._fields: dict[QWidget, tuple[str, int | None]] = {}  # the field each widget edits
         self._applied: dict[QWidget, tuple[bool, str]] = {}  # enabled and tooltip, as last set
@@ -536,6 +537,7 @@ class SpecEditor(QScrollArea):
 
     def show_errors(self, problems: list[SpecError]) -> None:
         """Mark the fields of ``problems``, each explained under its field (none: clear them)."""
+        self.problems = list(problems)
         for label in self._shown_errors:
             label.hide()
         self._shown_errors = set()
