@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -128,6 +129,14 @@ def _check_number(
     return number
 
 
+def _failures(check: Callable[..., object], *args: Any) -> Iterator[SpecError]:
+    """The problem that ``check(*args)`` raises, if any (for ``yield from``)."""
+    try:
+        check(*args)
+    except SpecError as exc:
+        yield exc
+
+
 def _int_tuple(field: str, value: object) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise SpecError(field, f"must be a list of whole numbers, got {quote_value(value)}")
@@ -169,95 +178,137 @@ class ArchSpec:
     output_stride: int = 32
 
     def __post_init__(self) -> None:
-        _check_choice("block", self.block, BLOCK_TYPES)
-        _check_choice("stem", self.stem, STEM_TYPES)
-        _check_choice("shortcut", self.shortcut, SHORTCUT_TYPES)
-        _check_choice("stem_pool", self.stem_pool, STEM_POOL_TYPES)
-        _check_choice("stride_on", self.stride_on, STRIDE_ON_TYPES)
-        _check_choice("attention", self.attention, ATTENTION_TYPES)
-        _check_choice("anti_alias", self.anti_alias, ANTI_ALIAS_TYPES)
-        ratio = _check_number("se_ratio", self.se_ratio, 0.0, 1.0, low_open=True, high_open=False)
-        object.__setattr__(self, "se_ratio", ratio)
-        rate = _check_number("drop_path", self.drop_path, 0.0, 1.0, low_open=False, high_open=True)
-        object.__setattr__(self, "drop_path", rate)
+        for problem in self._problems():
+            raise problem
+
+    def _problems(self) -> Iterator[SpecError]:
+        """Every problem of the spec (the first one found first, one per field): each field's
+        own, then, once every field is valid on its own, those of the fields together."""
+        seen: set[str] = set()
+        for problem in self._field_problems():
+            seen.add(problem.field)
+            yield problem
+        if seen:
+            return
+        checks = (self._check_block_options, self._check_part_options, self._check_shortcuts)
+        for check in (*checks, self._check_output_stride):
+            for problem in check():
+                if problem.field not in seen:
+                    seen.add(problem.field)
+                    yield problem
+        if not seen and parts.ANTI_ALIASES[self.anti_alias].filters:
+            # Whether every anti-aliasing step has pixels enough to filter is a matter of
+            # shapes: the analysis (pure Python, cached) raises a SpecError if one has not.
+            from explorer.core.analysis import analyze
+
+            yield from _failures(analyze, self)
+
+    def _field_problems(self) -> Iterator[SpecError]:
+        """The problem of each field on its own (its type and range), field by field; a
+        valid field is kept in its normal form (tuples, floats)."""
+        for name, choices in (
+            ("block", BLOCK_TYPES),
+            ("stem", STEM_TYPES),
+            ("shortcut", SHORTCUT_TYPES),
+            ("stem_pool", STEM_POOL_TYPES),
+            ("stride_on", STRIDE_ON_TYPES),
+            ("attention", ATTENTION_TYPES),
+            ("anti_alias", ANTI_ALIAS_TYPES),
+        ):
+            yield from _failures(_check_choice, name, getattr(self, name), choices)
+        for name, high_open in (("se_ratio", False), ("drop_path", True)):
+            low_open = name == "se_ratio"
+            try:
+                number = _check_number(name, getattr(self, name), 0.0, 1.0, low_open, high_open)
+            except SpecError as exc:
+                yield exc
+            else:
+                object.__setattr__(self, name, number)
         if not is_whole_number(self.output_stride) or self.output_stride not in OUTPUT_STRIDES:
             options = ", ".join(str(o) for o in OUTPUT_STRIDES)
-            raise SpecError(
+            yield SpecError(
                 "output_stride", f"must be one of {options}, got {quote_value(self.output_stride)}"
             )
 
-        depths = _int_tuple("depths", self.depths)
-        object.__setattr__(self, "depths", depths)
-        if not 1 <= len(depths) <= MAX_STAGES:
-            raise SpecError(
-                "depths",
-                f"needs 1 to {MAX_STAGES} stages, got {len(depths)}: give one depth per stage",
+        depths: tuple[int, ...] | None = None
+        try:
+            depths = _int_tuple("depths", self.depths)
+            object.__setattr__(self, "depths", depths)
+            if not 1 <= len(depths) <= MAX_STAGES:
+                raise SpecError(
+                    "depths",
+                    f"needs 1 to {MAX_STAGES} stages, got {len(depths)}: give one depth per stage",
+                )
+        except SpecError as exc:
+            depths = None
+            yield exc
+        for i, depth in enumerate(depths or ()):
+            yield from _failures(
+                _check_int, f"depths[{i}]", depth, 1, MAX_BLOCKS_PER_STAGE, ": every stage needs a block"
             )
-        for i, depth in enumerate(depths):
-            _check_int(f"depths[{i}]", depth, 1, MAX_BLOCKS_PER_STAGE, ": every stage needs a block")
 
         for name, high in (("widths", MAX_WIDTH), ("strides", MAX_STRIDE)):
             value = getattr(self, name)
             if value is None:
                 continue
-            values = _int_tuple(name, value)
-            object.__setattr__(self, name, values)
-            if len(values) != len(depths):
-                raise SpecError(
-                    name,
-                    f"has {counted(len(values), 'entry', 'entries')} for {counted(len(depths), 'stage')}: "
-                    f"give one per stage, or leave it out for the default",
-                )
+            try:
+                values = _int_tuple(name, value)
+                object.__setattr__(self, name, values)
+                if depths is not None and len(values) != len(depths):
+                    entries = counted(len(values), "entry", "entries")
+                    raise SpecError(
+                        name,
+                        f"has {entries} for {counted(len(depths), 'stage')}: "
+                        "give one per stage, or leave it out for the default",
+                    )
+            except SpecError as exc:
+                yield exc
+                continue
             for i, item in enumerate(values):
-                _check_int(f"{name}[{i}]", item, 1, high)
+                yield from _failures(_check_int, f"{name}[{i}]", item, 1, high)
 
-        _check_int("stem_width", self.stem_width, 1, MAX_WIDTH)
-        _check_int("in_channels", self.in_channels, 1, MAX_IN_CHANNELS)
-        _check_int("num_classes", self.num_classes, 0, MAX_CLASSES, " (0 means no classifier)")
+        yield from _failures(_check_int, "stem_width", self.stem_width, 1, MAX_WIDTH)
+        yield from _failures(_check_int, "in_channels", self.in_channels, 1, MAX_IN_CHANNELS)
+        yield from _failures(
+            _check_int, "num_classes", self.num_classes, 0, MAX_CLASSES, " (0 means no classifier)"
+        )
         if not isinstance(self.zero_init_residual, bool):
-            raise SpecError(
+            yield SpecError(
                 "zero_init_residual", f"must be true or false, got {quote_value(self.zero_init_residual)}"
             )
-        _check_int("groups", self.groups, 1, MAX_WIDTH)
-        _check_int("width_per_group", self.width_per_group, 1, MAX_WIDTH)
+        yield from _failures(_check_int, "groups", self.groups, 1, MAX_WIDTH)
+        yield from _failures(_check_int, "width_per_group", self.width_per_group, 1, MAX_WIDTH)
 
         if self.input_size is not None:
-            size = _int_tuple("input_size", self.input_size)
-            if len(size) != 2:
-                raise SpecError("input_size", f"must be [height, width], got {quote_value(list(size))}")
-            object.__setattr__(self, "input_size", size)
-            for i, side in enumerate(size):
-                _check_int(f"input_size[{i}]", side, 1, MAX_INPUT_SIDE)
+            try:
+                size = _int_tuple("input_size", self.input_size)
+                if len(size) != 2:
+                    raise SpecError("input_size", f"must be [height, width], got {quote_value(list(size))}")
+            except SpecError as exc:
+                yield exc
+            else:
+                object.__setattr__(self, "input_size", size)
+                for i, side in enumerate(size):
+                    yield from _failures(_check_int, f"input_size[{i}]", side, 1, MAX_INPUT_SIDE)
 
-        self._check_block_options()
-        self._check_part_options()
-        self._check_shortcuts()
-        self._check_output_stride()
-        if parts.ANTI_ALIASES[self.anti_alias].filters:
-            # Whether every anti-aliasing step has pixels enough to filter is a matter of
-            # shapes: the analysis (pure Python, cached) raises a SpecError if one has not.
-            from explorer.core.analysis import analyze
-
-            analyze(self)
-
-    def _check_block_options(self) -> None:
+    def _check_block_options(self) -> Iterator[SpecError]:
         kind = parts.BLOCKS[self.block]
         if not kind.bottleneck:
             bottlenecks = " or ".join(repr(k) for k, b in parts.BLOCKS.items() if b.bottleneck)
             if self.groups != 1:
-                raise SpecError(
+                yield SpecError(
                     "groups",
                     f"the {self.block} block supports only groups 1, got {self.groups}: "
                     f"use block {bottlenecks} for grouped convolutions",
                 )
             if self.width_per_group != 64:
-                raise SpecError(
+                yield SpecError(
                     "width_per_group",
                     f"the {self.block} block supports only width_per_group 64, got "
                     f"{self.width_per_group}: use block {bottlenecks} for wide or ResNeXt blocks",
                 )
             if self.stride_on != "3x3":
-                raise SpecError(
+                yield SpecError(
                     "stride_on",
                     f"the {self.block} block has only 3x3 convs, so its stride is on a 3x3 conv: "
                     f"use block {bottlenecks} to stride on the 1x1 conv",
@@ -266,22 +317,22 @@ class ArchSpec:
         for stage, width in enumerate(self.stage_widths):
             inner = self.inner_width(stage)
             if inner < 1:
-                raise SpecError(
+                yield SpecError(
                     "width_per_group",
                     f"stage {stage + 1} of width {width} gets an inner width of 0 with "
                     f"width_per_group {self.width_per_group}: raise width_per_group to at "
                     f"least {math.ceil(64 / width)}",
                 )
             if inner * EXPANSION[self.block] > MAX_WIDTH * 4:
-                raise SpecError(
+                yield SpecError(
                     "groups",
                     f"stage {stage + 1} grows to an inner width of {inner}: lower groups or width_per_group",
                 )
 
-    def _check_part_options(self) -> None:
+    def _check_part_options(self) -> Iterator[SpecError]:
         stem = parts.STEMS[self.stem]
         if self.stem_width < stem.min_width:
-            raise SpecError(
+            yield SpecError(
                 "stem_width",
                 f"the {self.stem} stem needs a stem_width of at least {stem.min_width}, "
                 f"got {self.stem_width}: "
@@ -289,38 +340,38 @@ class ArchSpec:
             )
         if not stem.pools and self.stem_pool != "max":
             poolers = ", ".join(repr(k) for k, s in parts.STEMS.items() if s.pools)
-            raise SpecError(
+            yield SpecError(
                 "stem_pool",
                 f"the {self.stem} stem has no pool, so stem_pool stays 'max' (unused): use stem {poolers}",
             )
         if not parts.ATTENTIONS[self.attention].uses_ratio and self.se_ratio != DEFAULT_SE_RATIO:
-            raise SpecError(
+            yield SpecError(
                 "se_ratio",
                 f"applies only to attention 'se' (attention is {self.attention!r}): leave it at 1/16",
             )
 
-    def _check_output_stride(self) -> None:
+    def _check_output_stride(self) -> Iterator[SpecError]:
         if self.output_stride == 32:
             return
         natural = parts.stem_stride(self)
         for stride in self.stage_strides:
             natural *= stride
         if natural < 32:
-            raise SpecError(
+            yield SpecError(
                 "output_stride",
                 f"dilating to output stride {self.output_stride} needs a network that reaches stride 32, "
                 f"and this one reaches {natural}: use a strided stem and 4 stages of stride 2, "
                 "or output_stride 32",
             )
 
-    def _check_shortcuts(self) -> None:
+    def _check_shortcuts(self) -> Iterator[SpecError]:
         if parts.SHORTCUTS[self.shortcut].can_shrink:
             return
         channels = self.stem_out_channels
         for stage, width in enumerate(self.stage_widths):
             out = width * self.expansion
             if out < channels:
-                raise SpecError(
+                yield SpecError(
                     "shortcut",
                     f"a {self.shortcut} shortcut cannot shrink {channels} channels to {out} at "
                     f"stage {stage + 1}: use shortcut {_shrinking_shortcuts()} or widths that do not shrink",
@@ -453,3 +504,15 @@ class ArchSpec:
 def _shrinking_shortcuts() -> str:
     """The shortcut kinds that can shrink the channels, quoted for a message."""
     return " or ".join(repr(key) for key, kind in parts.SHORTCUTS.items() if kind.can_shrink)
+
+
+def spec_problems(**values: Any) -> list[SpecError]:
+    """Every problem of the spec that ``values`` (ArchSpec's keyword arguments) describe, one
+    per field, the one ``ArchSpec(**values)`` raises first; none when it is valid. A field
+    whose own value is wrong hides the problems it would have with others until it is fixed."""
+    unchecked = object.__new__(ArchSpec)
+    for field in fields(ArchSpec):
+        object.__setattr__(unchecked, field.name, values.pop(field.name, field.default))
+    if values:
+        raise TypeError(f"not ArchSpec fields: {', '.join(sorted(values))}")
+    return list(unchecked._problems())

@@ -70,7 +70,8 @@ def shortcuts_html(menu_bar: QMenuBar) -> str:
             if action.menu() is not None:
                 pending[:0] = action.menu().actions()
                 continue
-            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            native = QKeySequence.SequenceFormat.NativeText
+            keys = ", ".join(key.toString(native) for key in action.shortcuts())
             if keys:
                 name = action.text().replace("&", "").rstrip("…").strip()
                 rows.append(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>")

@@ -35,6 +35,7 @@ from explorer.gui.settings import (
     user_settings,
 )
 from explorer.gui.style import apply_style
+from explorer.gui.wheel_guard import guard_the_wheel
 
 GC_YOUNG_THRESHOLD = 5000
 SETTLE_AFTER_MS = 300
@@ -81,6 +82,7 @@ def application(argv: list[str] | None = None) -> QApplication:
     app.setDesktopFileName("resnet-explorer")
     apply_style(app)  # type: ignore[arg-type]
     app.setWindowIcon(icons.app_icon())
+    guard_the_wheel(app)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]
 
 

@@ -18,7 +18,7 @@ from explorer.core.graph import ArchGraph, Edge, Node
 from explorer.core.profile import Profile
 from explorer.core.render.colour_by import node_metrics
 from explorer.core.render.dot import element_target
-from explorer.core.units import format_count, format_macs, format_shape
+from explorer.core.units import format_shape
 
 
 def rows_for_element(graph: ArchGraph, element_id: str) -> tuple[int, ...]:
@@ -74,9 +74,7 @@ def describe_element(graph: ArchGraph, element_id: str, profile: Profile | None 
     if isinstance(target, Node):
         lines = [f"<b>{escape(target.name)}</b>", *(escape(line) for line in target.lines)]
         lines.append(f"output {format_shape(target.output_shape)}")
-        if target.params or target.macs:
-            params = f"{target.params:,} params ({format_count(target.params)})"
-            lines.append(f"{params}, {format_macs(target.macs)}")
+        # Params and MACs among the metrics, as the box's colour and value count them: once.
         if target.kind != "input":
             lines += [
                 f"{escape(label)}: {escape(value)}" for label, value in node_metrics(graph, target, profile)

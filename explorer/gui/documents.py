@@ -45,16 +45,23 @@ class Documents(QObject):
     # Prompts (tests replace these)
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:
+        return QMessageBox.StandardButton(self.unsaved_changes_box().exec())
+
+    def unsaved_changes_box(self) -> QMessageBox:
         name = self.session.path.name if self.session.path else "this architecture"
-        return QMessageBox.question(
-            self.window,
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
             "Unsaved changes",
             as_written(f"Save the changes to {name} first?"),
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            self.window,
         )
+        box.setDefaultButton(buttons.Save)
+        # Alt+S and Alt+D, whatever the platform's own words for the buttons (Esc cancels).
+        for button, text in ((buttons.Save, "&Save"), (buttons.Discard, "&Discard")):
+            box.button(button).setText(text)
+        return box
 
     def report(self, title: str, text: str) -> None:
         QMessageBox.warning(self.window, title, as_written(text))

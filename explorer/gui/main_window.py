@@ -10,7 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QSettings, Qt, QThreadPool, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QMargins,
+    QMimeData,
+    QObject,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    QThreadPool,
+    QTimer,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -33,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.presets import FAMILIES, preset_name_of, presets_in
 from explorer.core.spec import SpecError
+from explorer.core.wording import counted
 from explorer.gui import icons
 from explorer.gui.panels.layer_view import LayerView
 from explorer.gui.panels.totals import TotalsPanel
@@ -84,6 +96,29 @@ MENU_TITLES = ("&File", "&Edit", "&View", "&Tools", "&Help")
 FINISH_BUILDING_AT_LATEST_MS = 1000
 WORKER_MODULE = "superqt.utils"  # explorer.gui.workers imports it on first use
 PRELOAD_DELAY_MS = 800  # after the first picture, while the person is still looking at it
+# The View menu's diagram zoom: title, keys (the first one shown), the view's method.
+DIAGRAM_ZOOM = (
+    ("Zoom in", (QKeySequence.StandardKey.ZoomIn, "Ctrl+="), "zoom_in"),
+    ("Zoom out", (QKeySequence.StandardKey.ZoomOut,), "zoom_out"),
+    ("Fit the diagram", ("Ctrl+0",), "fit"),
+    ("Actual size", ("Ctrl+Alt+0",), "actual_size"),
+)
+PREFERRED_SIZE = QSize(1280, 800)
+# What a window manager adds around the window (title bar, borders), not known before the
+# window is first shown: the window is placed that far inside the screen's free area.
+FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
+
+
+def fitted_geometry(wanted: QRect, available: QRect, centre: bool = False) -> QRect:
+    """The window's ``wanted`` geometry, no larger than the screen's free area ``available``
+    (the frame allowed for) and moved inside it; with ``centre``, in its middle."""
+    room = available.marginsRemoved(FRAME_ALLOWANCE)
+    fitted = QRect(wanted.topLeft(), wanted.size().boundedTo(room.size()))
+    if centre:
+        fitted.moveCenter(room.center())
+    fitted.moveLeft(min(max(fitted.left(), room.left()), room.right() + 1 - fitted.width()))
+    fitted.moveTop(min(max(fitted.top(), room.top()), room.bottom() + 1 - fitted.height()))
+    return fitted
 
 
 class _AfterFirstPaint(QObject):
@@ -194,7 +229,9 @@ class MainWindow(QMainWindow):
         self._failure = ""
         self._built = False
         self._show_verification(self.verifier.last)
-        self.resize(1280, 800)
+        self.setGeometry(
+            fitted_geometry(QRect(0, 0, *PREFERRED_SIZE.toTuple()), self._free_area(), centre=True)
+        )
         if staged:
             self._first_paint = _AfterFirstPaint(self, self.finish_building)
             # Also if nothing paints (a window started minimised): the menus must work.
@@ -280,9 +317,8 @@ class MainWindow(QMainWindow):
         self._update_history_actions()
 
         view_menu = self.menus["&View"]
-        toggle = self.editor_dock.toggleViewAction()
-        toggle.setShortcut(QKeySequence("Ctrl+Shift+A"))
-        view_menu.addAction(toggle)
+        view_menu.addAction(self.editor_dock.toggleViewAction())
+        self._action(view_menu, "Go to the architecture", QKeySequence("Ctrl+Shift+A"), self.focus_editor)
         view_menu.addSeparator()
         self._action(view_menu, "Expand all layers", QKeySequence("Ctrl+]"), self.layer_view.expand_all)
         self._action(view_menu, "Collapse all layers", QKeySequence("Ctrl+["), self.layer_view.collapse_all)
@@ -292,6 +328,15 @@ class MainWindow(QMainWindow):
             self._action(
                 view_menu, f"{title} tab", QKeySequence(f"Ctrl+{number}"), lambda t=title: self.show_tab(t)
             )
+        # The diagram's zoom, from anywhere in the window while the Diagram tab is on show.
+        view_menu.addSection("Diagram")
+        self.diagram_zoom_actions = []
+        for text, zoom_keys, method in DIAGRAM_ZOOM:
+            action = self._action(view_menu, text, None, lambda m=method: self._zoom_diagram(m))
+            action.setShortcuts([QKeySequence(key) for key in zoom_keys])
+            self.diagram_zoom_actions.append(action)
+        self.tabs.currentChanged.connect(lambda _index: self._enable_diagram_zoom())
+        self._enable_diagram_zoom()
 
         tools_menu = self.menus["&Tools"]
         from explorer.gui.bench_runner import shared_runner
@@ -301,14 +346,33 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(self.cross_check.action)
 
         help_menu = self.menus["&Help"]
-        self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)
-        self._action(help_menu, "&About ResNet Explorer", QKeySequence("F1"), self.show_about)
+        shortcuts = self._action(help_menu, "&Keyboard shortcuts", None, self.show_shortcuts)
+        shortcuts.setShortcuts([QKeySequence(QKeySequence.StandardKey.HelpContents), QKeySequence("Ctrl+/")])
+        help_menu.addAction("&About ResNet Explorer", self.show_about)
 
     def _action(self, menu, text: str, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
         action = menu.addAction(text)
-        action.setShortcut(shortcut)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
         action.triggered.connect(lambda _checked=False: slot())
         return action
+
+    def _zoom_diagram(self, method: str) -> None:
+        panel = self.show_tab("Diagram")
+        getattr(panel.view, method)()  # type: ignore[attr-defined]
+
+    def _enable_diagram_zoom(self) -> None:
+        on_show = self.tabs.currentWidget() is self.tab_pages["Diagram"]
+        for action in self.diagram_zoom_actions:
+            action.setEnabled(on_show)
+
+    def focus_editor(self) -> None:
+        """Show the architecture dock (in front, if tabbed or floating) with the focus in it."""
+        self.editor_dock.show()
+        self.editor_dock.raise_()
+        focus = QApplication.focusWidget()
+        if focus is None or not self.editor.isAncestorOf(focus):
+            self.editor.preset_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _update_history_actions(self) -> None:
         self.undo_action.setEnabled(self.session.can_undo())
@@ -398,7 +462,12 @@ class MainWindow(QMainWindow):
         elif error is not None:
             from explorer.gui.panels.editor_fields import describe_spec_error
 
-            text = f"⚠ {describe_spec_error(error)}. Showing the last valid architecture until this is fixed."
+            others = len(self.editor.problems) - 1 if self._built else 0
+            more = f" ({counted(others, 'more field')} to fix, marked in the dock)" if others > 0 else ""
+            text = (
+                f"⚠ {describe_spec_error(error)}{more}. "
+                "Showing the last valid architecture until this is fixed."
+            )
             level = "warning"
         else:
             text, level = "", ""
@@ -424,10 +493,16 @@ class MainWindow(QMainWindow):
 
     # State
 
+    def _free_area(self) -> QRect:
+        """The free area (without panels and docks) of the screen the window is on."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
     def restore_state(self) -> None:
         geometry = saved_window(self.settings, GEOMETRY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry) and not self.isMaximized():
+            # Saved on a larger screen, or at a smaller scale: no larger than this one.
+            self.setGeometry(fitted_geometry(self.geometry(), self._free_area()))
         state = saved_window(self.settings, WINDOW_STATE)
         if state is not None:
             self.restoreState(state)

@@ -117,7 +117,8 @@ class SvgDiagramView(QGraphicsView):
     # What is shown
 
     def show_drawing(self, drawing: Drawing, keep_view: bool) -> None:
-        """Show ``drawing``; ``keep_view`` keeps the zoom and the centre (same level, new spec)."""
+        """Show ``drawing``; ``keep_view`` keeps the zoom and the centre (same level, an edit)
+        while the drawing still fills the window at that zoom."""
         centre = self.mapToScene(self.viewport().rect().center())
         zoom = self.zoom()
         scene = self.scene()
@@ -128,7 +129,9 @@ class SvgDiagramView(QGraphicsView):
         for band in drawing.bands:
             scene.addItem(_BandItem(band, bounds))
         scene.setSceneRect(bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN))
-        if keep_view and self._has_view:
+        # A zoom that would leave the whole new drawing smaller than the window is of a
+        # larger network: the drawing gets its own view instead of being a speck in the old one.
+        if keep_view and self._has_view and zoom >= min(self._fit_zooms()):
             self.set_zoom(zoom)
             self.centerOn(centre)
         else:

@@ -6,6 +6,7 @@ import math
 import re
 import struct
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from explorer.core.graph import graph_from_spec
 from explorer.core.presets import preset
 from explorer.core.render import export
+from explorer.core.units import format_count, format_macs
 from explorer.gui.diagram_drawing import BAND_LENGTH, DiagramRequest, draw
 from explorer.gui.panels.diagram import FILE_FILTERS, DiagramPanel
+from explorer.gui.panels.spec_editor import PRESET_ROLE
 from explorer.gui.session import Session
 
 from .conftest import expected_layers, open_window, table_layers, wait_current
@@ -449,3 +452,60 @@ def test_without_dot_the_tab_explains_how_to_install_it(qtbot, settings, monkeyp
     panel.retry_button.click()
     qtbot.waitUntil(lambda: panel.drawing is not None, timeout=20_000)
     assert panel.pages.currentWidget() is panel.view
+
+
+def _choose_preset(qtbot, window, name: str) -> None:  # type: ignore[no-untyped-def]
+    combo = window.editor.preset_combo
+    row = next(row for row in range(combo.count()) if combo.itemData(row, PRESET_ROLE) == name)
+    combo.activated.emit(row)  # as a person's choice in the list
+    wait_current(qtbot, window)
+
+
+def test_a_new_network_gets_a_view_of_its_own_and_an_edit_keeps_the_view(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, settings, preset("cifar/resnet110"))
+    panel = diagram(qtbot, window, "block")
+    view = panel.view
+    view.fit()
+    whole_large = view.zoom()
+
+    def assert_a_view_of_its_own() -> None:
+        shown = view.zoom()
+        view.initial_view()  # the view a drawing opens with
+        assert shown == pytest.approx(view.zoom())
+        assert shown > 2 * whole_large  # not a speck in the larger network's view
+
+    _choose_preset(qtbot, window, "cifar/resnet20")
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert_a_view_of_its_own()
+    view.actual_size()
+    window.session.propose(replace(window.session.spec, depths=(4, 3, 3)))  # an edit
+    wait_current(qtbot, window)
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert view.zoom() == pytest.approx(1.0)
+    # An edit that leaves the drawing far smaller than the window shows all of it.
+    window.session.load(preset("cifar/resnet110"))
+    wait_current(qtbot, window)
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    view.fit()
+    window.session.propose(replace(window.session.spec, depths=(1, 1, 1)))
+    wait_current(qtbot, window)
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert_a_view_of_its_own()
+
+
+def test_the_saved_note_goes_with_the_network_it_was_of(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "stage")
+    panel.export_to(tmp_path / "net.dot")
+    qtbot.waitUntil(lambda: panel.message.text().startswith("Saved"), timeout=10_000)
+    _choose_preset(qtbot, window, "resnet34")
+    qtbot.waitUntil(panel.is_ready, timeout=20_000)
+    assert not panel.message.isVisible()
+
+
+def test_a_box_tooltip_says_each_figure_once(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window, "block")
+    block = next(node for node in panel.drawing.graph.nodes if node.id == "layer1.0")
+    tip = panel.describe("layer1.0")
+    assert tip.count(format_count(block.params)) == 1, tip
+    assert tip.count(format_macs(block.macs)) == 1, tip
+    assert tip.count("params") == 1, tip

@@ -287,3 +287,65 @@ def test_a_depth_edit_repaints_that_field_alone(qtbot, window) -> None:  # type:
     wait_current(qtbot, window)
     qtbot.wait(50)
     assert set(painted) == {depth}
+
+
+def _tab_sequence(qtbot, editor) -> list:  # type: ignore[no-untyped-def]
+    """The editor's fields in the order Tab visits them, from the preset list on."""
+    from PySide6.QtWidgets import QApplication
+
+    editor.window().activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is editor.window())
+    editor.preset_combo.setFocus(Qt.FocusReason.TabFocusReason)
+    found = [editor.preset_combo]
+    while len(found) < 100:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        widget = QApplication.focusWidget()
+        if not editor.widget().isAncestorOf(widget):
+            return found
+        found.append(widget)
+    return found
+
+
+@pytest.mark.parametrize("stages", [4, 6])
+def test_tab_goes_through_the_form_from_top_to_bottom(qtbot, window, stages) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+    while len(editor.stage_rows) < stages:
+        editor.add_stage()
+    qtbot.waitUntil(lambda: editor.stage_rows[-1].stride.isVisible())
+    sequence = _tab_sequence(qtbot, editor)
+    body = editor.widget()
+    places = [
+        (w.mapTo(body, w.rect().topLeft()).y(), w.mapTo(body, w.rect().topLeft()).x()) for w in sequence
+    ]
+    names = [w.property("spec_field") or getattr(w, "text", str)() for w in sequence]
+    assert places == sorted(places), list(zip(names, places, strict=True))
+    stage_fields = [spin for row in editor.stage_rows for spin in row.spins()]
+    assert [w for w in sequence if w in stage_fields] == stage_fields
+    after_stages = sequence[sequence.index(stage_fields[-1]) + 1]
+    assert after_stages in (editor.add_stage_button, editor.remove_stage_button)
+
+
+def test_every_invalid_field_says_why_at_the_same_time(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.editor
+
+    def flagged() -> dict[str, str]:
+        """Each field marked invalid, with the explanations shown where its errors go."""
+        marked = [w for w in editor._error_labels if w.property("invalid")]
+        return {
+            str(w.property("spec_field")): editor._error_labels[w].text()
+            for w in marked
+            if editor._error_labels[w].isVisible()
+        }
+
+    editor.shortcut_combo.setCurrentIndex(editor.shortcut_combo.findData("zero-pad"))
+    editor.stage_rows[1].width.setValue(8)
+    assert set(flagged()) == {"shortcut"}
+    editor.stem_combo.setCurrentIndex(editor.stem_combo.findData("deep-tiered"))
+    editor.stem_width_spin.setValue(1)
+    shown = flagged()
+    assert set(shown) == {"shortcut", "stem_width"}
+    assert "cannot shrink" in shown["shortcut"] and "at least 4" in shown["stem_width"]
+    assert window.banner.isVisible() and "1 more field to fix" in window.banner.text()
+    editor.stem_width_spin.setValue(64)  # one fixed: the other stays explained
+    assert set(flagged()) == {"shortcut"}
+    assert "more field" not in window.banner.text()

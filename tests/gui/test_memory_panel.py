@@ -64,11 +64,19 @@ def test_a_typed_size_gives_the_largest_batch_and_bad_text_is_explained(qtbot, w
     )
     assert panel.size_result.text() == f"largest batch in 24.00 GiB: {best}"
 
-    panel.fit_size.setText("24 G")
-    _ready(qtbot, panel)
-    assert "not a size" in panel.size_result.text() and "GiB" in panel.size_result.text()
-    assert panel.fit_size.text() == "24 G"  # what the person typed stays
-    assert panel.shown.typed_batch is None
+    page_top = panel.total.y()
+    for typed in ("24 G", "1e400 GiB", "twenty-four gibibytes of memory, please"):
+        panel.fit_size.setText(typed)
+        _ready(qtbot, panel)
+        label = panel.size_result
+        assert "not a size" in label.text() and "24 GiB" in label.text()
+        assert panel.fit_size.text() == typed  # what the person typed stays
+        assert panel.shown.typed_batch is None
+        # One line, whole, beside the field: the page below stays where it was.
+        assert label.height() < 2 * label.fontMetrics().height()
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+        assert panel.total.y() == page_top
+        assert "memory size" in label.toolTip()  # the reason in full
 
 
 def test_the_bar_draws_without_error(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -158,3 +158,24 @@ def test_using_a_table_with_rows_to_come_makes_them_first(qtbot, first_use: str)
     qtbot.wait(20)
     assert not view.model.rows_to_come
     assert shown(view.model) == shown(fresh_model(session.analysis))
+
+
+@pytest.mark.parametrize("staged", [False, True])
+def test_the_table_columns_fit_their_content_after_a_start_on_another_tab(qtbot, settings, staged) -> None:  # type: ignore[no-untyped-def]
+    _left_on_the_table(qtbot, settings)
+    settings.setValue(CURRENT_TAB, 2)  # left on the Charts tab
+    window = create_window(settings, verify=False, staged=staged)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_tab("Layers")
+    view = window.layer_view
+    qtbot.waitUntil(view.tree.isVisible)
+    header = view.tree.header()
+    shown = [header.sectionSize(column) for column in range(header.count())]
+    assert shown != [header.defaultSectionSize()] * header.count()
+    view._fit_columns()  # what the view fits when it is shown on its own
+    assert [header.sectionSize(column) for column in range(header.count())] == shown
+    # The figures are whole: every numeric column is at least as wide as its widest entry.
+    for column in range(2, header.count()):
+        assert header.sectionSize(column) >= view._content_width(column), column

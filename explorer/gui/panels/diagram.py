@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -217,19 +217,11 @@ class DiagramPanel(QWidget):
 
         self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
         self._busy_timer.timeout.connect(self._show_busy)
-        for keys, slot in (
-            ((QKeySequence.StandardKey.ZoomIn, "Ctrl+="), self.view.zoom_in),
-            ((QKeySequence.StandardKey.ZoomOut,), self.view.zoom_out),
-            (("Ctrl+0",), self.view.fit),
-            (("Ctrl+Alt+0",), self.view.actual_size),
-        ):
-            for key in keys:
-                shortcut = QShortcut(QKeySequence(key), self)
-                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                shortcut.activated.connect(slot)
-
         session.analysis_changed.connect(self._analysis_changed)
         session.selection_changed.connect(self._selection_changed)
+        # Another document (New, Open, a drop) is a new network: its drawing gets a view of its own.
+        self._new_document = False
+        session.spec_loaded.connect(lambda _spec: setattr(self, "_new_document", True))
         self._offer_profiled()
 
     # Options
@@ -295,8 +287,7 @@ class DiagramPanel(QWidget):
     def _option_changed(self, box: QComboBox, key: str) -> None:
         if self._settings is not None:
             self._settings.setValue(key, box.currentData())
-        if self.message.property("kind") == "export":
-            self.message.hide()  # it named the file of the diagram drawn before
+        self._forget_export()  # it named the file of the diagram drawn before
         self.request_drawing()
 
     # Drawing
@@ -308,7 +299,12 @@ class DiagramPanel(QWidget):
 
     def _analysis_changed(self, _analysis: Analysis) -> None:
         self._offer_profiled()
+        self._forget_export()  # it named the file of the network drawn before
         self.request_drawing()
+
+    def _forget_export(self) -> None:
+        if self.message.property("kind") == "export" and not self.message.text().startswith("Exporting"):
+            self.message.hide()
 
     def request_drawing(self, force: bool = False) -> None:
         """Draw the current spec with the chosen options (later, if the tab is hidden)."""
@@ -337,6 +333,8 @@ class DiagramPanel(QWidget):
         previous = self.drawing
         keep_view = previous is not None and previous.request.level == result.request.level
         keep_view = keep_view and previous.request.rankdir == result.request.rankdir
+        keep_view = keep_view and not self._new_document and not _another_preset(previous, result)
+        self._new_document = False
         self.drawing = result
         self.pages.setCurrentWidget(self.view)
         self._enable_zoom(True)
@@ -497,6 +495,13 @@ class DiagramPanel(QWidget):
             self._say("warning", text + ". graphviz: " + "; ".join(result.warnings))
         else:
             self._say("export", text)
+
+
+def _another_preset(previous: Drawing | None, drawing: Drawing) -> bool:
+    """Whether ``drawing`` is of a preset other than the one ``previous`` drew: a new network,
+    not an edit of the one on show."""
+    name = preset_name_of(drawing.request.spec)
+    return name is not None and previous is not None and name != preset_name_of(previous.request.spec)
 
 
 def _export(request: DiagramRequest, path: Path, dpi: int | None) -> Rendered | str:

@@ -41,8 +41,6 @@ class SpecSpinBox(QSpinBox):
         self._widest = widest
         self.setAccelerated(True)
         self.setAlignment(Qt.AlignmentFlag.AlignRight)
-        # Scrolling the dock must not change a value the pointer happens to pass over.
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.installEventFilter(_FIELD_GUARD)
 
     # As wide as the values that make sense, not as wide as LARGEST_TYPED.
@@ -78,7 +76,6 @@ class SpecDoubleSpinBox(QDoubleSpinBox):
         super().__init__(minimum=0.0, maximum=1.0, decimals=4, singleStep=0.01, toolTip=tooltip)
         self.setProperty(FIELD_PROPERTY, field)
         self.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.installEventFilter(_FIELD_GUARD)
         self._exact: float | None = None
 
@@ -94,14 +91,10 @@ class SpecDoubleSpinBox(QDoubleSpinBox):
 
 
 class _FieldGuard(QObject):
-    """Lets the wheel change a spin box only once it has the focus; otherwise the
-    wheel scrolls the editor, as a person scrolling past the fields expects. And leaves
-    Undo and Redo to the window: a spin box's own undo steps back one keystroke of its text."""
+    """Leaves Undo and Redo to the window: a spin box's own undo steps back one keystroke of
+    its text. (The wheel over a field: explorer.gui.wheel_guard.)"""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
-            event.ignore()
-            return True
         if (
             event.type() == QEvent.Type.ShortcutOverride
             and isinstance(event, QKeyEvent)

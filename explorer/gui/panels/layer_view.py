@@ -247,8 +247,14 @@ class LayerView(QWidget):
         super().resizeEvent(event)
         self._fit_columns()
 
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        # A window started on another tab sized this page while it was hidden: its first
+        # showing brings no resize, so the columns are fitted here.
+        self._fit_columns()
+
     def _fit_columns(self) -> None:
-        # A hidden view has no real width yet; showing it sends the resize that fits it.
+        # A hidden view has no real width yet; it is fitted when shown (or resized).
         if self._user_sized or not self.isVisible():
             return
         available = self.tree.viewport().width() - 1

@@ -51,6 +51,8 @@ PART_COLOURS = {
     "Activations": "#4fae8b",
 }
 ERROR_STYLE = "color: #b42318"
+# What a size the fit box cannot read shows beside it (the reason in full is its tooltip).
+NOT_A_SIZE = "⚠ not a size: type e.g. 24 GiB, 512 MiB or 8 GB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,21 +175,28 @@ class MemoryPanel(QWidget):
         self.precision.setToolTip("float16 and bfloat16: autocast mixed precision (CUDA's rules)")
         self.fit_size = QLineEdit(placeholderText="e.g. 24 GiB")
         self.fit_size.setToolTip("A memory size: 24 GiB, 512 MiB, 8 GB or a number of bytes")
+        # One line beside the field, which never takes more room than the row leaves it:
+        # an explanation that wraps pushes the whole page down.
         self.size_result = QLabel("")
-        self.size_result.setWordWrap(True)
+        self.size_result.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         controls = QHBoxLayout()
         for title, control in (
             ("Batch", self.batch),
             ("Optimizer", self.optimizer),
             ("Precision", self.precision),
-            ("Fit in", self.fit_size),
         ):
             controls.addWidget(QLabel(title))
             controls.addWidget(control)
             controls.addSpacing(10)
+        controls.addStretch(1)
+        # A row of its own, as high with or without a result: the page never moves.
+        fit_row = QHBoxLayout()
+        fit_row.addWidget(QLabel("Fit in"))
+        fit_row.addWidget(self.fit_size)
+        fit_row.addSpacing(6)
+        fit_row.addWidget(self.size_result, 1)
         self.fit_size.setMaximumWidth(140)
-        controls.addWidget(self.size_result, 1)
 
         self.bar = StackedBar()
         self.legend = {name: QLabel("") for name in PART_COLOURS}
@@ -224,6 +233,7 @@ class MemoryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addLayout(controls)
+        layout.addLayout(fit_row)
         layout.addWidget(self.total)
         layout.addWidget(self.bar)
         layout.addLayout(legend_row)
@@ -291,9 +301,11 @@ class MemoryPanel(QWidget):
         self._typed_error = error
         if error is not None:
             self.size_result.setStyleSheet(ERROR_STYLE)
-            self.size_result.setText(error)
+            self.size_result.setText(NOT_A_SIZE)
+            self.size_result.setToolTip(error)
         elif typed is None:
             self.size_result.setText("")
+            self.size_result.setToolTip("")
         self._latest.request(self._request())
 
     def _failed(self, message: str) -> None:
@@ -329,6 +341,7 @@ class MemoryPanel(QWidget):
             self.size_result.setStyleSheet("")
             best = str(outcome.typed_batch) if outcome.typed_batch else "none (batch 1 needs more)"
             self.size_result.setText(f"largest batch in {format_bytes(typed)}: {best}")
+            self.size_result.setToolTip("")
 
     def _draw_stages(self, memory: TrainingMemory) -> None:
         plot = self.stage_plot

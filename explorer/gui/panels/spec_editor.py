@@ -12,8 +12,9 @@ fields, so a field without a widget or a place for its errors shows up in the te
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import MISSING, fields
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QStandardItem, QStandardItemModel
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -42,6 +44,7 @@ from explorer.core.spec import (
     MAX_WIDTH,
     ArchSpec,
     SpecError,
+    spec_problems,
 )
 from explorer.gui.panels.editor_fields import (
     FIELD_PROPERTY,
@@ -68,6 +71,27 @@ DEPENDENT_FIELDS = frozenset(parts.inapplicable_options(ArchSpec()))
 # Whole-number fields that take only a few values, from the core's definitions.
 NUMBER_CHOICES: dict[str, tuple[int, ...]] = {"output_stride": parts.OUTPUT_STRIDES}
 STAGES_AFTER = "Blocks"  # the group the stage table follows: stages are repeated blocks
+
+
+def _widgets_in_reading_order(layout: QLayout | None) -> list[QWidget]:
+    """The widgets of ``layout`` and the layouts and boxes within it, row by row and left to
+    right (a grid's items are listed in the order they were added, not by place)."""
+    if layout is None:
+        return []
+    indexes = list(range(layout.count()))
+    if isinstance(layout, QGridLayout):
+        grid = layout
+        indexes.sort(key=lambda i: cast(tuple[int, int, int, int], grid.getItemPosition(i))[:2])
+    found: list[QWidget] = []
+    for index in indexes:
+        item = layout.itemAt(index)
+        widget = item.widget() if item is not None else None
+        if item is not None and item.layout() is not None:
+            found += _widgets_in_reading_order(item.layout())
+        elif widget is not None:
+            found.append(widget)
+            found += _widgets_in_reading_order(widget.layout())
+    return found
 
 
 class SpecEditor(QScrollArea):
@@ -103,9 +127,11 @@ class SpecEditor(QScrollArea):
         column.addWidget(self._input_box())
         column.addStretch(1)
         self.setWidget(body)
+        self._body = body
         self.setMinimumWidth(300)
 
         self._marked: list[QWidget] = []
+        self.problems: list[SpecError] = []  # those the fields show
         self._shown_errors: set[QLabel] = set()
         self._fields: dict[QWidget, tuple[str, int | None]] = {}  # the field each widget edits
         self._applied: dict[QWidget, tuple[bool, str]] = {}  # enabled and tooltip, as last set
@@ -294,6 +320,18 @@ class SpecEditor(QScrollArea):
             self.stage_rows.append(row)
         self.add_stage_button.setEnabled(count < MAX_STAGES)
         self.remove_stage_button.setEnabled(count > 1)
+        self._order_tabs()
+
+    def _order_tabs(self) -> None:
+        """Tab goes through the form as it reads, top to bottom: a stage's fields are made
+        after the rest of the form, and would otherwise come last."""
+        fields = [
+            w
+            for w in _widgets_in_reading_order(self._body.layout())
+            if w.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ]
+        for before, after in itertools.pairwise(fields):
+            QWidget.setTabOrder(before, after)
 
     def add_stage(self) -> None:
         if len(self.stage_rows) >= MAX_STAGES:
@@ -418,7 +456,8 @@ class SpecEditor(QScrollArea):
             self._updating = False
         result = self.current()
         if isinstance(result, SpecError):
-            self.show_error(result)
+            # Every field that is wrong says why, not only the first the spec found.
+            self.show_errors(spec_problems(**self.field_values()))
         else:
             self.show_error(None)
             self._update_caption(result)
@@ -494,6 +533,11 @@ class SpecEditor(QScrollArea):
     # Errors and the preset caption
 
     def show_error(self, error: SpecError | None) -> None:
+        self.show_errors([] if error is None else [error])
+
+    def show_errors(self, problems: list[SpecError]) -> None:
+        """Mark the fields of ``problems``, each explained under its field (none: clear them)."""
+        self.problems = list(problems)
         for label in self._shown_errors:
             label.hide()
         self._shown_errors = set()
@@ -501,17 +545,20 @@ class SpecEditor(QScrollArea):
             widget.setProperty("invalid", False)
             repolish(widget)
         self._marked = []
-        if error is None:
-            return
-        name, index = split_field(error.field)
-        label = self.errors.get(name, self.classes_error)  # "file" and the like: not one field's
-        label.setText("⚠ " + describe_spec_error(error))
-        label.show()
-        self._shown_errors.add(label)
-        for widget in self._widgets_of(name, index):
-            widget.setProperty("invalid", True)
-            repolish(widget)
-            self._marked.append(widget)
+        explained: dict[QLabel, list[str]] = {}
+        placed = self.errors
+        for problem in problems:
+            name, index = split_field(problem.field)
+            label = placed.get(name, self.classes_error)  # "file" and the like: not one field's
+            explained.setdefault(label, []).append("⚠ " + describe_spec_error(problem))
+            for widget in self._widgets_of(name, index):
+                widget.setProperty("invalid", True)
+                repolish(widget)
+                self._marked.append(widget)
+        for label, lines in explained.items():
+            label.setText("\n".join(lines))
+            label.show()
+            self._shown_errors.add(label)
 
     def _widgets_of(self, name: str, index: int | None = None) -> list[QWidget]:
         """The widgets that edit the field ``name`` (only its item ``index``, if given)."""
