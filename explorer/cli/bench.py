@@ -11,6 +11,7 @@ from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import real_number, whole_number
 from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
+from explorer.core.ascii_numbers import parse_whole_number
 from explorer.core.benchtypes import (
     DTYPES,
     MAX_BATCH_SIZE,
@@ -131,7 +132,7 @@ def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, t
 
 def _batch_sizes(text: str) -> tuple[int, ...]:
     try:
-        sizes = tuple(int(part) for part in text.split(","))
+        sizes = tuple(parse_whole_number(part) for part in text.split(","))
     except ValueError:
         raise CliError(
             f"--sweep {quote_value(text)}: give batch sizes separated by commas, e.g. 1,2,4,8"

@@ -11,9 +11,9 @@ from explorer.cli.errors import RunFailed
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.analysis import analyze
 from explorer.core.presets import PRESET_NAMES, preset, preset_family
+from explorer.core.render.presets_text import format_presets
 from explorer.core.render.table import FORMATTERS
 from explorer.core.spec import ArchSpec
-from explorer.core.units import format_count, format_macs
 
 
 def register(subparsers: Any) -> None:
@@ -87,15 +87,5 @@ def run_presets(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(entries, indent=2) + "\n")
         return 0
-    header = f"{'preset':<30} {'block':<10} {'depths':<14} {'input':<10} {'params':>13} {'':>8} {'MACs':>11}"
-    print(header)
-    print("-" * len(header))
-    for e in entries:
-        depths = ",".join(map(str, e["depths"]))
-        if len(depths) > 14:
-            depths = f"{len(e['depths'])} x {e['depths'][0]}"
-        print(
-            f"{e['name']:<30} {e['block']:<10} {depths:<14} {e['input']:<10} "
-            f"{e['params']:>13,} {format_count(e['params']):>8} {format_macs(e['macs']):>11}"
-        )
+    sys.stdout.write(format_presets(entries))
     return 0

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QLocale,
     QMessageLogContext,
     QSettings,
     QTimer,
@@ -83,6 +84,9 @@ def application(argv: list[str] | None = None) -> QApplication:
     apply_style(app)  # type: ignore[arg-type]
     app.setWindowIcon(icons.app_icon())
     guard_the_wheel(app)  # type: ignore[arg-type]
+    # Numbers are read and shown in ASCII digits, as on the command line and in spec files:
+    # under an Arabic or Persian locale Qt's fields would take (and show) native digits.
+    QLocale.setDefault(QLocale.c())
     return app  # type: ignore[return-value]
 
 

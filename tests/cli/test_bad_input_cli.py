@@ -191,6 +191,7 @@ def test_numbers_are_ascii_digits_only(
         ["summary", "--input", "٣x٣٢x٣٢"],
         ["summary", "--input", "3x３２x32"],
         ["memory", "resnet18", "--fit", "٢٤GiB"],
+        ["bench", "resnet18", "--sweep", "١,٢"],
         ["screenshot", "resnet18", "--out", "shots", "--size", "١٢٨٠x٨٠٠"],
     ],
 )

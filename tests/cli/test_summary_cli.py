@@ -138,6 +138,12 @@ def test_presets_lists_every_preset_with_its_params(capsys: pytest.CaptureFixtur
     assert entries["torchvision/resnet152"]["params"] == 60_192_808
     code, out, _ = run(capsys, "presets")
     assert "torchvision/wide_resnet101_2" in out and "126,886,696" in out
+    header, _rule, *rows = out.splitlines()
+    assert header.split() == ["preset", "family", "block", "depths", "input", "params", "≈", "params", "MACs"]
+    # Every row's columns start where the header's do, preact-bottleneck's block included.
+    block_at, input_at = header.index("block"), header.index("input")
+    for row in rows:
+        assert row[block_at - 1] == " " and row[block_at] != " " and row[input_at - 1] == " "
 
 
 def test_version_and_module_entry_point() -> None:
