@@ -47,9 +47,6 @@ class InThreadWorker:
         reporter = _Reporter(on_event or (lambda *_: None), should_stop or (lambda: False))
         return JOBS[job.kind](reporter, *job.args)
 
-    def start(self) -> None:
-        pass
-
     def close(self) -> None:
         pass
 

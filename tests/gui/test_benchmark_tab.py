@@ -366,6 +366,7 @@ def test_closing_the_window_cancels_a_run(qtbot, panel: BenchmarkPanel) -> None:
     qtbot.addWidget(window)
     QVBoxLayout(window).addWidget(panel)
     window.show()
+    panel.session.load(TINY)  # passes far shorter than the worker's grace for a cancel
     panel.options.iterations_box.setValue(100_000)
     panel.run()
     qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=RUN_TIMEOUT_MS)
@@ -390,11 +391,12 @@ def test_a_long_run_leaves_the_thread_pool_to_the_other_tabs(qtbot, panel: Bench
     pool = QThreadPool.globalInstance()
     before = pool.maxThreadCount()
     pool.setMaxThreadCount(1)
+    panel.session.load(TINY)  # passes far shorter than the worker's grace for a cancel
     try:
         panel.options.iterations_box.setValue(100_000)
         panel.run()
         qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=RUN_TIMEOUT_MS)
-        edited = panel.session.spec.with_depths((4, 3, 3))
+        edited = panel.session.spec.with_depths((2, 2))
         with qtbot.waitSignal(panel.session.analysis_changed, timeout=10_000):
             panel.session.propose(edited)
         assert panel.busy and panel.session.analysis.spec == edited

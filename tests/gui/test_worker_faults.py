@@ -35,7 +35,6 @@ WORDS = {
 def fresh_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker process of this test's own, started with the fault the test sets."""
     monkeypatch.setattr(bench_runner, "Worker", Worker)
-    monkeypatch.setenv(STALL_ENV, "3")
 
 
 def _session(qtbot, tmp_path: Path) -> tuple[Session, Workspace]:  # type: ignore[no-untyped-def]
@@ -60,6 +59,8 @@ def test_the_benchmark_tab_reports_a_dead_worker_and_the_next_run_works(
     fresh_workers: None, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(FAULT_ENV, fault)
+    if fault == "hang":
+        monkeypatch.setenv(STALL_ENV, "3")  # the deadline, short for the test
     panel = _benchmark(qtbot, tmp_path)
     edited = replace(TINY, widths=(8, 24))
     panel.session.propose(edited)  # an edit and its undo history, to be kept
@@ -80,6 +81,7 @@ def test_the_benchmark_tab_reports_a_dead_worker_and_the_next_run_works(
     assert "appears here as it is timed" not in panel.latency_page.hint.text()
     assert panel.session.spec == edited and panel.session.can_undo()
     monkeypatch.delenv(FAULT_ENV)
+    monkeypatch.delenv(STALL_ENV, raising=False)
     panel.run()
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT_MS)
     assert panel.result is not None and panel.result.ok

@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import itertools
 import os
 import queue
 import subprocess
@@ -138,10 +139,10 @@ def close_all() -> None:
 class Worker:
     """One warm worker process, started on first need; ``isolated`` runs get one of their own."""
 
-    def __init__(self, python: str = sys.executable, niceness: int = 0) -> None:
+    def __init__(self, python: str = sys.executable) -> None:
         LIVE_WORKERS.add(self)
         self._python = python
-        self._niceness = niceness
+        self._job_ids = itertools.count(1)
         self._process: _Process | None = None
         self._lock = threading.Lock()
         self.last_start_s: float | None = None
@@ -161,7 +162,6 @@ class Worker:
             stderr=subprocess.PIPE,
             env=env,
             close_fds=True,
-            preexec_fn=(lambda: os.nice(self._niceness)) if self._niceness else None,
         )
         process = _Process(popen, oom_kills_before=oom_kill_count())
         for target in (_read_frames, _read_stderr):
@@ -169,12 +169,6 @@ class Worker:
             reader.start()
             process.readers.append(reader)
         return process
-
-    def start(self) -> None:
-        """Start the warm process now, if none is running, without waiting for it."""
-        with self._lock:
-            if self._process is None or not self._process.alive():
-                self._process = self._start()
 
     def close(self) -> None:
         """End the warm process (it holds nothing worth waiting for)."""
@@ -226,7 +220,8 @@ class Worker:
                 # The start goes on for the next run; this one ends here.
                 raise RunCancelled
             if not process.alive() or not process.inbox.empty():
-                ending = self._ending(process)
+                ending = self._ending(process).replace("the worker process exited", "it exited")
+                ending = ending.removesuffix(" without a result")
                 raise WorkerCrashed(job.what, f"the worker process could not start: {ending}", process.tail())
             if time.monotonic() - process.started_at > START_TIMEOUT_S:
                 process.kill()
@@ -256,7 +251,7 @@ class Worker:
         return describe_ending(code, tuple(process.stderr), oom)
 
     def _exchange(self, process: _Process, job: Job, emit: OnEvent, stop: Callable[[], bool]) -> Any:
-        job_id = id(job) ^ int(time.monotonic_ns())
+        job_id = next(self._job_ids)
         assert process.popen.stdin is not None
         try:
             write_frame(process.popen.stdin, ("job", job_id, job.kind, job.args))  # type: ignore[arg-type]
