@@ -45,9 +45,27 @@ class BenchFigures:
     median_ms: float
     iqr_ms: float
     images_per_s: float
+    # The conditions it was measured under. ``None`` is unknown: files saved before these
+    # were kept say nothing about them, and a figure must not claim conditions it lacks.
+    mode: str | None = None
+    optimizer: str | None = None
+    dtype: str | None = None
+    amp: bool | None = None
+    layout: str | None = None
+    threads: int | None = None
+    compiled: bool | None = None
 
     def __post_init__(self) -> None:
         _check_text("the device", self.device)
+        for name in ("mode", "optimizer", "dtype", "layout"):
+            if getattr(self, name) is not None:
+                _check_text(name, getattr(self, name))
+        for name in ("amp", "compiled"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
+                raise ComparisonError(f"{name} {quote_value(getattr(self, name))}: give true, false or null")
+        threads = self.threads
+        if threads is not None and (not is_whole_number(threads) or threads < 1):
+            raise ComparisonError(f"threads {quote_value(threads)}: give a whole number from 1, or null")
         batch = self.batch_size
         if not is_whole_number(batch) or not 1 <= batch <= MAX_FIGURES_BATCH_SIZE:
             raise ComparisonError(
@@ -66,21 +84,51 @@ class BenchFigures:
             object.__setattr__(self, name, number)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "device": self.device,
-            "batch_size": self.batch_size,
-            "median_ms": self.median_ms,
-            "iqr_ms": self.iqr_ms,
-            "images_per_s": self.images_per_s,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchFigures:
-        names = tuple(f.name for f in fields(cls))
-        missing = [name for name in names if name not in data]
+        missing = [name for name in _REQUIRED_FIGURES if name not in data]
         if missing:
             raise ComparisonError(f"bench figures lack {', '.join(missing)}")
-        return cls(*(data[name] for name in names))
+        # The conditions are optional: older files load with them unknown.
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    def conditions(self) -> str:
+        """What the figure was measured under, in words, the unknown ones named as such."""
+        known = []
+        if self.mode == "train":
+            known.append(f"training step ({self.optimizer or 'optimizer unknown'})")
+        elif self.mode is not None:
+            known.append("forward pass")
+        if self.amp:
+            known.append(f"mixed precision (autocast {self.dtype or 'dtype unknown'}, float32 weights)")
+        elif self.dtype is not None:
+            known.append(self.dtype)
+        if self.layout is not None:
+            known.append(self.layout)
+        known.append(f"batch {self.batch_size}")
+        known.append(self.device)
+        if self.threads is not None:
+            known.append(counted(self.threads, "thread"))
+        if self.compiled is not None:
+            known.append("torch.compile" if self.compiled else "eager")
+        unknown = [
+            what
+            for what, value in (
+                ("mode", self.mode),
+                ("optimizer", self.optimizer if self.mode == "train" else ""),
+                ("precision", self.dtype if self.amp is None else self.amp),
+                ("layout", self.layout),
+                ("threads", self.threads),
+                ("compile", self.compiled),
+            )
+            if value is None
+        ]
+        text = ", ".join(known)
+        if unknown:
+            text += f" ({', '.join(unknown)} not recorded)"
+        return text
 
     @classmethod
     def from_result(cls, result: Any) -> BenchFigures:
@@ -94,7 +142,17 @@ class BenchFigures:
             median_ms=result.stats.median_s * 1000,
             iqr_ms=result.stats.iqr_s * 1000,
             images_per_s=result.images_per_s,
+            mode=result.config.mode,
+            optimizer=result.card.optimizer if result.config.mode == "train" else None,
+            dtype=result.card.dtype,
+            amp=result.config.amp,
+            layout=result.card.layout,
+            threads=result.card.threads,
+            compiled=result.card.compiled,
         )
+
+
+_REQUIRED_FIGURES = ("device", "batch_size", "median_ms", "iqr_ms", "images_per_s")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 
+from explorer.core.benchtypes import BenchConfig, BenchResult, ReproCard, TimingStats
 from explorer.core.compare import (
     TRAIN_MEMORY_BATCH,
     BenchFigures,
@@ -68,3 +71,61 @@ def test_a_broken_train_timing_is_refused_by_name() -> None:
     message = r"variant 2 \('r56'\): 'train_bench' must be an object or null"
     with pytest.raises(ComparisonError, match=message):
         Comparison.from_dict(data)
+
+
+def _train_result() -> BenchResult:
+    spec = preset("cifar/resnet20")
+    config = BenchConfig(
+        device="cpu", batch_size=8, mode="train", optimizer="adamw", amp=True, channels_last=True
+    )
+    card = ReproCard(
+        torch_version="2.13.0",
+        python_version="3.11",
+        platform="Linux",
+        device="cpu",
+        device_name="Test CPU",
+        threads=4,
+        dtype="bfloat16",
+        layout="channels_last",
+        batch_size=8,
+        input_shape=(8, 3, 32, 32),
+        compiled=True,
+        warmup=1,
+        iterations=3,
+        cudnn_benchmark=None,
+        mode="train",
+        optimizer="adamw",
+        grad_scaler=False,
+    )
+    return BenchResult(spec, config, card, "ok", TimingStats.from_samples([0.1, 0.12, 0.11]))
+
+
+def test_a_training_timing_keeps_every_condition_wherever_it_goes() -> None:
+    figures = BenchFigures.from_result(_train_result())
+    assert (figures.mode, figures.optimizer) == ("train", "adamw")
+    assert (figures.amp, figures.dtype) == (True, "bfloat16")
+    assert (figures.layout, figures.threads, figures.compiled) == ("channels_last", 4, True)
+    words = figures.conditions()
+    for part in ("training step (adamw)", "autocast bfloat16", "channels_last", "batch 8", "Test CPU"):
+        assert part in words
+    assert "4 threads" in words and "torch.compile" in words and "not recorded" not in words
+    comparison = _pair().with_train_bench(1, figures)
+    assert Comparison.from_dict(json.loads(comparison.to_json())) == comparison
+    for name in ("table", "markdown"):
+        assert "r56 training step timed under: training step (adamw)" in COMPARISON_FORMATTERS[name](
+            comparison
+        ).replace("\\", "")
+    rows = list(csv.DictReader(io.StringIO(COMPARISON_FORMATTERS["csv"](comparison))))
+    assert rows[1]["train_bench_optimizer"] == "adamw" and rows[1]["train_bench_amp"] == "yes"
+    assert rows[1]["train_bench_dtype"] == "bfloat16" and rows[1]["train_bench_layout"] == "channels_last"
+    assert rows[1]["train_bench_threads"] == "4" and rows[1]["train_bench_compiled"] == "yes"
+    assert rows[0]["train_bench_optimizer"] == ""
+    exported = json.loads(COMPARISON_FORMATTERS["json"](comparison))["variants"][1]["train_bench"]
+    assert exported["optimizer"] == "adamw" and exported["amp"] is True and exported["mode"] == "train"
+
+
+def test_a_timing_from_an_older_file_says_its_conditions_are_unknown() -> None:
+    older = {"device": "cpu", "batch_size": 8, "median_ms": 120.0, "iqr_ms": 4.0, "images_per_s": 66.7}
+    figures = BenchFigures.from_dict(older)
+    assert figures.mode is None and figures.optimizer is None and figures.amp is None
+    assert figures.conditions() == ("batch 8, cpu (mode, precision, layout, threads, compile not recorded)")

@@ -151,3 +151,23 @@ def test_the_compare_table_gains_the_training_columns(qtbot, tmp_path: Path) -> 
     assert model.index(1, step_column).data(Qt.ItemDataRole.UserRole) == 42.0
     assert "IQR" in model.index(1, step_column).data()
     assert model.index(0, step_column).data(Qt.ItemDataRole.UserRole) is None
+
+
+def test_the_compare_table_says_what_a_training_step_was_timed_under(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    application()
+    session = Session(preset("cifar/resnet20"))
+    workspace = Workspace(tmp_path / "workspace.json", parent=session)
+    compare = ComparePanel(session, workspace)
+    qtbot.addWidget(compare)
+    conditions = ("train", "adamw", "float16", True, "channels_last", 2, False)
+    step = BenchFigures("cpu", 8, 42.0, 1.0, 190.0, *conditions)
+    workspace.set(Comparison().add("r20", preset("cifar/resnet20")).with_train_bench(0, step))
+    model = compare.table_model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    column = headers.index("Train step (ms)")
+    for tip in (
+        model.index(0, column).data(Qt.ItemDataRole.ToolTipRole),
+        model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole),
+    ):
+        assert "training step (adamw)" in tip and "autocast float16" in tip
+        assert "channels_last" in tip and "batch 8" in tip and "2 threads" in tip and "eager" in tip

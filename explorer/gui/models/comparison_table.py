@@ -110,9 +110,23 @@ class ComparisonTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and section > 0:
+            return self._column_conditions(self._metrics[section - 1])
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
         return "Variant" if section == 0 else self._metrics[section - 1].label
+
+    def _column_conditions(self, metric: Metric) -> str | None:
+        """A timed column's conditions, variant by variant: timings under different
+        conditions side by side are no comparison of architectures."""
+        lines = [
+            f"{row.variant.name}: {bench.conditions()}"
+            for row in self._rows
+            if (bench := timing_of(row.variant, metric)) is not None
+        ]
+        return f"{metric.label}, timed under:\n" + "\n".join(lines) if lines else None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -136,7 +150,7 @@ class ComparisonTableModel(QAbstractTableModel):
                     tip += f" ({cell.delta_percent:+.2f}%)"
             if bench is not None:
                 spread = relative_spread(bench.median_ms, bench.iqr_ms)
-                tip += f"\n{bench.device}, batch {bench.batch_size}, IQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
+                tip += f"\ntimed under: {bench.conditions()}\nIQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
                 if noisy(bench):
                     tip += "\nnoisy: other work was running while it was timed; time it again"
             if metric.key == "train_memory_mb":
