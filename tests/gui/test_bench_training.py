@@ -65,6 +65,16 @@ def test_the_mode_switch_offers_the_optimizer_and_mixed_precision(panel: Benchma
     assert (config.mode, config.amp, config.dtype) == ("inference", False, "bfloat16")
 
 
+def test_mixed_precision_is_unticked_in_inference_and_comes_back_in_training(panel: BenchmarkPanel) -> None:
+    options = panel.options
+    _train(panel)
+    options.amp_box.setChecked(True)
+    options.mode_box.setCurrentIndex(options.mode_box.findData("inference"))
+    assert not options.amp_box.isChecked() and not options.amp_box.isEnabled()
+    _train(panel)
+    assert options.amp_box.isChecked() and options.config().amp
+
+
 def test_a_training_run_shows_the_step_its_parts_and_its_memory(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
     _train(panel)
     _run(qtbot, panel)
@@ -118,6 +128,9 @@ def test_the_mode_comes_back_in_a_new_window(qtbot, settings) -> None:  # type: 
     first.options.optimizer_box.setCurrentText("adamw")
     first.options.amp_box.setChecked(True)
     chosen = first.options.config()
+    # Left in inference, the training step's choice of mixed precision is still remembered.
+    first.options.mode_box.setCurrentIndex(first.options.mode_box.findData("inference"))
+    first.options.mode_box.setCurrentIndex(first.options.mode_box.findData("train"))
     window.close()
 
     again = open_window(qtbot, settings, preset("cifar/resnet20"))
