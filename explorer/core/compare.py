@@ -229,7 +229,7 @@ METRICS: tuple[Metric, ...] = (
         timing="train_bench",
     ),
     Metric(
-        "train_memory_mb",
+        "train_memory_mib",
         f"Train memory b{TRAIN_MEMORY_BATCH} (MiB)",
         lambda v, a: train_memory_mib(v.spec),
         integer=False,
@@ -239,10 +239,13 @@ METRICS: tuple[Metric, ...] = (
         "output_features", "Output features", lambda v, a: _prod(a.totals.output_shape), lower_is_better=False
     ),
     Metric(
-        "forward_backward_mb", "Fwd/bwd (MiB)", lambda v, a: a.totals.forward_backward_size_mb, integer=False
+        "forward_backward_mib",
+        "Fwd/bwd (MiB)",
+        lambda v, a: a.totals.forward_backward_size_mib,
+        integer=False,
     ),
-    Metric("params_mb", "Params (MiB)", lambda v, a: a.totals.params_size_mb, integer=False),
-    Metric("total_mb", "Total size (MiB)", lambda v, a: a.totals.total_size_mb, integer=False),
+    Metric("params_mib", "Params (MiB)", lambda v, a: a.totals.params_size_mib, integer=False),
+    Metric("total_mib", "Total size (MiB)", lambda v, a: a.totals.total_size_mib, integer=False),
     Metric(
         "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
     ),

@@ -33,7 +33,7 @@ def test_the_train_memory_column_is_the_prediction_at_its_batch() -> None:
         predict_training_memory(row.variant.spec, TRAIN_MEMORY_BATCH, "sgd-momentum", "float32").total_bytes
         for row in rows
     ]
-    cells = [row.cells["train_memory_mb"] for row in rows]
+    cells = [row.cells["train_memory_mib"] for row in rows]
     assert [cell.value for cell in cells] == pytest.approx([total / 2**20 for total in totals])
     assert cells[1].delta == pytest.approx((totals[1] - totals[0]) / 2**20)
     assert cells[1].value is not None and cells[0].value is not None and cells[1].value > cells[0].value
@@ -42,7 +42,7 @@ def test_the_train_memory_column_is_the_prediction_at_its_batch() -> None:
 def test_the_train_step_column_shows_once_a_variant_has_a_train_timing() -> None:
     comparison = _pair()
     keys = [metric.key for metric in shown_metrics(comparison)]
-    assert "train_memory_mb" in keys and "train_step_ms" not in keys and "latency_ms" not in keys
+    assert "train_memory_mib" in keys and "train_step_ms" not in keys and "latency_ms" not in keys
     timed = comparison.with_train_bench(1, STEP)
     assert "train_step_ms" in [metric.key for metric in shown_metrics(timed)]
     assert "latency_ms" not in [metric.key for metric in shown_metrics(timed)]
@@ -129,3 +129,12 @@ def test_a_timing_from_an_older_file_says_its_conditions_are_unknown() -> None:
     figures = BenchFigures.from_dict(older)
     assert figures.mode is None and figures.optimizer is None and figures.amp is None
     assert figures.conditions() == ("batch 8, cpu (mode, precision, layout, threads, compile not recorded)")
+
+
+def test_size_columns_are_named_for_their_unit() -> None:
+    comparison = _pair()
+    header = COMPARISON_FORMATTERS["csv"](comparison).splitlines()[0].split(",")
+    table = json.loads(COMPARISON_FORMATTERS["json"](comparison))["table"][0]
+    for key in ("train_memory_mib", "forward_backward_mib", "params_mib", "total_mib"):
+        assert key in header and key in table
+    assert not [name for name in [*header, *table] if "_mb" in name]

@@ -26,13 +26,13 @@ _Index = QModelIndex | QPersistentModelIndex
 _JUDGED = {
     "params",
     "macs",
-    "forward_backward_mb",
-    "params_mb",
-    "total_mb",
+    "forward_backward_mib",
+    "params_mib",
+    "total_mib",
     "latency_ms",
     "images_per_s",
     "train_step_ms",
-    "train_memory_mb",
+    "train_memory_mib",
 }
 BETTER = QColor("#2e7d32")
 WORSE = QColor("#c62828")
@@ -153,7 +153,7 @@ class ComparisonTableModel(QAbstractTableModel):
                 tip += f"\ntimed under: {bench.conditions()}\nIQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
                 if noisy(bench):
                     tip += "\nnoisy: other work was running while it was timed; time it again"
-            if metric.key == "train_memory_mb":
+            if metric.key == "train_memory_mib":
                 tip += f"\n{TRAIN_MEMORY_NOTE}"
             return tip
         if role == Qt.ItemDataRole.BackgroundRole and noisy(bench):
