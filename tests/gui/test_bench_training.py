@@ -174,7 +174,7 @@ def test_the_compare_table_says_what_a_training_step_was_timed_under(qtbot, tmp_
     qtbot.addWidget(compare)
     conditions = ("train", "adamw", "float16", True, "channels_last", 2, False)
     step = BenchFigures("cpu", 8, 42.0, 1.0, 190.0, *conditions)
-    workspace.set(Comparison().add("r20", preset("cifar/resnet20")).with_train_bench(0, step))
+    workspace.set(Comparison().add("<b>r20</b>", preset("cifar/resnet20")).with_train_bench(0, step))
     model = compare.table_model
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     column = headers.index("Train step (ms)")
@@ -184,3 +184,5 @@ def test_the_compare_table_says_what_a_training_step_was_timed_under(qtbot, tmp_
     ):
         assert "training step (adamw)" in tip and "autocast float16" in tip
         assert "channels_last" in tip and "batch 8" in tip and "2 threads" in tip and "eager" in tip
+    header_tip = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;b&gt;r20&lt;/b&gt;" in header_tip  # a name is shown as written, not as markup

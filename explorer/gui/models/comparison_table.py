@@ -20,6 +20,7 @@ from explorer.core.compare import (
     shown_metrics,
 )
 from explorer.core.units import format_count
+from explorer.gui.plain_text import as_written
 
 _Index = QModelIndex | QPersistentModelIndex
 # Figures where lower is cheaper or faster; the others (depth, receptive field, features) are neutral.
@@ -126,7 +127,8 @@ class ComparisonTableModel(QAbstractTableModel):
             for row in self._rows
             if (bench := timing_of(row.variant, metric)) is not None
         ]
-        return f"{metric.label}, timed under:\n" + "\n".join(lines) if lines else None
+        # Variant names are the person's text: shown as written, never as markup.
+        return as_written(f"{metric.label}, timed under:\n" + "\n".join(lines)) if lines else None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
