@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.core.analysis import Analysis, analyze
+from explorer.core.benchtypes import DTYPES, MODES, OPTIMIZERS
 from explorer.core.file_kind import COMPARISON_KIND, NOT_A_DOCUMENT
 from explorer.core.files import atomic_write_text, read_user_bytes
 from explorer.core.jsonable import JsonError, json_type_name, parse_json_file
@@ -28,6 +29,7 @@ TRAIN_MEMORY_NOTE = (
     f"predicted for one training step at batch {TRAIN_MEMORY_BATCH}, SGD with momentum, float32: "
     "parameters, gradients, optimizer state, saved activations and backward's peak"
 )
+LAYOUTS = ("contiguous", "channels_last")  # BenchConfig.layout's two
 # The largest batch a benchmark accepts (a C int for the tensor's first dimension).
 MAX_FIGURES_BATCH_SIZE = 2**31 - 1
 
@@ -57,9 +59,17 @@ class BenchFigures:
 
     def __post_init__(self) -> None:
         _check_text("the device", self.device)
-        for name in ("mode", "optimizer", "dtype", "layout"):
-            if getattr(self, name) is not None:
-                _check_text(name, getattr(self, name))
+        for name, choices in (
+            ("mode", MODES),
+            ("optimizer", OPTIMIZERS),
+            ("dtype", DTYPES),
+            ("layout", LAYOUTS),
+        ):
+            value = getattr(self, name)
+            if value is not None and value not in choices:
+                raise ComparisonError(
+                    f"{name} {quote_value(value)}: choose one of {', '.join(choices)}, or null"
+                )
         for name in ("amp", "compiled"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
                 raise ComparisonError(f"{name} {quote_value(getattr(self, name))}: give true, false or null")

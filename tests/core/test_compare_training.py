@@ -138,3 +138,12 @@ def test_size_columns_are_named_for_their_unit() -> None:
     for key in ("train_memory_mib", "forward_backward_mib", "params_mib", "total_mib"):
         assert key in header and key in table
     assert not [name for name in [*header, *table] if "_mb" in name]
+
+
+def test_a_timings_conditions_from_a_file_are_checked() -> None:
+    data = json.loads(_pair().with_train_bench(1, STEP).to_json())
+    for name, bad in (("mode", "sideways"), ("amp", 1), ("threads", 0), ("layout", "NHWC")):
+        broken = json.loads(json.dumps(data))
+        broken["variants"][1]["train_bench"][name] = bad
+        with pytest.raises(ComparisonError, match=rf"variant 2 \('r56'\): {name} "):
+            Comparison.from_dict(broken)
