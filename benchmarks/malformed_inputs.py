@@ -257,7 +257,7 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
             "export --weights",
             "a JSON spec",
             (*to_pt2, fx["comparison file"]),
-            says="as a PyTorch checkpoint",
+            says="is a text file, not a PyTorch checkpoint",
         ),
         Case("export --weights", "empty", (*to_pt2, fx["empty file"])),
         Case("export --weights", "a FIFO", (*to_pt2, fx["FIFO"])),

@@ -111,15 +111,16 @@ class StageSummary:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """Whole-network figures; the MB figures are torchsummary's (MiB, float32, batch 1)."""
+    """Whole-network figures; the ``_size_mib`` figures are torchsummary's "MB", which are MiB
+    (float32, batch 1)."""
 
     total_params: int
     trainable_params: int
     non_trainable_params: int
-    input_size_mb: float
-    forward_backward_size_mb: float
-    params_size_mb: float
-    total_size_mb: float
+    input_size_mib: float
+    forward_backward_size_mib: float
+    params_size_mib: float
+    total_size_mib: float
     macs: int
     depth: int
     output_shape: Shape
@@ -469,7 +470,7 @@ def _stages(
     return tuple(stages)
 
 
-def summary_memory_mb(
+def summary_memory_mib(
     input_shape: Shape, summary_outputs: list[Shape], total_params: int, batch_size: int = -1
 ) -> tuple[float, float, float, float]:
     """torchsummary's input, forward/backward, params and total sizes, bit for bit.
@@ -477,38 +478,38 @@ def summary_memory_mb(
     It multiplies by ``batch_size`` (-1 unless given) and takes ``abs`` afterwards;
     the operations and their order are kept so the floats round the same way.
     """
-    return summary_memory_mb_of(
+    return summary_memory_mib_of(
         input_shape, sum(math.prod(shape) for shape in summary_outputs), total_params, batch_size
     )
 
 
-def summary_memory_mb_of(
+def summary_memory_mib_of(
     input_shape: Shape, output_values: int, total_params: int, batch_size: int = -1
 ) -> tuple[float, float, float, float]:
-    """``summary_memory_mb`` from the number of values in all the outputs (whole numbers
+    """``summary_memory_mib`` from the number of values in all the outputs (whole numbers
     add up exactly in any order, so the floats are the same)."""
     total_output = batch_size * output_values
-    input_mb = abs(math.prod(input_shape) * batch_size * 4.0 / MIB)
-    output_mb = abs(2.0 * total_output * 4.0 / MIB)
-    params_mb = abs(total_params * 4.0 / MIB)
-    total_mb = params_mb + output_mb + input_mb
-    return input_mb, output_mb, params_mb, total_mb
+    input_mib = abs(math.prod(input_shape) * batch_size * 4.0 / MIB)
+    output_mib = abs(2.0 * total_output * 4.0 / MIB)
+    params_mib = abs(total_params * 4.0 / MIB)
+    total_mib = params_mib + output_mib + input_mib
+    return input_mib, output_mib, params_mib, total_mib
 
 
 def _totals(plan: LayerPlan, rows: list[LayerRow], running: RunningTotals) -> Totals:
     total = running.params[-1]
     trainable = running.trainable[-1]
-    input_mb, output_mb, params_mb, total_mb = summary_memory_mb_of(
+    input_mib, output_mib, params_mib, total_mib = summary_memory_mib_of(
         plan.spec.input_shape, running.outputs[-1], total
     )
     return Totals(
         total_params=total,
         trainable_params=trainable,
         non_trainable_params=total - trainable,
-        input_size_mb=input_mb,
-        forward_backward_size_mb=output_mb,
-        params_size_mb=params_mb,
-        total_size_mb=total_mb,
+        input_size_mib=input_mib,
+        forward_backward_size_mib=output_mib,
+        params_size_mib=params_mib,
+        total_size_mib=total_mib,
         macs=running.macs[-1],
         depth=running.depth[-1],
         output_shape=rows[-1].output_shape,

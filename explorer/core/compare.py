@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.core.analysis import Analysis, analyze
+from explorer.core.benchtypes import DTYPES, MODES, OPTIMIZERS
 from explorer.core.file_kind import COMPARISON_KIND, NOT_A_DOCUMENT
 from explorer.core.files import atomic_write_text, read_user_bytes
 from explorer.core.jsonable import JsonError, json_type_name, parse_json_file
@@ -28,6 +29,7 @@ TRAIN_MEMORY_NOTE = (
     f"predicted for one training step at batch {TRAIN_MEMORY_BATCH}, SGD with momentum, float32: "
     "parameters, gradients, optimizer state, saved activations and backward's peak"
 )
+LAYOUTS = ("contiguous", "channels_last")  # BenchConfig.layout's two
 # The largest batch a benchmark accepts (a C int for the tensor's first dimension).
 MAX_FIGURES_BATCH_SIZE = 2**31 - 1
 
@@ -45,9 +47,35 @@ class BenchFigures:
     median_ms: float
     iqr_ms: float
     images_per_s: float
+    # The conditions it was measured under. ``None`` is unknown: files saved before these
+    # were kept say nothing about them, and a figure must not claim conditions it lacks.
+    mode: str | None = None
+    optimizer: str | None = None
+    dtype: str | None = None
+    amp: bool | None = None
+    layout: str | None = None
+    threads: int | None = None
+    compiled: bool | None = None
 
     def __post_init__(self) -> None:
         _check_text("the device", self.device)
+        for name, choices in (
+            ("mode", MODES),
+            ("optimizer", OPTIMIZERS),
+            ("dtype", DTYPES),
+            ("layout", LAYOUTS),
+        ):
+            value = getattr(self, name)
+            if value is not None and value not in choices:
+                raise ComparisonError(
+                    f"{name} {quote_value(value)}: choose one of {', '.join(choices)}, or null"
+                )
+        for name in ("amp", "compiled"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
+                raise ComparisonError(f"{name} {quote_value(getattr(self, name))}: give true, false or null")
+        threads = self.threads
+        if threads is not None and (not is_whole_number(threads) or threads < 1):
+            raise ComparisonError(f"threads {quote_value(threads)}: give a whole number from 1, or null")
         batch = self.batch_size
         if not is_whole_number(batch) or not 1 <= batch <= MAX_FIGURES_BATCH_SIZE:
             raise ComparisonError(
@@ -66,21 +94,51 @@ class BenchFigures:
             object.__setattr__(self, name, number)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "device": self.device,
-            "batch_size": self.batch_size,
-            "median_ms": self.median_ms,
-            "iqr_ms": self.iqr_ms,
-            "images_per_s": self.images_per_s,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchFigures:
-        names = tuple(f.name for f in fields(cls))
-        missing = [name for name in names if name not in data]
+        missing = [name for name in _REQUIRED_FIGURES if name not in data]
         if missing:
             raise ComparisonError(f"bench figures lack {', '.join(missing)}")
-        return cls(*(data[name] for name in names))
+        # The conditions are optional: older files load with them unknown.
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    def conditions(self) -> str:
+        """What the figure was measured under, in words, the unknown ones named as such."""
+        known = []
+        if self.mode == "train":
+            known.append(f"training step ({self.optimizer or 'optimizer unknown'})")
+        elif self.mode is not None:
+            known.append("forward pass")
+        if self.amp:
+            known.append(f"mixed precision (autocast {self.dtype or 'dtype unknown'}, float32 weights)")
+        elif self.dtype is not None:
+            known.append(self.dtype)
+        if self.layout is not None:
+            known.append(self.layout)
+        known.append(f"batch {self.batch_size}")
+        known.append(self.device)
+        if self.threads is not None:
+            known.append(counted(self.threads, "thread"))
+        if self.compiled is not None:
+            known.append("torch.compile" if self.compiled else "eager")
+        unknown = [
+            what
+            for what, value in (
+                ("mode", self.mode),
+                ("optimizer", self.optimizer if self.mode == "train" else ""),
+                ("precision", self.dtype if self.amp is None else self.amp),
+                ("layout", self.layout),
+                ("threads", self.threads),
+                ("compile", self.compiled),
+            )
+            if value is None
+        ]
+        text = ", ".join(known)
+        if unknown:
+            text += f" ({', '.join(unknown)} not recorded)"
+        return text
 
     @classmethod
     def from_result(cls, result: Any) -> BenchFigures:
@@ -94,7 +152,17 @@ class BenchFigures:
             median_ms=result.stats.median_s * 1000,
             iqr_ms=result.stats.iqr_s * 1000,
             images_per_s=result.images_per_s,
+            mode=result.config.mode,
+            optimizer=result.card.optimizer if result.config.mode == "train" else None,
+            dtype=result.card.dtype,
+            amp=result.config.amp,
+            layout=result.card.layout,
+            threads=result.card.threads,
+            compiled=result.card.compiled,
         )
+
+
+_REQUIRED_FIGURES = ("device", "batch_size", "median_ms", "iqr_ms", "images_per_s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +239,7 @@ METRICS: tuple[Metric, ...] = (
         timing="train_bench",
     ),
     Metric(
-        "train_memory_mb",
+        "train_memory_mib",
         f"Train memory b{TRAIN_MEMORY_BATCH} (MiB)",
         lambda v, a: train_memory_mib(v.spec),
         integer=False,
@@ -181,10 +249,13 @@ METRICS: tuple[Metric, ...] = (
         "output_features", "Output features", lambda v, a: _prod(a.totals.output_shape), lower_is_better=False
     ),
     Metric(
-        "forward_backward_mb", "Fwd/bwd (MiB)", lambda v, a: a.totals.forward_backward_size_mb, integer=False
+        "forward_backward_mib",
+        "Fwd/bwd (MiB)",
+        lambda v, a: a.totals.forward_backward_size_mib,
+        integer=False,
     ),
-    Metric("params_mb", "Params (MiB)", lambda v, a: a.totals.params_size_mb, integer=False),
-    Metric("total_mb", "Total size (MiB)", lambda v, a: a.totals.total_size_mb, integer=False),
+    Metric("params_mib", "Params (MiB)", lambda v, a: a.totals.params_size_mib, integer=False),
+    Metric("total_mib", "Total size (MiB)", lambda v, a: a.totals.total_size_mib, integer=False),
     Metric(
         "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
     ),

@@ -8,6 +8,8 @@ Where both sides changed the same variant, this side's version wins.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from explorer.core.compare import Comparison, Variant
 
 
@@ -60,7 +62,7 @@ def merge_comparisons(base: Comparison, ours: Comparison, theirs: Comparison) ->
         if name in merged and merged[name] != variant:
             name = Comparison(tuple(merged.values())).unique_name(name)
             renamed[variant.name] = name
-            variant = Variant(name, variant.spec, variant.bench)
+            variant = replace(variant, name=name)
         merged[name] = variant
 
     wanted = _baseline_name(ours)

@@ -19,11 +19,22 @@ def format_macs(value: float) -> str:
     return f"{value:g} MACs"
 
 
+_BYTE_UNITS = ((1024**4, "TiB"), (1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB"))
+
+
+def byte_unit(value: float) -> tuple[int, str]:
+    """The unit ``format_bytes`` gives ``value`` in, as its size in bytes and its name
+    (1073741824 -> (1073741824, 'GiB')): a chart's axis takes its largest value's."""
+    for size, name in _BYTE_UNITS:
+        if abs(value) >= size:
+            return size, name
+    return 1, "B"
+
+
 def format_bytes(value: float) -> str:
-    for limit, suffix in ((1024**4, "TiB"), (1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
-        if abs(value) >= limit:
-            return f"{value / limit:.2f} {suffix}"
-    return f"{value:g} B"
+    """1536 -> '1.50 KiB': the unit scales with the size, KiB to TiB."""
+    size, name = byte_unit(value)
+    return f"{value:g} B" if size == 1 else f"{value / size:.2f} {name}"
 
 
 def format_shape(shape: tuple[int, ...]) -> str:

@@ -25,6 +25,7 @@ from explorer.core.machine import DeviceChoice, Machine
 from explorer.core.spec import ArchSpec
 from explorer.core.worker import Job, JobFailed, RunCancelled, Worker, WorkerCrashed
 from explorer.core.worker import jobs as worker_jobs
+from explorer.gui.app_wording import in_app_words
 from explorer.gui.workers import describe_error, run_in_thread
 
 __all__ = ["BenchJob", "BenchRunner", "DeviceChoice", "Machine", "shared_runner"]
@@ -281,10 +282,11 @@ def _work(worker: Worker, job: BenchJob) -> None:
         _emit(job._broke, str(crash))
         return
     except (BenchError, JobFailed) as exc:  # the configuration, or the device: its text says what
-        _emit(job._broke, str(exc))
+        _emit(job._broke, in_app_words(str(exc)))
         return
     except Exception as exc:  # the job's own errors (an export's, a cross-check's) stay messages
-        _emit(job._broke, str(exc) if type(exc).__module__.startswith("explorer.") else describe_error(exc))
+        own = type(exc).__module__.startswith("explorer.")
+        _emit(job._broke, in_app_words(str(exc)) if own else describe_error(exc))
         return
     _emit(job._outcome, outcome)
 

@@ -36,7 +36,7 @@ def test_table_figures_equal_each_variants_analysis() -> None:
         assert row.cells["params"].value == totals.total_params
         assert row.cells["macs"].value == totals.macs
         assert row.cells["depth"].value == totals.depth
-        assert row.cells["total_mb"].value == totals.total_size_mb
+        assert row.cells["total_mib"].value == totals.total_size_mib
         assert row.cells["receptive_field"].value == totals.receptive_field
         assert row.cells["latency_ms"].value is None
 

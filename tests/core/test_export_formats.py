@@ -3,6 +3,7 @@ leaving no file behind."""
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import subprocess
@@ -169,12 +170,12 @@ def test_a_hostile_checkpoint_is_refused_without_running_it(tmp_path: Path) -> N
 
     hostile = tmp_path / "hostile.pth"
     hostile.write_bytes(pickle.dumps(Payload()))
-    with pytest.raises(WeightsError, match="as a PyTorch checkpoint"):
+    with pytest.raises(WeightsError, match="is a pickle that holds more than tensors"):
         read_checkpoint(hostile)
     assert not marker.exists()
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"\x00not a checkpoint")
-    with pytest.raises(WeightsError, match="as a PyTorch checkpoint"):
+    with pytest.raises(WeightsError, match="is not a PyTorch checkpoint: it is neither"):
         read_checkpoint(garbage)
     with pytest.raises(WeightsError, match="not a regular file"):
         read_checkpoint(tmp_path)
@@ -182,6 +183,29 @@ def test_a_hostile_checkpoint_is_refused_without_running_it(tmp_path: Path) -> N
     torch.save([1, 2], plain)
     with pytest.raises(WeightsError, match="holds no state dict"):
         read_checkpoint(plain)
+
+
+def test_an_unreadable_checkpoint_is_said_in_words_never_suggesting_an_unsafe_load(tmp_path: Path) -> None:
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (print, ("ran",))  # type: ignore[return-value]
+
+    archive = io.BytesIO()
+    torch.save({"weight": torch.zeros(1), "code": Payload()}, archive)
+    cases = {
+        "empty.pth": (b"", "is empty, not a PyTorch checkpoint"),
+        "notes.pth": ("a text file, not weights: é\n".encode(), "is a text file, not a PyTorch checkpoint"),
+        "code.pth": (archive.getvalue(), "is a pickle that holds more than tensors"),
+        "cut.pth": (archive.getvalue()[:60], "is a damaged or incomplete PyTorch checkpoint"),
+    }
+    for name, (content, expected) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(WeightsError) as caught:
+            read_checkpoint(path)
+        message = str(caught.value)
+        assert expected in message, message
+        assert "weights_only" not in message and "False" not in message, message
 
 
 def test_a_checkpoint_whose_weights_are_stored_as_integers_is_refused(tmp_path: Path) -> None:

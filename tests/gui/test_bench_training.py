@@ -65,6 +65,16 @@ def test_the_mode_switch_offers_the_optimizer_and_mixed_precision(panel: Benchma
     assert (config.mode, config.amp, config.dtype) == ("inference", False, "bfloat16")
 
 
+def test_mixed_precision_is_unticked_in_inference_and_comes_back_in_training(panel: BenchmarkPanel) -> None:
+    options = panel.options
+    _train(panel)
+    options.amp_box.setChecked(True)
+    options.mode_box.setCurrentIndex(options.mode_box.findData("inference"))
+    assert not options.amp_box.isChecked() and not options.amp_box.isEnabled()
+    _train(panel)
+    assert options.amp_box.isChecked() and options.config().amp
+
+
 def test_a_training_run_shows_the_step_its_parts_and_its_memory(qtbot, panel: BenchmarkPanel) -> None:  # type: ignore[no-untyped-def]
     _train(panel)
     _run(qtbot, panel)
@@ -118,6 +128,9 @@ def test_the_mode_comes_back_in_a_new_window(qtbot, settings) -> None:  # type: 
     first.options.optimizer_box.setCurrentText("adamw")
     first.options.amp_box.setChecked(True)
     chosen = first.options.config()
+    # Left in inference, the training step's choice of mixed precision is still remembered.
+    first.options.mode_box.setCurrentIndex(first.options.mode_box.findData("inference"))
+    first.options.mode_box.setCurrentIndex(first.options.mode_box.findData("train"))
     window.close()
 
     again = open_window(qtbot, settings, preset("cifar/resnet20"))
@@ -151,3 +164,25 @@ def test_the_compare_table_gains_the_training_columns(qtbot, tmp_path: Path) -> 
     assert model.index(1, step_column).data(Qt.ItemDataRole.UserRole) == 42.0
     assert "IQR" in model.index(1, step_column).data()
     assert model.index(0, step_column).data(Qt.ItemDataRole.UserRole) is None
+
+
+def test_the_compare_table_says_what_a_training_step_was_timed_under(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    application()
+    session = Session(preset("cifar/resnet20"))
+    workspace = Workspace(tmp_path / "workspace.json", parent=session)
+    compare = ComparePanel(session, workspace)
+    qtbot.addWidget(compare)
+    conditions = ("train", "adamw", "float16", True, "channels_last", 2, False)
+    step = BenchFigures("cpu", 8, 42.0, 1.0, 190.0, *conditions)
+    workspace.set(Comparison().add("<b>r20</b>", preset("cifar/resnet20")).with_train_bench(0, step))
+    model = compare.table_model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    column = headers.index("Train step (ms)")
+    for tip in (
+        model.index(0, column).data(Qt.ItemDataRole.ToolTipRole),
+        model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole),
+    ):
+        assert "training step (adamw)" in tip and "autocast float16" in tip
+        assert "channels_last" in tip and "batch 8" in tip and "2 threads" in tip and "eager" in tip
+    header_tip = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;b&gt;r20&lt;/b&gt;" in header_tip  # a name is shown as written, not as markup

@@ -64,3 +64,18 @@ def test_a_long_variant_name_does_not_widen_the_diff(qtbot) -> None:  # type: ig
         view.first_box.setCurrentIndex(1)
         widths.append(view.minimumSizeHint().width())
     assert widths[1] == widths[0]
+
+
+def test_a_scatter_points_tip_says_what_its_latency_was_timed_under(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import pyqtgraph as pg
+
+    application()
+    charts = ComparisonCharts()
+    qtbot.addWidget(charts)
+    figures = BenchFigures(
+        "cpu", 4, 2.0, 0.1, 2000.0, "inference", None, "bfloat16", False, "channels_last", 3, True
+    )
+    charts.set_comparison(Comparison().add("r18", preset("resnet18")).with_bench(0, figures))
+    (point,) = [item for item in charts.scatter_plot.items if isinstance(item, pg.ScatterPlotItem)]
+    tip = point.toolTip()
+    assert "timed under: forward pass, bfloat16, channels_last, batch 4, cpu, 3 threads, torch.compile" in tip

@@ -125,3 +125,16 @@ def test_the_chart_groups_each_profiled_variants_stage_times(
         assert list(bar.opts["height"]) == pytest.approx([stage.time_s * 1e3 for stage in result.stages])
     ticks = chart.getPlotItem().getAxis("bottom")._tickLevels[0]
     assert [name for _, name in ticks] == ["stem", "layer1", "layer2", "layer3", "head"]
+
+
+def test_with_nothing_profiled_the_chart_says_how_to_fill_it(
+    panel: ComparePanel, profiles: tuple[Profile, Profile]
+) -> None:
+    panel.add_current()
+    view = panel.stage_times
+    panel.views.setCurrentWidget(view)
+    assert view.chart is not None
+    assert not view.chart.isVisible() and view.empty_chart.isVisible()
+    assert "profile it on the Profile tab" in view.empty_chart.text()
+    profile_store(panel.session).store(profiles[0])
+    assert view.chart.isVisible() and not view.empty_chart.isVisible()

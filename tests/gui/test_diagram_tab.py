@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from explorer.core.graph import graph_from_spec
 from explorer.core.presets import preset
 from explorer.core.render import export
-from explorer.core.units import format_count, format_macs
+from explorer.core.units import format_bytes, format_count, format_macs
 from explorer.gui.diagram_drawing import BAND_LENGTH, DiagramRequest, draw
 from explorer.gui.panels.diagram import FILE_FILTERS, DiagramPanel
 from explorer.gui.panels.spec_editor import PRESET_ROLE
@@ -387,6 +387,7 @@ def test_export_writes_every_format(qtbot, window, tmp_path: Path) -> None:  # t
         message = export_and_wait(qtbot, panel, path)
         assert message.startswith("Saved"), message
         assert valid(path.read_bytes()), fmt
+        assert message.endswith(f"({format_bytes(path.stat().st_size)})"), message  # KiB, not "KB"
     export_and_wait(qtbot, panel, tmp_path / "small.png", dpi=72)
     export_and_wait(qtbot, panel, tmp_path / "large.png", dpi=144)
     small_width = _png_size((tmp_path / "small.png").read_bytes())[0]

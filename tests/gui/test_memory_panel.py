@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from explorer.core.presets import preset
 from explorer.core.training_memory import largest_batch_that_fits, parse_memory_size, predict_training_memory
 from explorer.core.units import format_bytes
@@ -88,3 +90,38 @@ def test_the_bar_draws_without_error(qtbot) -> None:  # type: ignore[no-untyped-
     # The parameters take the first quarter and the activations the second half.
     assert image.pixelColor(10, 15).name() == "#5f8fc9"
     assert image.pixelColor(280, 15).name() == "#4fae8b"
+
+
+def test_the_stage_chart_and_its_axis_scale_to_the_same_unit(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    import pyqtgraph as pg
+
+    panel = window.show_tab("Memory")
+    for batch, unit in ((1, "MiB"), (4096, "GiB")):
+        panel.batch.setValue(batch)
+        _ready(qtbot, panel)
+        saved = [group.saved_bytes for group in panel.shown.prediction.stages]
+        assert panel.stage_plot.getAxis("left").labelText == unit
+        (bars,) = [item for item in panel.stage_plot.items if isinstance(item, pg.BarGraphItem)]
+        scale = 2**20 if unit == "MiB" else 2**30
+        assert list(bars.opts["height"]) == [value / scale for value in saved]
+        assert 1 <= max(bars.opts["height"]) < 1024
+
+
+def test_the_memory_card_scales_its_unit(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from explorer.core.analysis import analyze
+    from explorer.gui.app import application
+    from explorer.gui.panels.totals import TotalsPanel
+    from explorer.gui.session import Session
+
+    application()
+    spec = replace(preset("torchvision/resnet152"), input_size=(1024, 1024))
+    panel = TotalsPanel(Session(spec))
+    qtbot.addWidget(panel)
+    analysis = analyze(spec)
+    panel.show_analysis(analysis)
+    card = panel.cards["memory"]
+    assert analysis.totals.total_size_mib > 1024
+    assert card.value.text() == format_bytes(analysis.totals.total_size_mib * 2**20)
+    assert card.value.text().endswith(" GiB")
+    fwd_bwd = format_bytes(analysis.totals.forward_backward_size_mib * 2**20)
+    assert card.detail.text().startswith(f"fwd/bwd {fwd_bwd} · params ")

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import torch
 
+from explorer.core.benchtypes import BenchConfig, BenchError
+from explorer.core.export.result import ExportError
+from explorer.core.export.source_export import export_source
+from explorer.core.run_setup import run_conditions
 from explorer.core.spec import ArchSpec
+from explorer.gui.app_wording import FLAG_PHRASES, in_app_words
 from explorer.gui.model_export import CHECKPOINT
 from tests.gui.conftest import open_window
 
@@ -73,7 +80,39 @@ def test_a_failed_export_says_why_and_writes_nothing(qtbot, settings, tmp_path: 
     dialog.export_button.click()
     qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
     assert "holds the code, not the weights" in dialog.status.text()
+    assert "choose Weights “random” or “zero-init”" in dialog.status.text()
+    assert "--" not in dialog.status.text()  # the app's control, not the command line's flag
     assert not (tmp_path / "model.py").exists()
+
+
+def test_a_text_file_given_as_a_checkpoint_is_said_so_in_the_dialog(qtbot, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialog = _open_dialog(qtbot, settings)
+    notes = tmp_path / "notes.pth"
+    notes.write_text("not weights\n")
+    dialog.path_edit.setText(str(tmp_path / "model.pt2"))
+    dialog.weights.setCurrentText(CHECKPOINT)
+    dialog.checkpoint_edit.setText(str(notes))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    assert "is a text file, not a PyTorch checkpoint" in dialog.status.text()
+    assert "weights_only" not in dialog.status.text()
+
+
+def test_the_flags_the_app_rewords_are_what_the_core_says(tmp_path: Path) -> None:
+    # A core message reworded without its app wording would show the flag in the app again.
+    messages = []
+    with pytest.raises(ExportError) as export_error:
+        export_source(SMALL, tmp_path / "model.py", str(tmp_path / "w.pth"), lambda _step: None)
+    messages.append(str(export_error.value))
+    with (
+        pytest.raises(BenchError) as bench_error,
+        run_conditions(replace(SMALL, num_classes=0), BenchConfig(device="cpu", mode="train")),
+    ):
+        pass
+    messages.append(str(bench_error.value))
+    for (flag, control), message in zip(FLAG_PHRASES, messages, strict=True):
+        assert flag in message
+        assert control in in_app_words(message) and "--" not in in_app_words(message)
 
 
 def test_the_menu_entry_does_not_load_torch_when_the_window_starts() -> None:

@@ -98,3 +98,13 @@ def test_an_unreadable_workspace_is_set_aside_each_time_under_a_new_name(tmp_pat
     assert (tmp_path / "workspace.unreadable.json").read_text() == contents[0]
     assert (tmp_path / "workspace.unreadable-2.json").read_text() == contents[1]
     assert "could not be opened" in told and str(tmp_path / "workspace.unreadable-2.json") in told
+
+
+def test_a_variant_renamed_by_the_merge_keeps_its_training_step_time() -> None:
+    base = Comparison().add("a", preset("resnet18"))
+    step = BenchFigures("cpu", 8, 42.0, 1.0, 190.0, mode="train", optimizer="adamw", amp=False)
+    ours = base.add("mine", preset("resnet50")).with_train_bench(1, step)
+    theirs = base.add("mine", preset("resnet101"))
+    merged = merge_comparisons(base, ours, theirs)
+    (kept,) = [variant for variant in merged.variants if variant.spec == preset("resnet50")]
+    assert kept.name == "mine (2)" and kept.train_bench == step

@@ -3,8 +3,10 @@ block's last norm at zero, or read from a checkpoint whose keys match the spec."
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
+import pickle
 import stat
 import warnings
 from collections.abc import Iterator
@@ -60,7 +62,8 @@ def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
                     f"{quote_value(str(path))} ({format_bytes(size)}) is too large for the memory this "
                     "process may use: free some memory or raise the limit (ulimit -v), then try again"
                 ) from None
-            raise _unreadable(path, exc) from None
+            handle.seek(0)
+            raise _unreadable(path, handle.read(_HEAD_BYTES), exc) from None
     if isinstance(loaded, dict):
         for key in ("state_dict", "model"):
             if isinstance(loaded.get(key), dict):
@@ -76,9 +79,40 @@ def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     return loaded
 
 
-def _unreadable(path: Path, exc: Exception) -> WeightsError:
-    reason = str(exc).strip().split("\n")[0][:200] or type(exc).__name__
-    return WeightsError(f"cannot read {quote_value(str(path))} as a PyTorch checkpoint: {reason}")
+_HEAD_BYTES = 512
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6
+_PICKLE_MAGIC = b"\x80"  # a pickle of protocol 2 or later: torch.save's older format
+
+
+def _unreadable(path: Path, head: bytes, exc: Exception) -> WeightsError:
+    """What the file is, in words, from its first bytes. torch's own message is not passed on:
+    it suggests loading with ``weights_only=False``, which would run whatever code the file holds."""
+    name = quote_value(str(path))
+    if not head:
+        return WeightsError(f"{name} is empty, not a PyTorch checkpoint")
+    if head.startswith((_ZIP_MAGIC, _PICKLE_MAGIC)):
+        if isinstance(exc, pickle.UnpicklingError):
+            return WeightsError(
+                f"{name} is a pickle that holds more than tensors (objects whose loading would run "
+                "code), so it is refused: save the weights alone with torch.save(model.state_dict(), path)"
+            )
+        return WeightsError(f"{name} is a damaged or incomplete PyTorch checkpoint: save it again")
+    if _is_text(head):
+        return WeightsError(f"{name} is a text file, not a PyTorch checkpoint (a .pth file of torch.save)")
+    return WeightsError(
+        f"{name} is not a PyTorch checkpoint: it is neither torch.save's zip archive nor a pickle"
+    )
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether ``head``, a file's first bytes, reads as UTF-8 text (a character cut at the end allowed)."""
+    if b"\x00" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _out_of_memory(exc: Exception) -> bool:

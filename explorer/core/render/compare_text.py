@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from explorer.core.compare import Cell, Comparison, Metric, shown_metrics
+from explorer.core.compare import BenchFigures, Cell, Comparison, Metric, shown_metrics
 from explorer.core.diff import spec_diff
 from explorer.core.render.cells import csv_text, markdown_text, one_line
 
@@ -30,6 +30,27 @@ def _shown_metrics(comparison: Comparison) -> list[Metric]:
     return shown_metrics(comparison)
 
 
+# A timing's conditions, as CSV columns after its kind ("bench_mode", "train_bench_optimizer").
+_CONDITIONS = ("mode", "optimizer", "dtype", "amp", "layout", "batch_size", "device", "threads", "compiled")
+
+
+def _timings(comparison: Comparison) -> list[tuple[str, str]]:
+    """The timing kinds some variant has, with what each times."""
+    kinds = (("bench", "forward pass"), ("train_bench", "training step"))
+    return [(key, what) for key, what in kinds if any(getattr(v, key) for v in comparison.variants)]
+
+
+def conditions_lines(comparison: Comparison) -> list[str]:
+    """Every timing's conditions, a line per variant and kind: figures without them mislead."""
+    lines = []
+    for key, what in _timings(comparison):
+        for variant in comparison.variants:
+            figures: BenchFigures | None = getattr(variant, key)
+            if figures is not None:
+                lines.append(f"{one_line(variant.name)} {what} timed under: {figures.conditions()}")
+    return lines
+
+
 def format_comparison_table(comparison: Comparison) -> str:
     """One column per variant, one row per figure, each with its delta against the baseline."""
     rows = comparison.table()
@@ -39,7 +60,6 @@ def format_comparison_table(comparison: Comparison) -> str:
     for metric in metrics:
         body.append([metric.label, *(_value(metric, row.cells[metric.key]) for row in rows)])
         body.append(["", *("" if row.is_baseline else _delta(metric, row.cells[metric.key]) for row in rows)])
-    devices = {v.bench.device + f", batch {v.bench.batch_size}" for v in comparison.variants if v.bench}
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     lines = [
         "  ".join(
@@ -48,8 +68,7 @@ def format_comparison_table(comparison: Comparison) -> str:
         for line in [header, *body]
     ]
     lines.insert(1, "-" * len(lines[0]))
-    if devices:
-        lines.append(f"timed on: {'; '.join(sorted(devices))}")
+    lines.extend(conditions_lines(comparison))
     for i, variant in enumerate(comparison.variants):
         if i != comparison.baseline:
             base = comparison.variants[comparison.baseline]
@@ -62,8 +81,15 @@ def format_comparison_csv(comparison: Comparison) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     metrics = _shown_metrics(comparison)
+    timings = [key for key, _ in _timings(comparison)]
     writer.writerow(
-        ["variant", "baseline", *(m.key for m in metrics), *(f"{m.key}_delta_percent" for m in metrics)]
+        [
+            "variant",
+            "baseline",
+            *(m.key for m in metrics),
+            *(f"{m.key}_delta_percent" for m in metrics),
+            *(f"{key}_{name}" for key in timings for name in _CONDITIONS),
+        ]
     )
     for row in comparison.table():
         values = [row.cells[m.key].value for m in metrics]
@@ -77,9 +103,24 @@ def format_comparison_csv(comparison: Comparison) -> str:
                     for m, v in zip(metrics, values, strict=True)
                 ),
                 *("" if p is None else f"{p:.2f}" for p in percents),
+                *(
+                    _condition_cell(getattr(row.variant, key), name)
+                    for key in timings
+                    for name in _CONDITIONS
+                ),
             ]
         )
     return buffer.getvalue()
+
+
+def _condition_cell(figures: BenchFigures | None, name: str) -> str:
+    """A condition as CSV text: empty when the variant has no such timing or it was not recorded."""
+    value = None if figures is None else getattr(figures, name)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return csv_text(str(value))
 
 
 def format_comparison_markdown(comparison: Comparison) -> str:
@@ -98,6 +139,10 @@ def format_comparison_markdown(comparison: Comparison) -> str:
             shown = not row.is_baseline and percent is not None
             cells.append(_value(metric, cell) + (f" ({percent:+.1f}%)" if shown else ""))
         lines.append(f"| {metric.label} | " + " | ".join(cells) + " |")
+    conditions = conditions_lines(comparison)
+    if conditions:
+        lines.append("")
+        lines.extend(f"- {markdown_text(line)}" for line in conditions)
     return "\n".join(lines) + "\n"
 
 

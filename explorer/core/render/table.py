@@ -7,9 +7,9 @@ import csv
 import io
 import json
 
-from explorer.core.analysis import Analysis, LayerRow, summary_memory_mb
+from explorer.core.analysis import MIB, Analysis, LayerRow, summary_memory_mib
 from explorer.core.render.cells import csv_text, markdown_code, markdown_text, one_line
-from explorer.core.units import format_count, format_macs, format_receptive_field, format_shape
+from explorer.core.units import format_bytes, format_count, format_macs, format_receptive_field, format_shape
 
 _RULE = "-" * 64
 _DOUBLE_RULE = "=" * 64
@@ -30,7 +30,7 @@ def format_torchsummary(analysis: Analysis, batch_size: int = -1) -> str:
             )
         )
     totals = analysis.totals
-    input_mb, output_mb, params_mb, total_mb = summary_memory_mb(
+    input_mib, output_mib, params_mib, total_mib = summary_memory_mib(
         analysis.spec.input_shape, [row.output_shape for row in rows], totals.total_params, batch_size
     )
     lines += [
@@ -39,10 +39,10 @@ def format_torchsummary(analysis: Analysis, batch_size: int = -1) -> str:
         f"Trainable params: {totals.trainable_params:,}",
         f"Non-trainable params: {totals.total_params - totals.trainable_params:,}",
         _RULE,
-        "Input size (MB): %0.2f" % input_mb,
-        "Forward/backward pass size (MB): %0.2f" % output_mb,
-        "Params size (MB): %0.2f" % params_mb,
-        "Estimated Total Size (MB): %0.2f" % total_mb,
+        "Input size (MB): %0.2f" % input_mib,
+        "Forward/backward pass size (MB): %0.2f" % output_mib,
+        "Params size (MB): %0.2f" % params_mib,
+        "Estimated Total Size (MB): %0.2f" % total_mib,
         _RULE,
     ]
     return "\n".join(lines) + "\n"
@@ -170,9 +170,9 @@ def _totals_lines(analysis: Analysis) -> list[str]:
         f"non-trainable {t.non_trainable_params:,}",
         f"MACs: {t.macs:,} ({format_macs(t.macs)}) per image",
         f"Receptive field of the last layer: {_last_field_text(t.receptive_field, t.sees_whole_input)}",
-        f"Memory (torchsummary, float32): input {t.input_size_mb:.2f} MB, forward/backward "
-        f"{t.forward_backward_size_mb:.2f} MB, params {t.params_size_mb:.2f} MB, "
-        f"total {t.total_size_mb:.2f} MB",
+        f"Memory (torchsummary, float32): input {format_bytes(t.input_size_mib * MIB)}, forward/backward "
+        f"{format_bytes(t.forward_backward_size_mib * MIB)}, params {format_bytes(t.params_size_mib * MIB)}, "
+        f"total {format_bytes(t.total_size_mib * MIB)}",
     ]
 
 

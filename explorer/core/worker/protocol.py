@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 MAGIC = b"RXW1"
 _HEADER = struct.Struct(">4sQ")
-# A profile of the deepest network is a few MB; far past that, a length is noise, not a frame.
+# A profile of the deepest network is a few MiB; far past that, a length is noise, not a frame.
 MAX_FRAME_BYTES = 1 << 30
 _ALLOWED_MODULES = frozenset({"builtins", "collections", "copyreg", "datetime", "pathlib", "_codecs"})
 

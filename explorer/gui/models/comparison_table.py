@@ -20,19 +20,20 @@ from explorer.core.compare import (
     shown_metrics,
 )
 from explorer.core.units import format_count
+from explorer.gui.plain_text import as_written
 
 _Index = QModelIndex | QPersistentModelIndex
 # Figures where lower is cheaper or faster; the others (depth, receptive field, features) are neutral.
 _JUDGED = {
     "params",
     "macs",
-    "forward_backward_mb",
-    "params_mb",
-    "total_mb",
+    "forward_backward_mib",
+    "params_mib",
+    "total_mib",
     "latency_ms",
     "images_per_s",
     "train_step_ms",
-    "train_memory_mb",
+    "train_memory_mib",
 }
 BETTER = QColor("#2e7d32")
 WORSE = QColor("#c62828")
@@ -110,9 +111,24 @@ class ComparisonTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and section > 0:
+            return self._column_conditions(self._metrics[section - 1])
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
         return "Variant" if section == 0 else self._metrics[section - 1].label
+
+    def _column_conditions(self, metric: Metric) -> str | None:
+        """A timed column's conditions, variant by variant: timings under different
+        conditions side by side are no comparison of architectures."""
+        lines = [
+            f"{row.variant.name}: {bench.conditions()}"
+            for row in self._rows
+            if (bench := timing_of(row.variant, metric)) is not None
+        ]
+        # Variant names are the person's text: shown as written, never as markup.
+        return as_written(f"{metric.label}, timed under:\n" + "\n".join(lines)) if lines else None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -136,10 +152,10 @@ class ComparisonTableModel(QAbstractTableModel):
                     tip += f" ({cell.delta_percent:+.2f}%)"
             if bench is not None:
                 spread = relative_spread(bench.median_ms, bench.iqr_ms)
-                tip += f"\n{bench.device}, batch {bench.batch_size}, IQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
+                tip += f"\ntimed under: {bench.conditions()}\nIQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
                 if noisy(bench):
                     tip += "\nnoisy: other work was running while it was timed; time it again"
-            if metric.key == "train_memory_mb":
+            if metric.key == "train_memory_mib":
                 tip += f"\n{TRAIN_MEMORY_NOTE}"
             return tip
         if role == Qt.ItemDataRole.BackgroundRole and noisy(bench):

@@ -122,6 +122,9 @@ class BenchOptions(QWidget):
         self._group = SETTINGS_GROUP
         self._wanted_device = ""  # a remembered device, chosen once the devices are found
         self._wanted_dtype = ""
+        # Mixed precision is a training step's choice: unticked in inference, restored in training.
+        self._amp_wanted = False
+        self.amp_box.toggled.connect(self._amp_toggled)
         self._mode_changed()
         for key, box in self._remembered().items():
             signal = box.toggled if isinstance(box, QCheckBox) else box.valueChanged
@@ -131,13 +134,17 @@ class BenchOptions(QWidget):
         self.mode_box.currentIndexChanged.connect(lambda _index: self._store("mode"))
         self.optimizer_box.currentIndexChanged.connect(lambda _index: self._store("optimizer"))
 
+    def _amp_toggled(self, checked: bool) -> None:
+        if self.training():  # inference's unticked box is no choice of the person's
+            self._amp_wanted = checked
+            self._store("amp")
+
     def _remembered(self) -> dict[str, QSpinBox | QDoubleSpinBox | QCheckBox]:
         return {
             "batch_size": self.batch_box,
             "channels_last": self.channels_last_box,
             "compile": self.compile_box,
             "isolated": self.isolated_box,
-            "amp": self.amp_box,
             "warmup": self.warmup_box,
             "iterations": self.iterations_box,
             "min_time_s": self.min_time_box,
@@ -163,9 +170,11 @@ class BenchOptions(QWidget):
             else:
                 with contextlib.suppress(TypeError, ValueError):
                     box.setValue(float(stored))
+        self._amp_wanted = str(settings.value(self._group + "amp", "false")).lower() == "true"
         mode = self.mode_box.findData(str(settings.value(self._group + "mode", "") or ""))
         if mode >= 0:
             self.mode_box.setCurrentIndex(mode)
+        self._mode_changed()
         optimizer = str(settings.value(self._group + "optimizer", "") or "")
         if optimizer in OPTIMIZERS:
             self.optimizer_box.setCurrentText(optimizer)
@@ -198,6 +207,8 @@ class BenchOptions(QWidget):
             self._settings.setValue(self._group + key, self.mode())
         elif key == "optimizer":
             self._settings.setValue(self._group + key, self.optimizer_box.currentText())
+        elif key == "amp":
+            self._settings.setValue(self._group + key, self._amp_wanted)
         else:
             box = self._remembered()[key]
             value = box.isChecked() if isinstance(box, QCheckBox) else box.value()
@@ -261,6 +272,7 @@ class BenchOptions(QWidget):
         training = self.training()
         self.optimizer_box.setEnabled(training)
         self.amp_box.setEnabled(training)
+        self.amp_box.setChecked(training and self._amp_wanted)
         self.dtype_box.setEnabled(not training)
         self.dtype_box.setToolTip(
             "A training step's weights stay float32: choose mixed precision instead"

@@ -204,7 +204,10 @@ class ComparisonCharts(QWidget):
         for k, ((i, variant), (x, y)) in enumerate(zip(timed, points, strict=True)):
             outline = pg.mkPen(FRONT_COLOUR, width=2.5) if k in front else pg.mkPen("#1d2939")
             point = pg.ScatterPlotItem([x], [y], size=13, brush=colour(i), pen=outline)
-            point.setToolTip(as_written(f"{variant.name}: {format_count(x)}, {y:.2f} ms"))
+            conditions = variant.bench.conditions()  # type: ignore[union-attr]
+            point.setToolTip(
+                as_written(f"{variant.name}: {format_count(x)}, {y:.2f} ms\ntimed under: {conditions}")
+            )
             plot.addItem(point)
             label = pg.TextItem(variant.name, color="#1d2939")
             label.setPos(x, y)

@@ -22,6 +22,10 @@ from explorer.gui.plain_text import as_written, plain, rich_text
 from explorer.gui.profile_store import ProfileStore
 
 NOT_PROFILED = "not profiled"
+NOTHING_PROFILED = (
+    "No stage times to chart yet: open a variant's architecture in the editor and profile it "
+    "on the Profile tab; its time by stage appears here."
+)
 ABSENT = "–"  # a stage this variant does not have
 TOTAL = "total"
 PROFILE_COLUMN = "profile"
@@ -105,6 +109,10 @@ class StageTimeView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
+        # In the chart's place while there is nothing to chart: empty axes say nothing.
+        self.empty_chart = plain(QLabel(NOTHING_PROFILED, objectName="Hint", wordWrap=True))
+        self.empty_chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.empty_chart, 2)
         self.chart: Any = None  # a pyqtgraph PlotWidget, made when first shown
         store.changed.connect(lambda _result: self._show())
 
@@ -178,8 +186,11 @@ class StageTimeView(QWidget):
 
     def _draw_chart(self, rows: list[StageTimeRow]) -> None:
         """One group of bars a stage, one bar in it a profiled variant (its colour as in Charts)."""
+        nothing = not any(row.profile is not None for row in rows)
+        self.empty_chart.setVisible(nothing)
         if self.chart is None:
             return
+        self.chart.setVisible(not nothing)
         import pyqtgraph as pg
 
         from explorer.gui.panels.compare_charts import colour, legend_name

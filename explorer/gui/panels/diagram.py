@@ -46,6 +46,7 @@ from explorer.core.render.export import (
     install_instructions,
 )
 from explorer.core.spec import ArchSpec
+from explorer.core.units import format_bytes
 from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
@@ -490,7 +491,7 @@ class DiagramPanel(QWidget):
             self._say("error", f"Could not export {path.name}: {result}")
             return
         size = path.stat().st_size if path.exists() else 0
-        text = f"Saved {path} ({size / 1024:,.0f} KB)"
+        text = f"Saved {path} ({format_bytes(size)})"
         if result.warnings:
             self._say("warning", text + ". graphviz: " + "; ".join(result.warnings))
         else:

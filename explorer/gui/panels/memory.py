@@ -37,7 +37,7 @@ from explorer.core.training_memory import (
     parse_memory_size,
     predict_training_memory,
 )
-from explorer.core.units import format_bytes
+from explorer.core.units import byte_unit, format_bytes
 from explorer.gui.bench_runner import Machine, shared_runner
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.session import Session
@@ -218,7 +218,6 @@ class MemoryPanel(QWidget):
         self.stage_plot.setTitle(
             "<span style='font-size:11pt; font-weight:600'>Saved activations per stage</span>"
         )
-        self.stage_plot.setLabel("left", "MiB")
         self.stage_plot.setMenuEnabled(False)
         self.stage_plot.showGrid(x=False, y=True, alpha=0.25)
 
@@ -347,7 +346,10 @@ class MemoryPanel(QWidget):
         plot = self.stage_plot
         plot.clear()
         names = [group.name for group in memory.stages]
-        values = [group.saved_bytes / 2**20 for group in memory.stages]
+        # The axis in the unit of the largest bar, as the bars' own labels scale.
+        unit_bytes, unit = byte_unit(max((group.saved_bytes for group in memory.stages), default=0))
+        plot.setLabel("left", unit)
+        values = [group.saved_bytes / unit_bytes for group in memory.stages]
         xs = list(range(len(values)))
         plot.addItem(
             pg.BarGraphItem(x=xs, height=values, width=0.62, brush=BAR_COLOUR, pen=pg.mkPen(BAR_COLOUR))
@@ -355,7 +357,7 @@ class MemoryPanel(QWidget):
         top = max(values) if values and max(values) > 0 else 1.0
         for x, group in zip(xs, memory.stages, strict=True):
             label = pg.TextItem(format_bytes(group.saved_bytes), color="#344054", anchor=(0.5, 1.0))
-            label.setPos(x, group.saved_bytes / 2**20 + 0.02 * top)
+            label.setPos(x, group.saved_bytes / unit_bytes + 0.02 * top)
             plot.addItem(label)
         plot.getAxis("bottom").setTicks([list(enumerate(names))])
         plot.setXRange(-0.6, len(values) - 0.4, padding=0)

@@ -6,8 +6,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from explorer.core.analysis import Analysis
-from explorer.core.units import format_count, format_macs, format_shape
+from explorer.core.analysis import MIB, Analysis
+from explorer.core.units import format_bytes, format_count, format_macs, format_shape
 from explorer.core.wording import counted
 from explorer.gui.card_grid import place_in_columns
 from explorer.gui.session import Session
@@ -94,12 +94,13 @@ class TotalsPanel(QWidget):
             "(convolutions and linear layers, as torch.utils.flop_counter counts them)",
         )
         self.cards["memory"].show_figure(
-            f"{t.total_size_mb:.1f} MiB",
-            f"fwd/bwd {t.forward_backward_size_mb:.1f} MiB · params {t.params_size_mb:.1f} MiB",
-            f"Input size (MB): {t.input_size_mb:.2f}\n"
-            f"Forward/backward pass size (MB): {t.forward_backward_size_mb:.2f}\n"
-            f"Params size (MB): {t.params_size_mb:.2f}\n"
-            f"Estimated Total Size (MB): {t.total_size_mb:.2f}\n"
+            format_bytes(t.total_size_mib * MIB),
+            f"fwd/bwd {format_bytes(t.forward_backward_size_mib * MIB)} · "
+            f"params {format_bytes(t.params_size_mib * MIB)}",
+            f"Input size (MB): {t.input_size_mib:.2f}\n"
+            f"Forward/backward pass size (MB): {t.forward_backward_size_mib:.2f}\n"
+            f"Params size (MB): {t.params_size_mib:.2f}\n"
+            f"Estimated Total Size (MB): {t.total_size_mib:.2f}\n"
             "(torchsummary's figures: float32, batch 1, MB = MiB)",
         )
         self.cards["depth"].show_figure(
