@@ -185,3 +185,17 @@ def test_a_warm_worker_adds_little_to_a_run(worker: Worker) -> None:
     began = time.monotonic()
     worker.run(jobs.bench_job(TINY, CONFIG))
     assert worker.last_start_s == started and time.monotonic() - began < 60
+
+
+def test_the_stall_deadline_never_falls_below_the_runs_own_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from explorer.core.worker.supervisor import _stall_limit_s
+
+    monkeypatch.delenv(STALL_ENV, raising=False)
+    big = ArchSpec(block="bottleneck", depths=(3, 4, 6, 3), stem="imagenet", input_size=(512, 512))
+    export = jobs.export_job(big, Path("model.onnx"), "random", 18)
+    assert _stall_limit_s(export, None) == export.first_step_s
+    # Its first word came after a second: a check that takes minutes later is still within limits.
+    assert _stall_limit_s(export, 1.0) == export.first_step_s > 600
+    bench = jobs.bench_job(TINY, CONFIG)
+    assert _stall_limit_s(bench, 0.01) == jobs.MIN_STALL_S
+    assert _stall_limit_s(bench, 10.0) == jobs.STALL_FACTOR * 10.0

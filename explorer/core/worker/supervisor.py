@@ -28,7 +28,7 @@ from typing import Any
 
 from explorer.core.worker.endings import describe_ending, oom_kill_count
 from explorer.core.worker.faults import STALL_ENV
-from explorer.core.worker.jobs import MIN_STALL_S, STALL_FACTOR, Job, RunCancelled
+from explorer.core.worker.jobs import STALL_FACTOR, Job, RunCancelled
 from explorer.core.worker.protocol import BadFrame, read_frame, write_frame
 
 # Importing torch from a cold disk takes tens of seconds on a slow machine.
@@ -121,9 +121,11 @@ def _stall_limit_s(job: Job, longest_gap_s: float | None) -> float:
     override = os.environ.get(STALL_ENV)
     if override:
         return float(override)
+    # Never below the run's own estimate: a run whose steps are uneven (an export's tracing,
+    # then its checks) may go longer without a word than its first steps suggest.
     if longest_gap_s is None:
         return job.first_step_s
-    return max(MIN_STALL_S, STALL_FACTOR * longest_gap_s)
+    return max(job.first_step_s, STALL_FACTOR * longest_gap_s)
 
 
 LIVE_WORKERS: weakref.WeakSet[Worker] = weakref.WeakSet()
