@@ -93,6 +93,14 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return SpecError, ComparisonError, BenchError
 
 
+def _machine_limits() -> tuple[type[Exception], ...]:
+    """The core's refusals that come from this machine's limits, not from the input: a run
+    that could not be made, exit 1 as a run that failed."""
+    from explorer.core.benchtypes import InsufficientMemory
+
+    return (InsufficientMemory,)
+
+
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command; the user's mistakes, as the core reports them, become one line and exit 2."""
     try:
@@ -113,4 +121,6 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
         if not isinstance(exc, _user_errors()):
             raise
         report(args.command, str(exc))
+        if isinstance(exc, _machine_limits()):
+            return 1
     return 2

@@ -20,6 +20,7 @@ from explorer.core.benchtypes import (
     MODES,
     BenchConfig,
     BenchError,
+    InsufficientMemory,
 )
 
 DEFAULTS = BenchConfig()
@@ -120,6 +121,8 @@ def run_profile_of(spec: Any, config: BenchConfig, label: str = "profile") -> An
         return run_job(
             profile_job(spec, config), bar, failed_prefix=f"the profile failed on {config.device}: "
         )
+    except InsufficientMemory as exc:
+        raise RunFailed(str(exc)) from None  # the machine's limit, as for every command
     except BenchError as exc:
         raise CliError(str(exc)) from None
     finally:
