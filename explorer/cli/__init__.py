@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from explorer import __version__
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import CliParser, report
+from explorer.cli.parser import CliParser, given_options, report
 from explorer.cli.paths import os_error_text
 
 # Every module of this package that defines register(subparsers) adds its commands;
@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    # Which options the command line named (not only those that differ from their defaults),
+    # so that a command can refuse one that would do nothing in its mode.
+    args.given = given_options(commands[args.command], arguments[arguments.index(args.command) + 1 :])
     return _run(handler, args)
 
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any, TextIO
 
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import real_number, whole_number
+from explorer.cli.parser import real_number, refuse_unused, whole_number
 from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.ascii_numbers import parse_whole_number
@@ -38,6 +38,8 @@ OPTION_FLAGS = {
     "dtype": "--dtype",
     "mixed precision (amp)": "--amp",
 }
+# The options of a training step, by their destinations: refused outside --mode train.
+TRAINING_FLAGS = {"optimizer": "--optimizer"}
 
 
 def register(subparsers: Any) -> None:
@@ -54,10 +56,7 @@ def register(subparsers: Any) -> None:
     )
     add_spec_arguments(bench)
     add_timing_arguments(bench, sweep=True)
-    training = add_training_arguments(bench, "sgd-momentum is SGD with momentum 0.9")
-    training.add_argument(
-        "--mode", choices=MODES, default="inference", help="time a forward pass (default) or a training step"
-    )
+    add_mode_argument(add_training_arguments(bench, "sgd-momentum is SGD with momentum 0.9"))
     output = bench.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the result as JSON")
     output.add_argument("--save", metavar="FILE.json", help="also write the JSON result to this file")
@@ -81,8 +80,24 @@ def add_training_arguments(parser: argparse.ArgumentParser, optimizer_note: str)
     return training
 
 
-def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, title: str = "timing") -> None:
-    """The timing options, shared by bench and compare --bench."""
+def add_mode_argument(group: Any) -> None:
+    """--mode, in the group of the training options it turns on."""
+    group.add_argument(
+        "--mode", choices=MODES, default="inference", help="time a forward pass (default) or a training step"
+    )
+
+
+def refuse_training_flags_outside_training(args: argparse.Namespace) -> None:
+    """The training options do nothing in inference mode: naming one there is a mistake.
+
+    (``--amp`` is refused by the configuration itself, which says what to use instead.)
+    """
+    if getattr(args, "mode", "inference") != "train":
+        refuse_unused(getattr(args, "given", frozenset()), TRAINING_FLAGS, "--mode train", "add --mode train")
+
+
+def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, title: str = "timing") -> Any:
+    """The timing options, shared by bench and compare --bench; returns their group."""
     group = parser.add_argument_group(title)
     group.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N|mps", help="default auto")
     group.add_argument("--batch", type=whole_number, metavar="N", help="images a forward pass (default 1)")
@@ -128,6 +143,7 @@ def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, t
             help="run in a fresh worker process of its own: nothing left over from earlier runs, and "
             "the peak memory is that process's own (torch loads again: a few seconds more)",
         )
+    return group
 
 
 def _batch_sizes(text: str) -> tuple[int, ...]:
@@ -176,6 +192,7 @@ class ProgressBar:
 
 def bench_config(args: argparse.Namespace, batch: int) -> BenchConfig:
     """The BenchConfig the timing options describe; their mistakes are CliErrors."""
+    refuse_training_flags_outside_training(args)
     default_iterations = MIN_TIME_ITERATIONS if args.min_time is not None else DEFAULTS.iterations
     iterations = args.iters if args.iters is not None else default_iterations
     try:

@@ -55,7 +55,7 @@ def run_export(args: argparse.Namespace) -> int:
         suffix = export_format(path)
     except ExportError as exc:
         raise CliError(str(exc)) from None
-    if args.opset != DEFAULT_OPSET and suffix != ".onnx":
+    if "opset" in getattr(args, "given", frozenset()) and suffix != ".onnx":
         raise CliError(f"--opset applies to ONNX only, not {suffix}: drop it or write a .onnx")
     if args.weights not in WEIGHT_CHOICES and not args.weights.strip():
         raise CliError("--weights needs random, zero-init or a checkpoint file")

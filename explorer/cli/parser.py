@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from explorer.cli.errors import CliError
 from explorer.core.ascii_numbers import parse_real_number, parse_whole_number
 from explorer.core.quoting import quote_value
 
@@ -34,6 +35,34 @@ class CliParser(argparse.ArgumentParser):
             raise argparse.ArgumentError(
                 action, f"invalid choice: {quote_value(value)} (choose from {choices})"
             )
+
+
+def given_options(parser: argparse.ArgumentParser, arguments: Sequence[str]) -> frozenset[str]:
+    """The destinations of the options ``arguments`` give ``parser``, whatever their values.
+
+    A flag given at its default value counts as given: ``--optimizer sgd-momentum`` in
+    inference mode does as little as ``--optimizer adamw``, and must be refused alike.
+    """
+    unset = object()
+    defaults = [(action, action.default) for action in parser._actions]
+    try:
+        for action, _default in defaults:
+            action.default = unset
+        namespace, _extras = parser.parse_known_args(arguments)
+    finally:
+        for action, default in defaults:
+            action.default = default
+    return frozenset(
+        action.dest for action in parser._actions if getattr(namespace, action.dest, unset) is not unset
+    )
+
+
+def refuse_unused(given: frozenset[str], flags: dict[str, str], applies_to: str, remedy: str) -> None:
+    """``CliError`` for the first of ``flags`` (destination -> flag) that was given although it
+    does nothing here: it applies to ``applies_to`` only."""
+    for dest, flag in flags.items():
+        if dest in given:
+            raise CliError(f"{flag} applies to {applies_to} only: drop it or {remedy}")
 
 
 def one_line(message: str) -> str:

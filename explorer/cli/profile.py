@@ -8,9 +8,14 @@ import json
 import sys
 from typing import Any
 
-from explorer.cli.bench import ProgressBar, add_training_arguments, option_error
+from explorer.cli.bench import (
+    ProgressBar,
+    add_training_arguments,
+    option_error,
+    refuse_training_flags_outside_training,
+)
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import whole_number
+from explorer.cli.parser import refuse_unused, whole_number
 from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.benchtypes import (
@@ -94,6 +99,7 @@ def add_profile_arguments(parser: argparse.ArgumentParser, title: str = "profili
 
 
 def profile_config(args: argparse.Namespace) -> BenchConfig:
+    refuse_training_flags_outside_training(args)
     try:
         return BenchConfig(
             device=args.device,
@@ -133,6 +139,8 @@ def run_profile(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     if args.top < 1:
         raise CliError(f"--top {args.top}: give a whole number from 1")
+    if args.json:
+        refuse_unused(getattr(args, "given", frozenset()), {"top": "--top"}, "the text output", "drop --json")
     config = profile_config(args)
     save_path = output_path(args.save, "--save") if args.save is not None else None
     trace_path = output_path(args.trace, "--trace") if args.trace is not None else None

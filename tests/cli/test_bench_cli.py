@@ -165,6 +165,8 @@ def test_a_train_sweep_stops_where_the_prediction_refuses(capsys: pytest.Capture
         (["--mode", "train"], "train mode needs a classifier"),
         (["--amp"], "--amp is for train mode"),
         (["--mode", "train", "--classes", "10", "--dtype", "bfloat16"], "--dtype bfloat16 in train mode"),
+        (["--optimizer", "adamw"], "--optimizer applies to --mode train only: drop it or add --mode train"),
+        (["--mode", "inference", "--optim", "sgd-momentum"], "--optimizer applies to --mode train only"),
     ],
 )
 def test_bad_train_options_exit_2_with_one_line(

@@ -69,6 +69,7 @@ def test_a_mismatched_checkpoint_lists_keys_and_exits_2(
         ([], "model.h5", "cannot tell the format"),
         (["--opset", "17"], "model.onnx", "opset must be 18 to"),
         (["--opset", "19"], "model.py", "--opset applies to ONNX only"),
+        (["--opset", "18"], "model.py", "--opset applies to ONNX only"),  # the default, named
         (["--weights", "x.pth"], "model.py", "holds the code, not the weights"),
         (["--weights", "missing.pth"], "model.pt2", "cannot read"),
     ],
