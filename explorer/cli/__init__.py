@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from explorer import __version__
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import CliParser, given_options, report
+from explorer.cli.parser import CliParser, close_progress, end_line, given_options, report
 from explorer.cli.paths import os_error_text
 
 # Every module of this package that defines register(subparsers) adds its commands;
@@ -107,7 +107,9 @@ def _machine_limits() -> tuple[type[Exception], ...]:
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command; the user's mistakes, as the core reports them, become one line and exit 2."""
     try:
-        return int(handler(args))
+        code = int(handler(args))
+        close_progress()
+        return code
     except CliError as exc:
         report(args.command, str(exc))
     except RunFailed as exc:
@@ -118,7 +120,7 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except OSError as exc:
         report(args.command, os_error_text(exc))
     except KeyboardInterrupt:
-        print(f"resnet-explorer {args.command}: interrupted", file=sys.stderr)
+        end_line(f"resnet-explorer {args.command}: interrupted")
         return 130
     except Exception as exc:
         if not isinstance(exc, _user_errors()):

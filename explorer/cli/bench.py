@@ -8,7 +8,7 @@ import sys
 from typing import Any, TextIO
 
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import real_number, refuse_unused, whole_number
+from explorer.cli.parser import leave_progress_open, real_number, refuse_unused, whole_number
 from explorer.cli.paths import os_error_text, output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.ascii_numbers import parse_whole_number
@@ -167,9 +167,11 @@ class ProgressBar:
         self.interactive = stream.isatty()
         self._tenths = 0
         self._open = False
+        self._finished = False
 
     def __call__(self, done: int, total: int) -> None:
         fraction = min(1.0, done / max(total, 1))
+        self._finished = done >= total
         if self.interactive:
             filled = round(fraction * BAR_WIDTH)
             bar = "#" * filled + "." * (BAR_WIDTH - filled)
@@ -184,10 +186,19 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self) -> None:
-        if self._open:
+        """End the bar's line. A run that stopped before its end (Ctrl-C, a failure) leaves its
+        error as the command's one line: the bar is erased on a terminal, and elsewhere the
+        error ends the bar's line (``end_line``)."""
+        if not self._open:
+            return
+        self._open = False
+        if self._finished:
             self.stream.write("\n")
-            self.stream.flush()
-            self._open = False
+        elif self.interactive:
+            self.stream.write("\r\x1b[2K")
+        else:
+            leave_progress_open()
+        self.stream.flush()
 
 
 def bench_config(args: argparse.Namespace, batch: int) -> BenchConfig:
@@ -246,6 +257,9 @@ def run_bench(args: argparse.Namespace) -> int:
     finally:
         bar.close()
 
+    stopped = outcome.stopped_by if sizes is not None else outcome
+    if stopped is not None and stopped.status == "cancelled":
+        raise KeyboardInterrupt  # Ctrl-C: one line and status 130, as for every command
     payload = json.dumps(outcome.to_dict(), indent=2) + "\n"
     if save_path is not None:
         try:
@@ -260,9 +274,6 @@ def run_bench(args: argparse.Namespace) -> int:
     failed = outcome.stopped_by if sizes is not None else (None if outcome.ok else outcome)
     if failed is None:
         return 0
-    if failed.status == "cancelled":
-        print("resnet-explorer bench: cancelled", file=sys.stderr)
-        return 130
     if sizes is not None and outcome.points and failed.error_kind in ("insufficient-memory", "out-of-memory"):
         return 0  # a sweep that reaches the memory limit has found what it was looking for
     raise RunFailed(str(failed.error))

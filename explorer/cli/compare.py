@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from explorer.cli.bench import add_mode_argument, add_timing_arguments, add_training_arguments, bench_config
+from explorer.cli.bench import (
+    ProgressBar,
+    add_mode_argument,
+    add_timing_arguments,
+    add_training_arguments,
+    bench_config,
+)
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import refuse_unused, whole_number
 from explorer.cli.paths import existing_path, os_error_text, output_path
@@ -67,13 +73,13 @@ def _bench_all(comparison: Comparison, config: BenchConfig) -> Comparison:
 
     variants = comparison.variants
     results: list[Any] = []
-
-    def timed(result: Any) -> None:
-        results.append(result)
-        print(f"timed {variants[len(results) - 1].name} ({len(results)}/{len(variants)})", file=sys.stderr)
-
     names = [variant.name for variant in variants]
-    run_job(bench_each_job([variant.spec for variant in variants], config, names), on_partial=timed)
+    # One progress line for all the variants, as bench's: a stopped run then says one line.
+    bar = ProgressBar(sys.stderr, "timing")
+    try:
+        run_job(bench_each_job([variant.spec for variant in variants], config, names), bar, results.append)
+    finally:
+        bar.close()
     if len(results) < len(variants):  # Ctrl-C stopped it between two variants
         raise KeyboardInterrupt
     for index, (variant, result) in enumerate(zip(variants, results, strict=True)):

@@ -91,7 +91,32 @@ def real_number(text: str) -> float:
         ) from None
 
 
+# A progress line left open on stderr by a run that stopped before its end (not a terminal:
+# nothing can be erased there). The command's last word ends that line instead of adding one.
+_open_progress: list[bool] = []
+
+
+def leave_progress_open() -> None:
+    _open_progress.append(True)
+
+
+def close_progress() -> None:
+    """End a progress line left open by a run that stopped early but whose command went on
+    (a sweep that reached the memory limit)."""
+    if _open_progress:
+        _open_progress.clear()
+        print(file=sys.stderr, flush=True)
+
+
+def end_line(text: str) -> None:
+    """Print ``text`` on stderr as the command's last line: after an unfinished progress line,
+    on that same line, so that a stopped run says one line in all."""
+    separator = " - " if _open_progress else ""
+    _open_progress.clear()
+    print(f"{separator}{text}", file=sys.stderr, flush=True)
+
+
 def report(command: str | None, message: str) -> None:
     """Print ``message`` as the single error line of ``command``."""
     prefix = f"resnet-explorer {command}" if command else "resnet-explorer"
-    print(f"{prefix}: error: {one_line(message)}", file=sys.stderr)
+    end_line(f"{prefix}: error: {one_line(message)}")
