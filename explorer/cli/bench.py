@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import leave_progress_open, real_number, refuse_unused, whole_number
-from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.paths import output_path, write_error_text
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.ascii_numbers import parse_whole_number
 from explorer.core.benchtypes import (
@@ -265,7 +265,7 @@ def run_bench(args: argparse.Namespace) -> int:
         try:
             atomic_write_text(save_path, payload)
         except OSError as exc:
-            raise RunFailed(f"cannot save {os_error_text(exc, save_path)}") from None
+            raise RunFailed(f"cannot save {write_error_text(exc, save_path)}") from None
     if args.json:
         sys.stdout.write(payload)
     else:

@@ -16,7 +16,7 @@ from explorer.cli.bench import (
 )
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import refuse_unused, whole_number
-from explorer.cli.paths import existing_path, os_error_text, output_path
+from explorer.cli.paths import existing_path, os_error_text, output_path, write_error_text
 from explorer.cli.specargs import load_source
 from explorer.core.benchtypes import BenchConfig
 from explorer.core.compare import BenchFigures, Comparison
@@ -128,6 +128,6 @@ def run_compare(args: argparse.Namespace) -> int:
         try:
             comparison.save(save_path)
         except OSError as exc:
-            raise RunFailed(f"cannot save {os_error_text(exc, save_path)}") from None
+            raise RunFailed(f"cannot save {write_error_text(exc, save_path)}") from None
     sys.stdout.write(COMPARISON_FORMATTERS[args.format](comparison))
     return 0

@@ -9,7 +9,7 @@ from typing import Any, get_args
 
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import refuse_unused, whole_number
-from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.paths import output_path, write_error_text
 from explorer.cli.profile import add_profile_arguments, profile_config, run_profile_of
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.graph import Level
@@ -144,7 +144,7 @@ def run_diagram(args: argparse.Namespace) -> int:
     except GraphvizError as exc:
         raise RunFailed(str(exc)) from None
     except OSError as exc:
-        raise RunFailed(f"cannot write {os_error_text(exc, path)}") from None
+        raise RunFailed(f"cannot write {write_error_text(exc, path)}") from None
     for warning in rendered.warnings:
         print(f"resnet-explorer diagram: warning: {warning}", file=sys.stderr)
     coloured = f", coloured by {args.color_by}" if colour_by is not None else ""

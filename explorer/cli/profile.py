@@ -16,7 +16,7 @@ from explorer.cli.bench import (
 )
 from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import refuse_unused, whole_number
-from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.paths import output_path, write_error_text
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.benchtypes import (
     DTYPES,
@@ -156,6 +156,6 @@ def run_profile(args: argparse.Namespace) -> int:
         try:
             atomic_write_text(path, text)
         except OSError as exc:
-            raise RunFailed(f"cannot save {os_error_text(exc, path)}") from None
+            raise RunFailed(f"cannot save {write_error_text(exc, path)}") from None
     sys.stdout.write(payload if args.json else profile_text(result, args.top))
     return 0
