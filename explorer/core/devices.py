@@ -160,6 +160,12 @@ def free_memory(device: Device | str) -> int | None:
         if recommended is None or allocated is None:
             return None
         return max(0, int(recommended()) - int(allocated()))
+    return cpu_free_memory()
+
+
+def cpu_free_memory() -> int | None:
+    """Bytes a new allocation can still get on the CPU: ``MemAvailable`` (Linux), else psutil
+    when installed; ``None`` where unknown. Needs no torch: a command checks it before any work."""
     available = _meminfo_bytes("MemAvailable")
     if available is not None:
         return available
