@@ -10,6 +10,7 @@ import pytest
 
 from explorer.cli import main
 from explorer.cli.bench import ProgressBar
+from explorer.cli.parser import end_line
 
 TINY = ["--depths", "1,1", "--widths", "8,16", "--stem-width", "8", "--input", "3x16x16", "--device", "cpu"]
 QUICK = [*TINY, "--warmup", "1", "--iters", "3"]
@@ -105,6 +106,23 @@ def test_the_progress_bar_redraws_in_place_on_a_terminal() -> None:
     text = stream.getvalue()
     assert text.count("\r") == 2 and text.endswith("\n")
     assert "[" + "#" * 30 + "] 4/4" in text and "4/4" in text and "1/4" in text
+
+
+def test_an_unfinished_bar_is_erased_on_a_terminal_and_left_to_the_message_elsewhere(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    terminal = FakeTerminal()
+    bar = ProgressBar(terminal, "bench")
+    bar(1, 4)
+    bar.close()
+    assert terminal.getvalue().endswith("\r\x1b[2K")  # the message that follows has the line
+    plain = io.StringIO()
+    bar = ProgressBar(plain, "bench")
+    bar(2, 4)
+    bar.close()
+    end_line("resnet-explorer bench: interrupted")
+    assert plain.getvalue() == "bench: 10% 20% 30% 40% 50%"
+    assert capsys.readouterr().err == " - resnet-explorer bench: interrupted\n"
 
 
 def test_the_plain_progress_line_counts_in_tenths() -> None:
