@@ -260,6 +260,8 @@ def run_bench(args: argparse.Namespace) -> int:
     stopped = outcome.stopped_by if sizes is not None else outcome
     if stopped is not None and stopped.status == "cancelled":
         raise KeyboardInterrupt  # Ctrl-C: one line and status 130, as for every command
+    if sizes is None and not outcome.ok:
+        raise RunFailed(str(outcome.error))  # nothing was measured: the one line says why
     payload = json.dumps(outcome.to_dict(), indent=2) + "\n"
     if save_path is not None:
         try:
