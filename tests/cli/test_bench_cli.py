@@ -58,8 +58,8 @@ def test_a_sweep_that_reaches_the_memory_limit_stops_there(capsys: pytest.Captur
 
 
 def test_an_absurd_batch_is_refused_with_both_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, *QUICK, "--batch", "1000000000")
-    assert code == 1
+    code, out, err = run(capsys, *QUICK, "--batch", "1000000000")
+    assert code == 1 and out == ""  # nothing was measured: no result card
     last = err.strip().splitlines()[-1]
     assert last.startswith("resnet-explorer bench: error: batch 1000000000 needs about")
     assert "free" in last
