@@ -54,3 +54,19 @@ def test_a_mistake_in_the_input_exits_2_from_every_command(
     assert main([*commands(tmp_path)[name], "--batch", "0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--batch 0" in err
+
+
+# A valid network far too large for any machine's memory: 512 channels at 4096x4096 throughout.
+HUGE_SPEC = ["--stem", "cifar", "--depths", "1,1", "--widths", "512,512", "--strides", "1,1"]
+HUGE_SPEC += ["--input", "3x4096x4096"]
+
+
+@pytest.mark.parametrize("command", [["export", "-o", "{tmp}/m.onnx"], ["summary", "--cross-check"]])
+def test_a_network_the_memory_check_refuses_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    argv = [part.format(tmp=tmp_path) for part in command]
+    assert main([*argv, *HUGE_SPEC]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "free" in err
+    assert list(tmp_path.iterdir()) == []
