@@ -101,6 +101,7 @@ def make_fixtures(folder: Path) -> dict[str, str]:
     os.mkfifo(folder / "out-fifo")
     (folder / "zero.json").symlink_to("/dev/zero")
     (folder / "zero-out.svg").symlink_to("/dev/zero")
+    (folder / "dangling-out").symlink_to(folder / "missing-folder" / "out")
     (folder / "binary.json").write_bytes(bytes(range(256)) * 64)
     subprocess.run(
         [sys.executable, "-c", CHECKPOINTS, str(folder / "other.pth"), str(folder / "integers.pth")],
@@ -299,6 +300,10 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
         "a FIFO": str(Path(fx["FIFO"]).with_name("out-fifo")),
         "a symlink to /dev/zero": str(Path(fx["FIFO"]).with_name("zero-out.svg")),
         "inside a file": fx["empty file"] + "/out.{ext}",
+        "a link whose folder is missing": str(Path(fx["FIFO"]).with_name("dangling-out")),
+        # Folders that take no new file (nothing is made there: the check finds that out).
+        "under /proc": "/proc/out.{ext}",
+        "under /sys": "/sys/out.{ext}",
     }
     for label, target in outputs.items():
         cases += [
@@ -313,6 +318,8 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
                 label,
                 ("compare", "resnet18", "resnet34", "--save", target.format(ext="json")),
             ),
+            Case("profile --trace", label, ("profile", *TINY, *QUICK, "--trace", target.format(ext="json"))),
+            Case("export -o", label, ("export", *TINY, "-o", target.format(ext="py"))),
         ]
     cases += [
         Case("diagram -o", "unknown extension", ("diagram", "resnet18", "-o", "out.jpeg")),
@@ -342,6 +349,65 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
         Case("arguments", "many unknown arguments", ("summary", *(f"--x{i}" for i in range(500)))),
         Case("arguments", "unknown option with a long value", ("summary", f"--frob={LONG}")),
     ]
+    # A flag that does nothing as the command is given is refused, even at its default value.
+    profile = ("profile", *TINY, *QUICK)
+    unused = {
+        "bench --optimizer in inference": (*bench, "--optimizer", "adamw"),
+        "bench --optimizer at its default in inference": (*bench, "--optimizer", "sgd-momentum"),
+        "profile --optimizer in inference": (*profile, "--optimizer", "sgd"),
+        "profile --top with --json": (*profile, "--json", "--top", "3"),
+        "compare --iters without --bench": ("compare", "resnet18", "resnet34", "--iters", "3"),
+        "compare --mode without --bench": ("compare", "resnet18", "resnet34", "--mode", "train"),
+        "compare --bench --optimizer in inference": (*compare, "--optimizer", "adamw"),
+        "diagram --device without a profiled colour": (
+            "diagram",
+            "resnet18",
+            "-o",
+            "out.dot",
+            "--device",
+            "auto",
+        ),
+        "export --opset to .py": ("export", *TINY, "-o", "model.py", "--opset", "18"),
+    }
+    cases += [Case("unused flags", label, argv, says="drop it") for label, argv in unused.items()]
+    # --amp outside train mode: the message says what to use instead.
+    for label, argv in (("bench", bench), ("compare --bench", compare)):
+        cases.append(
+            Case("unused flags", f"{label} --amp in inference", (*argv, "--amp"), says="--amp is for")
+        )
+    cases += _values("compare --bench --mode", ("--mode",), CHOICE_BAD, compare)
+    cases += _values("compare --bench --optimizer", ("--mode", "train", "--optimizer"), CHOICE_BAD, compare)
+    # A device name of the wrong form is refused before any spec is read (the second is missing).
+    cases.append(
+        Case(
+            "compare --bench --device",
+            "a bad name before a missing spec",
+            ("compare", "resnet18", fx["missing file"], "--bench", "--device", "bogus"),
+            says="is not a device name",
+        )
+    )
+    # Valid inputs too large for any machine: the memory check refuses them, exit 1 everywhere.
+    huge = ("--batch", "1000000000")
+    too_large = {
+        "bench": (*bench, *huge),
+        "bench --mode train": (*bench, "--classes", "4", "--mode", "train", *huge),
+        "profile": (*profile, *huge),
+        "compare --bench": ("compare", "cifar/resnet20", "cifar/resnet32", "--bench", *QUICK, *huge),
+        "diagram --color-by latency": ("diagram", *TINY, "-o", "o.dot", "--color-by", "latency", *huge),
+        "export": (
+            "export", "--stem", "cifar", "--depths", "1,1", "--widths", "512,512", "--strides", "1,1",
+            "--input", "3x4096x4096", "-o", "model.onnx",
+        ),
+        "summary --cross-check": (
+            "summary", "--cross-check", "--stem", "cifar", "--depths", "1,1", "--widths", "512,512",
+            "--strides", "1,1", "--input", "3x4096x4096",
+        ),
+    }  # fmt: skip
+    cases += [
+        Case("memory check", label, argv, codes=frozenset({1}), says="free")
+        for label, argv in too_large.items()
+    ]
+
     for command in ("summary", "diagram", "bench", "compare", "presets", "gui", "screenshot"):
         cases.append(Case("arguments", f"{command} --frobnicate", (command, "--frobnicate")))
     return cases

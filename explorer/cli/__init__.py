@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from explorer import __version__
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import CliParser, report
+from explorer.cli.parser import CliParser, close_progress, end_line, given_options, report
 from explorer.cli.paths import os_error_text
 
 # Every module of this package that defines register(subparsers) adds its commands;
@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    # Which options the command line named (not only those that differ from their defaults),
+    # so that a command can refuse one that would do nothing in its mode.
+    args.given = given_options(commands[args.command], arguments[arguments.index(args.command) + 1 :])
     return _run(handler, args)
 
 
@@ -93,10 +96,20 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return SpecError, ComparisonError, BenchError
 
 
+def _machine_limits() -> tuple[type[Exception], ...]:
+    """The core's refusals that come from this machine's limits, not from the input: a run
+    that could not be made, exit 1 as a run that failed."""
+    from explorer.core.benchtypes import InsufficientMemory
+
+    return (InsufficientMemory,)
+
+
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command; the user's mistakes, as the core reports them, become one line and exit 2."""
     try:
-        return int(handler(args))
+        code = int(handler(args))
+        close_progress()
+        return code
     except CliError as exc:
         report(args.command, str(exc))
     except RunFailed as exc:
@@ -107,10 +120,12 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except OSError as exc:
         report(args.command, os_error_text(exc))
     except KeyboardInterrupt:
-        print(f"resnet-explorer {args.command}: interrupted", file=sys.stderr)
+        end_line(f"resnet-explorer {args.command}: interrupted")
         return 130
     except Exception as exc:
         if not isinstance(exc, _user_errors()):
             raise
         report(args.command, str(exc))
+        if isinstance(exc, _machine_limits()):
+            return 1
     return 2

@@ -8,8 +8,8 @@ import sys
 from typing import Any, TextIO
 
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import real_number, whole_number
-from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.parser import leave_progress_open, real_number, refuse_unused, whole_number
+from explorer.cli.paths import output_path, write_error_text
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.ascii_numbers import parse_whole_number
 from explorer.core.benchtypes import (
@@ -38,6 +38,8 @@ OPTION_FLAGS = {
     "dtype": "--dtype",
     "mixed precision (amp)": "--amp",
 }
+# The options of a training step, by their destinations: refused outside --mode train.
+TRAINING_FLAGS = {"optimizer": "--optimizer"}
 
 
 def register(subparsers: Any) -> None:
@@ -54,10 +56,7 @@ def register(subparsers: Any) -> None:
     )
     add_spec_arguments(bench)
     add_timing_arguments(bench, sweep=True)
-    training = add_training_arguments(bench, "sgd-momentum is SGD with momentum 0.9")
-    training.add_argument(
-        "--mode", choices=MODES, default="inference", help="time a forward pass (default) or a training step"
-    )
+    add_mode_argument(add_training_arguments(bench, "sgd-momentum is SGD with momentum 0.9"))
     output = bench.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the result as JSON")
     output.add_argument("--save", metavar="FILE.json", help="also write the JSON result to this file")
@@ -81,8 +80,24 @@ def add_training_arguments(parser: argparse.ArgumentParser, optimizer_note: str)
     return training
 
 
-def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, title: str = "timing") -> None:
-    """The timing options, shared by bench and compare --bench."""
+def add_mode_argument(group: Any) -> None:
+    """--mode, in the group of the training options it turns on."""
+    group.add_argument(
+        "--mode", choices=MODES, default="inference", help="time a forward pass (default) or a training step"
+    )
+
+
+def refuse_training_flags_outside_training(args: argparse.Namespace) -> None:
+    """The training options do nothing in inference mode: naming one there is a mistake.
+
+    (``--amp`` is refused by the configuration itself, which says what to use instead.)
+    """
+    if getattr(args, "mode", "inference") != "train":
+        refuse_unused(getattr(args, "given", frozenset()), TRAINING_FLAGS, "--mode train", "add --mode train")
+
+
+def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, title: str = "timing") -> Any:
+    """The timing options, shared by bench and compare --bench; returns their group."""
     group = parser.add_argument_group(title)
     group.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N|mps", help="default auto")
     group.add_argument("--batch", type=whole_number, metavar="N", help="images a forward pass (default 1)")
@@ -128,6 +143,7 @@ def add_timing_arguments(parser: argparse.ArgumentParser, sweep: bool = False, t
             help="run in a fresh worker process of its own: nothing left over from earlier runs, and "
             "the peak memory is that process's own (torch loads again: a few seconds more)",
         )
+    return group
 
 
 def _batch_sizes(text: str) -> tuple[int, ...]:
@@ -151,9 +167,11 @@ class ProgressBar:
         self.interactive = stream.isatty()
         self._tenths = 0
         self._open = False
+        self._finished = False
 
     def __call__(self, done: int, total: int) -> None:
         fraction = min(1.0, done / max(total, 1))
+        self._finished = done >= total
         if self.interactive:
             filled = round(fraction * BAR_WIDTH)
             bar = "#" * filled + "." * (BAR_WIDTH - filled)
@@ -168,14 +186,24 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self) -> None:
-        if self._open:
+        """End the bar's line. A run that stopped before its end (Ctrl-C, a failure) leaves its
+        error as the command's one line: the bar is erased on a terminal, and elsewhere the
+        error ends the bar's line (``end_line``)."""
+        if not self._open:
+            return
+        self._open = False
+        if self._finished:
             self.stream.write("\n")
-            self.stream.flush()
-            self._open = False
+        elif self.interactive:
+            self.stream.write("\r\x1b[2K")
+        else:
+            leave_progress_open()
+        self.stream.flush()
 
 
 def bench_config(args: argparse.Namespace, batch: int) -> BenchConfig:
     """The BenchConfig the timing options describe; their mistakes are CliErrors."""
+    refuse_training_flags_outside_training(args)
     default_iterations = MIN_TIME_ITERATIONS if args.min_time is not None else DEFAULTS.iterations
     iterations = args.iters if args.iters is not None else default_iterations
     try:
@@ -229,12 +257,17 @@ def run_bench(args: argparse.Namespace) -> int:
     finally:
         bar.close()
 
+    stopped = outcome.stopped_by if sizes is not None else outcome
+    if stopped is not None and stopped.status == "cancelled":
+        raise KeyboardInterrupt  # Ctrl-C: one line and status 130, as for every command
+    if sizes is None and not outcome.ok:
+        raise RunFailed(str(outcome.error))  # nothing was measured: the one line says why
     payload = json.dumps(outcome.to_dict(), indent=2) + "\n"
     if save_path is not None:
         try:
             atomic_write_text(save_path, payload)
         except OSError as exc:
-            raise RunFailed(f"cannot save {os_error_text(exc, save_path)}") from None
+            raise RunFailed(f"cannot save {write_error_text(exc, save_path)}") from None
     if args.json:
         sys.stdout.write(payload)
     else:
@@ -243,9 +276,6 @@ def run_bench(args: argparse.Namespace) -> int:
     failed = outcome.stopped_by if sizes is not None else (None if outcome.ok else outcome)
     if failed is None:
         return 0
-    if failed.status == "cancelled":
-        print("resnet-explorer bench: cancelled", file=sys.stderr)
-        return 130
     if sizes is not None and outcome.points and failed.error_kind in ("insufficient-memory", "out-of-memory"):
         return 0  # a sweep that reaches the memory limit has found what it was looking for
     raise RunFailed(str(failed.error))

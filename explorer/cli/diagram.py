@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any, get_args
 
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import whole_number
-from explorer.cli.paths import os_error_text, output_path
-from explorer.cli.profile import DEFAULT_PASSES, add_profile_arguments, profile_config, run_profile_of
+from explorer.cli.parser import refuse_unused, whole_number
+from explorer.cli.paths import output_path, write_error_text
+from explorer.cli.profile import add_profile_arguments, profile_config, run_profile_of
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.graph import Level
 from explorer.core.quoting import quote_value
@@ -96,26 +96,24 @@ def _output_format(path: Path, given: Format | None) -> Format:
     )
 
 
-def _profile_flags(args: argparse.Namespace) -> list[tuple[str, object, object]]:
-    """The profiling options as (flag, value given, default)."""
-    return [
-        ("--device", args.device, "auto"),
-        ("--batch", args.batch, 1),
-        ("--dtype", args.dtype, "float32"),
-        ("--channels-last", args.channels_last, False),
-        ("--mode", args.mode, "inference"),
-        ("--warmup", args.warmup, 3),
-        ("--iters", args.iters, DEFAULT_PASSES),
-        ("--threads", args.threads, None),
-    ]
+# The profiling options, by their destinations: they do something with a profiled colouring only.
+PROFILE_FLAGS = {
+    "device": "--device",
+    "batch": "--batch",
+    "dtype": "--dtype",
+    "channels_last": "--channels-last",
+    "mode": "--mode",
+    "warmup": "--warmup",
+    "iters": "--iters",
+    "threads": "--threads",
+}
 
 
 def _colour_by(args: argparse.Namespace, spec: ArchSpec) -> ColourBy | None:
     """What the boxes are coloured by; a latency or GMAC/s colouring profiles the model first."""
     if args.color_by not in PROFILED_METRICS:
-        given = [flag for flag, value, default in _profile_flags(args) if value != default]
-        if given:
-            raise CliError(f"{given[0]} applies to --color-by latency or gmacs only: drop it")
+        given: frozenset[str] = getattr(args, "given", frozenset())
+        refuse_unused(given, PROFILE_FLAGS, "--color-by latency or gmacs", "colour by one of them")
     if args.color_by is None:
         if args.show_values:
             raise CliError("--show-values writes the values of --color-by: give --color-by too")
@@ -146,7 +144,7 @@ def run_diagram(args: argparse.Namespace) -> int:
     except GraphvizError as exc:
         raise RunFailed(str(exc)) from None
     except OSError as exc:
-        raise RunFailed(f"cannot write {os_error_text(exc, path)}") from None
+        raise RunFailed(f"cannot write {write_error_text(exc, path)}") from None
     for warning in rendered.warnings:
         print(f"resnet-explorer diagram: warning: {warning}", file=sys.stderr)
     coloured = f", coloured by {args.color_by}" if colour_by is not None else ""

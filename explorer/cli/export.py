@@ -11,8 +11,12 @@ from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.parser import whole_number
 from explorer.cli.paths import output_path
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
+from explorer.core.devices import cpu_free_memory
 from explorer.core.export.choices import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, WEIGHT_CHOICES, export_format
+from explorer.core.export.memory_need import export_memory_need
 from explorer.core.export.result import ExportError, ExportVerificationError, ExportWriteError, WeightsError
+from explorer.core.spec import ArchSpec
+from explorer.core.units import format_bytes
 
 
 def register(subparsers: Any) -> None:
@@ -43,7 +47,25 @@ def register(subparsers: Any) -> None:
         help="random: fresh initialisation (default); zero-init: each block's last norm at zero; "
         "FILE.pth: a checkpoint whose keys match the spec (.onnx and .pt2)",
     )
+    parser.add_argument(
+        "--no-memory-check",
+        action="store_true",
+        help="export even if the predicted memory exceeds what the machine has free",
+    )
     parser.set_defaults(handler=run_export)
+
+
+def _refuse_if_short(spec: ArchSpec, suffix: str) -> None:
+    """Refuse an export the machine has too little free memory for, before anything is built
+    (a network that would take minutes and all the memory only to fail)."""
+    need = export_memory_need(spec, suffix)
+    free = cpu_free_memory()
+    if free is not None and need.total_bytes > free:
+        raise RunFailed(
+            f"exporting this network needs about {format_bytes(need.total_bytes)} ({need.parts}) "
+            f"but the CPU has {format_bytes(free)} free; give a smaller --input or fewer, narrower "
+            "stages, or pass --no-memory-check to try anyway"
+        )
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -55,11 +77,13 @@ def run_export(args: argparse.Namespace) -> int:
         suffix = export_format(path)
     except ExportError as exc:
         raise CliError(str(exc)) from None
-    if args.opset != DEFAULT_OPSET and suffix != ".onnx":
+    if "opset" in getattr(args, "given", frozenset()) and suffix != ".onnx":
         raise CliError(f"--opset applies to ONNX only, not {suffix}: drop it or write a .onnx")
     if args.weights not in WEIGHT_CHOICES and not args.weights.strip():
         raise CliError("--weights needs random, zero-init or a checkpoint file")
     spec = spec_from_args(args)
+    if not args.no_memory_check:
+        _refuse_if_short(spec, suffix)
 
     def progress(message: str) -> None:
         # On a terminal only: a script reading stderr sees nothing but an error line.

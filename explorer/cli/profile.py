@@ -8,10 +8,15 @@ import json
 import sys
 from typing import Any
 
-from explorer.cli.bench import ProgressBar, add_training_arguments, option_error
+from explorer.cli.bench import (
+    ProgressBar,
+    add_training_arguments,
+    option_error,
+    refuse_training_flags_outside_training,
+)
 from explorer.cli.errors import CliError, RunFailed
-from explorer.cli.parser import whole_number
-from explorer.cli.paths import os_error_text, output_path
+from explorer.cli.parser import refuse_unused, whole_number
+from explorer.cli.paths import output_path, write_error_text
 from explorer.cli.specargs import add_spec_arguments, spec_from_args
 from explorer.core.benchtypes import (
     DTYPES,
@@ -20,6 +25,7 @@ from explorer.core.benchtypes import (
     MODES,
     BenchConfig,
     BenchError,
+    InsufficientMemory,
 )
 
 DEFAULTS = BenchConfig()
@@ -93,6 +99,7 @@ def add_profile_arguments(parser: argparse.ArgumentParser, title: str = "profili
 
 
 def profile_config(args: argparse.Namespace) -> BenchConfig:
+    refuse_training_flags_outside_training(args)
     try:
         return BenchConfig(
             device=args.device,
@@ -120,6 +127,8 @@ def run_profile_of(spec: Any, config: BenchConfig, label: str = "profile") -> An
         return run_job(
             profile_job(spec, config), bar, failed_prefix=f"the profile failed on {config.device}: "
         )
+    except InsufficientMemory as exc:
+        raise RunFailed(str(exc)) from None  # the machine's limit, as for every command
     except BenchError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -130,6 +139,8 @@ def run_profile(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     if args.top < 1:
         raise CliError(f"--top {args.top}: give a whole number from 1")
+    if args.json:
+        refuse_unused(getattr(args, "given", frozenset()), {"top": "--top"}, "the text output", "drop --json")
     config = profile_config(args)
     save_path = output_path(args.save, "--save") if args.save is not None else None
     trace_path = output_path(args.trace, "--trace") if args.trace is not None else None
@@ -145,6 +156,6 @@ def run_profile(args: argparse.Namespace) -> int:
         try:
             atomic_write_text(path, text)
         except OSError as exc:
-            raise RunFailed(f"cannot save {os_error_text(exc, path)}") from None
+            raise RunFailed(f"cannot save {write_error_text(exc, path)}") from None
     sys.stdout.write(payload if args.json else profile_text(result, args.top))
     return 0

@@ -9,6 +9,7 @@ import statistics
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+from explorer.core.devices import DeviceError, check_device_name
 from explorer.core.jsonable import plain
 from explorer.core.memory import DTYPE_BYTES
 from explorer.core.quoting import quote_value
@@ -49,6 +50,11 @@ class BenchError(ValueError):
     """A benchmark configuration that cannot run here; nothing was built."""
 
 
+class InsufficientMemory(BenchError):
+    """A valid configuration refused because the device has too little free memory for it:
+    the machine's limit, not a mistake in the input; nothing was built."""
+
+
 @dataclass(frozen=True, slots=True)
 class BenchConfig:
     """How to time a forward pass (``mode`` "inference") or a training step (``mode`` "train").
@@ -78,6 +84,12 @@ class BenchConfig:
     runs, and the process's own peak memory measured."""
 
     def __post_init__(self) -> None:
+        # The name's form is checked here, before anything runs; whether the device exists,
+        # only the process that runs torch can tell.
+        try:
+            check_device_name(self.device)
+        except DeviceError as exc:
+            raise BenchError(str(exc)) from None
         if self.mode not in MODES:
             raise BenchError(f"mode {quote_value(self.mode)}: choose one of {', '.join(MODES)}")
         if self.optimizer not in OPTIMIZERS:

@@ -14,7 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from explorer.core.quoting import quote_value
+
 DEVICE_KINDS = ("cpu", "cuda", "mps")
+DEVICE_NAME = re.compile(r"auto|cpu|mps|cuda|cuda:\d+")
 
 
 class DeviceError(ValueError):
@@ -101,6 +104,15 @@ def best_device() -> Device:
     return devices[0]
 
 
+def check_device_name(name: str) -> None:
+    """``DeviceError`` unless ``name`` has the form of a device (``auto``, ``cpu``, ``cuda``,
+    ``cuda:N``, ``mps``); whether that device exists here only torch can tell."""
+    if not DEVICE_NAME.fullmatch(name.strip().lower()):
+        raise DeviceError(
+            f"device {quote_value(name)} is not a device name: use auto, cpu, cuda, cuda:N or mps"
+        )
+
+
 def resolve_device(name: str) -> Device:
     """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` as a device of this machine."""
     text = name.strip().lower()
@@ -112,9 +124,8 @@ def resolve_device(name: str) -> Device:
     for device in devices:
         if device.key == text:
             return device
+    check_device_name(name)
     found = ", ".join(device.key for device in devices)
-    if not re.fullmatch(r"cpu|mps|cuda:\d+", text):
-        raise DeviceError(f"device {name!r} is not a device name: use auto, cpu, cuda, cuda:N or mps")
     raise DeviceError(f"device {name!r} is not available on this machine (found: {found})")
 
 
@@ -149,6 +160,12 @@ def free_memory(device: Device | str) -> int | None:
         if recommended is None or allocated is None:
             return None
         return max(0, int(recommended()) - int(allocated()))
+    return cpu_free_memory()
+
+
+def cpu_free_memory() -> int | None:
+    """Bytes a new allocation can still get on the CPU: ``MemAvailable`` (Linux), else psutil
+    when installed; ``None`` where unknown. Needs no torch: a command checks it before any work."""
     available = _meminfo_bytes("MemAvailable")
     if available is not None:
         return available

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from explorer.core.benchtypes import BenchConfig, BenchError, ReproCard
+from explorer.core.benchtypes import BenchConfig, BenchError, InsufficientMemory, ReproCard
 from explorer.core.devices import Device, DeviceError, free_memory, resolve_device, supported_dtypes
 from explorer.core.memory import estimate_memory
 from explorer.core.spec import ArchSpec
@@ -171,7 +171,7 @@ class RunConditions:
 
     def refuse_if_short(self) -> None:
         if self.shortfall is not None:
-            raise BenchError(self.shortfall)
+            raise InsufficientMemory(self.shortfall)
 
     @property
     def precision(self) -> str:

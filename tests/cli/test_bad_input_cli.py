@@ -108,6 +108,43 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_run(
     assert [path.name for path in tmp_path.iterdir()] == ["fifo"]
 
 
+# /proc and /sys look writable to root, but no file can be made there; only a folder is
+# named, nothing in it is touched.
+@pytest.mark.parametrize("system_folder", ["/proc", "/sys"])
+@pytest.mark.parametrize(
+    ("command", "flag", "name"),
+    [
+        (["bench", *TINY, "--iters", "1"], "--save", "r.json"),
+        (["profile", *TINY, "--iters", "1"], "--trace", "t.json"),
+        (["compare", "resnet18", "resnet34"], "--save", "c.json"),
+        (["diagram", "resnet18", "--format", "dot"], "-o", "d.dot"),
+        (["export", *TINY[:-2]], "-o", "m.py"),
+    ],
+)
+def test_an_output_where_no_file_can_be_made_is_refused_naming_the_users_path(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    system_folder: str,
+    command: list[str],
+    flag: str,
+    name: str,
+) -> None:
+    if not Path(system_folder).is_dir():
+        pytest.skip(f"no {system_folder} here")
+    monkeypatch.chdir(tmp_path)
+    # Through a link that leads nowhere yet (its folder is missing), and straight into the folder.
+    (tmp_path / "dangling").symlink_to(tmp_path / "missing" / name)
+    for target, words in (
+        ("dangling", "'dangling' (a link to "),
+        (f"{system_folder}/{name}", "choose another"),
+    ):
+        line = one_error_line(capsys, [*command, flag, target])
+        assert f"{flag} '{target}'" in line and words in line
+        assert ".tmp" not in line
+    assert [path.name for path in tmp_path.iterdir()] == ["dangling"]
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -10,6 +10,7 @@ import pytest
 
 from explorer.cli import main
 from explorer.cli.bench import ProgressBar
+from explorer.cli.parser import end_line
 
 TINY = ["--depths", "1,1", "--widths", "8,16", "--stem-width", "8", "--input", "3x16x16", "--device", "cpu"]
 QUICK = [*TINY, "--warmup", "1", "--iters", "3"]
@@ -57,8 +58,8 @@ def test_a_sweep_that_reaches_the_memory_limit_stops_there(capsys: pytest.Captur
 
 
 def test_an_absurd_batch_is_refused_with_both_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, *QUICK, "--batch", "1000000000")
-    assert code == 1
+    code, out, err = run(capsys, *QUICK, "--batch", "1000000000")
+    assert code == 1 and out == ""  # nothing was measured: no result card
     last = err.strip().splitlines()[-1]
     assert last.startswith("resnet-explorer bench: error: batch 1000000000 needs about")
     assert "free" in last
@@ -105,6 +106,23 @@ def test_the_progress_bar_redraws_in_place_on_a_terminal() -> None:
     text = stream.getvalue()
     assert text.count("\r") == 2 and text.endswith("\n")
     assert "[" + "#" * 30 + "] 4/4" in text and "4/4" in text and "1/4" in text
+
+
+def test_an_unfinished_bar_is_erased_on_a_terminal_and_left_to_the_message_elsewhere(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    terminal = FakeTerminal()
+    bar = ProgressBar(terminal, "bench")
+    bar(1, 4)
+    bar.close()
+    assert terminal.getvalue().endswith("\r\x1b[2K")  # the message that follows has the line
+    plain = io.StringIO()
+    bar = ProgressBar(plain, "bench")
+    bar(2, 4)
+    bar.close()
+    end_line("resnet-explorer bench: interrupted")
+    assert plain.getvalue() == "bench: 10% 20% 30% 40% 50%"
+    assert capsys.readouterr().err == " - resnet-explorer bench: interrupted\n"
 
 
 def test_the_plain_progress_line_counts_in_tenths() -> None:
@@ -165,6 +183,8 @@ def test_a_train_sweep_stops_where_the_prediction_refuses(capsys: pytest.Capture
         (["--mode", "train"], "train mode needs a classifier"),
         (["--amp"], "--amp is for train mode"),
         (["--mode", "train", "--classes", "10", "--dtype", "bfloat16"], "--dtype bfloat16 in train mode"),
+        (["--optimizer", "adamw"], "--optimizer applies to --mode train only: drop it or add --mode train"),
+        (["--mode", "inference", "--optim", "sgd-momentum"], "--optimizer applies to --mode train only"),
     ],
 )
 def test_bad_train_options_exit_2_with_one_line(

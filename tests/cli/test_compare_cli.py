@@ -81,12 +81,34 @@ def test_bench_adds_timings(capsys: pytest.CaptureFixture[str]) -> None:
         assert row["images_per_s"]["value"] == pytest.approx(1000 / row["latency_ms"]["value"])
 
 
+def test_bench_in_train_mode_times_a_training_step_of_every_variant(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["compare", "cifar/resnet20", "cifar/resnet32", "--bench", "--mode", "train"]
+    options = ["--optimizer", "adamw", "--amp", "--iters", "1", "--warmup", "0", "--device", "cpu"]
+    assert main([*argv, *options, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for row in data["table"]:
+        assert row["train_step_ms"]["value"] > 0 and row["latency_ms"]["value"] is None
+    for variant in data["variants"]:
+        assert variant["bench"] is None and variant["train_bench"] is not None
+
+
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
         (["compare", "resnet18", "resnet99"], "unknown preset 'resnet99'"),
         (["compare", "resnet18", "resnet34", "--baseline", "0"], "give a number from 1 to 2"),
         (["compare", "resnet18", "resnet34", "--bench", "--batch", "0"], "--batch 0"),
+        (["compare", "resnet18", "resnet34", "--iters", "3"], "--iters applies to --bench only"),
+        (["compare", "resnet18", "resnet34", "--mode", "inference"], "--mode applies to --bench only"),
+        (["compare", "resnet18", "resnet34", "--bench", "--amp"], "--amp is for train mode"),
+        (
+            ["compare", "resnet18", "resnet34", "--bench", "--optimizer", "adamw"],
+            "--optimizer applies to --mode train only",
+        ),
+        # The timing options are checked before any spec is read (the second one is missing).
+        (["compare", "resnet18", "missing.json", "--bench", "--device", "bogus"], "'bogus' is not a device"),
     ],
 )
 def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:

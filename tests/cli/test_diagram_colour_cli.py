@@ -71,7 +71,11 @@ def test_show_values_without_a_metric_is_refused(tmp_path: Path, capsys: pytest.
     assert code == 2 and "give --color-by too" in err and len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize("extra", [["--device", "cpu"], ["--iters", "3"], ["--mode", "train"], []])
+@pytest.mark.parametrize(
+    "extra",
+    # Given at their defaults they do nothing either.
+    [["--device", "cpu"], ["--iters", "3"], ["--mode", "train"], ["--device", "auto"], ["--batch", "1"], []],
+)
 def test_profiling_flags_without_a_profiled_metric_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
 ) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from explorer.cli import main
+from explorer.cli import export as export_cli
+from explorer.cli import main, worker_run
 from explorer.core.build import build_model
 from explorer.core.spec import ArchSpec
 from tests.cli.test_bad_input_cli import one_error_line
@@ -69,6 +70,7 @@ def test_a_mismatched_checkpoint_lists_keys_and_exits_2(
         ([], "model.h5", "cannot tell the format"),
         (["--opset", "17"], "model.onnx", "opset must be 18 to"),
         (["--opset", "19"], "model.py", "--opset applies to ONNX only"),
+        (["--opset", "18"], "model.py", "--opset applies to ONNX only"),  # the default, named
         (["--weights", "x.pth"], "model.py", "holds the code, not the weights"),
         (["--weights", "missing.pth"], "model.pt2", "cannot read"),
     ],
@@ -78,3 +80,43 @@ def test_mistakes_are_one_line_and_exit_2(
 ) -> None:
     err = one_error_line(capsys, ["export", *TINY, "-o", str(tmp_path / output), *extra])
     assert expected in err
+
+
+# Valid, but far more memory than a machine has: 512 channels at 4096x4096 in every layer.
+HUGE = [
+    "--stem",
+    "cifar",
+    "--depths",
+    "1,1",
+    "--widths",
+    "512,512",
+    "--strides",
+    "1,1",
+    "--input",
+    "3x4096x4096",
+]
+
+
+@pytest.mark.parametrize("suffix", [".py", ".onnx", ".pt2"])
+def test_an_export_too_large_for_the_memory_is_refused_before_anything_is_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    def no_run(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("nothing may run in the worker")
+
+    monkeypatch.setattr(worker_run, "run_job", no_run)
+    assert main(["export", *HUGE, "-o", str(tmp_path / f"m{suffix}")]) == 1  # the machine's limit
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs about" in err and "GiB free" in err
+    assert "--no-memory-check" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_memory_check_exports_what_the_check_would_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export_cli, "cpu_free_memory", lambda: 1)
+    path = tmp_path / "m.py"
+    assert main(["export", *TINY, "-o", str(path)]) == 1
+    assert main(["export", *TINY, "-o", str(path), "--no-memory-check"]) == 0
+    assert path.is_file() and "verified" in capsys.readouterr().out

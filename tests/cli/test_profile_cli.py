@@ -63,7 +63,7 @@ def test_trace_and_save_write_valid_json(capsys: pytest.CaptureFixture[str], tmp
         (["--iters", "0"], "--iters 0: give a whole number"),
         (["--top", "0"], "--top 0: give a whole number from 1"),
         (["--device", "tpu"], "is not a device name"),
-        (["--batch", "1000000000"], "lower the batch size"),
+        (["--json", "--top", "5"], "--top applies to the text output only"),
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(
@@ -100,6 +100,8 @@ def test_train_mode_text_has_the_split_and_the_step_outside_the_layers(
         (["--mode", "train"], "needs a classifier"),
         (["--classes", "4", "--mode", "train", "--dtype", "float16"], "--dtype float16 in train mode"),
         (["--amp"], "--amp is for train mode"),
+        (["--optimizer", "adamw"], "--optimizer applies to --mode train only"),
+        (["--optimizer", "sgd-momentum"], "--optimizer applies to --mode train only"),  # the default
     ],
 )
 def test_train_mode_mistakes_are_one_line_and_exit_2(

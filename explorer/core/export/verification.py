@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import torch
 
+from explorer.core.export.memory_need import VERIFY_BATCHES
 from explorer.core.export.result import ExportVerificationError, Verification, short_figure
 from explorer.core.spec import ArchSpec
 
-VERIFY_BATCHES = (1, 3)
 # float32 kernels of two runtimes differ in summation order: a few units in the last place
 # of the largest output, far below this.
 RELATIVE_TOLERANCE = 1e-4
