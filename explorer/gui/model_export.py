@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -23,9 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.devices import cpu_free_memory
 from explorer.core.export.choices import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, RANDOM, ZERO_INIT
+from explorer.core.export.memory_need import export_memory_need
 from explorer.core.export.result import ExportResult
 from explorer.core.spec import ArchSpec
+from explorer.core.units import format_bytes
 from explorer.core.worker import WorkerCrashed
 from explorer.gui.bench_runner import BenchJob, BenchRunner
 
@@ -83,6 +87,11 @@ class ModelExportDialog(QDialog):
         form.addRow("Weights:", self.weights)
         form.addRow("Checkpoint:", self.checkpoint_edit)
         form.addRow("ONNX opset:", self.opset)
+        self.skip_memory_check = QCheckBox(
+            "Skip the memory check",
+            toolTip="Export even if the predicted peak is more than the free memory",
+        )
+        form.addRow("", self.skip_memory_check)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # no measure of progress: a busy bar
         self.busy.setVisible(False)
@@ -137,12 +146,24 @@ class ModelExportDialog(QDialog):
             if not weights:
                 self._show("Give the checkpoint file (.pth) whose weights the export carries.", failed=True)
                 return
+        spec = self._current_spec()
+        if not self.skip_memory_check.isChecked():
+            need = export_memory_need(spec, path.suffix.lower())
+            free = cpu_free_memory()
+            if free is not None and need.total_bytes > free:
+                self._show(
+                    f"Exporting this network needs about {format_bytes(need.total_bytes)} ({need.parts}) "
+                    f"but the computer has {format_bytes(free)} free. Choose a smaller input or fewer, "
+                    "narrower stages, or tick “Skip the memory check” to try anyway.",
+                    failed=True,
+                )
+                return
         self._running = True
         self.export_result = None
         self.busy.setVisible(True)
         self._show(f"Exporting to {path.name} and verifying…", failed=False)
         self._update_enabled()
-        job = self._runner.export(self._current_spec(), path, weights, self.opset.value())
+        job = self._runner.export(spec, path, weights, self.opset.value())
         job.status_changed.connect(lambda text: self._show(text, failed=False))
         job.finished.connect(self._finished)
         job.failed.connect(lambda message: self._finished(failure_text(message, job.crash)))

@@ -119,3 +119,22 @@ def test_the_menu_entry_does_not_load_torch_when_the_window_starts() -> None:
     script = "import sys, explorer.gui.main_window; sys.exit('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_export_too_large_for_the_free_memory_is_refused_unless_the_check_is_skipped(
+    qtbot, settings, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import explorer.gui.model_export as model_export
+
+    monkeypatch.setattr(model_export, "cpu_free_memory", lambda: 1024)
+    dialog = _open_dialog(qtbot, settings)
+    path = tmp_path / "model.py"
+    dialog.path_edit.setText(str(path))
+    dialog.export_button.click()
+    assert not dialog.running and not path.exists()
+    assert "needs about" in dialog.status.text() and "1.00 KiB free" in dialog.status.text()
+    assert "Skip the memory check" in dialog.status.text() and "--no-memory-check" not in dialog.status.text()
+    dialog.skip_memory_check.setChecked(True)
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    assert dialog.export_result is not None and path.exists()
