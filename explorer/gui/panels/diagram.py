@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QToolButton,
@@ -49,6 +48,7 @@ from explorer.core.spec import ArchSpec
 from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.flow_layout import FlowLayout
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.plain_text import plain
 from explorer.gui.profile_store import profile_store
@@ -89,6 +89,14 @@ def _tool(text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
     button = QToolButton(text=text, toolTip=tip)
     button.clicked.connect(lambda _checked=False: slot())
     return button
+
+
+def _group(layout: QHBoxLayout) -> QWidget:
+    """Widgets that stay together on one row of the tool bar."""
+    layout.setContentsMargins(0, 0, 0, 0)
+    group = QWidget()
+    group.setLayout(layout)
+    return group
 
 
 class DiagramPanel(QWidget):
@@ -151,19 +159,20 @@ class DiagramPanel(QWidget):
         export_button.setToolTip("Save this diagram as SVG, PNG, PDF or Graphviz DOT")
         export_button.clicked.connect(lambda _checked=False: self.export_dialog())
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
+        # The options, then the zoom: the second group moves under the first in a narrow window.
+        bar = FlowLayout(spacing=12)
         for caption, box in (
             ("Level", self.level_box),
             ("Style", self.style_box),
             ("Direction", self.direction_box),
             ("Colour by", self.colour_box),
         ):
-            bar.addWidget(QLabel(caption))
-            bar.addWidget(box)
-            bar.addSpacing(6)
+            pair = QHBoxLayout()
+            pair.setSpacing(4)
+            pair.addWidget(QLabel(caption))
+            pair.addWidget(box)
+            bar.addWidget(_group(pair))
         bar.addWidget(self.values_box)
-        bar.addStretch(1)
         self.zoom_tools = [
             _tool("−", "Zoom out (Ctrl+-, or Ctrl+wheel)", self.view.zoom_out),
             self.zoom_label,
@@ -171,8 +180,11 @@ class DiagramPanel(QWidget):
             _tool("Fit", "Show the whole diagram (Ctrl+0)", self.view.fit),
             _tool("100%", "Actual size (Ctrl+Alt+0)", self.view.actual_size),
         ]
+        zoom = QHBoxLayout()
+        zoom.setSpacing(4)
         for tool in self.zoom_tools:
-            bar.addWidget(tool)
+            zoom.addWidget(tool)
+        bar.addWidget(_group(zoom))
 
         self.missing_label = QLabel(objectName="GraphvizMissing", wordWrap=True)
         self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -193,10 +205,9 @@ class DiagramPanel(QWidget):
         self.busy.setRange(0, 0)  # a moving bar: dot gives no progress to report
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = plain(QLabel(objectName="DiagramStatus"))
+        # Long text wraps instead of widening the window.
+        self.status = plain(QLabel(objectName="DiagramStatus", wordWrap=True))
         self.status.setProperty("role", "hint")
-        # Long text is cut at the window's edge instead of widening the window.
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = plain(QLabel(objectName="DiagramMessage", wordWrap=True))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
