@@ -132,7 +132,7 @@ class ShortenedComboBox(QComboBox):
         self.currentIndexChanged.connect(lambda _index: self._show_tooltip())
 
     def setToolTip(self, text: str) -> None:
-        """The field's own tooltip, shown under the whole label of the current choice."""
+        """The field's own tooltip, shown after the whole label of the current choice."""
         self._own_tooltip = text
         self._show_tooltip()
 
@@ -141,7 +141,7 @@ class ShortenedComboBox(QComboBox):
 
     def _show_tooltip(self) -> None:
         lines = [self.currentText(), self._own_tooltip]
-        super().setToolTip("\n".join(line for line in lines if line))
+        super().setToolTip(" — ".join(line for line in lines if line))
 
     def shown_text(self, width: int) -> str:
         """What the closed box shows of the current label in ``width`` pixels."""
