@@ -34,6 +34,13 @@ def _label_problem(label: QLabel) -> str | None:
     if not label.text() or (label.pixmap() is not None and not label.pixmap().isNull()):
         return None
     need = label.minimumSizeHint()
+    if getattr(label, "elides", False):  # ends in "…" where the width ends
+        full = label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+        return (
+            None
+            if full or label.text() in label.toolTip().replace("\n", " · ")
+            else "elided, not in its tooltip"
+        )
     if label.wordWrap():
         tall = label.heightForWidth(label.width())
         if label.width() < need.width() or label.height() < tall:

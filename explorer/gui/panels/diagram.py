@@ -48,6 +48,7 @@ from explorer.core.spec import ArchSpec
 from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.elided_label import ElidedLabel
 from explorer.gui.flow_layout import FlowLayout
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.plain_text import plain
@@ -205,8 +206,9 @@ class DiagramPanel(QWidget):
         self.busy.setRange(0, 0)  # a moving bar: dot gives no progress to report
         self.busy.setTextVisible(False)
         self.busy.hide()
-        # Long text wraps instead of widening the window.
-        self.status = plain(QLabel(objectName="DiagramStatus", wordWrap=True))
+        # One line, which keeps the drawing's height whatever it says: long text ends in "…"
+        # instead of widening the window, the whole of it in the tooltip.
+        self.status = plain(ElidedLabel(objectName="DiagramStatus"))
         self.status.setProperty("role", "hint")
         self.message = plain(QLabel(objectName="DiagramMessage", wordWrap=True))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -360,7 +362,7 @@ class DiagramPanel(QWidget):
 
     def _failed(self, message: str) -> None:
         self._idle()
-        self.status.setText("")
+        self._status("")
         self._say("error", f"The diagram could not be drawn: {message}")
 
     def _show_busy(self) -> None:
@@ -369,7 +371,7 @@ class DiagramPanel(QWidget):
             self.busy.show()
             self.view.set_stale(True)
             name = preset_name_of(wanted.spec) or "this network"
-            self.status.setText(f"Drawing the {wanted.level}-level diagram of {name}…")
+            self._status(f"Drawing the {wanted.level}-level diagram of {name}…")
 
     def _idle(self) -> None:
         self._busy_timer.stop()
@@ -398,11 +400,15 @@ class DiagramPanel(QWidget):
         )
         self.pages.setCurrentIndex(1)
         self._enable_zoom(False)
-        self.status.setText("Graphviz (dot) is not installed")
+        self._status("Graphviz (dot) is not installed")
 
     def _enable_zoom(self, enabled: bool) -> None:
         for tool in self.zoom_tools:
             tool.setEnabled(enabled)
+
+    def _status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setToolTip(text)  # the line may end in "…" in a narrow window
 
     def _show_status(self) -> None:
         drawing = self.drawing
