@@ -190,6 +190,11 @@ class SvgDiagramView(QGraphicsView):
         """The whole drawing in the window."""
         if self._bounds is not None:
             self.set_zoom(min(self._fit_zooms()))
+            # Scroll bars hide only later when nothing is left to scroll; placed again now,
+            # so that the drawing is centred in the window it will have.
+            self.setHorizontalScrollBarPolicy(self.horizontalScrollBarPolicy())
+            self.setVerticalScrollBarPolicy(self.verticalScrollBarPolicy())
+            self.set_zoom(min(self._fit_zooms()))
             self.centerOn(self._bounds.center())
 
     def _fit_zooms(self) -> tuple[float, float]:
