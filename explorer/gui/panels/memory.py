@@ -199,7 +199,7 @@ class MemoryPanel(QWidget):
         fit_row.addWidget(self.fit_size)
         fit_row.addSpacing(6)
         fit_row.addWidget(self.size_result, 1)
-        self.fit_size.setMaximumWidth(140)
+        self.fit_size.setMaximumWidth(120)
 
         self.bar = StackedBar()
         self.legend = {name: QLabel("") for name in PART_COLOURS}
