@@ -55,7 +55,7 @@ from explorer.gui.plain_text import plain
 from explorer.gui.profile_store import profile_store
 from explorer.gui.session import Session
 from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
-from explorer.gui.svg_view import SvgDiagramView
+from explorer.gui.svg_view import MAX_ZOOM, SvgDiagramView
 from explorer.gui.workers import run_in_thread
 
 BUSY_DELAY_MS = 150  # a quick drawing never flashes the busy indicator
@@ -149,8 +149,12 @@ class DiagramPanel(QWidget):
         self.view.describe = self.describe
         self.view.element_clicked.connect(self.click_element)
         self.view.zoom_changed.connect(self._show_zoom)
-        self.zoom_label = QLabel("100 %", objectName="DiagramZoom", minimumWidth=48)
+        self.zoom_label = QLabel("100 %", objectName="DiagramZoom")
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # As wide as the widest zoom (800 %) at any zoom: a tool bar that grew with it could
+        # wrap onto another row, and the drawing's window change height under its zoom.
+        widest = self.zoom_label.fontMetrics().horizontalAdvance(f"{MAX_ZOOM * 100:.0f} %")
+        self.zoom_label.setFixedWidth(max(48, widest + 8))
 
         self.dpi_box = QSpinBox(objectName="DiagramDpi", minimum=MIN_DPI, maximum=MAX_DPI, singleStep=24)
         self.dpi_box.setValue(DEFAULT_DPI)
