@@ -27,6 +27,8 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QFont,
+    QFontMetrics,
     QGuiApplication,
     QKeySequence,
     QShowEvent,
@@ -34,9 +36,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QGridLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSpacerItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -107,6 +111,8 @@ PREFERRED_SIZE = QSize(1280, 800)
 # What a window manager adds around the window (title bar, borders), not known before the
 # window is first shown: the window is placed that far inside the screen's free area.
 FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
+TITLE_BAR_BUTTONS = 160  # a title bar's icon and its buttons, beside the title
+TITLE_FONT_SCALE = 1.25  # title bars' fonts, against the application's
 
 
 def fitted_geometry(wanted: QRect, available: QRect, centre: bool = False) -> QRect:
@@ -119,6 +125,16 @@ def fitted_geometry(wanted: QRect, available: QRect, centre: bool = False) -> QR
     fitted.moveLeft(min(max(fitted.left(), room.left()), room.right() + 1 - fitted.width()))
     fitted.moveTop(min(max(fitted.top(), room.top()), room.bottom() + 1 - fitted.height()))
     return fitted
+
+
+def title_bar_width(window: QWidget) -> int:
+    """How wide a title bar shows ``window``'s whole title: the window manager adds the
+    application's name, draws it larger and bold, and puts an icon and buttons beside it."""
+    font = QFont(window.font())
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * TITLE_FONT_SCALE)
+    title = f"{window.windowTitle()} — {QGuiApplication.applicationDisplayName()}"
+    return QFontMetrics(font).horizontalAdvance(title) + TITLE_BAR_BUTTONS
 
 
 class _AfterFirstPaint(QObject):
@@ -404,13 +420,22 @@ class MainWindow(QMainWindow):
         box.exec()
 
     def show_shortcuts(self) -> None:
+        self.shortcuts_box().exec()
+
+    def shortcuts_box(self) -> QMessageBox:
         from explorer.gui.about import shortcuts_html
 
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(shortcuts_html(self.menuBar()))
-        box.exec()
+        # A message box is as narrow as its text, and its title bar (where the window manager
+        # adds the application's name) would be cut: no narrower than the whole title.
+        layout = box.layout()
+        if isinstance(layout, QGridLayout):
+            width = title_bar_width(box)
+            layout.addItem(QSpacerItem(width, 0), layout.rowCount(), 0, 1, layout.columnCount())
+        return box
 
     def _panel_built(self, panel: QWidget) -> None:
         if isinstance(panel, RemembersOptions):

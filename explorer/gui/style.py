@@ -43,7 +43,7 @@ QLabel#Verification[state="unavailable"] { color: #8a6d00; }
 QHeaderView::section { background: #eef1f5; padding: 4px 6px; border: none;
             border-right: 1px solid #d7dde5; border-bottom: 1px solid #d7dde5; font-weight: 600; }
 QTabWidget::pane { border: 1px solid #d7dde5; border-radius: 4px; background: #ffffff; top: -1px; }
-QTabBar::tab { padding: 6px 16px; border: 1px solid #d7dde5; border-bottom: none;
+QTabBar::tab { padding: 6px 10px; border: 1px solid #d7dde5; border-bottom: none;
             background: #e9edf2; margin-right: 2px; border-top-left-radius: 4px;
             border-top-right-radius: 4px; }
 QTabBar::tab:selected { background: #ffffff; font-weight: 600; }

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -98,6 +99,7 @@ class SvgDiagramView(QGraphicsView):
             | QPainter.RenderHint.SmoothPixmapTransform
         )
         self.setBackgroundBrush(QColor("white"))
+        self._as_opened = False  # showing the drawing's initial view, untouched since
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -168,6 +170,7 @@ class SvgDiagramView(QGraphicsView):
 
     def set_zoom(self, zoom: float, anchor: QPoint | None = None) -> None:
         zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        self._as_opened = False
         factor = zoom / self.zoom()
         if anchor is None:
             self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -190,6 +193,11 @@ class SvgDiagramView(QGraphicsView):
         """The whole drawing in the window."""
         if self._bounds is not None:
             self.set_zoom(min(self._fit_zooms()))
+            # Scroll bars hide only later when nothing is left to scroll; placed again now,
+            # so that the drawing is centred in the window it will have.
+            self.setHorizontalScrollBarPolicy(self.horizontalScrollBarPolicy())
+            self.setVerticalScrollBarPolicy(self.verticalScrollBarPolicy())
+            self.set_zoom(min(self._fit_zooms()))
             self.centerOn(self._bounds.center())
 
     def _fit_zooms(self) -> tuple[float, float]:
@@ -205,6 +213,11 @@ class SvgDiagramView(QGraphicsView):
         (at most at actual size) and starts at its beginning: the top, or the left."""
         if self._bounds is None:
             return
+        self._open_view()
+        self._as_opened = True
+
+    def _open_view(self) -> None:
+        assert self._bounds is not None
         zoom_x, zoom_y = self._fit_zooms()
         if min(zoom_x, zoom_y) >= 0.6:
             self.set_zoom(min(zoom_x, zoom_y, 1.5))
@@ -272,7 +285,15 @@ class SvgDiagramView(QGraphicsView):
         point = self.mapToScene(position)
         return self.drawing.regions.at(point.x(), point.y())
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The window settles after the drawing came (a tool bar wraps, a message shows):
+        # an untouched initial view follows it.
+        if self._as_opened:
+            self.initial_view()
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._as_opened = False
         if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             self._press = event.position().toPoint()
             self._press_scroll = (self.horizontalScrollBar().value(), self.verticalScrollBar().value())

@@ -107,14 +107,16 @@ def test_training_splits_the_tables_and_stacks_the_bars(qtbot, panel: ProfilePan
     result = panel.result
     assert result is not None and result.training
     table = panel.stage_table
-    headers = [table.horizontalHeaderItem(column).text() for column in range(table.columnCount())]
+    headers = [
+        table.horizontalHeaderItem(column).text().replace("\n", " ") for column in range(table.columnCount())
+    ]
     assert headers[1:4] == ["forward ms", "backward ms", "time ms"]
     for row, stage in enumerate(result.stages):
         assert float(table.item(row, 1).text()) == pytest.approx(stage.forward_s * 1e3, abs=1e-3)
         assert stage.backward_s is not None
         assert float(table.item(row, 2).text()) == pytest.approx(stage.backward_s * 1e3, abs=1e-3)
     layer_headers = [
-        panel.layer_table.horizontalHeaderItem(column).text()
+        panel.layer_table.horizontalHeaderItem(column).text().replace("\n", " ")
         for column in range(panel.layer_table.columnCount())
     ]
     assert layer_headers[2:5] == ["forward ms", "backward ms", "time ms"]

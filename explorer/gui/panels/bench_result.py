@@ -7,7 +7,7 @@ from html import escape
 
 from PySide6.QtCore import QMargins, QSize, Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer.core.benchtypes import BenchResult
 from explorer.core.render.bench_text import (
@@ -117,6 +117,8 @@ class ResultCard(QWidget):
         self.cards = {key: TotalCard(title) for key, title in FIGURES}
         for card in self.cards.values():
             card.detail.setWordWrap(True)  # a detail never widens its card
+            # As tall as its wrapped detail needs at the width it gets.
+            card.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.grid = grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)

@@ -143,11 +143,13 @@ class BenchmarkPanel(QWidget):
         self.progress = QProgressBar(textVisible=True)
         self.progress.setFormat("%v / %m")
         self.progress.hide()
+        # The buttons and what they are doing first: in a low window, where the options
+        # scroll, they stay in sight.
         column = QVBoxLayout(box)
-        column.addWidget(self.options)
         column.addLayout(buttons)
         column.addWidget(self.progress)
         column.addWidget(self.status)
+        column.addWidget(self.options)
         column.addStretch(1)
         return box
 

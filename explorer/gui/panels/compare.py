@@ -42,6 +42,7 @@ from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
 from explorer.gui.bench_runner import BenchJob, Machine, shared_runner
 from explorer.gui.crash_report import CrashReport
+from explorer.gui.flow_layout import FlowLayout
 from explorer.gui.models.comparison_table import ComparisonTableModel, timing_warning
 from explorer.gui.panels.compare_stage_time import StageTimeView
 from explorer.gui.plain_text import plain
@@ -112,17 +113,17 @@ class ComparePanel(QWidget):
         self.progress = QProgressBar(textVisible=True, maximumWidth=220)
         self.progress.hide()
 
-        left = QWidget(maximumWidth=280)
+        left = QWidget(maximumWidth=240)
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 0, 0)
-        left_column.addWidget(QLabel("<b>Variants</b> (double-click to rename)"))
+        left_column.addWidget(QLabel("<b>Variants</b> (double-click to rename)", wordWrap=True))
         left_column.addWidget(self.variants, 1)
         left_column.addLayout(self._variant_buttons())
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.views)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([230, 900])
+        splitter.setSizes([180, 900])  # the table, many columns wide, first
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -261,11 +262,15 @@ class ComparePanel(QWidget):
             toolTip="torch's CPU thread count for the timings",
         )
         self.threads_box.setSpecialValueText("threads: default")
-        options = QHBoxLayout()
-        options.addWidget(QLabel("Timing on"))
-        for widget in (self.device_box, self.batch_box, self.iterations_box, self.threads_box):
+        # Wraps in a narrow window instead of widening the page.
+        options = FlowLayout()
+        device = QHBoxLayout()
+        device.setContentsMargins(0, 0, 0, 0)
+        device.addWidget(QLabel("Timing on"))
+        device.addWidget(self.device_box)
+        options.addWidget(QWidget(layout=device))
+        for widget in (self.batch_box, self.iterations_box, self.threads_box):
             options.addWidget(widget)
-        options.addStretch(1)
         rows = QVBoxLayout()
         rows.setSpacing(4)
         rows.addLayout(actions)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QToolButton,
@@ -50,12 +49,14 @@ from explorer.core.units import format_bytes
 from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
 from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.elided_label import ElidedLabel
+from explorer.gui.flow_layout import FlowLayout
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.plain_text import plain
 from explorer.gui.profile_store import profile_store
 from explorer.gui.session import Session
 from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
-from explorer.gui.svg_view import SvgDiagramView
+from explorer.gui.svg_view import MAX_ZOOM, SvgDiagramView
 from explorer.gui.workers import run_in_thread
 
 BUSY_DELAY_MS = 150  # a quick drawing never flashes the busy indicator
@@ -90,6 +91,14 @@ def _tool(text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
     button = QToolButton(text=text, toolTip=tip)
     button.clicked.connect(lambda _checked=False: slot())
     return button
+
+
+def _group(layout: QHBoxLayout) -> QWidget:
+    """Widgets that stay together on one row of the tool bar."""
+    layout.setContentsMargins(0, 0, 0, 0)
+    group = QWidget()
+    group.setLayout(layout)
+    return group
 
 
 class DiagramPanel(QWidget):
@@ -141,8 +150,12 @@ class DiagramPanel(QWidget):
         self.view.describe = self.describe
         self.view.element_clicked.connect(self.click_element)
         self.view.zoom_changed.connect(self._show_zoom)
-        self.zoom_label = QLabel("100 %", objectName="DiagramZoom", minimumWidth=48)
+        self.zoom_label = QLabel("100 %", objectName="DiagramZoom")
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # As wide as the widest zoom (800 %) at any zoom: a tool bar that grew with it could
+        # wrap onto another row, and the drawing's window change height under its zoom.
+        widest = self.zoom_label.fontMetrics().horizontalAdvance(f"{MAX_ZOOM * 100:.0f} %")
+        self.zoom_label.setFixedWidth(max(48, widest + 8))
 
         self.dpi_box = QSpinBox(objectName="DiagramDpi", minimum=MIN_DPI, maximum=MAX_DPI, singleStep=24)
         self.dpi_box.setValue(DEFAULT_DPI)
@@ -152,19 +165,20 @@ class DiagramPanel(QWidget):
         export_button.setToolTip("Save this diagram as SVG, PNG, PDF or Graphviz DOT")
         export_button.clicked.connect(lambda _checked=False: self.export_dialog())
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
+        # The options, then the zoom: the second group moves under the first in a narrow window.
+        bar = FlowLayout(spacing=12)
         for caption, box in (
             ("Level", self.level_box),
             ("Style", self.style_box),
             ("Direction", self.direction_box),
             ("Colour by", self.colour_box),
         ):
-            bar.addWidget(QLabel(caption))
-            bar.addWidget(box)
-            bar.addSpacing(6)
+            pair = QHBoxLayout()
+            pair.setSpacing(4)
+            pair.addWidget(QLabel(caption))
+            pair.addWidget(box)
+            bar.addWidget(_group(pair))
         bar.addWidget(self.values_box)
-        bar.addStretch(1)
         self.zoom_tools = [
             _tool("−", "Zoom out (Ctrl+-, or Ctrl+wheel)", self.view.zoom_out),
             self.zoom_label,
@@ -172,8 +186,11 @@ class DiagramPanel(QWidget):
             _tool("Fit", "Show the whole diagram (Ctrl+0)", self.view.fit),
             _tool("100%", "Actual size (Ctrl+Alt+0)", self.view.actual_size),
         ]
+        zoom = QHBoxLayout()
+        zoom.setSpacing(4)
         for tool in self.zoom_tools:
-            bar.addWidget(tool)
+            zoom.addWidget(tool)
+        bar.addWidget(_group(zoom))
 
         self.missing_label = QLabel(objectName="GraphvizMissing", wordWrap=True)
         self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -194,10 +211,10 @@ class DiagramPanel(QWidget):
         self.busy.setRange(0, 0)  # a moving bar: dot gives no progress to report
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = plain(QLabel(objectName="DiagramStatus"))
+        # One line, which keeps the drawing's height whatever it says: long text ends in "…"
+        # instead of widening the window, the whole of it in the tooltip.
+        self.status = plain(ElidedLabel(objectName="DiagramStatus"))
         self.status.setProperty("role", "hint")
-        # Long text is cut at the window's edge instead of widening the window.
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = plain(QLabel(objectName="DiagramMessage", wordWrap=True))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
@@ -350,7 +367,7 @@ class DiagramPanel(QWidget):
 
     def _failed(self, message: str) -> None:
         self._idle()
-        self.status.setText("")
+        self._status("")
         self._say("error", f"The diagram could not be drawn: {message}")
 
     def _show_busy(self) -> None:
@@ -359,7 +376,7 @@ class DiagramPanel(QWidget):
             self.busy.show()
             self.view.set_stale(True)
             name = preset_name_of(wanted.spec) or "this network"
-            self.status.setText(f"Drawing the {wanted.level}-level diagram of {name}…")
+            self._status(f"Drawing the {wanted.level}-level diagram of {name}…")
 
     def _idle(self) -> None:
         self._busy_timer.stop()
@@ -388,11 +405,15 @@ class DiagramPanel(QWidget):
         )
         self.pages.setCurrentIndex(1)
         self._enable_zoom(False)
-        self.status.setText("Graphviz (dot) is not installed")
+        self._status("Graphviz (dot) is not installed")
 
     def _enable_zoom(self, enabled: bool) -> None:
         for tool in self.zoom_tools:
             tool.setEnabled(enabled)
+
+    def _status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setToolTip(text)  # the line may end in "…" in a narrow window
 
     def _show_status(self) -> None:
         drawing = self.drawing

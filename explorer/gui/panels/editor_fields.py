@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QSpinBox,
     QStyle,
+    QStyleOptionComboBox,
     QStyleOptionSpinBox,
+    QStylePainter,
     QWidget,
 )
 
@@ -116,10 +118,59 @@ def combo_box(field: str, items: tuple[tuple[object, str], ...]) -> QComboBox:
     return combo
 
 
+DETAILS_SEPARATOR = "  ("  # "bottleneck  (1x1, 3x3, 1x1, x4)": the name, then its details
+
+
+class ShortenedComboBox(QComboBox):
+    """A combo box whose closed box shows as much of its choice as fits: the whole label,
+    else the name before its details in brackets, else the name elided; the open list and
+    the tooltip always show the whole label."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._own_tooltip = ""
+        self.currentIndexChanged.connect(lambda _index: self._show_tooltip())
+
+    def setToolTip(self, text: str) -> None:
+        """The field's own tooltip, shown after the whole label of the current choice."""
+        self._own_tooltip = text
+        self._show_tooltip()
+
+    def own_tooltip(self) -> str:
+        return self._own_tooltip
+
+    def _show_tooltip(self) -> None:
+        lines = [self.currentText(), self._own_tooltip]
+        super().setToolTip(" — ".join(line for line in lines if line))
+
+    def shown_text(self, width: int) -> str:
+        """What the closed box shows of the current label in ``width`` pixels."""
+        full = self.currentText()
+        metrics = self.fontMetrics()
+        if metrics.horizontalAdvance(full) <= width:
+            return full
+        name = full.split(DETAILS_SEPARATOR, 1)[0]
+        return metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)
+
+    def initStyleOption(self, option: QStyleOptionComboBox) -> None:
+        super().initStyleOption(option)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        option.currentText = self.shown_text(field.width())
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
 def kind_combo(field: str) -> QComboBox:
     """A choice of the kinds of part that ``field`` picks, each with its label and tooltip
     from its definition in explorer.core.parts."""
-    combo = QComboBox()
+    combo = ShortenedComboBox()
     combo.setProperty(FIELD_PROPERTY, field)
     for key, kind in parts.FIELD_KINDS[field].items():
         combo.addItem(kind.label, key)

@@ -39,6 +39,7 @@ from explorer.core.training_memory import (
 )
 from explorer.core.units import byte_unit, format_bytes
 from explorer.gui.bench_runner import Machine, shared_runner
+from explorer.gui.flow_layout import FlowLayout
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.session import Session
 
@@ -180,32 +181,33 @@ class MemoryPanel(QWidget):
         self.size_result = QLabel("")
         self.size_result.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        controls = QHBoxLayout()
+        # Rows that wrap in a narrow window instead of widening the page.
+        controls = FlowLayout(spacing=16)
         for title, control in (
             ("Batch", self.batch),
             ("Optimizer", self.optimizer),
             ("Precision", self.precision),
         ):
-            controls.addWidget(QLabel(title))
-            controls.addWidget(control)
-            controls.addSpacing(10)
-        controls.addStretch(1)
+            pair = QHBoxLayout()
+            pair.setContentsMargins(0, 0, 0, 0)
+            pair.addWidget(QLabel(title))
+            pair.addWidget(control)
+            controls.addWidget(QWidget(layout=pair))
         # A row of its own, as high with or without a result: the page never moves.
         fit_row = QHBoxLayout()
         fit_row.addWidget(QLabel("Fit in"))
         fit_row.addWidget(self.fit_size)
         fit_row.addSpacing(6)
         fit_row.addWidget(self.size_result, 1)
-        self.fit_size.setMaximumWidth(140)
+        self.fit_size.setMaximumWidth(120)
 
         self.bar = StackedBar()
         self.legend = {name: QLabel("") for name in PART_COLOURS}
-        legend_row = QHBoxLayout()
+        legend_row = FlowLayout(spacing=12)
         for label in self.legend.values():
             label.setTextFormat(Qt.TextFormat.RichText)
             legend_row.addWidget(label)
-        legend_row.addStretch(1)
-        self.total = QLabel("")
+        self.total = QLabel("", wordWrap=True)
         self.total.setObjectName("CardValue")
         self.status = QLabel("")
         self.status.setWordWrap(True)

@@ -53,7 +53,7 @@ from explorer.gui.workers import describe_error
 TOP_LAYERS = 12
 PROFILE_PASSES = 20
 SETTINGS_GROUP = "profile/"
-CHART_HEIGHT = 260
+CHART_HEIGHT = 440  # two rows of plots
 STAGE_COLUMNS = ("stage", "time ms", "share", "MACs/image", "GMAC/s", "vs avg")
 LAYER_COLUMNS = ("layer", "type", "time ms", "share", "MACs/image", "GMAC/s", "vs avg")
 SPLIT_COLUMNS = ("forward ms", "backward ms")  # before "time ms", in training
@@ -123,7 +123,8 @@ def _fill(
     table: QTableWidget, columns: tuple[str, ...], rows: list[tuple[str, ...]], keys: list[object]
 ) -> None:
     table.setColumnCount(len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
+    # A header's unit under its name: the columns are as narrow as their figures.
+    table.setHorizontalHeaderLabels([column.replace(" ", "\n") for column in columns])
     table.setRowCount(len(rows))
     for number, (cells, key) in enumerate(zip(rows, keys, strict=True)):
         for column, text in enumerate(cells):
@@ -132,6 +133,14 @@ def _fill(
             if (column > 0 and text[:1].isdigit()) or text.startswith("–"):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(number, column, item)
+
+
+def _fit_rows(table: QTableWidget) -> None:
+    """As tall as its header and rows, and a sideways scroll bar should it need one."""
+    table.resizeRowsToContents()
+    rows = sum(table.rowHeight(row) for row in range(table.rowCount()))
+    bar = table.horizontalScrollBar().sizeHint().height()
+    table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth() + bar)
 
 
 class ProfileCharts(pg.GraphicsLayoutWidget):
@@ -144,7 +153,10 @@ class ProfileCharts(pg.GraphicsLayoutWidget):
         self._on_row = on_row
         self.stages = self.addPlot(title="time by stage (ms)")
         self.layers = self.addPlot(title="slowest layers (ms)")
-        self.scatter_plot = self.addPlot(title="MACs vs time, per layer")
+        # Under the other two, as wide as both: three plots in a row leave each too narrow
+        # for its title in a window of 1280 pixels.
+        self.nextRow()
+        self.scatter_plot = self.addPlot(title="MACs vs time, per layer", colspan=2)
         self.scatter_plot.setLabel("bottom", "MACs per image")
         self.scatter_plot.setLabel("left", "time (ms)")
         self.scatter_plot.setLogMode(x=True, y=True)
@@ -269,8 +281,8 @@ class ProfilePanel(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.crash_report = CrashReport()
 
+        # The buttons and what they are doing first: in a low window they stay in sight.
         left = QVBoxLayout()
-        left.addWidget(self.options)
         buttons = QHBoxLayout()
         for button in (self.run_button, self.cancel_button):
             buttons.addWidget(button)
@@ -279,6 +291,7 @@ class ProfilePanel(QWidget):
         left.addWidget(self.progress)
         left.addWidget(self.message)
         left.addWidget(self.crash_report)
+        left.addWidget(self.options)
         left.addStretch(1)
 
         self.title = QLabel(wordWrap=True)
@@ -292,26 +305,35 @@ class ProfilePanel(QWidget):
         self.layer_table = _table(LAYER_COLUMNS)
         self.layer_table.itemSelectionChanged.connect(self._layer_chosen)
         self.charts = ProfileCharts(self.select_row)
-        # The charts and tables share what width there is instead of widening the tab.
+        # The charts and tables share what width there is instead of widening the tab. The
+        # stage table (a few rows) beside the options; the layer table and the charts under
+        # both, as wide as the tab: each shows all its columns in a window of 1280 pixels.
         for wide in (self.charts, self.stage_table, self.layer_table):
             wide.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.stage_table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.figures = QWidget()
         right = QVBoxLayout(self.figures)
         right.setContentsMargins(0, 0, 0, 0)
-        tables = QHBoxLayout()
-        tables.addWidget(self.stage_table, 2)
-        tables.addWidget(self.layer_table, 3)
         right.addWidget(self.title)
         right.addWidget(self.check)
-        right.addLayout(tables, 1)
-        right.addWidget(self.charts, 1)
-        outer = QHBoxLayout(self)
-        outer.addLayout(left)
+        right.addWidget(self.stage_table)
+        right.addStretch(1)
+        self.more_figures = QWidget()
+        below = QVBoxLayout(self.more_figures)
+        below.setContentsMargins(0, 0, 0, 0)
+        below.addWidget(self.layer_table, 1)
+        below.addWidget(self.charts, 1)
+        top = QHBoxLayout()
+        top.addLayout(left)
         column = QVBoxLayout()
         column.addWidget(self.stale_note)
         column.addWidget(self.figures, 1)
-        outer.addLayout(column, 1)
+        top.addLayout(column, 1)
+        outer = QVBoxLayout(self)
+        outer.addLayout(top)
+        outer.addWidget(self.more_figures, 1)
         self.figures.hide()
+        self.more_figures.hide()
         self.empty_note = QLabel(
             "Profile runs the model on the device and times every layer of its forward pass "
             "(or, with Time: Training, of a training step, forward and backward): where the time "
@@ -444,6 +466,7 @@ class ProfilePanel(QWidget):
             [_cells(stage) for stage in stages],
             [stage.name for stage in stages],
         )
+        _fit_rows(self.stage_table)
         top = slowest_layers(result, TOP_LAYERS * 2)
         _fill(
             self.layer_table,
@@ -454,6 +477,7 @@ class ProfilePanel(QWidget):
         self.charts.show_profile(result)
         self.empty_note.hide()
         self.figures.show()
+        self.more_figures.show()
         self._mark_stale(result.spec != self.session.spec)
         self._update_buttons()
 
@@ -463,6 +487,7 @@ class ProfilePanel(QWidget):
 
     def _mark_stale(self, stale: bool) -> None:
         self.figures.setEnabled(not stale)
+        self.more_figures.setEnabled(not stale)
         self.stale_note.setVisible(stale)
 
     def select_row(self, index: int) -> None:

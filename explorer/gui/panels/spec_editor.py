@@ -48,6 +48,7 @@ from explorer.core.spec import (
 )
 from explorer.gui.panels.editor_fields import (
     FIELD_PROPERTY,
+    ShortenedComboBox,
     SpecDoubleSpinBox,
     StageRow,
     closest_preset,
@@ -353,7 +354,8 @@ class SpecEditor(QScrollArea):
         """Place the errors of ``widgets``' fields in ``label``, and follow their changes."""
         for widget in widgets:
             self._error_labels[widget] = label
-            self._tooltips[widget] = widget.toolTip()
+            own = widget.own_tooltip() if isinstance(widget, ShortenedComboBox) else widget.toolTip()
+            self._tooltips[widget] = own
             if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 widget.valueChanged.connect(self._changed)
                 widget.editingFinished.connect(self.typing_finished)
