@@ -83,3 +83,35 @@ def test_an_export_carries_the_colours_and_the_legend(  # type: ignore[no-untype
     qtbot.waitUntil(lambda: path.exists() and "Saved" in panel.message.text(), timeout=20_000)
     text = path.read_text()
     assert f'id="{LEGEND_ID}"' in text and "parameters" in text
+
+
+@pytest.mark.parametrize("level", ["stage", "block"])
+def test_every_box_holds_what_the_layers_tab_shows_for_it(qtbot, settings, level: str) -> None:  # type: ignore[no-untyped-def]
+    """In the real window: a stage's or a block's box gives the params and MACs of its row in the
+    Layers tab (a block's shortcut and add included), and an add's "+" node holds nothing."""
+    from explorer.core.presets import preset
+    from explorer.core.render.colour_by import METRIC_INFO
+    from tests.gui.conftest import open_window, wait_current
+
+    window = open_window(qtbot, settings, preset("torchvision/resnet50"))
+    wait_current(qtbot, window)
+    diagram = window.show_tab("Diagram")
+    assert isinstance(diagram, DiagramPanel)
+    qtbot.waitUntil(diagram.is_ready, timeout=20_000)
+    diagram.level_box.setCurrentIndex(diagram.level_box.findData(level))
+    _choose(qtbot, diagram, "macs")
+    rows = []
+    pending = list(window.layer_view.model.root().children)
+    while pending:
+        node = pending.pop()
+        if node.kind == level:
+            rows.append(node)
+        pending.extend(node.children)
+    assert len(rows) == (4 if level == "stage" else 16)
+    for row in rows:
+        tip = diagram.describe(row.full_name)
+        assert f"parameters: {METRIC_INFO['params'].format(row.params)}<br>" in tip, row.full_name
+        assert f"MACs per image: {METRIC_INFO['macs'].format(row.macs)}<br>" in tip, row.full_name
+    if level == "block":
+        add = diagram.describe("layer1.0.add")
+        assert "parameters: 0 params" in add and "MACs per image: 0 MACs" in add
