@@ -137,3 +137,25 @@ def test_the_devices_are_found_once_for_every_tab_whatever_the_order(
     assert profile.runner is benchmark.runner and len(calls) == 1
     assert profile.options.device() is not None and profile.run_button.isEnabled()
     assert "finding devices" not in profile.options.device_box.currentText()
+
+
+@pytest.mark.parametrize("first", ["Benchmark", "Memory", "Compare"])
+def test_in_the_window_the_profile_tab_lists_the_devices_another_tab_found(
+    qtbot, settings, first: str
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.gui.conftest import open_window
+
+    window = open_window(qtbot, settings, preset("cifar/resnet20"))
+    window.show_tab(first)
+    runner = bench_runner_of(window)
+    qtbot.waitUntil(lambda: runner.machine is not None, timeout=TIMEOUT_MS)
+    profile = window.show_tab("Profile")
+    assert isinstance(profile, ProfilePanel)
+    assert profile.options.device() is not None and profile.run_button.isEnabled()
+    assert profile.options.device_box.currentText() != "finding devices…"
+
+
+def bench_runner_of(window: Any) -> Any:
+    from explorer.gui.bench_runner import shared_runner
+
+    return shared_runner(window.session)
