@@ -81,7 +81,10 @@ def child() -> None:
     }
     window.session.load(window.session.spec)
     window.close()
-    print(json.dumps(report))
+    print(json.dumps(report), flush=True)
+    # Ends here: this script never runs the event loop, and a teardown of the window's Qt objects
+    # by the interpreter's finalization sometimes crashes PySide (the app itself quits cleanly).
+    os._exit(0)
 
 
 def main() -> int:

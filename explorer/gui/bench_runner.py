@@ -26,7 +26,7 @@ from explorer.core.spec import ArchSpec
 from explorer.core.worker import Job, JobFailed, RunCancelled, Worker, WorkerCrashed
 from explorer.core.worker import jobs as worker_jobs
 from explorer.gui.app_wording import in_app_words
-from explorer.gui.workers import describe_error, run_in_thread
+from explorer.gui.workers import describe_error
 
 __all__ = ["BenchJob", "BenchRunner", "DeviceChoice", "Machine", "shared_runner"]
 
@@ -122,6 +122,7 @@ class BenchRunner(QObject):
     machine_found = Signal(object)  # Machine
     discovery_failed = Signal(str)
     queue_changed = Signal()  # a job was queued, started, withdrawn or ended
+    _discovered = Signal(object)  # emitted on the discovery's thread, delivered queued
 
     def __init__(self, parent: QObject | None = None, worker: Worker | None = None) -> None:
         super().__init__(parent)
@@ -131,6 +132,7 @@ class BenchRunner(QObject):
         self._discovering = False
         self._running: BenchJob | None = None
         self._queue: deque[BenchJob] = deque()
+        self._discovered.connect(self._found)
         app = QCoreApplication.instance()
         if app is not None:  # quitting without closing the window still ends a run and the worker
             app.aboutToQuit.connect(self.shut_down)
@@ -157,9 +159,10 @@ class BenchRunner(QObject):
             return
         self._discovering = True
         self.discovery_problem = ""
-        run_in_thread(
-            _discover, self.worker, on_result=self._found, on_error=self._discovery_failed, context=self
-        )
+        # A plain thread, not the pool's: the pool's first use imports superqt on the GUI thread.
+        threading.Thread(
+            target=_discovery, args=(self.worker, self._discovered), name="discovery", daemon=True
+        ).start()
 
     def _found(self, outcome: Machine | str) -> None:
         if isinstance(outcome, str):
@@ -257,6 +260,11 @@ def shared_runner(owner: QObject) -> BenchRunner:
         found = BenchRunner(owner)
         found.setObjectName(RUNNER_OBJECT)
     return found
+
+
+def _discovery(worker: Worker, found: Any) -> None:
+    """The discovery's thread: the machine, or why not, goes back queued."""
+    _emit(found, _discover(worker))
 
 
 def _discover(worker: Worker) -> Machine | str:
