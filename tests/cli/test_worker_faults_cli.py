@@ -89,4 +89,7 @@ def test_the_configuration_that_corrupts_the_heap_on_some_cpus_never_kills_the_c
     if done.returncode == 0:
         assert "mixed precision (autocast bfloat16" in done.stdout
     else:
-        assert "torch crashed" in done.stderr or "killed" in done.stderr
+        # How the worker ended is for the report to say (a crash, a kill, a hang past its deadline).
+        prefix = "resnet-explorer bench: error:"
+        lines = [line for line in done.stderr.splitlines() if line.startswith(prefix)]
+        assert len(lines) == 1 and "bench of basic [1,1] (cpu, train step (sgd-momentum)" in lines[0]
