@@ -25,6 +25,10 @@ COMPARISON_FORMAT_VERSION = 1
 # (the CUDA rules): one batch for every variant, so that the column compares architectures.
 TRAIN_MEMORY_BATCH = 32
 TRAIN_MEMORY_OPTIMIZER = "sgd-momentum"
+WHOLE_INPUT_NOTE = (
+    "global: each output depends on the whole input, since an attention's global pooling scales "
+    "every position by what it saw everywhere; the figure is the convolution path's alone"
+)
 TRAIN_MEMORY_NOTE = (
     f"predicted for one training step at batch {TRAIN_MEMORY_BATCH}, SGD with momentum, float32: "
     "parameters, gradients, optimizer state, saved activations and backward's peak"
@@ -199,6 +203,9 @@ class Metric:
     integer: bool = True
     # The timing the column shows ("bench" or "train_bench"): without any, it is left out.
     timing: str | None = None
+    # Whether the figure stands for the whole input (a receptive field through an attention gate's
+    # global pooling): it is then the convolution path's, shown as "global (N)".
+    whole_input: Callable[[Analysis], bool] | None = None
 
 
 def _prod(shape: tuple[int, ...]) -> int:
@@ -257,7 +264,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("params_mib", "Params (MiB)", lambda v, a: a.totals.params_size_mib, integer=False),
     Metric("total_mib", "Total size (MiB)", lambda v, a: a.totals.total_size_mib, integer=False),
     Metric(
-        "receptive_field", "Receptive field", lambda v, a: a.totals.receptive_field, lower_is_better=False
+        "receptive_field",
+        "Receptive field",
+        lambda v, a: a.totals.receptive_field,
+        lower_is_better=False,
+        whole_input=lambda a: a.totals.sees_whole_input,
     ),
 )
 
@@ -276,6 +287,8 @@ class Cell:
     value: float | None
     delta: float | None
     delta_percent: float | None
+    whole_input: bool = False
+    """Every output sees the whole input (see ``Metric.whole_input``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,7 +413,8 @@ class Comparison:
             for metric in METRICS:
                 value = metric.value(variant, analysis)
                 delta, percent = _delta(value, metric.value(base_variant, base_analysis))
-                cells[metric.key] = Cell(value, delta, percent)
+                whole = metric.whole_input is not None and metric.whole_input(analysis)
+                cells[metric.key] = Cell(value, delta, percent, whole)
             rows.append(TableRow(variant, i == self.baseline, cells))
         return rows
 

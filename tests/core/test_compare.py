@@ -268,3 +268,25 @@ def test_a_tiny_baseline_timing_gives_no_infinite_percentage() -> None:
     assert cell.delta_percent is None
     assert "Infinity" not in format_comparison_json(comparison)
     json.loads(format_comparison_json(comparison), parse_constant=pytest.fail)
+
+
+def test_a_receptive_field_through_an_attention_gate_says_global_in_every_format() -> None:
+    from dataclasses import replace
+
+    from explorer.core.render.compare_text import COMPARISON_FORMATTERS
+
+    plain = preset("torchvision/resnet152")
+    comparison = Comparison().add("plain", plain).add("eca", replace(plain, attention="eca"))
+    rows = comparison.table()
+    plain_cell, eca_cell = (row.cells["receptive_field"] for row in rows)
+    assert not plain_cell.whole_input and eca_cell.whole_input
+    assert eca_cell.value == plain_cell.value == 1643  # the convolution path's figure, as without ECA
+    table = COMPARISON_FORMATTERS["table"](comparison)
+    assert "global (1,643)" in table and table.count("global") == 1
+    assert "global (1,643)" in COMPARISON_FORMATTERS["markdown"](comparison)
+    csv_lines = COMPARISON_FORMATTERS["csv"](comparison).splitlines()
+    column = csv_lines[0].split(",").index("receptive_field_sees_whole_input")
+    assert [line.split(",")[column] for line in csv_lines[1:]] == ["no", "yes"]
+    data = json.loads(COMPARISON_FORMATTERS["json"](comparison))
+    assert data["table"][1]["receptive_field"]["sees_whole_input"] is True
+    assert "sees_whole_input" not in data["table"][0]["receptive_field"]

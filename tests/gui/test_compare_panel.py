@@ -289,3 +289,16 @@ def test_the_timing_options_come_back_in_a_new_window(qtbot, tmp_path: Path) -> 
     qtbot.waitUntil(lambda: restored.threads_box.maximum() < 1024, timeout=60_000)
     chosen = (restored.device_box.currentData(), restored.batch_box.value(), restored.iterations_box.value())
     assert chosen == ("cpu", 4, 7) and restored.threads_box.value() == 1
+
+
+def test_a_receptive_field_through_attention_says_global_with_its_reason(panel: ComparePanel) -> None:
+    from dataclasses import replace
+
+    plain = preset("torchvision/resnet50")
+    panel.add_preset("torchvision/resnet50")
+    panel._apply(lambda: panel.comparison.add("eca", replace(plain, attention="eca")))
+    column = 1 + [m.key for m in panel.table_model.metrics()].index("receptive_field")
+    shown = [panel.table_model.index(row, column) for row in (0, 1)]
+    assert not shown[0].data().startswith("global")
+    assert shown[1].data().startswith("global (")
+    assert "global pooling" in shown[1].data(Qt.ItemDataRole.ToolTipRole)

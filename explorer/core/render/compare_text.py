@@ -9,11 +9,14 @@ import json
 from explorer.core.compare import BenchFigures, Cell, Comparison, Metric, shown_metrics
 from explorer.core.diff import spec_diff
 from explorer.core.render.cells import csv_text, markdown_text, one_line
+from explorer.core.units import format_receptive_field
 
 
 def _value(metric: Metric, cell: Cell) -> str:
     if cell.value is None:
         return "-"
+    if cell.whole_input:
+        return format_receptive_field(int(cell.value), True)
     return f"{int(cell.value):,}" if metric.integer else f"{cell.value:,.2f}"
 
 
@@ -88,6 +91,7 @@ def format_comparison_csv(comparison: Comparison) -> str:
             "baseline",
             *(m.key for m in metrics),
             *(f"{m.key}_delta_percent" for m in metrics),
+            *(f"{m.key}_sees_whole_input" for m in metrics if m.whole_input is not None),
             *(f"{key}_{name}" for key in timings for name in _CONDITIONS),
         ]
     )
@@ -103,6 +107,11 @@ def format_comparison_csv(comparison: Comparison) -> str:
                     for m, v in zip(metrics, values, strict=True)
                 ),
                 *("" if p is None else f"{p:.2f}" for p in percents),
+                *(
+                    "yes" if row.cells[m.key].whole_input else "no"
+                    for m in metrics
+                    if m.whole_input is not None
+                ),
                 *(
                     _condition_cell(getattr(row.variant, key), name)
                     for key in timings
@@ -153,7 +162,12 @@ def format_comparison_json(comparison: Comparison) -> str:
             "variant": row.variant.name,
             "baseline": row.is_baseline,
             **{
-                key: {"value": cell.value, "delta": cell.delta, "delta_percent": cell.delta_percent}
+                key: {
+                    "value": cell.value,
+                    "delta": cell.delta,
+                    "delta_percent": cell.delta_percent,
+                    **({"sees_whole_input": cell.whole_input} if cell.whole_input else {}),
+                }
                 for key, cell in row.cells.items()
             },
         }

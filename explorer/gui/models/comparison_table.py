@@ -11,6 +11,7 @@ from explorer.core.benchtypes import NOISY_SPREAD, is_noisy, relative_spread
 from explorer.core.compare import (
     METRICS,
     TRAIN_MEMORY_NOTE,
+    WHOLE_INPUT_NOTE,
     BenchFigures,
     Cell,
     Comparison,
@@ -19,7 +20,7 @@ from explorer.core.compare import (
     Variant,
     shown_metrics,
 )
-from explorer.core.units import format_count
+from explorer.core.units import format_count, format_receptive_field
 from explorer.gui.plain_text import as_written
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -157,6 +158,8 @@ class ComparisonTableModel(QAbstractTableModel):
                     tip += "\nnoisy: other work was running while it was timed; time it again"
             if metric.key == "train_memory_mib":
                 tip += f"\n{TRAIN_MEMORY_NOTE}"
+            if cell.whole_input:
+                tip += f"\n{WHOLE_INPUT_NOTE}"
             return tip
         if role == Qt.ItemDataRole.BackgroundRole and noisy(bench):
             return QBrush(NOISY_BACKGROUND)
@@ -191,7 +194,9 @@ class ComparisonTableModel(QAbstractTableModel):
     def _text(metric: Metric, cell: Cell, is_baseline: bool) -> str:
         if cell.value is None:
             return "-"
-        text = human(metric, cell.value)
+        text = (
+            format_receptive_field(int(cell.value), True) if cell.whole_input else human(metric, cell.value)
+        )
         if not is_baseline and cell.delta_percent is not None:
             text += f"  ({cell.delta_percent:+.1f}%)"
         return text
