@@ -13,7 +13,7 @@ import contextlib
 import gc
 import platform
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from explorer.core.benchtypes import BenchConfig, BenchError, InsufficientMemory, ReproCard
@@ -244,7 +244,3 @@ def run_conditions(spec: ArchSpec, config: BenchConfig) -> Iterator[RunCondition
         )
     with device_settings(config) as device:
         yield RunConditions(spec, config, device)
-
-
-def with_iterations(card: ReproCard, iterations: int) -> ReproCard:
-    return replace(card, iterations=iterations)

@@ -79,11 +79,6 @@ class BenchJob(QObject):
         self._outcome.connect(self._deliver_outcome)
         self._broke.connect(self._deliver_failure)
 
-    @property
-    def what(self) -> str:
-        """What the job runs, in words: the spec's name and the run's conditions."""
-        return self.work.what
-
     def _deliver_outcome(self, outcome: object) -> None:
         self._runner._ended(self, self.finished, outcome)
 

@@ -9,6 +9,14 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QToolButton, QVBoxLayout, 
 from explorer.core.worker import WorkerCrashed
 
 DETAILS_LINES = 8  # the box's height in lines; the rest scrolls
+LAST_WORDS = 5  # the worker's lines a message box quotes
+
+
+def crash_message(failed: str, crash: WorkerCrashed) -> str:
+    """A crash said in a message: "The export could not finish: torch crashed: …", and the
+    worker's last lines of output."""
+    tail = "\n".join(crash.stderr_tail[-LAST_WORDS:])
+    return f"{failed}: {crash.how}." + (f"\n\nThe worker's last output:\n{tail}" if tail else "")
 
 
 class CrashReport(QWidget):

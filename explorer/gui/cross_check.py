@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from explorer.core.crosscheck import CrossCheck
 from explorer.core.spec import ArchSpec
 from explorer.gui.bench_runner import BenchJob, BenchRunner
+from explorer.gui.crash_report import crash_message
 
 TITLE = "Cross-check with torchsummary"
 
@@ -47,9 +48,7 @@ class CrossCheckAction(QObject):
     def _failure_text(self, message: str) -> str:
         crash = self.job.crash if self.job is not None else None
         if crash is not None:
-            tail = "\n".join(crash.stderr_tail[-5:])
-            details = f"\n\nThe worker's last output:\n{tail}" if tail else ""
-            return f"The cross-check could not run: {crash.how}.{details}"
+            return crash_message("The cross-check could not run", crash)
         return f"The cross-check could not run: {message}"
 
     def show_outcome(self, outcome: CrossCheck | str | None) -> None:

@@ -32,6 +32,7 @@ from explorer.core.spec import ArchSpec
 from explorer.core.units import format_bytes
 from explorer.core.worker import WorkerCrashed
 from explorer.gui.bench_runner import BenchJob, BenchRunner
+from explorer.gui.crash_report import crash_message
 
 TITLE = "Export model"
 CHECKPOINT = "checkpoint file…"
@@ -40,12 +41,7 @@ _FILTER = "PyTorch source (*.py);;ONNX (*.onnx);;torch.export program (*.pt2)"
 
 def failure_text(message: str, crash: WorkerCrashed | None) -> str:
     """What the dialog says of an export that did not finish."""
-    if crash is not None:
-        tail = "\n".join(crash.stderr_tail[-5:])
-        return f"The export could not finish: {crash.how}." + (
-            f"\nThe worker's last output:\n{tail}" if tail else ""
-        )
-    return message
+    return message if crash is None else crash_message("The export could not finish", crash)
 
 
 class ModelExportDialog(QDialog):

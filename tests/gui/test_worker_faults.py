@@ -170,3 +170,22 @@ def test_a_run_in_a_fresh_process_reports_that_process_s_own_peak(qtbot, tmp_pat
     panel.run()
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT_MS)
     assert panel.result is not None and panel.result.process_peak_bytes is None
+
+
+def test_the_cross_check_and_the_export_say_the_worker_crashed(
+    fresh_workers: None, qtbot, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.gui.conftest import open_window
+
+    monkeypatch.setenv(FAULT_ENV, "abort")
+    window = open_window(qtbot, settings, TINY)
+    window.cross_check.start()
+    qtbot.waitUntil(lambda: window.cross_check.box is not None, timeout=TIMEOUT_MS)
+    assert window.cross_check.box.text().startswith("The cross-check could not run: torch crashed: SIGABRT")
+    assert window.cross_check.action.isEnabled()
+    dialog = window.export_model()
+    dialog.path_edit.setText(str(tmp_path / "model.py"))
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT_MS)
+    assert dialog.status.text().startswith("The export could not finish: torch crashed: SIGABRT")
+    assert not (tmp_path / "model.py").exists() and dialog.export_button.isEnabled()
