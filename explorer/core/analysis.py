@@ -13,19 +13,18 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from explorer.core import parts
 from explorer.core.jsonable import plain
+from explorer.core.ops import OPS, Op
 from explorer.core.plan import (
-    CONTAINER_OPS,
     NETWORK_INPUT,
     LayerPlan,
     PlannedBlock,
-    PlannedLayer,
     layer_plan,
     layer_plan_after,
+    step_shape,
 )
 from explorer.core.sizecache import size_bounded_cache
-from explorer.core.spec import ArchSpec, SpecError
+from explorer.core.spec import ArchSpec
 
 BYTES_PER_VALUE = 4  # float32, as torchsummary assumes
 MIB = 1024**2.0
@@ -50,7 +49,7 @@ class LayerRow:
     index: int
     name: str
     type: str
-    op: str
+    op: Op
     role: str
     summary_id: str | None
     stage: int | None
@@ -182,116 +181,6 @@ class Analysis:
         }
 
 
-def _pooled_side(side: int, kernel: int, stride: int, padding: int, dilation: int, ceil: bool) -> int:
-    """torch's output size for a conv or pool along one side."""
-    span = side + 2 * padding - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil else 0)) // stride + 1
-    if ceil and (out - 1) * stride >= side + padding:
-        out -= 1
-    return out
-
-
-_SAME_SHAPE_OPS = frozenset({"bn", "relu", "sigmoid", "droppath", "add", "mul", "poolsame"})
-_SPATIAL_OPS = frozenset({"conv", "maxpool", "pool", "blur"})
-_GLOBAL_OPS = frozenset({"avgpool", "mean"})
-
-
-def _check_fits(layer: PlannedLayer, shape: Shape) -> None:
-    """A blur pads by reflection, which needs two pixels; a pool must leave one."""
-    small = min(shape[1], shape[2])
-    too_small_pool = layer.op == "pool" and not layer.ceil_mode and small < layer.kernel_size
-    if (layer.op == "blur" and small < 2) or too_small_pool:
-        raise SpecError(
-            "anti_alias",
-            f"{layer.name} would anti-alias a {shape[1]}x{shape[2]} feature map, too small for it: "
-            "use a larger input_size or anti_alias 'none'",
-        )
-
-
-def _output_shape(layer: PlannedLayer, shape: Shape) -> Shape:
-    op = layer.op
-    if op in _SAME_SHAPE_OPS:
-        return shape
-    if op in ("blur", "pool"):
-        _check_fits(layer, shape)
-    if op in _SPATIAL_OPS:
-        k, s, p, d = layer.kernel_size, layer.stride, layer.padding, layer.dilation
-        channels = layer.out_channels
-        return (
-            channels,
-            _pooled_side(shape[1], k, s, p, d, layer.ceil_mode),
-            _pooled_side(shape[2], k, s, p, d, layer.ceil_mode),
-        )
-    if op == "zeropad":
-        s = layer.stride
-        return (layer.out_channels, (shape[1] - 1) // s + 1, (shape[2] - 1) // s + 1)
-    if op in _GLOBAL_OPS:
-        return (shape[0], 1, 1)
-    if op == "to_seq":
-        return (1, shape[0])
-    if op == "conv1d":
-        return (layer.out_channels, _pooled_side(shape[1], layer.kernel_size, 1, layer.padding, 1, False))
-    if op == "to_map":
-        return (shape[1], 1, 1)
-    if op == "flatten":
-        return (math.prod(shape),)
-    if op == "linear":
-        return (layer.out_channels,)
-    raise ValueError(f"no shape rule for op {op!r}")
-
-
-def _params(layer: PlannedLayer) -> int:
-    op = layer.op
-    if op in ("conv", "conv1d"):
-        kernel = layer.kernel_size ** (2 if op == "conv" else 1)
-        weight = layer.out_channels * (layer.in_channels // layer.groups) * kernel
-        return weight + (layer.out_channels if layer.bias else 0)
-    if op == "bn":
-        return 2 * layer.out_channels
-    if op == "linear":
-        return layer.in_channels * layer.out_channels + (layer.out_channels if layer.bias else 0)
-    return 0
-
-
-def _macs(layer: PlannedLayer, output: Shape) -> int:
-    if layer.op == "conv":
-        per_output = (layer.in_channels // layer.groups) * layer.kernel_size**2
-        return math.prod(output) * per_output
-    if layer.op == "blur":
-        # A fixed depthwise filter: one multiply-add per filter tap and output value.
-        return math.prod(output) * layer.kernel_size**2
-    if layer.op == "conv1d":
-        return math.prod(output) * (layer.in_channels // layer.groups) * layer.kernel_size
-    if layer.op == "linear":
-        return layer.in_channels * layer.out_channels
-    return 0
-
-
-def _receptive(layer: PlannedLayer, sources: list[tuple[int, int]], shape: Shape) -> tuple[int, int]:
-    rf, jump = max(sources)
-    if layer.op in _SPATIAL_OPS:
-        return rf + layer.dilation * (layer.kernel_size - 1) * jump, jump * layer.stride
-    if layer.op == "poolsame":
-        return rf + (layer.kernel_size - 1) * jump, jump
-    if layer.op == "zeropad":
-        return rf, jump * layer.stride
-    if layer.op in _GLOBAL_OPS:
-        return rf + (max(shape[1], shape[2]) - 1) * jump, jump
-    return rf, jump
-
-
-_DETAIL_OPS = frozenset({"conv", "maxpool", "pool", "poolsame", "blur", "conv1d"})
-
-
-def _row_details(layer: PlannedLayer) -> tuple[int | None, int | None, int | None, int | None]:
-    if layer.op in _DETAIL_OPS:
-        groups = layer.groups if layer.op in ("conv", "conv1d", "blur") else None
-        return layer.kernel_size, layer.stride, layer.padding, groups
-    if layer.op == "zeropad":
-        return 1, layer.stride, 0, None
-    return None, None, None, None
-
-
 def _is_weighted_main(row: LayerRow) -> bool:
     """Whether ``row`` counts towards the depth: a convolution of the main path, or a classifier."""
     return (row.op == "conv" and row.role in ("stem", "main", "head")) or row.op == "linear"
@@ -331,41 +220,29 @@ def _rows(
 
     for index in range(start, len(plan.layers)):
         layer = plan.layers[index]
+        rule = OPS[layer.op]
         source_shape = shape_of(layer.inputs[0])
+        output = step_shape(plan, index, shape_of)
         whole = any(sees_whole_input(i) for i in layer.inputs)
-        if layer.op in CONTAINER_OPS:
-            output = rows[index - 1].output_shape
+        if rule.kind == "container":
             receptive = field_of(index - 1)
             whole = sees_whole_input(index - 1)
-        elif layer.op in _GLOBAL_OPS and layer.role == "attention":
+        elif rule.whole_map and layer.role == "attention":
             # A gate's pooling sees the whole map, and its result scales every position of it:
             # from here on each output depends on the whole input. Growing the figure by the
             # map's side at every gate would count that again and again; the figure stays the
             # convolution path's, and the flag says the rest.
-            output = _output_shape(layer, source_shape)
             receptive = field_of(layer.inputs[0])
             whole = True
         else:
-            output = _output_shape(layer, source_shape)
-            receptive = _receptive(layer, [field_of(i) for i in layer.inputs], source_shape)
-        if layer.op == "add":
-            other = shape_of(layer.inputs[1])
-            if other != source_shape and parts.ANTI_ALIASES[plan.spec.anti_alias].plan is not None:
-                raise SpecError(
-                    "anti_alias",
-                    f"at {layer.name} the anti-aliased branch gives {source_shape[1:]} "
-                    f"while the shortcut gives {other[1:]} (a pool floors odd sides): "
-                    "use an input_size that halves evenly, or another anti_alias",
-                )
-            if other != source_shape:
-                raise AssertionError(f"{layer.name}: branch shapes {source_shape} and {other} differ")
+            receptive = rule.receptive(layer, max(field_of(i) for i in layer.inputs), source_shape)
 
         summary_id = None
         if not layer.functional:
             summary_count += 1
             summary_id = f"{layer.type_name}-{summary_count}"
-        params = _params(layer)
-        kernel, stride, padding, groups = _row_details(layer)
+        params = rule.params(layer)
+        kernel, stride, padding, groups = rule.details(layer)
         row = LayerRow(
             index=index,
             name=layer.name,
@@ -384,12 +261,12 @@ def _rows(
             groups=groups,
             params=params,
             trainable_params=params,
-            macs=_macs(layer, output),
+            macs=rule.macs(layer, output),
             receptive_field=receptive[0],
             jump=receptive[1],
             output_bytes=math.prod(output) * BYTES_PER_VALUE,
             dilation=layer.dilation if layer.dilation != 1 else None,
-            rate=layer.rate if layer.op == "droppath" else None,
+            rate=layer.rate if rule.has_rate else None,
             sees_whole_input=whole,
         )
         rows.append(row)
@@ -518,14 +395,14 @@ def _totals(plan: LayerPlan, rows: list[LayerRow], running: RunningTotals) -> To
     )
 
 
-def _analysis(plan: LayerPlan, previous: Analysis | None = None) -> Analysis:
+def _analysis(spec: ArchSpec, plan: LayerPlan, previous: Analysis | None = None) -> Analysis:
     kept = 0 if previous is None else _first_changed_row(layer_plan(previous.spec), plan, previous)
     reused = previous.rows[:kept] if previous is not None else ()
     running = previous.running if previous is not None else RunningTotals()
     rows, sums = _rows(plan, reused, running)
     stages = _stages(plan, rows, kept, previous.stages if previous is not None else ())
     return Analysis(
-        spec=plan.spec, rows=tuple(rows), stages=stages, totals=_totals(plan, rows, sums), running=sums
+        spec=spec, rows=tuple(rows), stages=stages, totals=_totals(plan, rows, sums), running=sums
     )
 
 
@@ -545,7 +422,7 @@ def _first_changed_row(old: LayerPlan, new: LayerPlan, previous: Analysis) -> in
 @size_bounded_cache(max_entries=32, max_size=MAX_CACHED_ANALYSIS_ROWS, size_of=lambda a: len(a.rows))
 def analyze(spec: ArchSpec) -> Analysis:
     """The full analysis of ``spec`` (cached: specs and analyses are immutable)."""
-    return _analysis(layer_plan(spec))
+    return _analysis(spec, layer_plan(spec))
 
 
 def analyze_after(previous: Analysis, spec: ArchSpec) -> Analysis:
@@ -554,5 +431,5 @@ def analyze_after(previous: Analysis, spec: ArchSpec) -> Analysis:
     shapes, receptive fields and running totals are taken as they are, and only the rest
     is computed. Cached alike."""
     return analyze.get_or_compute(
-        lambda: _analysis(layer_plan_after(layer_plan(previous.spec), spec), previous), spec
+        lambda: _analysis(spec, layer_plan_after(layer_plan(previous.spec), spec), previous), spec
     )

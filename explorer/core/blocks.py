@@ -13,11 +13,14 @@ definition gives (``explorer.core.parts``) becomes the class of its module.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as functional
 from torch import nn
+
+from explorer.core.ops import OPS
 
 
 class ZeroPadShortcut(nn.Module):
@@ -108,38 +111,40 @@ class Step:
     """Other plan indices whose output this step's output is (a container's last member)."""
 
 
-def _relu(x: torch.Tensor) -> torch.Tensor:
-    return functional.relu(x)
+# The few layers torch lacks, by the names the op declarations give them.
+_OWN_LAYERS: dict[str, type[nn.Module]] = {
+    cls.__name__: cls for cls in (ZeroPadShortcut, BlurPool2d, AvgPool2dSame, DropPath)
+}
 
 
-def _flatten(x: torch.Tensor) -> torch.Tensor:
-    return torch.flatten(x, 1)
+def module_class(class_name: str) -> type[nn.Module]:
+    """The class an op's recipe names: ``nn.Conv2d`` from torch, else one of ours."""
+    if class_name.startswith("nn."):
+        return getattr(nn, class_name.removeprefix("nn."))  # type: ignore[no-any-return]
+    return _OWN_LAYERS[class_name]
 
 
-def _mean(x: torch.Tensor) -> torch.Tensor:
-    return x.mean((2, 3), keepdim=True)
+def _compiled(expression: str) -> Callable[..., torch.Tensor]:
+    """The op's declared arithmetic as a function of its inputs (compiled once, as fast as
+    one written by hand)."""
+    arguments = ", ".join(f"x{i}" for i in range(expression.count("{1}") + 1))
+    text = expression.format(*(f"x{i}" for i in range(2)))
+    function: Callable[..., torch.Tensor] = eval(
+        f"lambda {arguments}: {text}", {"torch": torch, "F": functional}
+    )
+    return function
 
 
-def _to_seq(x: torch.Tensor) -> torch.Tensor:
-    return x.view(x.shape[0], 1, -1)
-
-
-def _to_map(x: torch.Tensor) -> torch.Tensor:
-    return x.view(x.shape[0], -1, 1, 1)
-
-
-_UNARY = {"relu": _relu, "flatten": _flatten, "mean": _mean, "to_seq": _to_seq, "to_map": _to_map}
+_ARITHMETIC: dict[str, Callable[..., torch.Tensor]] = {
+    op: _compiled(rule.expression) for op, rule in OPS.items() if rule.expression
+}
 
 
 def run_step(step: Step, values: dict[int, torch.Tensor]) -> torch.Tensor:
     """One step's output from the outputs it names (kept in ``values`` by plan index)."""
     if step.module is not None:
         return step.module(values[step.inputs[0]])  # type: ignore[no-any-return]
-    if step.op == "add":
-        return values[step.inputs[0]] + values[step.inputs[1]]
-    if step.op == "mul":
-        return values[step.inputs[0]] * values[step.inputs[1]]
-    return _UNARY[step.op](values[step.inputs[0]])
+    return _ARITHMETIC[step.op](*(values[index] for index in step.inputs))
 
 
 def run_steps(source: int, steps: list[Step], x: torch.Tensor) -> torch.Tensor:

@@ -13,16 +13,14 @@ import torch
 from torch import nn
 
 from explorer.core.blocks import (
-    AvgPool2dSame,
-    BlurPool2d,
-    DropPath,
     PlannedModule,
     PlannedSequential,
     ResNet,
     Step,
-    ZeroPadShortcut,
     container_class,
+    module_class,
 )
+from explorer.core.ops import OPS
 from explorer.core.plan import (
     CONTAINER_OPS,
     FUNCTIONAL_OPS,
@@ -35,49 +33,14 @@ from explorer.core.spec import ArchSpec
 
 
 def _module(layer: PlannedLayer) -> nn.Module:
-    op = layer.op
-    if op == "conv":
-        return nn.Conv2d(
-            layer.in_channels,
-            layer.out_channels,
-            kernel_size=layer.kernel_size,
-            stride=layer.stride,
-            padding=layer.padding,
-            dilation=layer.dilation,
-            groups=layer.groups,
-            bias=layer.bias,
-        )
-    if op == "conv1d":
-        return nn.Conv1d(
-            layer.in_channels, layer.out_channels, layer.kernel_size, padding=layer.padding, bias=layer.bias
-        )
-    if op == "bn":
-        return nn.BatchNorm2d(layer.out_channels)
-    if op == "relu":
-        return nn.ReLU(inplace=True)
-    if op == "sigmoid":
-        return nn.Sigmoid()
-    if op == "maxpool":
-        return nn.MaxPool2d(kernel_size=layer.kernel_size, stride=layer.stride, padding=layer.padding)
-    if op == "pool":
-        return nn.AvgPool2d(
-            layer.kernel_size, layer.stride, ceil_mode=layer.ceil_mode, count_include_pad=not layer.ceil_mode
-        )
-    if op == "poolsame":
-        return AvgPool2dSame(layer.kernel_size, layer.stride, ceil_mode=True, count_include_pad=False)
-    if op == "blur":
-        return BlurPool2d(layer.out_channels, layer.stride, layer.kernel_size)
-    if op == "avgpool":
-        return nn.AdaptiveAvgPool2d((1, 1))
-    if op == "linear":
-        return nn.Linear(layer.in_channels, layer.out_channels, bias=layer.bias)
-    if op == "zeropad":
-        return ZeroPadShortcut(layer.in_channels, layer.out_channels, layer.stride)
-    if op == "droppath":
-        return DropPath(layer.rate)
-    if op in CONTAINER_OPS:
+    """The module of ``layer``, made from its op's recipe (``explorer.core.ops``)."""
+    rule = OPS[layer.op]
+    if rule.kind == "container":
         return container_class(layer.type_name)()
-    raise ValueError(f"{layer.name}: op {layer.op!r} has no module")
+    if rule.module is None:
+        raise ValueError(f"{layer.name}: op {layer.op!r} runs without a module of its own")
+    positional, keywords = rule.module.arguments(layer)
+    return module_class(rule.module.class_name)(*positional, **keywords)
 
 
 def _is_functional(layer: PlannedLayer) -> bool:

@@ -25,6 +25,7 @@ from typing import Literal
 
 from explorer.core import parts
 from explorer.core.analysis import Analysis, LayerRow, analyze
+from explorer.core.ops import OPS, stride_suffix
 from explorer.core.plan import CONTAINER_OPS, NETWORK_INPUT, LayerPlan, PlannedBlock, layer_plan
 from explorer.core.sizecache import size_bounded_cache
 from explorer.core.spec import ArchSpec
@@ -136,53 +137,9 @@ def _shape_text(shape: Shape) -> str:
     return "x".join(map(str, shape))
 
 
-def _stride_suffix(stride: int | None) -> str:
-    return f", /{stride}" if stride and stride > 1 else ""
-
-
-def _dilation_suffix(row: LayerRow) -> str:
-    return f", dilation {row.dilation}" if row.dilation and row.dilation > 1 else ""
-
-
-_PLAIN_LINES = {
-    "bn": "BN",
-    "relu": "ReLU",
-    "sigmoid": "sigmoid",
-    "add": "+",
-    "mul": "x",
-    "flatten": "flatten",
-    "mean": "global avg pool",
-    "to_seq": "to 1-d",
-    "to_map": "to map",
-}
-
-
 def layer_lines(row: LayerRow) -> tuple[str, ...]:
     """A layer in the paper's words: "3x3 conv, 64, /2", "3x3 max pool, /2", "fc 1000"."""
-    op = row.op
-    channels = row.output_shape[0]
-    k = row.kernel_size
-    stride = _stride_suffix(row.stride)
-    if op == "conv":
-        groups = f", {row.groups} groups" if row.groups and row.groups > 1 else ""
-        return (f"{k}x{k} conv, {channels}{stride}{groups}{_dilation_suffix(row)}",)
-    if op == "conv1d":
-        return (f"1-d conv, k={k}",)
-    if op == "maxpool":
-        return (f"{k}x{k} max pool{stride}",)
-    if op in ("pool", "poolsame"):
-        return (f"{k}x{k} avg pool{stride}",)
-    if op == "blur":
-        return (f"{k}x{k} blur pool{stride}",)
-    if op == "avgpool":
-        return ("avg pool",)
-    if op == "linear":
-        return (f"fc {channels}",)
-    if op == "zeropad":
-        return (f"zero-pad, {channels}{stride}",)
-    if op == "droppath":
-        return (f"drop-path {row.rate or 0:.3g}",)
-    return (_PLAIN_LINES.get(op, op),)
+    return (OPS[row.op].label(row),)
 
 
 def _shortcut_label(rows: list[LayerRow]) -> str:
@@ -230,9 +187,7 @@ class _Builder:
     def summary_node(self, node_id: str, kind: NodeKind, role: str) -> str:
         """The stem or the head as one node."""
         rows = self.section_rows(role)
-        lines = tuple(
-            line for row in rows if row.op not in ("bn", "relu", "flatten") for line in layer_lines(row)
-        )
+        lines = tuple(line for row in rows if OPS[row.op].drawn != "thin" for line in layer_lines(row))
         node = Node(
             node_id,
             kind,
@@ -400,7 +355,7 @@ class _Builder:
             members = tuple(node.id for node in self.nodes if node.stage == stage.index)
             if self.level == "stage" or not members:
                 continue
-            label = f"{stage.name}\n{stage.depth} x {self.block_label}{_stride_suffix(stage.stride)}"
+            label = f"{stage.name}\n{stage.depth} x {self.block_label}{stride_suffix(stage.stride)}"
             result.append(Cluster(f"cluster_{stage.name}", stage.index, label, members))
         return tuple(result)
 

@@ -10,249 +10,70 @@ others, a block or an attention module, fires when its forward returns).
 Every layer names all of its inputs, and every block names the layer that merges its
 branches and the layer its shortcut starts from, so nothing downstream counts
 positions. What each kind of block, stem, shortcut, attention and anti-aliasing adds
-to the plan is written once, in ``explorer.core.parts``; this module only offers the
-writer they use and walks the stages.
+to the plan is written once, in ``explorer.core.parts``, in the vocabulary of
+``explorer.core.planning`` (the writer, the layer and the block); this module walks the
+stages, and ``step_shape`` applies each op's shape rule (``explorer.core.ops``).
 
 Nothing here imports torch: the plan and the analysis are pure Python.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from explorer.core import parts
+from explorer.core.ops import CONTAINER_OPS, FUNCTIONAL_OPS, MODULE_TYPE_NAMES, OPS, Op, Shape
+from explorer.core.planning import (
+    NETWORK_INPUT,
+    BlockSite,
+    PlannedBlock,
+    PlannedLayer,
+    PlanWriter,
+    Role,
+    ShortcutKind,
+    SpecView,
+)
 from explorer.core.sizecache import size_bounded_cache
-from explorer.core.spec import ArchSpec
+from explorer.core.spec_error import SpecError
 
-Op = Literal[
-    "conv",
-    "conv1d",
-    "bn",
-    "relu",
-    "sigmoid",
-    "maxpool",
-    "pool",
-    "poolsame",
-    "blur",
-    "avgpool",
-    "mean",
-    "to_seq",
-    "to_map",
-    "flatten",
-    "linear",
-    "zeropad",
-    "droppath",
-    "add",
-    "mul",
-    "module",
-    "block",
+# Where the app's modules have always found the plan's vocabulary.
+__all__ = [
+    "CONTAINER_OPS",
+    "FUNCTIONAL_OPS",
+    "MODULE_TYPE_NAMES",
+    "NETWORK_INPUT",
+    "BlockSite",
+    "LayerPlan",
+    "Op",
+    "PlanWriter",
+    "PlannedBlock",
+    "PlannedLayer",
+    "Role",
+    "ShortcutKind",
+    "block_layouts",
+    "drop_path_rates",
+    "layer_plan",
+    "layer_plan_after",
+    "output_shapes",
+    "stage_dilations",
+    "step_shape",
 ]
-Role = Literal["stem", "main", "shortcut", "attention", "merge", "block", "head"]
-# "identity" where the block keeps its shape, else a key of explorer.core.parts.SHORTCUTS.
-ShortcutKind = str
 
-NETWORK_INPUT = -1
 # About three plans of the largest spec allowed (some 34,000 layers each), or many small ones.
 MAX_CACHED_PLAN_LAYERS = 100_000
-
-MODULE_TYPE_NAMES = {
-    "conv": "Conv2d",
-    "conv1d": "Conv1d",
-    "bn": "BatchNorm2d",
-    "relu": "ReLU",
-    "sigmoid": "Sigmoid",
-    "maxpool": "MaxPool2d",
-    "pool": "AvgPool2d",
-    "poolsame": "AvgPool2dSame",
-    "blur": "BlurPool2d",
-    "avgpool": "AdaptiveAvgPool2d",
-    "flatten": "Flatten",
-    "linear": "Linear",
-    "zeropad": "ZeroPadShortcut",
-    "droppath": "DropPath",
-    "add": "Add",
-    "mul": "Mul",
-}
-# Steps that are plain tensor arithmetic in the forward pass, never a module.
-FUNCTIONAL_OPS = frozenset({"mean", "to_seq", "to_map", "add", "mul"})
-# Steps that hold other steps: their row follows their members, as the hooks fire.
-CONTAINER_OPS = frozenset({"module", "block"})
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedLayer:
-    """One step of the forward pass.
-
-    ``name`` is the module path in the built model (``layer2.0.conv1``); a block's
-    ReLU module is called more than once, so several layers share its name.
-    ``functional`` steps (the stem's ReLU, the residual add, the flatten) have no
-    module of their own and so no torchsummary row. ``inputs`` are indices of the
-    layers whose outputs this one consumes (``NETWORK_INPUT`` for the image); a
-    container step (``block``, ``module``) stands for the steps since ``first``:
-    its input is theirs and its output the output of the step before it.
-    """
-
-    name: str
-    op: Op
-    role: Role
-    inputs: tuple[int, ...]
-    stage: int | None = None
-    block: int | None = None
-    in_channels: int = 0
-    out_channels: int = 0
-    kernel_size: int = 0
-    stride: int = 1
-    padding: int = 0
-    dilation: int = 1
-    groups: int = 1
-    bias: bool = False
-    ceil_mode: bool = False
-    functional: bool = False
-    type_name: str = ""
-    first: int = -1
-    rate: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedBlock:
-    name: str
-    stage: int
-    index: int
-    type_name: str
-    in_channels: int
-    inner_channels: int
-    out_channels: int
-    stride: int
-    shortcut: ShortcutKind
-    first_layer: int
-    last_layer: int
-    merge_layer: int
-    """The layer that joins the two branches (the residual add)."""
-    shortcut_source: int
-    """The layer whose output the shortcut branch starts from (the block's input, or
-    the pre-activated input of a pre-activation block)."""
-    output_layer: int = -1
-    """The step whose output is the block's output (the container row repeats it)."""
-    dilation: int = 1
-    drop_path: float = 0.0
-    zero_init: str = ""
-    """The layer that ``zero_init_residual`` zeroes: the last norm (or conv) of the main branch."""
 
 
 @dataclass(frozen=True, slots=True)
 class LayerPlan:
-    spec: ArchSpec
+    spec: SpecView
     layers: tuple[PlannedLayer, ...]
     blocks: tuple[PlannedBlock, ...]
 
 
-Where = dict[str, int | None]
-
-
-class PlanWriter:
-    """Appends layers to a plan; the parts' definitions call it to lay out their layers."""
-
-    def __init__(self, spec: ArchSpec) -> None:
-        self.spec = spec
-        self.layers: list[PlannedLayer] = []
-        self.where: Where = {}
-        # A module name used twice is one module called twice (torchvision's ``relu``), so it
-        # must be the same op each time; a part that reuses another's name by mistake fails here.
-        self._module_ops: dict[str, Op] = {}
-
-    def add(self, name: str, op: Op, role: Role, inputs: tuple[int, ...], **details: object) -> int:
-        details.setdefault("type_name", MODULE_TYPE_NAMES.get(op, ""))
-        if op in FUNCTIONAL_OPS:
-            details["functional"] = True
-        else:
-            known = self._module_ops.setdefault(name, op)
-            if known != op:
-                raise ValueError(f"plan: the module name {name!r} is given to a {known} and a {op}")
-        for key, value in self.where.items():
-            details.setdefault(key, value)
-        layer = PlannedLayer(name, op, role, inputs, **details)  # type: ignore[arg-type]
-        self.layers.append(layer)
-        return len(self.layers) - 1
-
-    @property
-    def next_index(self) -> int:
-        return len(self.layers)
-
-    def channels(self, index: int) -> int:
-        return self.spec.in_channels if index == NETWORK_INPUT else self.layers[index].out_channels
-
-    def conv(
-        self,
-        name: str,
-        role: Role,
-        source: int,
-        out_channels: int,
-        kernel_size: int,
-        stride: int = 1,
-        groups: int = 1,
-        dilation: int = 1,
-        bias: bool = False,
-    ) -> int:
-        padding = dilation * (kernel_size - 1) // 2
-        return self.add(
-            name,
-            "conv",
-            role,
-            (source,),
-            in_channels=self.channels(source),
-            out_channels=out_channels,
-            kernel_size=kernel_size,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-            bias=bias,
-        )
-
-    def same(self, name: str, op: Op, role: Role, source: int, **details: object) -> int:
-        """A step that keeps the channel count (BN, ReLU, pooling, drop-path ...)."""
-        channels = self.channels(source)
-        return self.add(name, op, role, (source,), in_channels=channels, out_channels=channels, **details)
-
-    def container(self, name: str, op: Op, role: Role, source: int, first: int, type_name: str) -> int:
-        """The row of a module that holds the steps from ``first`` to the last one written."""
-        return self.add(
-            name,
-            op,
-            role,
-            (source,),
-            in_channels=self.channels(source),
-            out_channels=self.layers[-1].out_channels,
-            type_name=type_name,
-            first=first,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class BlockSite:
-    """Where a block sits and what it must produce; the block kinds plan from it."""
-
-    spec: ArchSpec
-    prefix: str
-    stage: int
-    index: int
-    source: int
-    in_channels: int
-    inner_channels: int
-    out_channels: int
-    stride: int
-    first_dilation: int
-    dilation: int
-    drop_path: float
-    needs_projection: bool
-
-    def name(self, part: str) -> str:
-        return f"{self.prefix}.{part}"
-
-
-def stage_dilations(spec: ArchSpec) -> tuple[tuple[int, int, int], ...]:
+def stage_dilations(spec: SpecView) -> tuple[tuple[int, int, int], ...]:
     """(stride, dilation, previous dilation) of each stage, by timm's output-stride rule:
     once the network has reached ``output_stride``, later stages dilate instead of striding."""
     net_stride = parts.stem_stride(spec)
@@ -269,7 +90,7 @@ def stage_dilations(spec: ArchSpec) -> tuple[tuple[int, int, int], ...]:
     return tuple(result)
 
 
-def drop_path_rates(spec: ArchSpec) -> tuple[float, ...]:
+def drop_path_rates(spec: SpecView) -> tuple[float, ...]:
     """Each block's stochastic-depth rate: timm's linear rule, 0 for the first block and
     ``drop_path`` for the last."""
     total = sum(spec.depths)
@@ -323,7 +144,7 @@ class BlockLayout(NamedTuple):
 
 
 @lru_cache(maxsize=4)  # an edit compares the layouts of the spec before it, made at the edit before
-def block_layouts(spec: ArchSpec, stem_channels: int) -> tuple[BlockLayout, ...]:
+def block_layouts(spec: SpecView, stem_channels: int) -> tuple[BlockLayout, ...]:
     """Every block's layout, in order: plain arithmetic on the spec, no layers planned."""
     block_kind = parts.BLOCKS[spec.block]
     rates = iter(drop_path_rates(spec))
@@ -387,7 +208,7 @@ def _plan_blocks(
 
 
 @size_bounded_cache(max_entries=64, max_size=MAX_CACHED_PLAN_LAYERS, size_of=lambda plan: len(plan.layers))
-def layer_plan(spec: ArchSpec) -> LayerPlan:
+def layer_plan(spec: SpecView) -> LayerPlan:
     """The ordered layers of ``spec`` (cached: specs are immutable)."""
     writer = PlanWriter(spec)
     block_kind = parts.BLOCKS[spec.block]
@@ -404,17 +225,17 @@ def layer_plan(spec: ArchSpec) -> LayerPlan:
 _PLACEMENT_FIELDS = frozenset({"depths", "widths", "strides", "num_classes", "input_size"})
 
 
-def _structure(spec: ArchSpec) -> tuple[object, ...]:
+def _structure(spec: SpecView) -> tuple[object, ...]:
     return tuple(getattr(spec, field.name) for field in fields(spec) if field.name not in _PLACEMENT_FIELDS)
 
 
-def layer_plan_after(previous: LayerPlan, spec: ArchSpec) -> LayerPlan:
+def layer_plan_after(previous: LayerPlan, spec: SpecView) -> LayerPlan:
     """``layer_plan(spec)``, reusing ``previous``'s layers up to the first block an edit
     changed; cached alike, so the next edit finds this plan."""
     return layer_plan.get_or_compute(lambda: _replan(previous, spec), spec)
 
 
-def _replan(previous: LayerPlan, spec: ArchSpec) -> LayerPlan:
+def _replan(previous: LayerPlan, spec: SpecView) -> LayerPlan:
     if not previous.blocks or _structure(previous.spec) != _structure(spec):
         return layer_plan.__wrapped__(spec)
     stem_channels = previous.blocks[0].in_channels
@@ -433,3 +254,38 @@ def _replan(previous: LayerPlan, spec: ArchSpec) -> LayerPlan:
     blocks = list(previous.blocks[:kept])
     _plan_blocks(writer, last_kept.output_layer, new[kept:], blocks)
     return LayerPlan(spec, tuple(writer.layers), tuple(blocks))
+
+
+def step_shape(plan: LayerPlan, index: int, shape_of: Callable[[int], Shape]) -> Shape:
+    """The output shape of step ``index``, from the output shapes of the steps before it
+    (``shape_of``; ``NETWORK_INPUT`` is the image): its op's rule, and the residual merge's
+    check that both branches agree. A ``SpecError`` names a spec whose shapes cannot work."""
+    layer = plan.layers[index]
+    if layer.op in CONTAINER_OPS:
+        return shape_of(index - 1)
+    source = shape_of(layer.inputs[0])
+    output = OPS[layer.op].shape(layer, source)
+    if layer.role == "merge":
+        other = shape_of(layer.inputs[1])
+        if other != source and parts.ANTI_ALIASES[plan.spec.anti_alias].plan is not None:
+            raise SpecError(
+                "anti_alias",
+                f"at {layer.name} the anti-aliased branch gives {source[1:]} "
+                f"while the shortcut gives {other[1:]} (a pool floors odd sides): "
+                "use an input_size that halves evenly, or another anti_alias",
+            )
+        if other != source:
+            raise AssertionError(f"{layer.name}: branch shapes {source} and {other} differ")
+    return output
+
+
+def output_shapes(plan: LayerPlan) -> tuple[Shape, ...]:
+    """Every step's output shape (a ``SpecError`` where the spec's shapes cannot work)."""
+    shapes: list[Shape] = []
+
+    def shape_of(index: int) -> Shape:
+        return plan.spec.input_shape if index == NETWORK_INPUT else shapes[index]
+
+    for index in range(len(plan.layers)):
+        shapes.append(step_shape(plan, index, shape_of))
+    return tuple(shapes)

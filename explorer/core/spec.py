@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -19,7 +18,10 @@ from explorer.core import parts
 from explorer.core.file_kind import NOT_A_DOCUMENT
 from explorer.core.files import atomic_write_text, read_user_bytes
 from explorer.core.jsonable import JsonError, json_type_name, parse_json, parse_json_file
+from explorer.core.plan import layer_plan, output_shapes
 from explorer.core.quoting import quote_value
+from explorer.core.spec_error import SpecError as SpecError  # where the app has always found it
+from explorer.core.spec_error import field_label as field_label
 from explorer.core.wording import counted
 
 # A kind of part is named by its key in its table in explorer.core.parts, where each kind
@@ -54,34 +56,6 @@ MAX_IN_CHANNELS = 64
 MAX_CLASSES = 100_000
 MAX_INPUT_SIDE = 4096
 FORMAT_VERSION = 1
-
-
-_STAGE_FIELDS = {"depths": "depth", "widths": "width", "strides": "stride"}
-_INDEXED_FIELD = re.compile(r"(?P<name>[a-z_]+)\[(?P<index>\d+)\]")
-
-
-def field_label(field: str) -> str:
-    """``field`` in the words the app shows: ``depths[2]`` is "stage 3 depth"."""
-    match = _INDEXED_FIELD.fullmatch(field)
-    if match is None:
-        return field if len(field) <= 40 else quote_value(field, 40)
-    name, index = match.group("name"), int(match.group("index"))
-    if name in _STAGE_FIELDS:
-        return f"stage {index + 1} {_STAGE_FIELDS[name]}"
-    if name == "input_size" and index < 2:
-        return f"input {('height', 'width')[index]}"
-    return field
-
-
-class SpecError(ValueError):
-    """An invalid architecture: ``field`` names the culprit as the code knows it
-    (``depths[2]``), ``label`` as a person reads it ("stage 3 depth"), ``reason`` the fix."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.label = field_label(field)
-        self.reason = reason
-        super().__init__(f"{self.label}: {reason}")
 
 
 def is_whole_number(value: object) -> TypeGuard[int]:
@@ -198,10 +172,8 @@ class ArchSpec:
                     yield problem
         if not seen and parts.ANTI_ALIASES[self.anti_alias].filters:
             # Whether every anti-aliasing step has pixels enough to filter is a matter of
-            # shapes: the analysis (pure Python, cached) raises a SpecError if one has not.
-            from explorer.core.analysis import analyze
-
-            yield from _failures(analyze, self)
+            # shapes: the plan's shape rules (pure Python, cached) raise a SpecError if not.
+            yield from _failures(lambda: output_shapes(layer_plan(self)))
 
     def _field_problems(self) -> Iterator[SpecError]:
         """The problem of each field on its own (its type and range), field by field; a

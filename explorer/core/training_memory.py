@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from explorer.core.analysis import LayerRow, analyze
 from explorer.core.ascii_numbers import ascii_fullmatch
+from explorer.core.ops import CONTAINER_OPS, OPS, assert_never
 from explorer.core.plan import NETWORK_INPUT, layer_plan
 from explorer.core.quoting import quote_value
 from explorer.core.sizecache import size_bounded_cache
@@ -208,59 +209,61 @@ class _Walk:
             self.weight_copies += numel * self.half
 
     def step(self, index: int, row: LayerRow) -> tuple[_Storage, ...]:
+        """What the step keeps for the backward pass, as its op declares (``Keeps``)."""
         found: list[_Storage] = []
-        op = row.op
         source = row.inputs[0]
         key, dtype = self.storage[source], self.dtype[source]
-        if op in ("block", "module"):
-            self.output(index, self.storage[index - 1], self.dtype[index - 1])
-        elif op in ("conv", "conv1d", "linear"):
-            computed = self.as_half(index, source, found, "cast")
-            self.weight_copy(row.params - (row.output_shape[0] if self._has_bias(index) else 0))
-            self.fresh(index, computed)
-        elif op == "bn":
-            self.keep(found, key)
-            channels = row.output_shape[0]
-            self.keep(found, self.new((index, "mean"), 0, channels * FLOAT32))
-            self.keep(found, self.new((index, "invstd"), 0, channels * FLOAT32))
-            self.fresh(index, dtype)
-        elif op == "relu":
-            if self._in_place(index):
-                self.output(index, key, dtype)
-            else:
+        keeps = OPS[row.op].keeps
+        match keeps:
+            case "container":
+                self.output(index, self.storage[index - 1], self.dtype[index - 1])
+            case "weighted":
+                computed = self.as_half(index, source, found, "cast")
+                self.weight_copy(row.params - (row.output_shape[0] if self._has_bias(index) else 0))
+                self.fresh(index, computed)
+            case "norm":
+                self.keep(found, key)
+                channels = row.output_shape[0]
+                self.keep(found, self.new((index, "mean"), 0, channels * FLOAT32))
+                self.keep(found, self.new((index, "invstd"), 0, channels * FLOAT32))
                 self.fresh(index, dtype)
-            self.keep(found, self.storage[index])
-        elif op == "sigmoid":
-            self.keep(found, self.fresh(index, dtype))
-        elif op == "maxpool":
-            self.keep(found, key)
-            self.keep(found, self.new((index, "indices"), _numel(row.output_shape) * INT64))
-            self.fresh(index, dtype)
-        elif op == "pool":
-            self.keep(found, key)
-            self.fresh(index, dtype)
-        elif op == "poolsame":
-            channels, height, width = row.input_shape
-            grow = (row.kernel_size or 1) - 1  # 'same' padding: the extra row and column go after
-            padded = channels * (height + grow) * (width + grow)
-            self.keep(found, self.new((index, "padded"), padded * dtype))
-            self.fresh(index, dtype)
-        elif op == "blur":
-            self._blur(index, row, found)
-        elif op == "droppath":
-            self.keep(found, self.new((index, "mask"), dtype))
-            self.fresh(index, dtype)
-        elif op == "mul":
-            other = row.inputs[1]
-            self.keep(found, key)
-            self.keep(found, self.storage[other])
-            self.fresh(index, max(dtype, self.dtype[other]))
-        elif op in ("add", "zeropad", "avgpool", "mean"):
-            self.fresh(index, dtype)
-        elif op in ("flatten", "to_seq", "to_map"):
-            self.output(index, key, dtype)
-        else:
-            raise ValueError(f"no saved-tensor rule for op {op!r}")
+            case "relu":
+                if self._in_place(index):
+                    self.output(index, key, dtype)
+                else:
+                    self.fresh(index, dtype)
+                self.keep(found, self.storage[index])
+            case "output":
+                self.keep(found, self.fresh(index, dtype))
+            case "input_and_indices":
+                self.keep(found, key)
+                self.keep(found, self.new((index, "indices"), _numel(row.output_shape) * INT64))
+                self.fresh(index, dtype)
+            case "input":
+                self.keep(found, key)
+                self.fresh(index, dtype)
+            case "same_padded":
+                channels, height, width = row.input_shape
+                grow = (row.kernel_size or 1) - 1  # 'same' padding: the extra row and column go after
+                padded = channels * (height + grow) * (width + grow)
+                self.keep(found, self.new((index, "padded"), padded * dtype))
+                self.fresh(index, dtype)
+            case "blur":
+                self._blur(index, row, found)
+            case "mask":
+                self.keep(found, self.new((index, "mask"), dtype))
+                self.fresh(index, dtype)
+            case "both_inputs":
+                other = row.inputs[1]
+                self.keep(found, key)
+                self.keep(found, self.storage[other])
+                self.fresh(index, max(dtype, self.dtype[other]))
+            case "nothing":
+                self.fresh(index, dtype)
+            case "view":
+                self.output(index, key, dtype)
+            case _:
+                assert_never(keeps)
         return tuple(found)
 
     def _blur(self, index: int, row: LayerRow, found: list[_Storage]) -> None:
@@ -306,7 +309,7 @@ def _gradients_alive(spec: ArchSpec, rows: tuple[LayerRow, ...], dtypes: dict[in
             waiting[index] += _numel(shape) * dtypes[source]
     alive = []
     for index, row in enumerate(rows):
-        if row.op in ("block", "module"):
+        if row.op in CONTAINER_OPS:
             alive.append(0)
             continue
         source = row.inputs[0]
@@ -326,10 +329,8 @@ def _loss_storages(spec: ArchSpec) -> tuple[_Storage, ...]:
 def _buffer_bytes(spec: ArchSpec) -> int:
     total = 0
     for layer in layer_plan(spec).layers:
-        if layer.op == "bn":
-            total += 2 * layer.out_channels * FLOAT32 + INT64  # running mean, var; batches seen
-        elif layer.op == "blur":
-            total += layer.out_channels * layer.kernel_size**2 * FLOAT32
+        float_values, int_values = OPS[layer.op].buffer_values(layer)
+        total += float_values * FLOAT32 + int_values * INT64
     return total
 
 

@@ -51,7 +51,7 @@ def pytorch_source(spec: ArchSpec) -> str:
     name = factory_name(spec)
     sections = [_header(spec, name), _imports(spec, f)]
     sections += [text.strip("\n").split("\n") for text in _layer_classes(spec, f)]
-    sections += [block_source(f), _model_class(plan, f), _factory(name)]
+    sections += [block_source(f), _model_class(spec, plan, f), _factory(name)]
     lines: list[str] = []
     for i, section in enumerate(sections):
         if i > 1:
@@ -180,8 +180,7 @@ def _sequential(indent: int, head: str, members: list[str]) -> list[str]:
     return [*lines, f"{pad})"]
 
 
-def _stage_lines(plan: LayerPlan, f: SourceFeatures) -> list[str]:
-    spec = plan.spec
+def _stage_lines(spec: ArchSpec, plan: LayerPlan, f: SourceFeatures) -> list[str]:
     lines = []
     if f.drop_path:
         total = sum(spec.depths)
@@ -278,8 +277,7 @@ def _make_stage(f: SourceFeatures) -> list[str]:
     return lines
 
 
-def _forward(plan: LayerPlan, f: SourceFeatures) -> list[str]:
-    spec = plan.spec
+def _forward(spec: ArchSpec, plan: LayerPlan, f: SourceFeatures) -> list[str]:
     pad = INDENT * 2
     lines = [f"{INDENT}def forward(self, x: torch.Tensor) -> torch.Tensor:"]
     lines.append(f"{pad}x = self.conv1(x)" if f.preact else f"{pad}x = torch.relu(self.bn1(self.conv1(x)))")
@@ -298,8 +296,7 @@ def _forward(plan: LayerPlan, f: SourceFeatures) -> list[str]:
     return lines
 
 
-def _model_class(plan: LayerPlan, f: SourceFeatures) -> list[str]:
-    spec = plan.spec
+def _model_class(spec: ArchSpec, plan: LayerPlan, f: SourceFeatures) -> list[str]:
     lines = [
         "class ResNet(nn.Module):",
         f'{INDENT}"""{_model_doc(spec)}"""',
@@ -307,8 +304,8 @@ def _model_class(plan: LayerPlan, f: SourceFeatures) -> list[str]:
         f"{INDENT}def __init__(self) -> None:",
         f"{INDENT * 2}super().__init__()",
     ]
-    lines += _stem(spec, f) + _stage_lines(plan, f) + _head(spec, f) + _initialisation(spec, f)
-    return [*lines, "", *_make_stage(f), "", *_forward(plan, f)]
+    lines += _stem(spec, f) + _stage_lines(spec, plan, f) + _head(spec, f) + _initialisation(spec, f)
+    return [*lines, "", *_make_stage(f), "", *_forward(spec, plan, f)]
 
 
 def _model_doc(spec: ArchSpec) -> str:

@@ -5,13 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from explorer.core.parts.base import Kind, make_divisible
-
-if TYPE_CHECKING:
-    from explorer.core.plan import BlockSite, PlanWriter
-
+from explorer.core.planning import BlockSite, PlanWriter
 
 # Attention: a gate on the main branch's output, before the merge.
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from explorer.core.parts.anti_alias import block_uses_anti_alias, plan_anti_alias
 from explorer.core.parts.attention import plan_attention, plan_drop_path
 from explorer.core.parts.base import Kind
 from explorer.core.parts.shortcuts import plan_shortcut
 from explorer.core.parts.stems import STRIDE_ON
-
-if TYPE_CHECKING:
-    from explorer.core.plan import BlockSite, PlanWriter
-
+from explorer.core.planning import BlockSite, PlanWriter
 
 # Blocks.
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from explorer.core.parts.anti_alias import ANTI_ALIASES
 from explorer.core.parts.attention import ATTENTIONS
 from explorer.core.parts.base import Kind
 from explorer.core.parts.blocks import BLOCKS
 from explorer.core.parts.shortcuts import SHORTCUTS
 from explorer.core.parts.stems import STEM_POOLS, STEMS, STRIDE_ON, stem_stride
-
-if TYPE_CHECKING:
-    from explorer.core.spec import ArchSpec
-
+from explorer.core.planning import SpecView
 
 # What the editor greys out: the options a spec's parts do not use, each with the reason.
 
 
-def inapplicable_options(spec: ArchSpec) -> dict[str, str]:
+def inapplicable_options(spec: SpecView) -> dict[str, str]:
     """The spec fields that ``spec``'s chosen parts do not use, with the reason a person
     reads; such a field must keep its default (validation says so, naming the field)."""
     reasons: dict[str, str] = {}

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from explorer.core.parts.blocks import BLOCKS
-
-if TYPE_CHECKING:
-    from explorer.core.plan import PlanWriter
-
+from explorer.core.planning import PlanWriter
 
 # The head: global pool and classifier (a pre-activation network first normalises).
 

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from explorer.core.parts.base import Kind
-
-if TYPE_CHECKING:
-    from explorer.core.plan import BlockSite, PlanWriter
-
+from explorer.core.planning import BlockSite, PlanWriter
 
 # Shortcuts: the branch around a block where its shape changes.
 

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from explorer.core.parts.anti_alias import ANTI_ALIASES, plan_anti_alias
 from explorer.core.parts.base import Kind
-
-if TYPE_CHECKING:
-    from explorer.core.plan import PlanWriter
-    from explorer.core.spec import ArchSpec
-
+from explorer.core.planning import NETWORK_INPUT, PlanWriter, SpecView
 
 # Stems and the stem pool.
 
@@ -42,23 +37,17 @@ def _stem_end(writer: PlanWriter, x: int, preact: bool) -> int:
 
 
 def _plan_cifar_stem(writer: PlanWriter, preact: bool) -> int:
-    from explorer.core.plan import NETWORK_INPUT
-
     x = writer.conv("conv1", "stem", NETWORK_INPUT, writer.spec.stem_width, 3)
     return _stem_end(writer, x, preact)
 
 
 def _plan_imagenet_stem(writer: PlanWriter, preact: bool) -> int:
-    from explorer.core.plan import NETWORK_INPUT
-
     x = writer.conv("conv1", "stem", NETWORK_INPUT, writer.spec.stem_width, 7, 2)
     return _stem_end(writer, x, preact)
 
 
 def _deep_stem(widths: Callable[[int], tuple[int, int]]) -> Callable[[PlanWriter, bool], int]:
     def plan(writer: PlanWriter, preact: bool) -> int:
-        from explorer.core.plan import NETWORK_INPUT
-
         width = writer.spec.stem_width
         first, second = widths(width)
         x = writer.conv("conv1.0", "stem", NETWORK_INPUT, first, 3, 2)
@@ -172,12 +161,12 @@ def plan_stem_pool(writer: PlanWriter, source: int) -> int:
     return source if kind.plan is None else kind.plan(writer, source)
 
 
-def stem_stride(spec: ArchSpec) -> int:
+def stem_stride(spec: SpecView) -> int:
     stem = STEMS[spec.stem]
     return stem.stride * (STEM_POOLS[spec.stem_pool].stride if stem.pools else 1)
 
 
-def stem_out_channels(spec: ArchSpec) -> int:
+def stem_out_channels(spec: SpecView) -> int:
     return spec.stem_width * STEMS[spec.stem].width_factor
 
 

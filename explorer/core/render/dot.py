@@ -20,6 +20,7 @@ from html import escape
 from typing import Literal
 
 from explorer.core.graph import ArchGraph, Cluster, Edge, Node
+from explorer.core.ops import declared
 from explorer.core.render.colour_by import LEGEND_ID, Colouring
 
 Style = Literal["paper", "detailed"]
@@ -142,16 +143,18 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape))
 
 
-# Steps that merge two tensors, drawn as a circle holding their sign.
-_MERGE_SIGNS = {"add": "+", "mul": "×"}
+def _merge_sign(node: Node) -> str:
+    """The sign of a step that merges two tensors, drawn as a circle holding it ("" else)."""
+    rule = declared(node.op)
+    return rule.merge_sign if rule is not None and rule.drawn == "merge" else ""
 
 
 def node_label(node: Node, style: Style) -> str:
     """The text in the node's box; the detailed style's is an HTML-like label."""
     if node.kind == "input":
         return f"input\n{_shape_text(node.output_shape)}"
-    if node.op in _MERGE_SIGNS:
-        return _MERGE_SIGNS[node.op]
+    if _merge_sign(node):
+        return _merge_sign(node)
     lines = list(node.lines)
     if style == "paper":
         if node.kind == "stage":
@@ -180,13 +183,13 @@ def _node_attrs(node: Node, style: Style, colouring: Colouring | None = None) ->
     if colouring is not None and node.kind != "input":
         attrs.update(colouring.node_attrs(node.id))
         value = colouring.value_text(node.id)
-        if colouring.show_values and value is not None and node.op not in _MERGE_SIGNS:
+        if colouring.show_values and value is not None and not _merge_sign(node):
             label = attrs["label"]
             assert isinstance(label, str)
             attrs["label"] = _with_value(label, value)
-    if node.op in _MERGE_SIGNS:
+    if _merge_sign(node):
         attrs.update(shape="circle", width=0.3, fixedsize="true", fontsize=14)
-    elif node.op in ("bn", "relu", "flatten"):
+    elif (rule := declared(node.op)) is not None and rule.drawn == "thin":
         attrs["height"] = 0.3
     if node.kind == "input":
         attrs.update(shape="box", style="rounded,filled", fillcolor="white")
