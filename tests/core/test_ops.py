@@ -73,7 +73,7 @@ def test_each_op_is_declared_completely(op: str) -> None:
 
 
 def test_the_sets_the_interpreters_use_follow_the_declarations() -> None:
-    assert ops.CONTAINER_OPS == {"module", "block"}
+    assert {"module", "block"} == ops.CONTAINER_OPS
     assert {"add", "mul", "mean", "to_seq", "to_map", "flatten"} == ops.FUNCTIONAL_OPS
     assert ops.MODULE_TYPE_NAMES["conv"] == "Conv2d"
     assert ops.declared("stage") is None
@@ -94,7 +94,7 @@ def test_a_recipe_builds_the_module_and_writes_the_same_call_as_source() -> None
         layer = _sample_layer(op)
         positional, keywords = rule.module.arguments(layer)
         built = blocks.module_class(rule.module.class_name)(*positional, **keywords)
-        from_text = eval(rule.module.call_text(layer), namespace)  # noqa: S307 - our own text
+        from_text = eval(rule.module.call_text(layer), namespace)
         assert type(from_text) is type(built), op
         assert repr(from_text) == repr(built), op
         assert [p.shape for p in from_text.parameters()] == [p.shape for p in built.parameters()], op

@@ -8,12 +8,12 @@ adds to the plan. The spec's
 validation, the plan, the build (which makes modules from the plan), the diagram's labels
 and the test strategies read these tables; ``FIELD_KINDS``, ``FIELD_GROUPS`` and
 ``inapplicable_options`` give the editor and the command line their choices, labels,
-tooltips and greyed-out options. A new kind is one more entry in its table here (plus a
-module in ``explorer.core.blocks`` and a shape rule in ``explorer.core.analysis`` only if
-it brings a new kind of step).
+tooltips and greyed-out options. A new kind is one more entry in its table here (plus,
+only if it brings a new kind of step, that op's declaration in ``explorer.core.ops``).
 
-Nothing here imports torch. ``plan`` functions receive the plan writer and the block's
-site (``explorer.core.plan``) and return the index of the step whose output they give.
+Nothing here imports torch, nor the spec or the plan: ``plan`` functions receive the plan
+writer and the block's site (``explorer.core.planning``, which shows them the spec as a
+``SpecView``) and return the index of the step whose output they give.
 """
 
 from explorer.core.parts.anti_alias import ANTI_ALIASES, AntiAliasKind, block_uses_anti_alias, plan_anti_alias
