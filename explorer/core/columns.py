@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from explorer.core.analysis import LayerRow
 from explorer.core.units import format_count, format_macs, format_receptive_field, format_shape
 
-if TYPE_CHECKING:  # a profile's module brings torch; its records are only read here
+if TYPE_CHECKING:  # the profile's module is not on the way to the window's first picture
     from explorer.core.profile import GroupTime, LayerTime
 
 

@@ -39,9 +39,9 @@ if TYPE_CHECKING:  # the profile's module is not on the way to the first picture
 # The declared columns, laid out once, when the tab's module is imported: rows are made and
 # repainted thousands of times, each looking up its columns here.
 TAB_COLUMNS = columns_for(Output.LAYERS_TAB)
+# Titles in full, as copied; the header shows the short ones, so that every figure fits in a
+# small window.
 COLUMNS = tuple(column.full_title for column in TAB_COLUMNS)
-# Titles as the header shows them: short, so that every figure fits in a small window.
-HEADER_TITLES = tuple(column.header for column in TAB_COLUMNS)
 _COLUMN_COUNT = len(COLUMNS)
 NUMERIC_COLUMNS = frozenset(place for place, column in enumerate(TAB_COLUMNS) if column.align == "right")
 # The row's name and type, which a stage's, block's or group's row words its own way; every
