@@ -196,6 +196,9 @@ def _check_text(what: str, value: object) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Metric:
+    """A column of the comparison: each output (the text table, CSV, Markdown, JSON and the
+    Compare tab) shows the metrics ``shown_metrics`` picks, in this order."""
+
     key: str
     label: str
     value: Callable[[Variant, Analysis], float | None]
@@ -206,6 +209,15 @@ class Metric:
     # Whether the figure stands for the whole input (a receptive field through an attention gate's
     # global pooling): it is then the convolution path's, shown as "global (N)".
     whole_input: Callable[[Analysis], bool] | None = None
+    # Whether a change against the baseline is better or worse (the Compare tab colours it):
+    # a deeper network or a wider field is neither, only different.
+    judged: bool = True
+    # Whether the Compare tab shortens the figure ("11.69M"): a count too long to read whole.
+    compact: bool = False
+    # Whether the figure is a timing's median, which the Compare tab shows with its spread.
+    spread: bool = False
+    # What the figure's cells say besides, when pointed at in the Compare tab.
+    note: str | None = None
 
 
 def _prod(shape: tuple[int, ...]) -> int:
@@ -221,14 +233,15 @@ def train_memory_mib(spec: ArchSpec) -> float:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("params", "Params", lambda v, a: a.totals.total_params),
-    Metric("macs", "MACs", lambda v, a: a.totals.macs),
+    Metric("params", "Params", lambda v, a: a.totals.total_params, compact=True),
+    Metric("macs", "MACs", lambda v, a: a.totals.macs, compact=True),
     Metric(
         "latency_ms",
         "Latency (ms)",
         lambda v, a: v.bench.median_ms if v.bench else None,
         integer=False,
         timing="bench",
+        spread=True,
     ),
     Metric(
         "images_per_s",
@@ -244,16 +257,23 @@ METRICS: tuple[Metric, ...] = (
         lambda v, a: v.train_bench.median_ms if v.train_bench else None,
         integer=False,
         timing="train_bench",
+        spread=True,
     ),
     Metric(
         "train_memory_mib",
         f"Train memory b{TRAIN_MEMORY_BATCH} (MiB)",
         lambda v, a: train_memory_mib(v.spec),
         integer=False,
+        note=TRAIN_MEMORY_NOTE,
     ),
-    Metric("depth", "Depth", lambda v, a: a.totals.depth, lower_is_better=False),
+    Metric("depth", "Depth", lambda v, a: a.totals.depth, lower_is_better=False, judged=False),
     Metric(
-        "output_features", "Output features", lambda v, a: _prod(a.totals.output_shape), lower_is_better=False
+        "output_features",
+        "Output features",
+        lambda v, a: _prod(a.totals.output_shape),
+        lower_is_better=False,
+        judged=False,
+        compact=True,
     ),
     Metric(
         "forward_backward_mib",
@@ -269,6 +289,7 @@ METRICS: tuple[Metric, ...] = (
         lambda v, a: a.totals.receptive_field,
         lower_is_better=False,
         whole_input=lambda a: a.totals.sees_whole_input,
+        judged=False,
     ),
 )
 

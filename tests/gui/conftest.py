@@ -85,7 +85,13 @@ def table_layers(window: MainWindow) -> list[tuple[str, str, int, int, int]]:
         node = pending.pop()
         if node.kind == "layer":
             found.append(
-                (node.full_name, format_shape(node.shape), node.params, node.macs, node.receptive_field)
+                (
+                    node.full_name,
+                    format_shape(node.figure("output_shape")),
+                    node.figure("params"),
+                    node.figure("macs"),
+                    node.figure("receptive_field")[0],
+                )
             )
         pending.extend(reversed(node.children))
     return found

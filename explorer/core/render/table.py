@@ -6,10 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 
 from explorer.core.analysis import MIB, Analysis, LayerRow, summary_memory_mib
+from explorer.core.columns import LayerColumn, OfGroup, Output, columns_for
+from explorer.core.jsonable import plain
 from explorer.core.render.cells import csv_text, markdown_code, markdown_text, one_line
-from explorer.core.units import format_bytes, format_count, format_macs, format_receptive_field, format_shape
+from explorer.core.units import format_bytes, format_count, format_macs, format_shape
 
 _RULE = "-" * 64
 _DOUBLE_RULE = "=" * 64
@@ -48,9 +52,6 @@ def format_torchsummary(analysis: Analysis, batch_size: int = -1) -> str:
     return "\n".join(lines) + "\n"
 
 
-TABLE_COLUMNS = ("layer", "type", "output shape", "params", "MACs", "RF", "jump")
-
-
 def _layer_label(row: LayerRow) -> str:
     if row.op == "block":
         return row.name
@@ -59,94 +60,80 @@ def _layer_label(row: LayerRow) -> str:
     return "    " + row.name.split(".", 2)[2]
 
 
-def row_details(row: LayerRow) -> str:
-    """What a row does that its type does not say: a dilation other than 1, a drop-path rate."""
-    details = []
-    if row.dilation is not None and row.dilation != 1:
-        details.append(f"dilation {row.dilation}")
-    if row.rate is not None:
-        details.append(f"rate {row.rate:.4g}")
-    return f", {', '.join(details)}" if details else ""
+def _text_header(header: str) -> str:
+    """The text table's headers are lower case, but for an acronym's capitals ("MACs", "RF")."""
+    if header[1:2].isupper():
+        return header
+    return header[:1].lower() + header[1:]
 
 
-def _type_label(row: LayerRow) -> str:
-    if row.op == "block":
-        return row.type
-    if row.op == "add":
-        return "Add (residual)"
-    type_name = row.type or row.op  # a functional step with no module type, such as a mean
-    if row.summary_id is None:
-        return f"{type_name} (functional{row_details(row)})"
-    if row.role == "shortcut":
-        return f"{type_name} (shortcut{row_details(row)})"
-    details = row_details(row)
-    return f"{type_name} ({details[2:]})" if details else type_name
+def _heading_cell(column: LayerColumn, name: str, kind: str) -> str:
+    return name if column.key == "name" else kind
 
 
-def _table_lines(analysis: Analysis) -> list[tuple[str, ...]]:
+def _group_cell(column: LayerColumn, rows: Sequence[LayerRow]) -> str:
+    """A group's cell on its heading, above its layers: its totals and its output only."""
+    if column.of_group not in (OfGroup.TOTAL, OfGroup.OUTPUT):
+        return ""
+    return column.text(column.group_value(rows))
+
+
+def _group_line(
+    columns: tuple[LayerColumn, ...], name: str, kind: str, rows: Sequence[LayerRow]
+) -> list[str]:
+    return [
+        _heading_cell(column, name, kind) if column.heading else _group_cell(column, rows)
+        for column in columns
+    ]
+
+
+def _table_lines(analysis: Analysis, columns: tuple[LayerColumn, ...]) -> list[list[str]]:
     """Rows grouped stage > block > layer: each block's header precedes its layers."""
-    lines: list[tuple[str, ...]] = []
+    lines: list[list[str]] = []
+    rows = analysis.rows
     stage_by_index = {stage.index: stage for stage in analysis.stages}
     block_starting_at = {b.first_row: b for s in analysis.stages for b in s.blocks}
     current_stage = None
-    for row in analysis.rows:
+    for row in rows:
         if row.stage is not None and row.stage != current_stage:
             current_stage = row.stage
             stage = stage_by_index[row.stage]
-            lines.append(
-                (
-                    stage.name,
-                    f"stage: {stage.depth} x {stage.blocks[0].type}, /{stage.stride}",
-                    format_shape(stage.output_shape),
-                    f"{stage.params:,}",
-                    f"{stage.macs:,}",
-                    "",
-                    "",
-                )
-            )
+            kind = f"stage: {stage.depth} x {stage.blocks[0].type}, /{stage.stride}"
+            members = rows[stage.blocks[0].first_row : stage.blocks[-1].last_row + 1]
+            lines.append(_group_line(columns, stage.name, kind, members))
         if row.op == "block":
             continue
         block = block_starting_at.get(row.index)
         if block is not None:
-            lines.append(
-                (
-                    f"  {block.name}",
-                    f"{block.type}, {block.shortcut} shortcut"
-                    + (f", dilation {block.dilation}" if block.dilation != 1 else ""),
-                    format_shape(block.output_shape),
-                    f"{block.params:,}",
-                    f"{block.macs:,}",
-                    "",
-                    "",
-                )
+            kind = f"{block.type}, {block.shortcut} shortcut" + (
+                f", dilation {block.dilation}" if block.dilation != 1 else ""
             )
+            members = rows[block.first_row : block.last_row + 1]
+            lines.append(_group_line(columns, f"  {block.name}", kind, members))
         lines.append(
-            (
-                _layer_label(row),
-                _type_label(row),
-                format_shape(row.output_shape),
-                f"{row.params:,}",
-                f"{row.macs:,}",
-                format_receptive_field(row.receptive_field, row.sees_whole_input, grouped=False),
-                str(row.jump),
-            )
+            [
+                _layer_label(row) if column.key == "name" else column.text(column.cell_value(row))
+                for column in columns
+            ]
         )
     return lines
 
 
 def format_table(analysis: Analysis) -> str:
     """A readable hierarchical table with MACs and receptive field, then the totals."""
-    body = [tuple(one_line(cell) for cell in line) for line in _table_lines(analysis)]
-    widths = [max(len(col), *(len(line[i]) for line in body)) for i, col in enumerate(TABLE_COLUMNS)]
-    right = {3, 4, 5, 6}
+    columns = columns_for(Output.TEXT_TABLE)
+    headers = [_text_header(column.header) for column in columns]
+    body = [[one_line(cell) for cell in line] for line in _table_lines(analysis, columns)]
+    widths = [max(len(header), *(len(line[i]) for line in body)) for i, header in enumerate(headers)]
+    right = {i for i, column in enumerate(columns) if column.align == "right"}
 
-    def fmt(cells: tuple[str, ...]) -> str:
+    def fmt(cells: Sequence[str]) -> str:
         return "  ".join(
             cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(cells)
         ).rstrip()
 
-    rule = "-" * len(fmt(tuple("x" * w for w in widths)))
-    out = [fmt(TABLE_COLUMNS), rule, *(fmt(line) for line in body), rule]
+    rule = "-" * len(fmt(["x" * w for w in widths]))
+    out = [fmt(headers), rule, *(fmt(line) for line in body), rule]
     out += _totals_lines(analysis)
     return "\n".join(out) + "\n"
 
@@ -176,32 +163,6 @@ def _totals_lines(analysis: Analysis) -> list[str]:
     ]
 
 
-CSV_COLUMNS = (
-    "index",
-    "name",
-    "type",
-    "summary_id",
-    "role",
-    "stage",
-    "block",
-    "input_shape",
-    "output_shape",
-    "kernel_size",
-    "stride",
-    "padding",
-    "groups",
-    "params",
-    "trainable_params",
-    "macs",
-    "receptive_field",
-    "sees_whole_input",
-    "jump",
-    "output_bytes",
-    "dilation",
-    "rate",
-)
-
-
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -215,36 +176,39 @@ def _cell(value: object) -> str:
 def format_csv(analysis: Analysis) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    columns = columns_for(Output.CSV)
+    writer.writerow([column.key for column in columns])
     for row in analysis.rows:
-        writer.writerow([_cell(getattr(row, column)) for column in CSV_COLUMNS])
+        writer.writerow([_cell(column.raw_value(row)) for column in columns])
     return buffer.getvalue()
 
 
+def _markdown_cell(column: LayerColumn, row: LayerRow) -> str:
+    if column.key == "name":
+        return f"**{markdown_text(row.name)}**" if row.op == "block" else markdown_code(row.name)
+    value = column.cell_value(row)
+    # Text (a type, a name) may hold markup; the text of a number or a shape is made here.
+    return markdown_text(value) if isinstance(value, str) else column.text(value)
+
+
 def format_markdown(analysis: Analysis) -> str:
-    header = ("Layer", "Type", "Output shape", "Params", "MACs", "RF")
+    columns = columns_for(Output.MARKDOWN)
     lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---", "---", "---", "---:", "---:", "---:"]) + "|",
+        "| " + " | ".join(column.header for column in columns) + " |",
+        "|" + "|".join("---:" if column.align == "right" else "---" for column in columns) + "|",
     ]
     for row in analysis.rows:
-        name = f"**{markdown_text(row.name)}**" if row.op == "block" else markdown_code(row.name)
-        cells = (
-            name,
-            markdown_text(_type_label(row)),
-            format_shape(row.output_shape),
-            f"{row.params:,}",
-            f"{row.macs:,}",
-            format_receptive_field(row.receptive_field, row.sees_whole_input, grouped=False),
-        )
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(_markdown_cell(column, row) for column in columns) + " |")
     lines.append("")
     lines += [f"- {line}" for line in _totals_lines(analysis)]
     return "\n".join(lines) + "\n"
 
 
 def format_json(analysis: Analysis) -> str:
-    return json.dumps(analysis.to_dict(), indent=2) + "\n"
+    columns = columns_for(Output.JSON)
+    data = replace(analysis, rows=()).to_dict()  # the rows are the columns' to write
+    data["rows"] = [{column.key: plain(column.raw_value(row)) for column in columns} for row in analysis.rows]
+    return json.dumps(data, indent=2) + "\n"
 
 
 FORMATTERS = {

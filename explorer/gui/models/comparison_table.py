@@ -10,7 +10,6 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from explorer.core.benchtypes import NOISY_SPREAD, is_noisy, relative_spread
 from explorer.core.compare import (
     METRICS,
-    TRAIN_MEMORY_NOTE,
     WHOLE_INPUT_NOTE,
     BenchFigures,
     Cell,
@@ -24,23 +23,10 @@ from explorer.core.units import format_count, format_receptive_field
 from explorer.gui.plain_text import as_written
 
 _Index = QModelIndex | QPersistentModelIndex
-# Figures where lower is cheaper or faster; the others (depth, receptive field, features) are neutral.
-_JUDGED = {
-    "params",
-    "macs",
-    "forward_backward_mib",
-    "params_mib",
-    "total_mib",
-    "latency_ms",
-    "images_per_s",
-    "train_step_ms",
-    "train_memory_mib",
-}
 BETTER = QColor("#2e7d32")
 WORSE = QColor("#c62828")
 NOISY_BACKGROUND = QColor("#fff4e5")
 NOISY_MARK = "⚠ "
-_SPREAD = ("latency_ms", "train_step_ms")  # medians, shown with their IQR
 
 
 def timing_of(variant: Variant, metric: Metric) -> BenchFigures | None:
@@ -77,7 +63,7 @@ def timing_warning(timed: list[Variant]) -> str:
 
 
 def human(metric: Metric, value: float) -> str:
-    if metric.key in ("params", "macs", "output_features"):
+    if metric.compact:
         return format_count(value)
     if metric.integer:
         return f"{int(value):,}"
@@ -142,7 +128,7 @@ class ComparisonTableModel(QAbstractTableModel):
         bench = timing_of(row.variant, metric)
         if role == Qt.ItemDataRole.DisplayRole:
             text = self._text(metric, cell, row.is_baseline)
-            if metric.key in _SPREAD and bench is not None:
+            if metric.spread and bench is not None:
                 text = self._with_spread(text, bench)
             return text
         if role == Qt.ItemDataRole.ToolTipRole and cell.value is not None:
@@ -156,8 +142,8 @@ class ComparisonTableModel(QAbstractTableModel):
                 tip += f"\ntimed under: {bench.conditions()}\nIQR {bench.iqr_ms:.3f} ms ({spread:.0%})"
                 if noisy(bench):
                     tip += "\nnoisy: other work was running while it was timed; time it again"
-            if metric.key == "train_memory_mib":
-                tip += f"\n{TRAIN_MEMORY_NOTE}"
+            if metric.note is not None:
+                tip += f"\n{metric.note}"
             if cell.whole_input:
                 tip += f"\n{WHOLE_INPUT_NOTE}"
             return tip
@@ -203,7 +189,7 @@ class ComparisonTableModel(QAbstractTableModel):
 
     @staticmethod
     def _judgement(metric: Metric, cell: Cell, is_baseline: bool) -> QBrush | None:
-        if is_baseline or metric.key not in _JUDGED or not cell.delta:
+        if is_baseline or not metric.judged or not cell.delta:
             return None
         better = (cell.delta < 0) == metric.lower_is_better
         return QBrush(BETTER if better else WORSE)

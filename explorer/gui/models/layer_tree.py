@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -29,26 +29,35 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QFont, QIcon, QStandardItem, QStandardItemModel
 
 from explorer.core.analysis import Analysis, BlockSummary, LayerRow, StageSummary
-from explorer.core.render.table import row_details
-from explorer.core.units import format_count, format_macs, format_receptive_field, format_shape
+from explorer.core.columns import Output, columns_for, profile_columns_for
+from explorer.core.units import format_shape
 from explorer.gui import icons
 
 if TYPE_CHECKING:  # the profile's module is not on the way to the first picture
     from explorer.core.profile import GroupTime, LayerTime, Profile
 
-COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs", "Receptive field")
-# Titles as the header shows them: short, so that every figure fits in a small window.
-HEADER_TITLES = ("Layer", "Type", "Output shape", "Params", "MACs", "RF")
-HEADER_TIPS = {5: "Receptive field: the side, in input pixels, of the square each output sees"}
+# The declared columns, laid out once, when the tab's module is imported: rows are made and
+# repainted thousands of times, each looking up its columns here.
+TAB_COLUMNS = columns_for(Output.LAYERS_TAB)
+# Titles in full, as copied; the header shows the short ones, so that every figure fits in a
+# small window.
+COLUMNS = tuple(column.full_title for column in TAB_COLUMNS)
 _COLUMN_COUNT = len(COLUMNS)
-NUMERIC_COLUMNS = frozenset({3, 4, 5})
+NUMERIC_COLUMNS = frozenset(place for place, column in enumerate(TAB_COLUMNS) if column.align == "right")
+# The row's name and type, which a stage's, block's or group's row words its own way; every
+# other column shows one of the row's figures (a node's ``figures``, in this order).
+_NAME = next(place for place, column in enumerate(TAB_COLUMNS) if column.key == "name")
+_TYPE_COLUMN = next(column for column in TAB_COLUMNS if column.key == "type")
+_TYPE = TAB_COLUMNS.index(_TYPE_COLUMN)
+_FIGURE_COLUMNS = tuple(place for place, column in enumerate(TAB_COLUMNS) if not column.heading)
+_FIGURES = tuple(TAB_COLUMNS[place] for place in _FIGURE_COLUMNS)
+_FIGURE_READERS = tuple(column.cell_value for column in _FIGURES)
+_FIGURE_AT = {column: figure for figure, column in enumerate(_FIGURE_COLUMNS)}
+_FIGURE_OF_KEY = {column.key: figure for figure, column in enumerate(_FIGURES)}
 # Shown after a profile: each row's median time, its share of the total and its speed.
-PROFILE_COLUMNS = ("Time (ms)", "% time", "GMAC/s")
-PROFILE_TIPS = (
-    "The median time of the layer (a block, a stage: the sum of its layers) in the last profile",
-    "Its share of the time of all the layers",
-    "Achieved multiply-adds per second (the layer's MACs for the batch over its time)",
-)
+TAB_PROFILE_COLUMNS = profile_columns_for(Output.LAYERS_TAB)
+PROFILE_COLUMNS = tuple(column.header for column in TAB_PROFILE_COLUMNS)
+PROFILE_TIPS = tuple(column.description for column in TAB_PROFILE_COLUMNS)
 STALE_PROFILE_INK = "#9AA0A6"
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # "group", "stage", "block" or "layer"
@@ -66,12 +75,8 @@ class Node:
     label: str
     full_name: str
     type_text: str
-    shape: tuple[int, ...]
-    params: int
-    macs: int
-    receptive_field: int | None
+    figures: tuple[Any, ...]  # the values of the figure columns; None where a row shows none
     marker: str = ""  # ADD_MARKER, a shortcut marker, or ""
-    sees_whole_input: bool = False  # through an attention gate's global pooling (LayerRow's)
     layer: LayerRow | None = None  # a layer row's own record: its tooltip is made from it when asked
     parent: Node | None = None
     row: int = 0
@@ -85,37 +90,29 @@ class Node:
         self.children.append(child)
         return child
 
+    def figure(self, key: str) -> Any:
+        """The row's value in the column called ``key`` (a figure column's)."""
+        return self.figures[_FIGURE_OF_KEY[key]]
+
     def sort_key(self, column: int) -> object:
-        if column == 0:  # execution order: a proxy sorts the rows under one parent only
+        if column == _NAME:  # execution order: a proxy sorts the rows under one parent only
             return self.row
-        if column == 1:
+        if column == _TYPE:
             return self.type_text
-        if column == 2:
-            return _numel(self.shape)
-        return (self.params, self.macs, self.receptive_field or 0)[column - 3]
+        figure = _FIGURE_AT[column]
+        value = self.figures[figure]
+        key = _FIGURES[figure].sort_key
+        return value if key is None or value is None else key(value)
 
     def cells(self) -> tuple[str, ...]:
         if not self._cells:  # formatted once: a repaint asks for each cell many times
-            rf = (
-                ""
-                if self.receptive_field is None
-                else format_receptive_field(self.receptive_field, self.sees_whole_input)
-            )
-            shape = format_shape(self.shape)
-            self._cells = (self.label, self.type_text, shape, f"{self.params:,}", f"{self.macs:,}", rf)
+            cells = [""] * _COLUMN_COUNT
+            cells[_NAME], cells[_TYPE] = self.label, self.type_text
+            for place, column, value in zip(_FIGURE_COLUMNS, _FIGURES, self.figures, strict=False):
+                if value is not None:
+                    cells[place] = column.shown(value)
+            self._cells = tuple(cells)
         return self._cells
-
-
-def _layer_type(row: LayerRow) -> str:
-    if row.op == "add":
-        return "Add (residual)"
-    type_name = row.type or row.op  # a functional step with no module type, such as a mean
-    details = row_details(row)  # a dilation other than 1, a drop-path rate
-    if row.role == "shortcut":
-        return f"{type_name} (shortcut{details})"
-    if row.summary_id is None:
-        return f"{type_name} (functional{details})"
-    return f"{type_name} ({details[2:]})" if details else type_name
 
 
 # What a row's icon and colour say: the residual add, or a shortcut's layers, told apart by
@@ -161,12 +158,8 @@ def _layer_node(row: LayerRow, prefix: str, shortcut_marker: str = "") -> Node:
         key=f"{row.index}",
         label=label,
         full_name=row.name,
-        type_text=_layer_type(row),
-        shape=row.output_shape,
-        params=row.params,
-        macs=row.macs,
-        receptive_field=row.receptive_field,
-        sees_whole_input=row.sees_whole_input,
+        type_text=_TYPE_COLUMN.cell_value(row),
+        figures=tuple([read(row) for read in _FIGURE_READERS]),
         marker=_layer_marker(row, shortcut_marker),
         layer=row,
     )
@@ -179,11 +172,7 @@ def _group(kind: str, key: str, label: str, type_text: str, rows: list[LayerRow]
         label=label,
         full_name=label,
         type_text=type_text,
-        shape=rows[-1].output_shape,
-        params=sum(r.params for r in rows),
-        macs=sum(r.macs for r in rows),
-        receptive_field=rows[-1].receptive_field,
-        sees_whole_input=rows[-1].sees_whole_input,
+        figures=tuple([column.group_value(rows) for column in _FIGURES]),
     )
 
 
@@ -191,7 +180,7 @@ KEPT = "kept"  # the kind of a placeholder in a change: the node with this key s
 
 
 def _kept(key: str) -> Node:
-    return Node(KEPT, key, "", "", "", (), 0, 0, None)
+    return Node(KEPT, key, "", "", "", ())
 
 
 def _stem_node(analysis: Analysis) -> Node:
@@ -248,7 +237,7 @@ def _tree(
     same row objects as in the tree shown) are placeholders for the nodes shown. The stem
     is kept only if the stem shown has as many rows (``shown_stem_rows``): a block kind can
     change the stem's end (a pre-activation network's stem has no norm), not its start."""
-    root = Node("root", "", "", "", "", (), 0, 0, None)
+    root = Node("root", "", "", "", "", ())
     first_stage_row = analysis.stages[0].blocks[0].first_row
     stem_kept = first_stage_row <= kept_rows and shown_stem_rows == first_stage_row
     root.adopt(_kept("stem") if stem_kept else _stem_node(analysis))
@@ -389,33 +378,28 @@ def _looks() -> _Look:
 
 
 def tooltip_of(node: Node, column: int) -> str:
-    if column == 3:
-        return f"{node.params:,} parameters ({format_count(node.params)})"
-    if column == 4:
-        return f"{node.macs:,} multiply-adds per image ({format_macs(node.macs)})"
-    if column == 5 and node.receptive_field is not None:
-        side = node.receptive_field
-        if node.sees_whole_input:
-            return (
-                "each output value depends on the whole input: an attention's global pooling before "
-                f"it scales every position by what it saw everywhere; through the convolutions "
-                f"alone it sees {side} x {side} input pixels"
-            )
-        return f"each output value sees {side} x {side} input pixels"
+    figure = _FIGURE_AT.get(column)
+    if figure is not None and figure < len(node.figures):
+        tip, value = _FIGURES[figure].cell_tip, node.figures[figure]
+        if tip is not None and value is not None:
+            return tip(value)
     if node.layer is not None:
         return _layer_tooltip(node.layer)
     return f"<b>{node.full_name}</b><br>{node.type_text}"
 
 
 def _copy_text(node: Node, column: int) -> str:
-    if column == 0:
+    if column == _NAME:
         return node.full_name
-    if column == 3:
-        return str(node.params)
-    return str(node.macs)
+    figure = _FIGURE_AT[column]
+    value = node.figures[figure]
+    copied = _FIGURES[figure].copied
+    return "" if value is None or copied is None else copied(value)
 
 
-_COPIED_OTHERWISE = (0, 3, 4)  # the other cells are copied as they are shown
+# The name, copied as the full path, and the figures copied otherwise than shown (plain
+# numbers): the other cells are copied as they are shown.
+_COPIED_OTHERWISE = (_NAME, *(place for place, column in enumerate(TAB_COLUMNS) if column.copied is not None))
 
 
 # What of a cell an edit changed, so that only those of its roles are set again.
@@ -491,8 +475,8 @@ class LayerTreeModel(QSortFilterProxyModel):
         prepare_looks()
         self.items = _Items(self)
         self.items.setColumnCount(_COLUMN_COUNT)
-        for section in range(_COLUMN_COUNT):
-            self._set_header(section, HEADER_TITLES[section], HEADER_TIPS.get(section, COLUMNS[section]))
+        for section, column in enumerate(TAB_COLUMNS):
+            self._set_header(section, column.header, column.description or column.full_title)
             if section in NUMERIC_COLUMNS:
                 self.items.setHeaderData(section, Qt.Orientation.Horizontal, _RIGHT, _ALIGNMENT)
         self.setSourceModel(self.items)
@@ -502,11 +486,12 @@ class LayerTreeModel(QSortFilterProxyModel):
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setRecursiveFilteringEnabled(True)  # the stages and blocks around a match stay
         self.setDynamicSortFilter(False)  # on only while sorted or filtered: see _follow_edits
-        self._root = Node("root", "", "", "", "", (), 0, 0, None)
+        self._root = Node("root", "", "", "", "", ())
         self._analysis: Analysis | None = None
         self._needle = ""
         self._profile: Profile | None = None
-        self._profile_cells: dict[str, tuple[str, str, str, float]] = {}
+        # By row key: the texts of the profile's columns, and the time they sort by.
+        self._profile_cells: dict[str, tuple[tuple[str, ...], float]] = {}
         self._profile_current = False
         self._profile_names: dict[str, str] = {}
         # True while an edit's rows change in place: selections that change meanwhile (a
@@ -563,10 +548,10 @@ class LayerTreeModel(QSortFilterProxyModel):
             (str(layer.index), layer) for layer in result.layers
         ]
         items += [(group.name, group) for group in (*result.blocks, *result.stages)]
-        cells: dict[str, tuple[str, str, str, float]] = {}
-        for key, item in items:
-            speed = "" if item.gmacs_per_s is None else f"{item.gmacs_per_s:,.3g}"
-            cells[key] = (f"{item.time_s * 1e3:,.3f}", f"{item.share:.1%}", speed, item.time_s)
+        cells = {
+            key: (tuple(column.text(item) for column in TAB_PROFILE_COLUMNS), item.time_s)
+            for key, item in items
+        }
         self._profile, self._profile_cells = result, cells
         self._profile_names = {str(layer.index): layer.name for layer in result.layers}
         self._profile_current = self._analysis is not None and result.spec == self._analysis.spec
@@ -636,11 +621,11 @@ class LayerTreeModel(QSortFilterProxyModel):
         if cells is not None and node.kind == "layer" and self._profile_names.get(node.key) != node.full_name:
             cells = None  # another layer at that place in an edited network
         items = []
-        for part in range(len(PROFILE_COLUMNS)):
-            item = QStandardItem("" if cells is None else cells[part])
-            item.setData(-1.0 if cells is None else cells[3], SORT_ROLE)
+        for part, tip in enumerate(PROFILE_TIPS):
+            item = QStandardItem("" if cells is None else cells[0][part])
+            item.setData(-1.0 if cells is None else cells[1], SORT_ROLE)  # each sorts by time
             item.setData(_RIGHT, _ALIGNMENT)
-            item.setData(PROFILE_TIPS[part], _TOOLTIP)
+            item.setData(tip, _TOOLTIP)
             items.append(item)
         return items
 
@@ -874,21 +859,14 @@ def _patch(node: Node, new: Node) -> dict[int, int]:
     else:
         cells = {}
         if node.label != new.label or node.full_name != new.full_name or node.type_text != new.type_text:
-            cells[0] = cells[1] = TEXT
-        if node.shape != new.shape:
-            cells[2] = TEXT
-        if node.params != new.params:
-            cells[3] = TEXT
-        if node.macs != new.macs:
-            cells[4] = TEXT
-        if (node.receptive_field, node.sees_whole_input) != (new.receptive_field, new.sees_whole_input):
-            cells[5] = TEXT
+            cells[_NAME] = cells[_TYPE] = TEXT
+        for figure, (old, value) in enumerate(zip(node.figures, new.figures, strict=True)):
+            if old != value:
+                cells[_FIGURE_COLUMNS[figure]] = TEXT
         if not cells:
             return cells
     node.label, node.full_name, node.type_text = new.label, new.full_name, new.type_text
-    node.shape, node.params, node.macs = new.shape, new.params, new.macs
-    node.receptive_field, node.marker, node.kind = new.receptive_field, new.marker, new.kind
-    node.sees_whole_input = new.sees_whole_input
+    node.figures, node.marker, node.kind = new.figures, new.marker, new.kind
     node._cells = new._cells
     return cells
 
@@ -950,10 +928,3 @@ def free_tree(root: Node) -> None:
         node.children = []
         node.parent = None
         node.items = None
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    total = 1
-    for side in shape:
-        total *= side
-    return total

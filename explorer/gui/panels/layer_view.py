@@ -41,6 +41,8 @@ from explorer.gui.models.layer_tree import (
     KEY_ROLE,
     KIND_ROLE,
     STALE_PROFILE_INK,
+    TAB_COLUMNS,
+    TAB_PROFILE_COLUMNS,
     LayerTreeModel,
     Node,
 )
@@ -50,9 +52,11 @@ from explorer.gui.row_selection import LayerSelectionSync
 from explorer.gui.session import Session
 from explorer.gui.style import style_table, styled
 
-COLUMN_WIDTHS = (200, 240, 115, 105, 130, 120)
-PROFILE_COLUMN_WIDTH = 80
-TEXT_COLUMN_MIN_WIDTHS = (150, 100)  # a long type is cut before any figure is
+COLUMN_WIDTHS = tuple(column.tab_width for column in TAB_COLUMNS)
+PROFILE_COLUMN_WIDTHS = tuple(column.tab_width for column in TAB_PROFILE_COLUMNS)
+# The name and the type: they take what room there is to spare, and give it up first (a long
+# type is cut before any figure is).
+TEXT_COLUMNS = tuple(place for place, column in enumerate(TAB_COLUMNS) if column.heading)
 COLUMN_MAX_GROWTH = 140
 MEASURED_PER_COLUMN = 8  # of the longest texts an edit adds, the ones measured
 
@@ -262,19 +266,23 @@ class LayerView(QWidget):
             # Room for the scroll bar that a longer table (another filter) will show.
             available -= self.tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         profiled = self.model.columnCount() - len(COLUMN_WIDTHS)  # a profile's time columns
-        widths = [*COLUMN_WIDTHS, *(PROFILE_COLUMN_WIDTH,) * profiled]
+        widths = [*COLUMN_WIDTHS, *PROFILE_COLUMN_WIDTHS[:profiled]]
         spare = available - sum(widths)
         if spare < 0:
-            # Shrink the two text columns first, then each figure down to its widest entry.
-            figures = (self._content_width(c) for c in range(2, len(COLUMN_WIDTHS)))
-            smallest = [*TEXT_COLUMN_MIN_WIDTHS, *figures, *(PROFILE_COLUMN_WIDTH,) * profiled]
+            # Shrink the columns in their order (the text columns come first) down to their
+            # least width, a figure's down to its widest entry.
+            smallest = [
+                self._content_width(place) if column.tab_min_width is None else column.tab_min_width
+                for place, column in enumerate(TAB_COLUMNS)
+            ]
+            smallest += PROFILE_COLUMN_WIDTHS[:profiled]
             for column in range(len(widths)):
                 cut = max(min(-spare, widths[column] - smallest[column]), 0)
                 widths[column] -= cut
                 spare += cut
         else:  # grow the text columns, but not so far that the numbers drift away
-            for column in (0, 1):
-                grow = min(spare // 2, COLUMN_MAX_GROWTH)
+            for column in TEXT_COLUMNS:
+                grow = min(spare // len(TEXT_COLUMNS), COLUMN_MAX_GROWTH)
                 widths[column] += grow
         self._fitting = True
         try:
