@@ -310,10 +310,12 @@ class _Drawing:
     node_lines: dict[str, str]
     held: dict[str, list[Edge]]
     """Projections whose tags a cluster holds beside its first node, by the cluster's id."""
+    children: dict[str, list[Cluster]]
+    """The boxes each box holds, by its id."""
 
     def cluster_lines(self, cluster: Cluster) -> list[str]:
         """A cluster with its nodes and, where it reaches their first node, the boxes it holds."""
-        inner = [child for child in self.graph.clusters if child.parent == cluster.id]
+        inner = self.children.get(cluster.id, [])
         box_of = {node_id: child for child in inner for node_id in child.node_ids}
         body: list[str] = []
         written: set[str] = set()
@@ -438,7 +440,11 @@ def graph_to_dot(
         if edge.kind == "reshaping" and edge.id in loose:
             head = stage_of[edge.target].node_ids[0]
             held.setdefault(innermost[head].id, []).append(edge)
-    drawing = _Drawing(graph, style, rankdir, wrap, node_lines, held)
+    children: dict[str, list[Cluster]] = {}
+    for cluster in graph.clusters:
+        if cluster.parent is not None:
+            children.setdefault(cluster.parent, []).append(cluster)
+    drawing = _Drawing(graph, style, rankdir, wrap, node_lines, held, children)
     for cluster in stages:
         out.extend(drawing.cluster_lines(cluster))
     held_ids = {edge.id for edges in held.values() for edge in edges}
