@@ -86,7 +86,7 @@ def test_every_node_has_its_graph_id() -> None:
     graph = graph_from_spec(preset("cifar/resnet20"), "layer")
     text = graph_to_dot(graph, "detailed")
     ids = re.findall(r'^\s+"[^"]+" \[id="([^"]+)"', text, flags=re.MULTILINE)
-    captions = [f"{cluster.id}:caption" for cluster in graph.clusters]
+    captions = [f"{cluster.id}:caption" for cluster in graph.stage_clusters()]
     tags = [f"{edge.id}:label" for edge in graph.shortcut_edges() if edge.kind == "reshaping"]
     assert (len(captions), len(tags)) == (3, 2)
     assert sorted(ids) == sorted([node.id for node in graph.nodes] + captions + tags)
@@ -228,3 +228,106 @@ def test_an_attention_branch_is_dotted_grey_into_a_circled_multiply(attention: s
         target = next(line for line in dot.splitlines() if line.strip().startswith(f'"{node_id}" [id='))
         assert 'label="×"' in target and 'shape="circle"' in target
     assert 'style="dotted"' not in graph_to_dot(graph_from_spec(preset("torchvision/resnet50"), "layer"))
+
+
+def test_a_folded_group_is_drawn_once_in_a_box_with_its_repeat_mark() -> None:
+    graph = graph_from_spec(preset("torchvision/resnet152"), "block", "repeats")
+    text = graph_to_dot(graph)
+    attrs = text.split('subgraph "cluster_layer3.1-35" {\n', 1)[1].splitlines()[0]
+    assert "<b>×35</b>" in attrs and "layer3.1–35" in attrs and "penwidth=2.2" in attrs
+    # Drawn once: its box, its add and its shortcut.
+    assert text.count('"layer3.1-35" [id="layer3.1-35"') == 1
+    assert text.count('"layer3.1-35.add" [id="layer3.1-35.add"') == 1
+    assert 'id="shortcut:layer3.1-35"' in text
+    assert "layer3.2" not in text
+    # Nested in its stage's box.
+    stage = text.index('subgraph "cluster_layer3" {')
+    assert stage < text.index('subgraph "cluster_layer3.1-35" {') < text.index('subgraph "cluster_layer4" {')
+    unfolded = graph_to_dot(
+        graph_from_spec(preset("torchvision/resnet152"), "block", "repeats", frozenset({"layer3.1-35"}))
+    )
+    assert "×35, drawn one by one" in unfolded and 'style="dashed,rounded"' in unfolded
+    assert '"layer3.17" [id="layer3.17"' in unfolded
+
+
+def test_detailed_folded_boxes_give_each_blocks_params() -> None:
+    graph = graph_from_spec(preset("torchvision/resnet50"), "layer", "repeats")
+    conv = graph.node("layer3.1-5.conv2")
+    assert "256x14x14, 589,824 params each" in node_label(conv, "detailed")
+    assert conv.params == 5 * 589_824
+
+
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_wrapped_stages_start_level_and_the_edges_into_them_pull_no_column(rankdir: str) -> None:
+    graph = graph_from_spec(preset("torchvision/resnet50"), "block", "repeats")
+    text = graph_to_dot(graph, rankdir=rankdir, wrap="stages")  # type: ignore[arg-type]
+    firsts = ['"layer1.0"', '"layer2.0"', '"layer3.0"', '"layer4.0"']
+    order = " -> ".join(firsts if rankdir == "TB" else firsts[::-1])
+    assert f'{{rank=same; {"; ".join(firsts)}; {order} [style="invis"];}}' in text
+    # The end of the stage before: its last folded group's add.
+    ends = {2: "layer1.1-2.add", 3: "layer2.1-3.add", 4: "layer3.1-5.add"}
+    for stage, end in ends.items():
+        first, tag = f'"layer{stage}.0"', f'"shortcut:layer{stage}.0:label"'
+        assert 'constraint="false"' in one_line(text, f'"{end}" -> {first}')
+        assert 'constraint="false"' in one_line(text, f'"{end}" -> {tag}')
+        # The projection's tag stands beside the stage's first box, at the column's head.
+        row = f"{first} -> {tag}" if rankdir == "TB" else f"{tag} -> {first}"
+        assert f'{{rank=same; {row} [style="invis"];}}' in text
+    # The stem's edge into the first stage keeps the first column under the stem.
+    assert "constraint" not in one_line(text, '"stem" -> "layer1.0"')
+    # Each stage's name heads its column instead of standing beside it.
+    assert ":caption" not in text
+    assert graph_to_dot(graph, rankdir=rankdir, wrap="none").count("constraint") == 0  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown wrap"):
+        graph_to_dot(graph, wrap="rows")  # type: ignore[arg-type]
+
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def svg_size_and_boxes(svg: bytes) -> tuple[float, float, int]:
+    root = ElementTree.fromstring(svg)
+    width, height = (float(root.get(side, "0").removesuffix("pt")) for side in ("width", "height"))
+    boxes = sum(1 for group in root.iter(f"{SVG_NS}g") if group.get("class") == "node")
+    return width, height, boxes
+
+
+@needs_dot
+def test_folded_and_wrapped_resnet152_fits_the_targets() -> None:
+    spec = preset("torchvision/resnet152")
+    wrapped = render(graph_to_dot(graph_from_spec(spec, "layer", "repeats"), wrap="stages"), "svg").data
+    width, height, boxes = svg_size_and_boxes(wrapped)
+    assert max(width, height) <= 1600 and boxes <= 120, (width, height, boxes)
+    unfolded = render(graph_to_dot(graph_from_spec(spec, "layer")), "svg").data
+    assert svg_size_and_boxes(unfolded)[1] > 10 * max(width, height)
+    deep = render(graph_to_dot(graph_from_spec(preset("cifar/resnet1202"), "block", "repeats")), "svg").data
+    width, height, _ = svg_size_and_boxes(deep)
+    assert max(width, height) <= 800, (width, height)
+
+
+@needs_dot
+@pytest.mark.parametrize("level", ["block", "layer"])
+@pytest.mark.parametrize("wrap", ["none", "stages"])
+def test_every_element_of_a_folded_svg_leads_back_to_the_graph(level: str, wrap: str) -> None:
+    graph = graph_from_spec(preset("timm/seresnet50"), level, "repeats", frozenset({"layer3.1-5"}))  # type: ignore[arg-type]
+    root = ElementTree.fromstring(render(graph_to_dot(graph, "detailed", wrap=wrap), "svg").data)  # type: ignore[arg-type]
+    groups = {group.get("id"): group.get("class") for group in root.iter(f"{SVG_NS}g")}
+    for node in graph.nodes:
+        assert groups.get(node.id) == "node", node.id
+    for cluster in graph.clusters:
+        assert groups.get(cluster.id) == "cluster", cluster.id
+    targets = {element_id: element_target(graph, element_id) for element_id in groups if element_id}
+    assert not [
+        element_id
+        for element_id, target in targets.items()
+        if target is None and groups[element_id] != "graph"
+    ]
+    folded = targets["cluster_layer2.1-3"]
+    assert isinstance(folded, Cluster) and (folded.kind, folded.group, folded.repeat) == (
+        "folded",
+        "layer2.1-3",
+        3,
+    )
+    unfolded = targets["cluster_layer3.1-5"]
+    assert isinstance(unfolded, Cluster) and unfolded.kind == "unfolded"

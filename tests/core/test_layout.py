@@ -20,7 +20,7 @@ POINTS_PER_INCH = 72.0
 TOUCH = 1.5
 ROUNDING = 0.01  # dot writes positions with two decimals
 
-PICTURES = [
+UNFOLDED = [
     ("resnet18", "layer", "paper", "TB"),
     ("resnet18", "layer", "detailed", "TB"),
     ("torchvision/resnet50", "block", "paper", "TB"),
@@ -30,10 +30,21 @@ PICTURES = [
     ("cifar/resnet20", "layer", "paper", "TB"),
     ("cifar/resnet20", "block", "detailed", "LR"),
 ]
+# Alike blocks drawn once (fold "repeats"), and each stage a column (wrap "stages").
+FOLDED = [
+    ("torchvision/resnet152", "layer", "paper", "TB", "repeats", "stages"),
+    ("torchvision/resnet152", "layer", "detailed", "TB", "repeats", "none"),
+    ("cifar/resnet1202", "block", "paper", "TB", "repeats", "none"),
+    ("timm/seresnet50", "block", "detailed", "LR", "repeats", "stages"),
+    ("cifar/resnet56", "layer", "paper", "LR", "repeats", "none"),
+]
+PICTURES = [(*picture, "none", "none") for picture in UNFOLDED] + FOLDED
 
 
-def laid_out(name: str, level: str, style: str, rankdir: str) -> dict[str, Any]:
-    text = diagram_dot(preset(name), level, style, rankdir)  # type: ignore[arg-type]
+def laid_out(
+    name: str, level: str, style: str, rankdir: str, fold: str = "none", wrap: str = "none"
+) -> dict[str, Any]:
+    text = diagram_dot(preset(name), level, style, rankdir, None, fold, wrap)  # type: ignore[arg-type]
     done = subprocess.run(["dot", "-Tjson"], input=text.encode(), capture_output=True, check=True, timeout=60)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -66,9 +77,11 @@ def inside(point: tuple[float, float], box: Box, margin: float) -> bool:
     return box[0] + margin < x < box[2] - margin and box[1] + margin < y < box[3] - margin
 
 
-@pytest.mark.parametrize(("name", "level", "style", "rankdir"), PICTURES)
-def test_no_edge_runs_through_a_node(name: str, level: str, style: str, rankdir: str) -> None:
-    layout = laid_out(name, level, style, rankdir)
+@pytest.mark.parametrize(("name", "level", "style", "rankdir", "fold", "wrap"), PICTURES)
+def test_no_edge_runs_through_a_node(
+    name: str, level: str, style: str, rankdir: str, fold: str, wrap: str
+) -> None:
+    layout = laid_out(name, level, style, rankdir, fold, wrap)
     boxes = node_boxes(layout)
     crossings = []
     for edge in layout["edges"]:
@@ -80,11 +93,11 @@ def test_no_edge_runs_through_a_node(name: str, level: str, style: str, rankdir:
     assert not crossings, sorted(set(crossings))[:10]
 
 
-@pytest.mark.parametrize(("name", "level", "style", "rankdir"), PICTURES)
+@pytest.mark.parametrize(("name", "level", "style", "rankdir", "fold", "wrap"), PICTURES)
 def test_labels_sit_inside_their_boxes_and_boxes_do_not_overlap(
-    name: str, level: str, style: str, rankdir: str
+    name: str, level: str, style: str, rankdir: str, fold: str, wrap: str
 ) -> None:
-    boxes = node_boxes(laid_out(name, level, style, rankdir))
+    boxes = node_boxes(laid_out(name, level, style, rankdir, fold, wrap))
     for node, (x0, y0, x1, y1) in boxes.values():
         texts = [op for op in node.get("_ldraw_", []) if op["op"] == "T"]
         assert texts or node.get("style") == "invis", node["name"]

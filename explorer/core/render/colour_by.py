@@ -2,7 +2,9 @@
 
 The static metrics come from the analysis (no torch); latency and achieved GMAC/s from a
 profile of the same spec. A box that stands for several layers (a stem, a block, a stage)
-takes the sum of its layers' values; its GMAC/s is its MACs over its time. The colour map is
+takes the sum of its layers' values; its GMAC/s is its MACs over its time. A box of a folded
+group (drawn once for several alike blocks) likewise takes the sum over all of its blocks, and
+its value and the legend say so; the scale spans those sums. The colour map is
 viridis (perceptually uniform, readable in grey and by the colour-blind), held here as its
 stops so that nothing needs matplotlib; past two decades between the smallest and the largest
 positive value, the scale is logarithmic, else linear from the smallest to the largest.
@@ -11,8 +13,8 @@ positive value, the scale is logarithmic, else linear from the smallest to the l
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
 
@@ -24,6 +26,8 @@ from explorer.core.units import format_bytes, format_count, format_macs
 
 Metric = Literal["params", "macs", "activations", "latency", "gmacs"]
 METRICS: tuple[Metric, ...] = ("params", "macs", "activations", "latency", "gmacs")
+# The metrics whose value for several layers is the sum of theirs (a rate is not).
+SUMMED_METRICS: tuple[Metric, ...] = ("params", "macs", "activations", "latency")
 STATIC_METRICS: tuple[Metric, ...] = ("params", "macs", "activations")
 PROFILED_METRICS: tuple[Metric, ...] = ("latency", "gmacs")
 
@@ -137,7 +141,8 @@ def rows_of_boxes(graph: ArchGraph) -> dict[str, tuple[int, ...]]:
     rows: dict[str, tuple[int, ...]] = {}
     for node in graph.nodes:
         if node.row_index is not None:
-            rows[node.id] = (node.row_index,)
+            # A folded group's layer stands for the same layer of each of its blocks.
+            rows[node.id] = node.rows or (node.row_index,)
         elif node.block_name is None:  # the stem, a stage, the head
             rows[node.id] = tuple(owned[node.id])
         elif node.kind == "block":
@@ -179,10 +184,21 @@ class Colouring:
     high: float
     log_scale: bool
     show_values: bool = False
+    repeats: Mapping[str, int] = field(default_factory=dict)
+    """By node id, the number of blocks a folded group's box stands for (more than 1)."""
 
     @property
     def info(self) -> MetricInfo:
         return METRIC_INFO[self.metric]
+
+    @property
+    def folded_words(self) -> str:
+        """How a folded group's box is valued, in words ("" without any)."""
+        if not self.repeats:
+            return ""
+        if self.metric in SUMMED_METRICS:
+            return "a box marked \u00d7N holds the sum over its N blocks"
+        return "a box marked \u00d7N holds its N blocks' MACs over their time"
 
     def fraction(self, value: float) -> float:
         """Where ``value`` sits on the scale, 0 to 1."""
@@ -207,7 +223,13 @@ class Colouring:
 
     def value_text(self, node_id: str) -> str | None:
         value = self.values.get(node_id)
-        return None if value is None else self.info.format(value)
+        if value is None:
+            return None
+        text = self.info.format(value)
+        repeat = self.repeats.get(node_id, 1)
+        if repeat > 1 and value:
+            text += f" in all {repeat}" if self.metric in SUMMED_METRICS else f" over all {repeat}"
+        return text
 
     def legend_html(self) -> str:
         """The scale as an HTML-like graphviz label: the metric, a strip of colours, its ends."""
@@ -219,12 +241,16 @@ class Colouring:
         )
         low, high = (escape(self.info.format(value)) for value in (self.low, self.high))
         span = LEGEND_CELLS // 2
+        folded = (
+            f'<tr><td colspan="{LEGEND_CELLS}">{escape(self.folded_words)}</td></tr>' if self.repeats else ""
+        )
         return (
             '<table border="0" cellborder="0" cellspacing="0" cellpadding="2">'
             f'<tr><td colspan="{LEGEND_CELLS}">{title}</td></tr>'
             f"<tr>{cells}</tr>"
             f'<tr><td colspan="{span}" align="left">{low}</td>'
             f'<td colspan="{LEGEND_CELLS - span}" align="right">{high}</td></tr>'
+            f"{folded}"
             "</table>"
         )
 
@@ -265,7 +291,8 @@ def colour_graph(
         if value is not None:
             by_node[node.id] = value
     low, high, log_scale = _scale(list(by_node.values()))
-    return Colouring(metric, by_node, low, high, log_scale, show_values)
+    repeats = {node.id: node.repeat for node in graph.nodes if node.repeat > 1}
+    return Colouring(metric, by_node, low, high, log_scale, show_values, repeats)
 
 
 @dataclass(frozen=True, slots=True)

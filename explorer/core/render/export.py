@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 from explorer.core.files import atomic_write_bytes
+from explorer.core.fold import Fold
 from explorer.core.graph import Level, graph_from_spec
 from explorer.core.quoting import quote_value
 from explorer.core.render.colour_by import ColourBy
-from explorer.core.render.dot import Rankdir, Style, graph_to_dot
+from explorer.core.render.dot import Rankdir, Style, Wrap, graph_to_dot
 from explorer.core.spec import ArchSpec
 
 Format = Literal["svg", "png", "pdf", "dot"]
@@ -186,20 +187,32 @@ def diagram_dot(
     style: Style = "paper",
     rankdir: Rankdir = "TB",
     colour_by: ColourBy | None = None,
+    fold: Fold = "none",
+    wrap: Wrap = "none",
+    unfolded: frozenset[str] = frozenset(),
 ) -> str:
-    graph = graph_from_spec(spec, level)
-    return graph_to_dot(graph, style, rankdir, None if colour_by is None else colour_by.colouring(graph))
+    """The DOT text of ``spec``'s diagram; ``fold``, ``unfolded`` and ``wrap`` as
+    ``graph_from_spec`` and ``graph_to_dot`` take them."""
+    graph = graph_from_spec(spec, level, fold, unfolded)
+    colouring = None if colour_by is None else colour_by.colouring(graph)
+    return graph_to_dot(graph, style, rankdir, colouring, wrap)
 
 
 def render_svg_bytes(
-    spec: ArchSpec, level: Level = "block", style: Style = "paper", rankdir: Rankdir = "TB"
+    spec: ArchSpec,
+    level: Level = "block",
+    style: Style = "paper",
+    rankdir: Rankdir = "TB",
+    fold: Fold = "none",
+    wrap: Wrap = "none",
+    unfolded: frozenset[str] = frozenset(),
 ) -> bytes:
     """The diagram of ``spec`` as SVG for a viewer.
 
     Each node's ``<g id=...>`` is its graph node id; ``element_target`` in
-    ``explorer.core.render.dot`` maps any element id back to its node, edge or stage.
+    ``explorer.core.render.dot`` maps any element id back to its node, edge or box.
     """
-    return render_dot(diagram_dot(spec, level, style, rankdir), "svg")
+    return render_dot(diagram_dot(spec, level, style, rankdir, None, fold, wrap, unfolded), "svg")
 
 
 def export_diagram(
@@ -211,7 +224,13 @@ def export_diagram(
     fmt: Format | None = None,
     dpi: int | None = None,
     colour_by: ColourBy | None = None,
+    fold: Fold = "none",
+    wrap: Wrap = "none",
+    unfolded: frozenset[str] = frozenset(),
 ) -> Rendered:
     """Draw ``spec`` into ``path`` (svg, png, pdf or dot) and say what was written; with
-    ``colour_by``, its boxes coloured by a metric and the scale drawn in the picture."""
-    return write_rendered(diagram_dot(spec, level, style, rankdir, colour_by), Path(path), fmt, dpi)
+    ``colour_by``, its boxes coloured by a metric and the scale drawn in the picture; with
+    ``fold="repeats"``, alike blocks drawn once (but the groups in ``unfolded``); with
+    ``wrap="stages"``, each stage a column of its own."""
+    text = diagram_dot(spec, level, style, rankdir, colour_by, fold, wrap, unfolded)
+    return write_rendered(text, Path(path), fmt, dpi)
