@@ -242,6 +242,24 @@ def _merged_order(sequences: list[list[tuple[str, int]]]) -> list[tuple[str, int
     return order
 
 
+def _grouped_order(sequences: list[list[tuple[str, int]]]) -> list[tuple[str, int]]:
+    """``_merged_order``, keeping the steps of a holder (``shortcut.0``, ``shortcut.1``)
+    together: the holders are ordered among the other steps, then their steps."""
+
+    def group(key: tuple[str, int]) -> tuple[str, int]:
+        top, dot, _ = key[0].partition(".")
+        return (top + dot, 0) if dot else key
+
+    grouped = [list(dict.fromkeys(group(key) for key in sequence)) for sequence in sequences]
+    order = []
+    for outer in _merged_order(grouped):
+        if outer[0].endswith("."):
+            order += _merged_order([[key for key in keys if group(key) == outer] for keys in sequences])
+        else:
+            order.append(outer)
+    return order
+
+
 def _identifier(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
@@ -253,7 +271,7 @@ def access(path: Iterable[str]) -> str:
         if not text:
             text = key
         else:
-            text += f"[{key}]" if key.isdigit() else f"[{key!r}]"
+            text += f"[{key}]" if key.isdigit() else f'["{key}"]'
     return text
 
 
@@ -292,7 +310,7 @@ class ClassWriter:
                 keys.append((name, counts[name]))
                 counts[name] += 1
             sequences.append(keys)
-        order = _merged_order(sequences)
+        order = _grouped_order(sequences)
         position = {key: i for i, key in enumerate(order)}
         self.slots = [_Slot(name, occurrence, [None] * self.count) for name, occurrence in order]
         for i, (instance, keys) in enumerate(zip(self.instances, sequences, strict=True)):
@@ -532,13 +550,8 @@ class ClassWriter:
         return candidate
 
     def _flag(self, hint: str, present: list[bool], order: tuple[int, ...]) -> str:
-        """The argument that says where a layer is made (one per layer and where)."""
-        values: dict[int, object] = dict(enumerate(present))
-        base = f"use_{_identifier(hint)}"
-        for param in self.params:
-            if param.flag and param.values == values and param.name.removeprefix(base) in ("", *"23456789"):
-                return param.name
-        flag = self._param(self._fresh(base), values, flag=True)
+        """A new argument that says where a layer is made."""
+        flag = self._param(self._fresh(f"use_{_identifier(hint)}"), dict(enumerate(present)), flag=True)
         flag.order = order
         return flag.name
 
@@ -628,7 +641,7 @@ class ClassWriter:
         for key, child in member.children.items():
             options, otherwise = self._choices(child, present, _IDENTITY)
             entry = Choice(tuple(options), otherwise) if options else otherwise
-            entries.append(Keyword(repr(key), entry, ": "))
+            entries.append(Keyword(f'"{key}"', entry, ": "))
         return Call("nn.ModuleDict", (Call("", tuple(entries), "{}"),))
 
     def _runs(self, entries: list[Expr]) -> list[Expr]:
@@ -722,7 +735,7 @@ class ClassWriter:
                 continue
             test = f"self.{site.flag}" if site.expression else f"{site.callee} is not None"
             lines += [f"{INDENT}if {test}:", f"{INDENT * 2}{statement}"]
-            if site.read_where_missing:
+            if site.read_where_missing and value(site.stand_in) != names[p]:
                 lines += [f"{INDENT}else:", f"{INDENT * 2}{names[p]} = {value(site.stand_in)}"]
         return [*lines, f"{INDENT}return {value(self.output)}"]
 
