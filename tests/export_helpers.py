@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import torch
@@ -87,3 +89,56 @@ def check_ruff(folder: Path) -> None:
     for args in (["check", "--isolated", "--no-cache"], ["format", "--isolated", "--no-cache", "--check"]):
         done = subprocess.run([str(RUFF), *args, str(folder)], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def assert_seeded_match(spec: ArchSpec, module: types.ModuleType) -> None:
+    """In this interpreter: the generated factory of ``module`` and ``build_model(spec)``, each
+    made after the same seed, hold the same weights in the same order, and compute the same
+    outputs in eval and in train mode, bit for bit."""
+    torch.manual_seed(SEED)
+    reference = build_model(spec)
+    torch.manual_seed(SEED)
+    generated = getattr(module, factory_name(spec))()
+    expected, actual = reference.state_dict(), generated.state_dict()
+    assert list(actual) == list(expected), spec
+    for key, value in expected.items():
+        assert torch.equal(actual[key], value), (spec, key)
+    x = torch.randn(2, *spec.input_shape)
+    for model in (reference, generated):
+        model.eval()
+    with torch.no_grad():
+        # An untrained very deep network overflows to NaN, which must match too.
+        torch.testing.assert_close(generated(x), reference(x), rtol=0, atol=0, equal_nan=True, msg=str(spec))
+    outputs = []
+    for model in (reference, generated):
+        model.train()
+        torch.manual_seed(SEED)
+        with torch.no_grad():
+            outputs.append(model(x))
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=0, atol=0, equal_nan=True, msg=str(spec))
+
+
+def assert_same_state_dict_on_meta(spec: ArchSpec, module: types.ModuleType) -> None:
+    """The generated network's state_dict has ``build_model``'s keys, in order, and shapes,
+    made on the meta device (no memory, no initialisation drawn)."""
+    with torch.device("meta"):
+        generated = getattr(module, factory_name(spec))()
+    reference = build_model(spec, "meta")
+    shapes = [(key, tuple(value.shape)) for key, value in generated.state_dict().items()]
+    assert shapes == [(key, tuple(value.shape)) for key, value in reference.state_dict().items()], spec
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level packages a source imports."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add((node.module or "").partition(".")[0])
+    return names
+
+
+def assert_needs_only_torch(source: str) -> None:
+    """The source imports torch and the standard library, nothing else."""
+    assert imported_modules(source) <= {"torch"} | set(sys.stdlib_module_names), imported_modules(source)

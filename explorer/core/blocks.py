@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as functional
+import torch.nn.functional as F
 from torch import nn
 
 from explorer.core.ops import OPS
@@ -35,7 +35,7 @@ class ZeroPadShortcut(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x[:, :, :: self.stride, :: self.stride]
         extra = self.out_channels - self.in_channels
-        return functional.pad(x, (0, 0, 0, 0, extra // 2, extra - extra // 2))
+        return F.pad(x, (0, 0, 0, 0, extra // 2, extra - extra // 2))
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
@@ -43,7 +43,8 @@ class ZeroPadShortcut(nn.Module):
 
 class BlurPool2d(nn.Module):
     """Anti-aliased downsampling (Zhang 2019): a fixed 3x3 binomial filter per channel,
-    applied with reflect padding and the stride. The filter is a buffer, not a parameter."""
+    applied with reflect padding and the stride. The filter is a buffer, not a
+    parameter."""
 
     def __init__(self, channels: int, stride: int = 2, filt_size: int = 3) -> None:
         super().__init__()
@@ -51,10 +52,10 @@ class BlurPool2d(nn.Module):
         self.stride = stride
         self.filt_size = filt_size
         self.padding = [((stride - 1) + (filt_size - 1)) // 2] * 4
-        coeffs = torch.tensor(
-            [math.comb(filt_size - 1, k) for k in range(filt_size)], dtype=torch.float32, device="cpu"
-        ) / (2 ** (filt_size - 1))
-        blur = (coeffs[:, None] * coeffs[None, :])[None, None, :, :].repeat(channels, 1, 1, 1)
+        taps = [math.comb(filt_size - 1, k) for k in range(filt_size)]
+        coeffs = torch.tensor(taps, dtype=torch.float32, device="cpu") / sum(taps)
+        blur = (coeffs[:, None] * coeffs[None, :])[None, None, :, :]
+        blur = blur.repeat(channels, 1, 1, 1)
         self.filt: torch.Tensor
         self.register_buffer("filt", torch.empty(blur.shape), persistent=False)
         if self.filt.device.type != "meta":
@@ -62,26 +63,28 @@ class BlurPool2d(nn.Module):
                 self.filt.copy_(blur)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = functional.pad(x, self.padding, mode="reflect")
-        return functional.conv2d(x, self.filt, stride=self.stride, groups=self.channels)
+        x = F.pad(x, self.padding, mode="reflect")
+        return F.conv2d(x, self.filt, stride=self.stride, groups=self.channels)
 
     def extra_repr(self) -> str:
         return f"{self.channels}, stride={self.stride}"
 
 
 class AvgPool2dSame(nn.AvgPool2d):
-    """A stride-1 average pool with TensorFlow-style 'same' padding (timm's, in the avg-down
-    shortcut of a dilated stage): the extra row and column go after the input."""
+    """A stride-1 average pool with TensorFlow-style 'same' padding (timm's, in the
+    avg-down shortcut of a dilated stage): the extra row and column go after the
+    input."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kernel = self.kernel_size if isinstance(self.kernel_size, int) else self.kernel_size[0]
-        total = kernel - 1
-        x = functional.pad(x, [total // 2, total - total // 2] * 2)
-        return functional.avg_pool2d(x, kernel, 1, 0, self.ceil_mode, self.count_include_pad)
+        kernel = self.kernel_size
+        total = (kernel if isinstance(kernel, int) else kernel[0]) - 1
+        x = F.pad(x, [total // 2, total - total // 2] * 2)
+        return F.avg_pool2d(x, total + 1, 1, 0, self.ceil_mode, self.count_include_pad)
 
 
 class DropPath(nn.Module):
-    """Stochastic depth: in training, drops the whole branch per sample with ``rate``."""
+    """Stochastic depth: in training, drops the whole branch of a sample with
+    probability ``rate``."""
 
     def __init__(self, rate: float) -> None:
         super().__init__()
@@ -96,6 +99,16 @@ class DropPath(nn.Module):
 
     def extra_repr(self) -> str:
         return f"rate={self.rate:.3f}"
+
+
+def initialise_weights(model: nn.Module) -> None:
+    """He initialisation for the convolutions, norms that start as the identity."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+            nn.init.constant_(module.weight, 1)
+            nn.init.constant_(module.bias, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +142,7 @@ def _compiled(expression: str) -> Callable[..., torch.Tensor]:
     one written by hand)."""
     arguments = ", ".join(f"x{i}" for i in range(expression.count("{1}") + 1))
     text = expression.format(*(f"x{i}" for i in range(2)))
-    function: Callable[..., torch.Tensor] = eval(
-        f"lambda {arguments}: {text}", {"torch": torch, "F": functional}
-    )
+    function: Callable[..., torch.Tensor] = eval(f"lambda {arguments}: {text}", {"torch": torch, "F": F})
     return function
 
 

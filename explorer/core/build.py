@@ -18,6 +18,7 @@ from explorer.core.blocks import (
     ResNet,
     Step,
     container_class,
+    initialise_weights,
     module_class,
 )
 from explorer.core.ops import OPS
@@ -132,12 +133,7 @@ def _assemble(plan: LayerPlan, root: PlannedModule) -> None:
 
 
 def _initialise(model: nn.Module, plan: LayerPlan) -> None:
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
-            nn.init.constant_(module.weight, 1)
-            nn.init.constant_(module.bias, 0)
+    initialise_weights(model)
     if plan.spec.zero_init_residual:
         for block in plan.blocks:
             nn.init.constant_(model.get_submodule(block.zero_init).weight, 0)  # type: ignore[arg-type]

@@ -3,32 +3,44 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
+import types
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from explorer.core import parts
+from explorer.core import spec as spec_module
 from explorer.core.analysis import analyze
 from explorer.core.build import build_model
 from explorer.core.export.pytorch_source import CUSTOM_NAME, factory_name, pytorch_source
 from explorer.core.export.source_export import load_source
+from explorer.core.parts import AttentionKind, ShortcutKind
+from explorer.core.planning import BlockSite, PlanWriter
 from explorer.core.presets import preset, presets_in
 from explorer.core.spec import ArchSpec
 from tests.conftest import SHARED
-from tests.export_helpers import check_ruff, run_generated
+from tests.export_helpers import (
+    assert_needs_only_torch,
+    assert_same_state_dict_on_meta,
+    assert_seeded_match,
+    check_ruff,
+    run_generated,
+)
 from tests.oracles import notebook_namespace
 from tests.strategies import small_specs
 
 NOTEBOOK = SHARED / "notebook" / "000_9b0507a8fd8cb05e.txt"
-# One preset of each family; every preset runs in the slow tests.
+FAMILIES = ["notebook", "torchvision", "cifar", "timm"]
+# One preset of each family matches seeded bit for bit in the quick tests; every preset in the slow ones.
 FAMILY_PRESETS = ["resnet18", "cifar/resnet20", "torchvision/resnet18", "timm/resnet26d"]
 
 
@@ -83,28 +95,63 @@ def test_every_kind_of_part_runs_in_a_fresh_interpreter_and_matches_build_model(
     check_ruff(tmp_path)
 
 
-@pytest.mark.slow
-def test_one_preset_of_each_family_matches_build_model(tmp_path: Path) -> None:
-    run_generated([_small_input(preset(name)) for name in FAMILY_PRESETS], tmp_path)
-    check_ruff(tmp_path)
+class GeneratedPresets:
+    """Each preset's source at a small input, written and loaded once for the module's tests."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._made: dict[str, tuple[ArchSpec, str, types.ModuleType]] = {}
+
+    def __getitem__(self, name: str) -> tuple[ArchSpec, str, types.ModuleType]:
+        if name not in self._made:
+            spec = _small_input(preset(name))
+            source = pytorch_source(spec)
+            file_name = re.sub(r"\W", "_", name)
+            (self.folder / f"{file_name}.py").write_text(source)
+            self._made[name] = (spec, source, load_source(source))
+        return self._made[name]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("family", ["notebook", "torchvision", "cifar", "timm"])
-def test_every_preset_matches_build_model(family: str, tmp_path: Path) -> None:
-    specs = [_small_input(preset(name)) for name in presets_in(family)]
-    run_generated(specs, tmp_path)
-    check_ruff(tmp_path)
+@pytest.fixture(scope="module")
+def generated_presets(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPresets:
+    return GeneratedPresets(tmp_path_factory.mktemp("presets"))
 
 
-@pytest.mark.slow
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
-@given(specs=st.lists(small_specs(), min_size=10, max_size=10))
-def test_generated_specs_match_build_model(
-    specs: list[ArchSpec], tmp_path_factory: pytest.TempPathFactory
+def test_every_preset_has_the_models_state_dict_needs_only_torch_and_is_ruff_clean(
+    generated_presets: GeneratedPresets,
 ) -> None:
+    for family in FAMILIES:
+        for name in presets_in(family):
+            spec, source, module = generated_presets[name]
+            assert_needs_only_torch(source)
+            assert_same_state_dict_on_meta(spec, module)
+    check_ruff(generated_presets.folder)
+
+
+def test_one_preset_of_each_family_matches_build_model_seeded(generated_presets: GeneratedPresets) -> None:
+    for name in FAMILY_PRESETS:
+        spec, _, module = generated_presets[name]
+        assert_seeded_match(spec, module)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_preset_matches_build_model_seeded(family: str, generated_presets: GeneratedPresets) -> None:
+    for name in presets_in(family):
+        if name not in FAMILY_PRESETS:
+            spec, _, module = generated_presets[name]
+            assert_seeded_match(spec, module)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec=small_specs())
+def test_generated_specs_match_build_model(spec: ArchSpec, tmp_path_factory: pytest.TempPathFactory) -> None:
+    source = pytorch_source(spec)
+    assert_needs_only_torch(source)
+    assert_seeded_match(spec, load_source(source))
     folder = tmp_path_factory.mktemp("generated")
-    run_generated(specs, folder)
+    (folder / "model.py").write_text(source)
     check_ruff(folder)
 
 
@@ -176,7 +223,7 @@ def test_only_the_parts_a_spec_uses_are_written() -> None:
         assert unused not in plain, unused
     assert "class ResidualBlock(nn.Module):" in plain
     fancy = _code(pytorch_source(_tiny("bottleneck", attention="eca", anti_alias="blur", groups=2)))
-    for used in ("EcaModule", "BlurPool2d", "use_aa", "groups=2", "math.log2"):
+    for used in ("EcaModule", "BlurPool2d", "use_aa", "groups=2", "math.comb"):
         assert used in fancy, used
     # A network whose blocks never change shape has no shortcut code at all.
     assert "self.shortcut" not in _code(
@@ -228,3 +275,97 @@ def test_zero_init_residual_is_written_as_the_model_initialises() -> None:
     assert torch.count_nonzero(generated.layer1[0].conv3.weight) == 0
     torch.manual_seed(0)
     assert json.dumps(sorted(generated.state_dict())) == json.dumps(sorted(build_model(spec).state_dict()))
+
+
+# A kind of part the exporter has never seen: a channel gate without a reduction (a pooled
+# 1x1 conv and a sigmoid), and a shortcut that max-pools before its projection; both made of
+# ops the plan already has, in arrangements of their own.
+
+
+def _plan_gate(writer: PlanWriter, site: BlockSite, source: int) -> int:
+    name = site.name("gate")
+    channels = writer.channels(source)
+    first = writer.next_index
+    x = writer.same(f"{name}.pool", "mean", "attention", source)
+    x = writer.conv(f"{name}.proj", "attention", x, channels, 1, bias=True)
+    x = writer.same(f"{name}.act", "sigmoid", "attention", x)
+    out = writer.add(
+        f"{name}.mul", "mul", "attention", (source, x), in_channels=channels, out_channels=channels
+    )
+    writer.container(name, "module", "attention", source, first, "ChannelGate")
+    return out
+
+
+def _plan_max_down(writer: PlanWriter, site: BlockSite, source: int, preact: bool) -> int:
+    x = source
+    if site.stride > 1:
+        x = writer.same(
+            site.name("shortcut.0"), "maxpool", "shortcut", x, kernel_size=site.stride, stride=site.stride
+        )
+    return writer.conv(site.name("shortcut.1"), "shortcut", x, site.out_channels, 1)
+
+
+GATE = AttentionKind(
+    "gate",
+    "channel gate",
+    "Gates each channel by a sigmoid of a pooled 1x1 conv",
+    "ChannelGate",
+    False,
+    _plan_gate,
+)
+MAX_DOWN = ShortcutKind(
+    "max-down", "max-down", "Max-pools with the stride, then a 1x1 conv", True, _plan_max_down
+)
+
+
+@pytest.fixture
+def new_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for table, field, kind in (
+        (parts.ATTENTIONS, "attention", GATE),
+        (parts.SHORTCUTS, "shortcut", MAX_DOWN),
+    ):
+        monkeypatch.setitem(table, kind.key, kind)
+        monkeypatch.setitem(parts.FIELD_KINDS[field], kind.key, kind)
+    monkeypatch.setattr(spec_module, "ATTENTION_TYPES", (*spec_module.ATTENTION_TYPES, GATE.key))
+    monkeypatch.setattr(spec_module, "SHORTCUT_TYPES", (*spec_module.SHORTCUT_TYPES, MAX_DOWN.key))
+
+
+@pytest.mark.usefixtures("new_parts")
+def test_a_new_kind_of_part_exports_and_matches_build_model(tmp_path: Path) -> None:
+    specs = [
+        _tiny(block, attention=GATE.key, shortcut=MAX_DOWN.key, depths=(2, 2), drop_path=0.2)
+        for block in ("basic", "preact-bottleneck")
+    ]
+    source = pytorch_source(specs[0])
+    assert "class ChannelGate(nn.Module):" in source
+    assert f'"""{GATE.tooltip}"""' in source
+    assert "self.gate = ChannelGate(" in source and "nn.MaxPool2d(" in source
+    for spec in specs:
+        assert_seeded_match(spec, load_source(pytorch_source(spec)))
+    run_generated(specs, tmp_path)
+    check_ruff(tmp_path)
+
+
+def _string_literals(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def test_the_exporter_names_no_kind_of_part() -> None:
+    tables = (
+        parts.BLOCKS,
+        parts.STEMS,
+        parts.SHORTCUTS,
+        parts.ATTENTIONS,
+        parts.ANTI_ALIASES,
+        parts.STEM_POOLS,
+        parts.STRIDE_ON,
+    )
+    keys = {key for table in tables for key in table}
+    export = Path(pytorch_source.__code__.co_filename).parent
+    named = {path.name: sorted(_string_literals(path) & keys) for path in sorted(export.glob("*.py"))}
+    assert {name: found for name, found in named.items() if found} == {}
