@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtGui import QGuiApplication
 
-from explorer.desktop.install import ICON_RESOURCES, ICON_SIZES, icon_png_name
+from explorer.desktop.icon_files import ICON_RESOURCES, ICON_SIZES, icon_png_name
 from explorer.gui.icons import render_app_icon
 
 

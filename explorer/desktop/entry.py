@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from explorer.core.file_kind import FILE_TYPES
+from explorer.desktop.icon_files import APP_ID
 
 # The entry's name is the application's id: Qt gives it to the desktop as the window's
 # (QGuiApplication.setDesktopFileName), which is how a dock matches the window to the entry.
-APP_ID = "resnet-explorer"
 DESKTOP_FILE = f"{APP_ID}.desktop"
 ICON_NAME = APP_ID
 CATEGORIES = ("Development", "Science", "Education")

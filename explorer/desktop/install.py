@@ -19,18 +19,15 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from explorer.core.files import atomic_write_bytes, read_user_bytes
-from explorer.desktop.entry import APP_ID, DESKTOP_FILE, ICON_NAME, desktop_entry
+from explorer.desktop.entry import DESKTOP_FILE, ICON_NAME, desktop_entry
+from explorer.desktop.icon_files import APP_ID, ICON_SIZES, icon_png_name, icon_resource, icon_svg_name
 from explorer.desktop.mime import MIME_PACKAGE, mime_package
 
 LAUNCHER = "resnet-explorer-gui"
-# The hicolor theme's fixed sizes a desktop looks for, from menus (16) to launchers (512).
-ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
-ICON_RESOURCES = "resources/icons"
 # What install wrote, for uninstall: inside the data folder, in a folder of the app's own.
 MANIFEST = Path(APP_ID) / "desktop-integration.json"
 MANIFEST_VERSION = 1
@@ -63,19 +60,6 @@ def installed_launcher() -> Path | None:
         return beside
     found = shutil.which(LAUNCHER)
     return Path(os.path.abspath(found)) if found else None
-
-
-def icon_resource(name: str) -> bytes:
-    """An icon file shipped with the package (``explorer/resources/icons``)."""
-    return (resources.files("explorer") / ICON_RESOURCES / name).read_bytes()
-
-
-def icon_png_name(size: int) -> str:
-    return f"{APP_ID}-{size}.png"
-
-
-def icon_svg_name() -> str:
-    return f"{APP_ID}.svg"
 
 
 def planned_files(command: Sequence[str]) -> dict[Path, bytes]:
@@ -302,7 +286,7 @@ def _forget_mime_types(data_dir: Path, before: dict[str, Any] | None, outcome: O
     if not mime.is_dir():
         return
     entries_before = before.get("mime") if before else None
-    if not isinstance(entries_before, list):
+    if before is None or not isinstance(entries_before, list):
         _update_mime_database(data_dir, outcome)
         return
     made = [name for name in _entries(mime) if name != MIME_PACKAGES.name and name not in entries_before]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from xml.sax.saxutils import quoteattr
 
 from explorer.core.file_kind import FILE_TYPES, FileType
-from explorer.desktop.entry import APP_ID, ICON_NAME
+from explorer.desktop.entry import ICON_NAME
+from explorer.desktop.icon_files import APP_ID
 
 MIME_PACKAGE = f"{APP_ID}.xml"
 MIME_NAMESPACE = "http://www.freedesktop.org/standards/shared-mime-info"

@@ -34,3 +34,11 @@ def ignored_data_home(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ
     given = env.get("XDG_DATA_HOME", "")
     return given if given and not os.path.isabs(given) else None
+
+
+# The desktop's list of recently used files, in the data folder (explorer/desktop/recent.py).
+RECENTLY_USED_FILE = "recently-used.xbel"
+
+
+def recently_used_file(environ: Mapping[str, str] | None = None) -> Path:
+    return data_home(environ) / RECENTLY_USED_FILE

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
 
-from explorer.desktop.install import ICON_RESOURCES, ICON_SIZES, icon_png_name, icon_resource, icon_svg_name
+from explorer.desktop.icon_files import ICON_SIZES, icon_file, icon_png_name, icon_resource, icon_svg_name
 
 # One colour per meaning, shared by the table, the charts and the legend.
 RESIDUAL_COLOUR = QColor("#2e7d32")
@@ -89,9 +88,8 @@ def app_icon() -> QIcon:
     """The app's icon (a residual block: two layers and the shortcut that skips them), at the
     sizes the desktop entry installs, drawn beforehand from its SVG (``render_app_icon``)."""
     icon = QIcon()
-    folder = resources.files("explorer") / ICON_RESOURCES
     for size in WINDOW_ICON_SIZES:
-        png = folder / icon_png_name(size)
+        png = icon_file(icon_png_name(size))
         if not png.is_file():  # a package built without its data: say so, not a blank icon
             raise FileNotFoundError(f"the app's icon {png} is missing: reinstall resnet-explorer")
         icon.addFile(str(png), QSize(size, size))
