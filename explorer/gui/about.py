@@ -55,11 +55,12 @@ def about_html(places: Mapping[str, Path] | None = None) -> str:
     )
     kept = ""
     if places:
+        # Each path on a line of its own, never broken: the box grows to show it whole.
         lines = "".join(
-            f"<tr><td><b>{escape(name)}</b></td><td>&nbsp;&nbsp;{escape(str(path))}</td></tr>"
+            f"{escape(name)}:<br>&nbsp;&nbsp;<nobr>{escape(str(path))}</nobr><br>"
             for name, path in places.items()
         )
-        kept = f"<p><b>Where your files live</b></p><table>{lines}</table>"
+        kept = f"<p><b>Where your files live</b><br>{lines}</p>"
     return (
         "<h3>ResNet Explorer</h3>"
         "<p>See what a residual network really is: layers, shapes, parameters, MACs.</p>"

@@ -116,6 +116,7 @@ PREFERRED_SIZE = QSize(1280, 800)
 FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
 TITLE_BAR_BUTTONS = 160  # a title bar's icon and its buttons, beside the title
 TITLE_FONT_SCALE = 1.25  # title bars' fonts, against the application's
+ABOUT_ICON_ROOM = 120  # the About box's icon and margins, beside its text
 
 
 def fitted_geometry(wanted: QRect, available: QRect, centre: bool = False) -> QRect:
@@ -440,6 +441,13 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.RichText)
         places = self.where_files_live()
         box.setText(about_html(places))
+        # A message box wraps its text to a width of its own: no narrower than the longest
+        # path (and its icon beside it), so that no path is broken across lines.
+        layout = box.layout()
+        if isinstance(layout, QGridLayout):
+            metrics = QFontMetrics(box.font())
+            width = max(metrics.horizontalAdvance(str(path)) for path in places.values()) + ABOUT_ICON_ROOM
+            layout.addItem(QSpacerItem(width, 0), layout.rowCount(), 0, 1, layout.columnCount())
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         folder = places["Settings"].parent
         open_folder = box.addButton("&Open the settings folder", QMessageBox.ButtonRole.ActionRole)
