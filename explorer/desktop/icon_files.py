@@ -3,8 +3,7 @@ hicolor icon theme (``scripts/render_icons.py`` draws them again after the SVG c
 
 from __future__ import annotations
 
-from importlib import resources
-from importlib.abc import Traversable
+from pathlib import Path
 
 APP_ID = "resnet-explorer"
 # The hicolor theme's fixed sizes a desktop looks for, from menus (16) to launchers (512).
@@ -20,9 +19,11 @@ def icon_svg_name() -> str:
     return f"{APP_ID}.svg"
 
 
-def icon_file(name: str) -> Traversable:
-    """An icon file shipped with the package (``explorer/resources/icons``)."""
-    return resources.files("explorer") / ICON_RESOURCES / name
+def icon_file(name: str) -> Path:
+    """An icon file shipped with the package (``explorer/resources/icons``). The package is
+    installed as files (a wheel, an editable install), so a path beside its modules is the
+    file itself; importlib.resources would add its import to the app's start."""
+    return Path(__file__).resolve().parent.parent / ICON_RESOURCES / name
 
 
 def icon_resource(name: str) -> bytes:

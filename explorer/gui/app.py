@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QLocale,
@@ -42,8 +43,13 @@ from explorer.gui.single_instance import InstanceClaim, Opening, Request
 from explorer.gui.style import apply_style
 from explorer.gui.wheel_guard import guard_the_wheel
 
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalServer
+
 GC_YOUNG_THRESHOLD = 5000
 SETTLE_AFTER_MS = 300
+# Long enough for the window's first picture to be on screen.
+AFTER_FIRST_PICTURE_MS = 300
 # How long a worker thread may hold the interpreter before the GUI thread gets it back
 # (Python's default is 5 ms): the analysis of an edit runs in Python on a worker, and
 # the window must not wait that long to handle a key or a paint meanwhile.
@@ -242,19 +248,25 @@ def main(
     app = application()
     recently_used = desktop_recent_files()
     window = create_window(user_settings(), spec, path, staged=not then_open, recently_used=recently_used)
+    # What is not on the way to the first picture waits until it is shown: telling the
+    # desktop about the file, and listening for later launches (which wait for it on the lock).
     if path is not None and recently_used is not None:
-        QTimer.singleShot(0, lambda: _tell_the_desktop(path, recently_used))
-    server = None
+        QTimer.singleShot(AFTER_FIRST_PICTURE_MS, lambda: _tell_the_desktop(path, recently_used))
+    servers: list[QLocalServer | None] = []
     if instance is not None:
-        # Handled once the event loop is free (a later launch may arrive during a prompt).
-        server = instance.serve(
-            window, lambda request: QTimer.singleShot(0, lambda: take_request(window, request))
-        )
+        claim = instance
+
+        def take(request: Request) -> None:
+            # Once the event loop is free: a request may arrive while a prompt is open.
+            QTimer.singleShot(0, lambda: take_request(window, request))
+
+        QTimer.singleShot(AFTER_FIRST_PICTURE_MS, lambda: servers.append(claim.serve(window, take)))
     _quit_on_signals(window)
     window.show()
     if then_open:
         QTimer.singleShot(0, lambda: open_all(window, then_open))
     code = app.exec()
-    if server is not None:
-        server.close()  # its socket goes now, not whenever the interpreter frees it
+    for server in servers:
+        if server is not None:
+            server.close()  # its socket goes now, not whenever the interpreter frees it
     return code

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import stat
 import tempfile
 import time
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import socket
+
     from PySide6.QtCore import QObject
     from PySide6.QtNetwork import QLocalServer
 
@@ -157,7 +158,7 @@ def _identity(environ: Mapping[str, str]) -> str:
 def socket_path(environ: Mapping[str, str] | None = None) -> Path | None:
     """Where the running window of this user, display and settings listens; None where no
     private folder can hold a socket (every launch then opens a window of its own)."""
-    if fcntl is None or not hasattr(socket, "AF_UNIX"):
+    if fcntl is None:
         return None
     env = os.environ if environ is None else environ
     name = _identity(env)
@@ -240,6 +241,10 @@ class InstanceClaim:
 def _connect(path: Path) -> socket.socket | None:
     """A connection to the window listening at ``path``; None if none listens there (a socket
     file nothing listens on, left by a crash, is removed: the caller holds the lock)."""
+    if not os.path.lexists(path):
+        return None  # the usual first launch, decided without the socket module's import
+    import socket
+
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.connect(os.fsencode(path))
