@@ -43,7 +43,9 @@ def _wait_for(condition, timeout_s: float) -> bool:  # type: ignore[no-untyped-d
 
 
 @pytest.mark.skipif(bool(MISSING), reason=f"needs {' and '.join(MISSING)} (apt-get install xvfb xdotool)")
-def test_the_app_opens_and_quits_cleanly_under_xvfb(tmp_path: Path) -> None:
+def test_the_app_opens_and_quits_cleanly_under_xvfb(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     number = _free_display()
     server = subprocess.Popen(
         ["Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
@@ -53,8 +55,8 @@ def test_the_app_opens_and_quits_cleanly_under_xvfb(tmp_path: Path) -> None:
     app = None
     try:
         assert _wait_for(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 15), "Xvfb did not start"
-        runtime = tmp_path / "runtime"
-        runtime.mkdir(mode=0o700)
+        runtime = tmp_path_factory.mktemp("r")  # short: a socket's path holds 107 bytes at most
+        runtime.chmod(0o700)
         env = {
             **os.environ,
             "DISPLAY": f":{number}",
