@@ -342,7 +342,10 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
         Case("arguments", "compare without specs", ("compare",)),
         Case("arguments", "compare with one spec", ("compare", "resnet18")),
         Case("arguments", "summary with two sources", ("summary", "resnet18", "resnet34")),
-        Case("arguments", "gui with two sources", ("gui", "resnet18", "resnet34")),
+        Case("arguments", "gui --new-window with a value", ("gui", "--new-window=yes", "resnet18")),
+        Case("arguments", "desktop without an action", ("desktop",)),
+        Case("arguments", "desktop with an unknown action", ("desktop", "frobnicate")),
+        Case("arguments", "desktop with a long action", ("desktop", LONG)),
         Case("arguments", "bench --batch with --sweep", ("bench", *TINY, "--batch", "2", "--sweep", "1,2")),
         Case("arguments", "--dpi on svg", ("diagram", "resnet18", "-o", "out.svg", "--dpi", "150")),
         Case("arguments", "option without its value", ("summary", "--depths")),
@@ -408,7 +411,7 @@ def make_cases(fx: dict[str, str]) -> list[Case]:
         for label, argv in too_large.items()
     ]
 
-    for command in ("summary", "diagram", "bench", "compare", "presets", "gui", "screenshot"):
+    for command in ("summary", "diagram", "bench", "compare", "presets", "gui", "screenshot", "desktop"):
         cases.append(Case("arguments", f"{command} --frobnicate", (command, "--frobnicate")))
     return cases
 

@@ -69,6 +69,10 @@ class Watch(QObject):
         heavy = [name for name in ("torch", "pyqtgraph", "superqt") if name in sys.modules]
         print("imported " + (",".join(heavy) or "-"), flush=True)
         self.window.verifier.stop()
+        # The app's socket goes as at a clean quit: the next run starts as a first launch.
+        from PySide6.QtNetwork import QLocalServer
+        for server in self.window.findChildren(QLocalServer):
+            server.close()
         os._exit(0)
 
 make_window = app_module.create_window
@@ -179,10 +183,13 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="startup-"))
     # Bytecode is cached as after any earlier launch (set-up compiles the package too).
     inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700)
     env = {
         **inherited,
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_RUNTIME_DIR": str(runtime),  # where the running window listens
         "QT_QPA_PLATFORM": os.environ.get(
             "QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen"
         ),

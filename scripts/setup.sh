@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what resnet-explorer needs: system packages, then a virtual environment in .venv.
 #   scripts/setup.sh run    what the app needs (graphviz's dot, Qt's X11 libraries)
-#   scripts/setup.sh test   that, plus what the tests need (Xvfb, xdotool)
+#   scripts/setup.sh test   that, plus what the tests need (Xvfb, xdotool, the desktop's tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,11 @@ TORCH="${TORCH:-torch==2.13.0}"
 run_packages=(graphviz libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libxrender1 fonts-dejavu-core)
-test_packages=(xvfb xauth xdotool)
+# The desktop's own tools check what `resnet-explorer desktop install` writes: the entry's
+# validator, xdg-mime and what it asks outside GNOME and KDE (mimetype), GLib's gio, and the
+# databases' builders.
+test_packages=(xvfb xauth xdotool desktop-file-utils xdg-utils shared-mime-info libfile-mimeinfo-perl
+  libglib2.0-bin)
 
 packages=("${run_packages[@]}")
 [ "$purpose" = test ] && packages+=("${test_packages[@]}")

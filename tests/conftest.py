@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # The in_thread_worker fixture, for tests that patch the core under a job of the app or the CLI.
@@ -23,3 +25,13 @@ def pytest_addoption(parser):  # type: ignore[no-untyped-def]
         default=False,
         help="rewrite the golden files under tests/golden from the current output",
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_desktop(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The desktop files of whoever runs the tests (recent files, menu entries) and their running
+    # window's socket are never touched: each test has a data and a runtime folder of its own.
+    runtime = tmp_path_factory.mktemp("run")
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))

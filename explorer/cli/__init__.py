@@ -27,6 +27,7 @@ COMMANDS_BY_MODULE: dict[str, tuple[str, ...]] = {
     "profile": ("profile",),
     "memory": ("memory",),
     "compare": ("compare",),
+    "desktop": ("desktop",),
 }
 COMMANDS = frozenset(name for names in COMMANDS_BY_MODULE.values() for name in names)
 GUI_MODULE = "gui"
@@ -84,6 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # so that a command can refuse one that would do nothing in its mode.
     args.given = given_options(commands[args.command], arguments[arguments.index(args.command) + 1 :])
     return _run(handler, args)
+
+
+def gui_main() -> int:
+    """``resnet-explorer-gui``, the program the desktop entry runs: the app, or the running
+    window, on the files it is given; one it cannot open is explained in the window, since
+    nothing shows what a program started from a menu writes on its terminal."""
+    return main(["gui", "--explain-in-window", *sys.argv[1:]])
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

@@ -2,6 +2,9 @@
 
 The GUI sits above the command line in the layering (it imports Qt, the command line
 never does), so these commands hand over to it by module name at run time.
+
+While the app runs, ``gui`` hands what it is given to the running window instead of opening
+another (``explorer/gui/single_instance.py``); ``--new-window`` opens one of its own.
 """
 
 from __future__ import annotations
@@ -14,17 +17,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from explorer.cli.errors import CliError
+from explorer.cli.errors import CliError, RunFailed
 from explorer.cli.paths import os_error_text
 from explorer.cli.specargs import load_source
 from explorer.core.ascii_numbers import ascii_fullmatch
-from explorer.core.file_kind import is_comparison_file
+from explorer.core.file_kind import checkpoint_type, is_comparison_file
 from explorer.core.presets import PRESET_NAMES, SCREENSHOT_PRESET, preset
 from explorer.core.quoting import quote_value
-from explorer.core.spec import ArchSpec
+from explorer.core.spec import ArchSpec, SpecError
 
 GUI_APP = "explorer.gui.app"
 GUI_SCREENSHOT = "explorer.gui.screenshot"
+GUI_SINGLE_INSTANCE = "explorer.gui.single_instance"
+EXPLAIN_IN_WINDOW = "--explain-in-window"
 
 
 def register(subparsers: Any) -> None:
@@ -34,10 +39,25 @@ def register(subparsers: Any) -> None:
         description="Open the desktop app on a preset or a saved spec, or on the last one used.",
     )
     gui.add_argument(
-        "source",
-        nargs="?",
-        metavar="PRESET|CONFIG.json",
-        help="default: the last spec; a comparison file opens in the Compare tab",
+        "sources",
+        nargs="*",
+        metavar="PRESET|FILE",
+        help=(
+            "default: the last spec; a spec (NAME.resnet.json), a comparison (NAME.resnet-compare.json, "
+            "opened in the Compare tab); several are opened in turn"
+        ),
+    )
+    gui.add_argument(
+        "--new-window",
+        action="store_true",
+        help="open a window of its own even while the app runs (by default the running window "
+        "opens what is given and comes to the front)",
+    )
+    gui.add_argument(
+        EXPLAIN_IN_WINDOW,
+        action="store_true",
+        help="explain a file that cannot be opened in the window rather than here "
+        "(what resnet-explorer-gui, the menu entry's program, does: it has no terminal)",
     )
     gui.set_defaults(handler=run_gui)
 
@@ -70,15 +90,53 @@ def _check_display() -> None:
         )
 
 
+def _opening(source: str, explain_in_window: bool) -> tuple[Any, ArchSpec | None]:
+    """What to open for ``source`` (a single_instance.Opening), and the spec it holds when the
+    window can start on it. A file the window opens itself (a comparison, a checkpoint, with
+    ``explain_in_window`` any file) is checked there; any other source is checked here, and
+    a mistake is one line and exit 2 before any window opens."""
+    opening = importlib.import_module(GUI_SINGLE_INSTANCE).Opening
+    if source in PRESET_NAMES:
+        return opening(preset=source), preset(source)
+    path = Path(source)
+    if checkpoint_type(path) is not None and path.is_file():
+        return opening(path=path.absolute()), None
+    if explain_in_window and (path.is_file() or source.endswith(".json")):
+        try:
+            return opening(path=path.absolute()), ArchSpec.load(path)
+        except SpecError:
+            return opening(path=path.absolute()), None
+    if is_comparison_file(source):
+        return opening(path=path.absolute()), None
+    spec, spec_path = _spec_and_path(source)
+    if spec_path is None:
+        return opening(preset=source), spec
+    return opening(path=spec_path.absolute()), spec
+
+
 def run_gui(args: argparse.Namespace) -> int:
-    source = getattr(args, "source", None)
-    if source is not None and is_comparison_file(source):
-        # The window opens on the last spec, with this comparison in its Compare tab.
-        _check_display()
-        return _open_app(None, None, comparison=Path(source))
-    spec, path = _spec_and_path(source)
+    openings = [_opening(source, args.explain_in_window) for source in args.sources]
     _check_display()
-    return _open_app(spec, path)
+    instance = importlib.import_module(GUI_SINGLE_INSTANCE)
+    claim = None
+    if not args.new_window:
+        try:
+            claim = instance.hand_over_or_claim(instance.request_from([item for item, _spec in openings]))
+        except instance.NoAnswer as exc:
+            raise RunFailed(str(exc)) from None
+        if claim is None:
+            what = ", ".join(str(item.path or item.preset) for item, _spec in openings)
+            print(
+                f"opened {what} in the running window" if what else "brought the running window to the front"
+            )
+            return 0
+    # The window starts on the first spec given (drawn first, as a remembered one would be);
+    # everything after it is opened once the window is up, in order.
+    first, first_spec = openings[0] if openings else (None, None)
+    if first is None or first_spec is None:
+        return _open_app(None, None, [item for item, _spec in openings], claim)
+    rest = [item for item, _spec in openings[1:]]
+    return _open_app(first_spec, first.path, rest, claim)
 
 
 def _open_app(*args: Any, **kwargs: Any) -> int:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
+from html import escape
 from importlib import metadata
+from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import qVersion
@@ -45,14 +48,23 @@ def versions() -> dict[str, str]:
     }
 
 
-def about_html() -> str:
+def about_html(places: Mapping[str, Path] | None = None) -> str:
+    """The About box's text: the versions, and where the files the app keeps live."""
     rows = "".join(
         f"<tr><td><b>{name}</b></td><td>&nbsp;&nbsp;{value}</td></tr>" for name, value in versions().items()
     )
+    kept = ""
+    if places:
+        # Each path on a line of its own, never broken: the box grows to show it whole.
+        lines = "".join(
+            f"{escape(name)}:<br>&nbsp;&nbsp;<nobr>{escape(str(path))}</nobr><br>"
+            for name, path in places.items()
+        )
+        kept = f"<p><b>Where your files live</b><br>{lines}</p>"
     return (
         "<h3>ResNet Explorer</h3>"
         "<p>See what a residual network really is: layers, shapes, parameters, MACs.</p>"
-        f"<table>{rows}</table>"
+        f"<table>{rows}</table>{kept}"
     )
 
 

@@ -1,6 +1,9 @@
 """The File menu's work: new, open, save, recent files, export, the unsaved-changes prompt.
 
 Open takes a spec or a comparison; a comparison goes to the Compare tab (``open_comparison``).
+A spec is saved as NAME.resnet.json, which the desktop recognises (one saved as NAME.json
+before still opens, and is saved where it is). Every file opened or saved also goes to the
+desktop's recent files where the window has been given that list (``recently_used``).
 """
 
 from __future__ import annotations
@@ -12,17 +15,28 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from explorer.core.analysis import analyze
-from explorer.core.file_kind import is_comparison_file
+from explorer.core.file_kind import (
+    COMPARISON_SUFFIX,
+    JSON_MIME_TYPE,
+    SPEC_SUFFIX,
+    checkpoint_type,
+    is_comparison_file,
+    mime_type_by_name,
+    named_as,
+    suggested_name,
+)
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import preset
 from explorer.core.render.table import format_csv, format_markdown, format_torchsummary
 from explorer.core.spec import ArchSpec, SpecError
+from explorer.desktop.recent import add_recently_used
 from explorer.gui.plain_text import as_written
 from explorer.gui.session import Session
 from explorer.gui.settings import add_recent_file, forget_recent_file, recent_files
 
-SPEC_FILTER = "Architecture spec (*.json)"
-OPEN_FILTER = "Architecture spec or comparison (*.json)"
+SPEC_FILTER = f"Architecture spec (*{SPEC_SUFFIX} *.json)"
+OPEN_FILTER = f"Architecture spec or comparison (*{SPEC_SUFFIX} *{COMPARISON_SUFFIX} *.json)"
+UNTITLED = "architecture"
 EXPORTS = {
     "csv": ("CSV", "CSV table (*.csv)", ".csv", format_csv),
     "markdown": ("Markdown", "Markdown table (*.md)", ".md", format_markdown),
@@ -39,6 +53,8 @@ class Documents(QObject):
         self.session = session
         self.settings = settings
         self.recent_menu: QMenu | None = None
+        # The desktop's list of recent files that opened and saved files join (None: none).
+        self.recently_used: Path | None = None
         # Opens a comparison file where comparisons live; True once it is shown.
         self.open_comparison: Callable[[Path], bool] | None = None
 
@@ -101,6 +117,15 @@ class Documents(QObject):
             self._forget(path)
             self.report("Cannot open the file", f"{path} no longer exists; it is removed from Open Recent.")
             return False
+        checkpoint = checkpoint_type(path)
+        if checkpoint is not None:
+            self.report(
+                "Cannot open a checkpoint yet",
+                f"{path} is a {checkpoint.description}. ResNet Explorer does not read a network from a "
+                "checkpoint yet: open the spec it was trained from (or build it from a preset), then "
+                "File › Export model… puts a PyTorch checkpoint's weights into the exported model.",
+            )
+            return False
         if is_comparison_file(path):
             return self._open_comparison(path)
         if ask and not self.may_discard():
@@ -128,13 +153,11 @@ class Documents(QObject):
         return self._write(self.session.path)
 
     def save_as(self) -> bool:
-        suggestion = self.session.path.name if self.session.path else "architecture.json"
+        suggestion = suggested_name(self.session.path, SPEC_SUFFIX, UNTITLED)
         path = self.ask_save_path("Save spec as", suggestion, SPEC_FILTER)
         if path is None:
             return False
-        if not path.suffix:
-            path = path.with_suffix(".json")
-        return self._write(path)
+        return self._write(named_as(path, SPEC_SUFFIX))
 
     def _write(self, path: Path) -> bool:
         try:
@@ -168,6 +191,9 @@ class Documents(QObject):
         add_recent_file(self.settings, path)
         self.settings.setValue("files/folder", str(path.resolve().parent))
         self.fill_recent_menu()
+        if self.recently_used is not None:
+            # The desktop's list is a courtesy: one that cannot be written changes nothing here.
+            add_recently_used(path, mime_type_by_name(path) or JSON_MIME_TYPE, to=self.recently_used)
 
     def _forget(self, path: Path) -> None:
         forget_recent_file(self.settings, path)

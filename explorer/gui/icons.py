@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
+
+from explorer.desktop.icon_files import ICON_SIZES, icon_file, icon_png_name, icon_resource, icon_svg_name
 
 # One colour per meaning, shared by the table, the charts and the legend.
 RESIDUAL_COLOUR = QColor("#2e7d32")
@@ -15,6 +17,9 @@ STAGE_COLOUR = QColor("#1f5fa8")
 ACCENT = QColor("#1f5fa8")
 
 _SIZE = 32
+# The window's icon at the sizes title bars, task bars and switchers ask for; the rest are
+# the desktop entry's (Alt+Tab's largest is 256).
+WINDOW_ICON_SIZES = tuple(size for size in ICON_SIZES if size <= 256)
 
 
 def _canvas() -> tuple[QPixmap, QPainter]:
@@ -80,29 +85,26 @@ def stage_icon() -> QIcon:
 
 @cache
 def app_icon() -> QIcon:
-    """Two layers with a skip connection arching over them."""
-    pixmap = QPixmap(128, 128)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
+    """The app's icon (a residual block: two layers and the shortcut that skips them), at the
+    sizes the desktop entry installs, drawn beforehand from its SVG (``render_app_icon``)."""
+    icon = QIcon()
+    for size in WINDOW_ICON_SIZES:
+        png = icon_file(icon_png_name(size))
+        if not png.is_file():  # a package built without its data: say so, not a blank icon
+            raise FileNotFoundError(f"the app's icon {png} is missing: reinstall resnet-explorer")
+        icon.addFile(str(png), QSize(size, size))
+    return icon
+
+
+def render_app_icon(size: int) -> QImage:
+    """The app's SVG icon drawn at ``size`` pixels square, as the installed PNGs are."""
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(QByteArray(icon_resource(icon_svg_name())))
+    image = QImage(size, size, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setBrush(ACCENT)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawRoundedRect(QRectF(4, 4, 120, 120), 24, 24)
-    painter.setBrush(QColor("white"))
-    painter.drawRoundedRect(QRectF(28, 64, 72, 16), 5, 5)
-    painter.drawRoundedRect(QRectF(28, 92, 72, 16), 5, 5)
-    pen = QPen(QColor("#ffd166"), 9)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    painter.setPen(pen)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    path = QPainterPath(QPointF(22, 100))
-    path.cubicTo(QPointF(4, 30), QPointF(124, 30), QPointF(106, 100))
-    painter.drawPath(path)
-    painter.setPen(QColor("white"))
-    font = QFont()
-    font.setPixelSize(30)
-    font.setBold(True)
-    painter.setFont(font)
-    painter.drawText(QRectF(0, 8, 128, 40), Qt.AlignmentFlag.AlignCenter, "+")
+    renderer.render(painter, QRectF(0, 0, size, size))
     painter.end()
-    return QIcon(pixmap)
+    return image

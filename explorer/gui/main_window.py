@@ -6,6 +6,7 @@ class is called with the ``Session`` the first time the tab is shown.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,10 +22,12 @@ from PySide6.QtCore import (
     Qt,
     QThreadPool,
     QTimer,
+    QUrl,
 )
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QFont,
@@ -113,6 +116,7 @@ PREFERRED_SIZE = QSize(1280, 800)
 FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
 TITLE_BAR_BUTTONS = 160  # a title bar's icon and its buttons, beside the title
 TITLE_FONT_SCALE = 1.25  # title bars' fonts, against the application's
+ABOUT_ICON_ROOM = 120  # the About box's icon and margins, beside its text
 
 
 def fitted_geometry(wanted: QRect, available: QRect, centre: bool = False) -> QRect:
@@ -180,11 +184,18 @@ class MainWindow(QMainWindow):
     cross_check: CrossCheckAction
 
     def __init__(
-        self, session: Session, settings: QSettings, verify: bool = True, staged: bool = False
+        self,
+        session: Session,
+        settings: QSettings,
+        verify: bool = True,
+        staged: bool = False,
+        recently_used: Path | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.settings = settings
+        # The desktop's recent files, which the files opened and saved here join (None: none).
+        self.recently_used = recently_used
         self.setWindowIcon(icons.app_icon())
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
@@ -268,6 +279,7 @@ class MainWindow(QMainWindow):
         session = self.session
         self.layer_view.model.finish_rows()
         self.documents = Documents(self, session, self.settings)
+        self.documents.recently_used = self.recently_used
         # The comparison lives beside the window's settings, so a window on throw-away
         # settings (pictures, tests) never reads or changes the user's workspace.
         self.workspace = Workspace(workspace_path(self.settings), parent=session)
@@ -410,14 +422,43 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_about(self) -> None:
+        self.about_box().exec()
+
+    def where_files_live(self) -> dict[str, Path]:
+        """The files the app keeps between launches, by what they hold."""
+        self.finish_building()
+        return {
+            "Settings": Path(self.settings.fileName()),
+            "Comparison workspace (its variants and their timings)": self.workspace.path,
+        }
+
+    def about_box(self) -> QMessageBox:
         from explorer.gui.about import about_html
 
         box = QMessageBox(self)
         box.setWindowTitle("About ResNet Explorer")
         box.setIconPixmap(icons.app_icon().pixmap(64, 64))
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(about_html())
-        box.exec()
+        places = self.where_files_live()
+        box.setText(about_html(places))
+        # A message box wraps its text to a width of its own: no narrower than the longest
+        # path (and its icon beside it), so that no path is broken across lines.
+        layout = box.layout()
+        if isinstance(layout, QGridLayout):
+            metrics = QFontMetrics(box.font())
+            width = max(metrics.horizontalAdvance(str(path)) for path in places.values()) + ABOUT_ICON_ROOM
+            layout.addItem(QSpacerItem(width, 0), layout.rowCount(), 0, 1, layout.columnCount())
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        folder = places["Settings"].parent
+        open_folder = box.addButton("&Open the settings folder", QMessageBox.ButtonRole.ActionRole)
+        open_folder.clicked.connect(lambda _checked=False: self.open_folder(folder))
+        return box
+
+    def open_folder(self, folder: Path) -> bool:
+        """Show ``folder`` in the desktop's file manager (made first if the app has not yet written there)."""
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def show_shortcuts(self) -> None:
         self.shortcuts_box().exec()

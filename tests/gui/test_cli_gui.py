@@ -69,14 +69,20 @@ def test_a_spec_without_a_command_opens_the_app_on_it(monkeypatch, tmp_path: Pat
     from explorer.core.presets import preset
 
     opened = []
+
+    def fake_main(spec, path, then_open, instance):  # type: ignore[no-untyped-def]
+        instance.release()
+        opened.append((spec, path, list(then_open)))
+        return 0
+
     gui_app = importlib.import_module("explorer.gui.app")
-    monkeypatch.setattr(gui_app, "main", lambda spec, path: opened.append((spec, path)) or 0)
+    monkeypatch.setattr(gui_app, "main", fake_main)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     config = tmp_path / "mine.json"
     preset("cifar/resnet56").save(config)
     assert main([str(config)]) == 0
     assert main(["torchvision/resnet50"]) == 0
-    assert opened == [(preset("cifar/resnet56"), config), (preset("torchvision/resnet50"), None)]
+    assert opened == [(preset("cifar/resnet56"), config, []), (preset("torchvision/resnet50"), None, [])]
 
 
 def test_a_command_name_is_never_taken_for_a_spec(capsys) -> None:  # type: ignore[no-untyped-def]

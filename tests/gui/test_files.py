@@ -25,14 +25,17 @@ def _edit(window) -> ArchSpec:  # type: ignore[no-untyped-def]
 def test_save_and_reopen_round_trip(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     spec = _edit(window)
     target = tmp_path / "mine"
-    window.documents.ask_save_path = lambda *_: target  # type: ignore[method-assign]
+    asked = []
+    window.documents.ask_save_path = lambda *args: asked.append(args) or target  # type: ignore[method-assign]
     assert window.isWindowModified()
     assert window.documents.save()
-    saved = tmp_path / "mine.json"
+    # A name the desktop recognises as a spec (the MIME type's glob), suggested and given.
+    assert asked[0][1] == "architecture.resnet.json" and "*.resnet.json" in asked[0][2]
+    saved = tmp_path / "mine.resnet.json"
     assert saved.read_text() == spec.to_json()
     assert ArchSpec.load(saved) == spec
     assert not window.isWindowModified()
-    assert window.windowTitle().startswith("mine.json")
+    assert window.windowTitle().startswith("mine.resnet.json")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
     window.documents.new_from_preset("resnet50")
@@ -44,7 +47,7 @@ def test_save_and_reopen_round_trip(qtbot, window, tmp_path: Path) -> None:  # t
     assert table_layers(window) == expected_layers(analyze(spec))
     assert recent_files(window.settings)[0] == saved.resolve()
     recent = [action.text() for action in window.documents.recent_menu.actions()]
-    assert recent[0].endswith("mine.json")
+    assert recent[0].endswith("mine.resnet.json")
 
 
 def test_a_bad_file_is_reported_not_raised(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from explorer.cli import main
 from explorer.core.compare import Comparison
 from explorer.core.presets import preset
 from explorer.gui.settings import recent_files
+from explorer.gui.single_instance import Opening
 
 from .test_window import _drop
 
@@ -72,12 +73,19 @@ def test_opening_a_comparison_asks_before_replacing_the_variants(qtbot, window, 
 def test_the_command_line_opens_a_comparison_in_the_app(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path, _comparison = _comparison_file(tmp_path)
     opened = []
+
+    def fake_main(spec, path, then_open, instance):  # type: ignore[no-untyped-def]
+        instance.release()
+        opened.append((spec, path, list(then_open)))
+        return 0
+
     gui_app = importlib.import_module("explorer.gui.app")
-    monkeypatch.setattr(gui_app, "main", lambda *args, **kwargs: opened.append((args, kwargs)) or 0)
+    monkeypatch.setattr(gui_app, "main", fake_main)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert main([str(path)]) == 0
     assert main(["gui", str(path)]) == 0
-    assert opened == [((None, None), {"comparison": path})] * 2
+    # The window opens on the last spec, then opens the comparison in its Compare tab.
+    assert opened == [(None, None, [Opening(path=path)])] * 2
 
 
 def test_a_recent_file_that_is_gone_is_explained_and_forgotten(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

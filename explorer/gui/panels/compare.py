@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.benchtypes import BenchConfig, BenchResult
 from explorer.core.compare import BenchFigures, Comparison, ComparisonError, Variant
+from explorer.core.file_kind import COMPARISON_SUFFIX, named_as, suggested_name
 from explorer.core.files import atomic_write_text
 from explorer.core.presets import FAMILIES, preset, preset_name_of, presets_in
 from explorer.core.render.compare_text import COMPARISON_FORMATTERS
@@ -50,6 +51,8 @@ from explorer.gui.profile_store import profile_store
 from explorer.gui.session import Session
 from explorer.gui.workers import describe_error
 from explorer.gui.workspace import Workspace, workspace_of
+
+COMPARISON_FILTER = f"Comparison (*{COMPARISON_SUFFIX} *.json)"
 
 TIP = Qt.ItemDataRole.ToolTipRole
 SETTINGS_GROUP = "compare/"
@@ -526,7 +529,7 @@ class ComparePanel(QWidget):
     def open_file(self, path: str | None = None) -> bool:
         """Show the comparison in ``path``; True once it is shown."""
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open comparison", "", "Comparison (*.json)")
+            path, _ = QFileDialog.getOpenFileName(self, "Open comparison", "", COMPARISON_FILTER)
             if not path:
                 return False
         try:
@@ -542,10 +545,15 @@ class ComparePanel(QWidget):
     def save_file(self, path: str | None = None) -> None:
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Save comparison", "comparison.json", "Comparison (*.json)"
+                self,
+                "Save comparison",
+                suggested_name(None, COMPARISON_SUFFIX, "comparison"),
+                COMPARISON_FILTER,
             )
             if not path:
                 return
+            # A name the desktop recognises as a comparison (NAME.resnet-compare.json).
+            path = str(named_as(Path(path), COMPARISON_SUFFIX))
         try:
             self.comparison.save(path)
         except OSError as exc:
