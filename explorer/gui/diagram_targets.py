@@ -2,8 +2,9 @@
 
 The layer table and the diagram share a selection of analysis rows. A click on a
 layer gives its row; on a block (with its add and shortcut), stage, stem or head all
-of its rows; on a projection's tag the shortcut's layers; on a stage's box every row
-in the stage.
+of its rows; on a projection's tag the shortcut's layers; on a stage's or a block's box
+every row in it. A box that draws the blocks of a folded group once stands for them all:
+a layer's box gives the same layer's row in each of them.
 Back the other way, a row shows as the box that draws it, or, for a shortcut's
 layers, the projection's tag when there is one.
 """
@@ -14,7 +15,7 @@ from collections.abc import Collection, Iterable
 from html import escape
 
 from explorer.core import parts
-from explorer.core.graph import ArchGraph, Edge, Node
+from explorer.core.graph import ArchGraph, Cluster, Edge, Node
 from explorer.core.profile import Profile
 from explorer.core.render.colour_by import node_metrics
 from explorer.core.render.dot import element_target
@@ -25,6 +26,8 @@ def rows_for_element(graph: ArchGraph, element_id: str) -> tuple[int, ...]:
     """The analysis rows the drawn element ``element_id`` stands for (none if unknown)."""
     target = element_target(graph, element_id)
     if isinstance(target, Node):
+        if target.rows:
+            return target.rows  # a folded group's layer: its row in every block
         if target.row_index is not None:
             return (target.row_index,)
         if target.kind == "block":
@@ -35,8 +38,8 @@ def rows_for_element(graph: ArchGraph, element_id: str) -> tuple[int, ...]:
         return graph.rows_of(target.id)
     if isinstance(target, Edge):
         return target.rows
-    if target is not None:  # a stage's box
-        return tuple(row for node in target.node_ids for row in graph.rows_of(node))
+    if target is not None:  # a box: a stage's, a block's or a fold group's
+        return tuple(sorted({row for node in target.node_ids for row in graph.rows_of(node)}))
     return ()
 
 
@@ -73,6 +76,12 @@ def describe_element(graph: ArchGraph, element_id: str, profile: Profile | None 
     target = element_target(graph, element_id)
     if isinstance(target, Node):
         lines = [f"<b>{escape(target.name)}</b>", *(escape(line) for line in target.lines)]
+        if target.repeat > 1 and target.group is not None:
+            group = graph.group(target.group)
+            lines.append(
+                f"drawn once for {group.repeat} identical blocks ({escape(group.label)}): "
+                "its figures are their sums"
+            )
         lines.append(f"output {format_shape(target.output_shape)}")
         # Params and MACs among the metrics, as the box's colour and value count them: once.
         if target.kind != "input":
@@ -86,6 +95,18 @@ def describe_element(graph: ArchGraph, element_id: str, profile: Profile | None 
         if target.label:
             text += f"<br>{escape(target.label)}, {target.params:,} params"
         return text
-    if target is not None:
-        return f"<b>{escape(target.label.splitlines()[0])}</b><br>click to select the whole stage"
+    if isinstance(target, Cluster):
+        return _describe_box(target)
     return ""
+
+
+def _describe_box(box: Cluster) -> str:
+    """A stage's, a block's or a fold group's box, and what a click on it does."""
+    name = f"<b>{escape(box.label.splitlines()[0])}</b>"
+    if box.kind == "folded":
+        return f"{name}, {box.repeat} identical blocks drawn once<br>click to draw them one by one"
+    if box.kind == "unfolded":
+        return f"{name}, {box.repeat} identical blocks drawn one by one<br>click to draw them once again"
+    if box.kind == "block":
+        return f"{name}, a block<br>click to select the whole block"
+    return f"{name}<br>click to select the whole stage"
