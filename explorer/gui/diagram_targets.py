@@ -11,11 +11,13 @@ layers, the projection's tag when there is one.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from html import escape
 
 from explorer.core import parts
+from explorer.core.analysis import LayerRow
 from explorer.core.graph import ArchGraph, Cluster, Edge, Node
+from explorer.core.plan import CONTAINER_OPS
 from explorer.core.profile import Profile
 from explorer.core.render.colour_by import node_metrics
 from explorer.core.render.dot import element_target
@@ -110,3 +112,47 @@ def _describe_box(box: Cluster) -> str:
     if box.kind == "block":
         return f"{name}, a block<br>click to select the whole block"
     return f"{name}<br>click to select the whole stage"
+
+
+def find_elements(
+    graph: ArchGraph, rows: Sequence[LayerRow], text: str, drawn: Collection[str]
+) -> tuple[str, ...]:
+    """The drawn elements (ids in ``drawn``) whose names match ``text``, best first: a name
+    that is ``text``, then names that begin with it, then names that hold it; within each, in
+    the order of the forward pass, a box before the first box in it. A layer's box answers to
+    its own name and those of the layers it draws ("layer3.17.conv1" finds the box that draws
+    it in a folded group); a block's, stage's or group's box to its name and its blocks'."""
+    wanted = text.strip().lower()
+    if not wanted:
+        return ()
+    names: dict[str, set[str]] = {node.id: {node.name.lower()} for node in graph.nodes}
+    for index, owner in enumerate(graph.row_nodes):
+        # A block's or module's row is drawn at its add or multiply, but named by its box.
+        if owner in names and index < len(rows) and rows[index].op not in CONTAINER_OPS:
+            names[owner].add(rows[index].name.lower())
+    order = {node.id: place for place, node in enumerate(graph.nodes)}
+    candidates = [
+        (order[node.id], 1, node.id, names[node.id]) for node in graph.nodes if node.kind != "input"
+    ]
+    for cluster in graph.clusters:
+        box_names = {cluster.label.splitlines()[0].lower()}
+        if cluster.kind == "folded" and cluster.group is not None:
+            box_names.update(block.lower() for block in graph.group(cluster.group).blocks)
+        first = min((order[node] for node in cluster.node_ids if node in order), default=0)
+        candidates.append((first, 0, cluster.id, box_names))
+    ranked: list[tuple[int, int, int, str]] = []
+    for place, boxes_first, element, element_names in candidates:
+        if element not in drawn:
+            continue
+        ranks = [rank for rank in (_match_rank(name, wanted) for name in element_names) if rank is not None]
+        if ranks:
+            ranked.append((min(ranks), place, boxes_first, element))
+    return tuple(element for *_key, element in sorted(ranked))
+
+
+def _match_rank(name: str, wanted: str) -> int | None:
+    if name == wanted:
+        return 0
+    if name.startswith(wanted):
+        return 1
+    return 2 if wanted in name else None

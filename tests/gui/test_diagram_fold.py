@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QApplication
 
 from explorer.core.graph import graph_from_spec
 from explorer.core.presets import preset
@@ -151,3 +152,35 @@ def test_the_overview_shows_where_the_view_is_and_moves_it(qtbot, window50) -> N
     qtbot.mouseClick(overview, Qt.MouseButton.LeftButton, pos=target)
     assert overview.shown_rect().center().y() == pytest.approx(target.y(), abs=2)
     assert view.visible_rect().center().y() > view.drawing_bounds().height() / 2
+
+
+def test_find_jumps_to_a_layer_and_centres_it(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    deep = open_window(qtbot, settings, preset("torchvision/resnet152"))
+    panel = diagram(qtbot, deep, level="layer", fold="none")
+    panel.view.actual_size()
+    deep.activateWindow()  # a shortcut goes to the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is deep)
+    panel.view.setFocus()
+    qtbot.keyClick(panel.view.viewport(), Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert panel.find_edit.hasFocus()
+    qtbot.keyClicks(panel.find_edit, "layer3.17.conv")
+    assert panel.view.highlighted == ("layer3.17.conv1",)  # the first, selected
+    rows = deep.session.analysis.rows
+    assert [rows[i].name for i in deep.session.selected_rows] == ["layer3.17.conv1"]
+    region = panel.drawing.regions.regions["layer3.17.conv1"].rect
+    assert (panel.view.visible_rect().center() - region.center()).manhattanLength() < 2
+    assert panel.find_count.text() == "1 of 3"
+    qtbot.keyClick(panel.find_edit, Qt.Key.Key_Return)  # the next match
+    assert panel.view.highlighted == ("layer3.17.conv2",)
+    qtbot.keyClick(panel.find_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert panel.view.highlighted == ("layer3.17.conv1",)
+    panel.find_edit.clear()
+    qtbot.keyClicks(panel.find_edit, "no such layer")
+    assert panel.find_count.text() == "no match"
+
+
+def test_find_reaches_a_layer_drawn_in_a_folded_group(qtbot, window50) -> None:  # type: ignore[no-untyped-def]
+    panel = diagram(qtbot, window50, level="layer", fold="repeats")
+    assert panel.find_layer("layer3.4.conv2") == f"{GROUP}.conv2"
+    assert panel.find_layer("layer3.4") == f"cluster_{GROUP}"  # the group's box: left folded
+    assert GROUP not in panel.unfolded

@@ -14,13 +14,15 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -50,7 +52,12 @@ from explorer.core.spec import ArchSpec
 from explorer.core.units import format_bytes
 from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
-from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.diagram_targets import (
+    describe_element,
+    elements_for_rows,
+    find_elements,
+    rows_for_element,
+)
 from explorer.gui.elided_label import ElidedLabel
 from explorer.gui.flow_layout import FlowLayout
 from explorer.gui.latest import latest_in_thread
@@ -217,6 +224,31 @@ class DiagramPanel(QWidget):
         for tool in self.zoom_tools:
             zoom.addWidget(tool)
         bar.addWidget(_group(zoom))
+
+        self.find_edit = QLineEdit(objectName="DiagramFind", placeholderText="Find a layer…")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.setToolTip(
+            "Jump to a layer, block or stage by name (Ctrl+F): Enter for the next match, "
+            "Shift+Enter for the one before"
+        )
+        self.find_edit.setMinimumWidth(160)
+        self.find_edit.textEdited.connect(lambda text: self.find_layer(text))
+        self.find_edit.returnPressed.connect(self._find_again)
+        self.find_count = QLabel(objectName="DiagramFindCount")
+        self.find_count.setProperty("role", "hint")
+        self._found: tuple[str, ...] = ()
+        self._found_at = -1
+        self._found_in: tuple[Drawing | None, str] = (None, "")
+        find = QHBoxLayout()
+        find.setSpacing(4)
+        find.addWidget(self.find_edit)
+        find.addWidget(self.find_count)
+        bar.addWidget(_group(find))
+        # Ctrl+F finds in the diagram while the tab is on show (the Layers tab's filters its table).
+        self.find_action = QAction("Find in the diagram", self, shortcut=QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.triggered.connect(lambda: (self.find_edit.setFocus(), self.find_edit.selectAll()))
+        self.addAction(self.find_action)
 
         self.missing_label = QLabel(objectName="GraphvizMissing", wordWrap=True)
         self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -557,6 +589,37 @@ class DiagramPanel(QWidget):
         drawing = self._current_graph_drawing()
         shown = () if drawing is None else elements_for_rows(drawing.graph, rows, drawing.regions.regions)
         self.view.set_highlight(shown, scroll=scroll)
+
+    # Find
+
+    def find_layer(self, text: str, step: int = 0) -> str | None:
+        """Select and centre the drawn element whose name best matches ``text``; with ``step``
+        1 (or -1) the match after (before) the one found last for the same text."""
+        drawing = self._current_graph_drawing()
+        if drawing is None or not text.strip():
+            self._found, self._found_at, self._found_in = (), -1, (None, "")
+            self.find_count.setText("")
+            return None
+        if self._found_in != (drawing, text):
+            self._found = find_elements(
+                drawing.graph, self.session.analysis.rows, text, drawing.regions.regions
+            )
+            self._found_in = (drawing, text)
+            self._found_at, step = -1, 0
+        if not self._found:
+            self.find_count.setText("no match")
+            return None
+        self._found_at = (max(self._found_at, 0) + step) % len(self._found)
+        self.find_count.setText(f"{self._found_at + 1} of {len(self._found)}")
+        element = self._found[self._found_at]
+        if _fold_group_box(drawing, element) is None:
+            self.session.select_rows(self.rows_for(element))
+        self.view.centre_on(drawing.regions.regions[element].rect)
+        return element
+
+    def _find_again(self) -> None:
+        backwards = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
+        self.find_layer(self.find_edit.text(), -1 if backwards else 1)
 
     def describe(self, element_id: str) -> str:
         if self.drawing is None:
