@@ -39,6 +39,7 @@ _ELEMENT = re.compile(rb'<g id="([^"]*)" class="(?:node|edge|cluster)">.*?</g>\n
 _BUCKET = 256.0  # scene units per bucket of the region index
 # The overview's picture of the whole drawing, at most this many pixels across and along.
 OVERVIEW_SIZE = (240, 720)
+OVERVIEW_MIN_ACROSS = 72
 BAND_LENGTH = 1500.0  # points along the drawing's length per band
 _BAND_OVERLAP = 4.0  # an element's stroke and arrowhead may reach past its box
 
@@ -176,8 +177,9 @@ def draw(request: DiagramRequest) -> Drawing | GraphvizMissing:
 def _overview(renderer: QSvgRenderer, bounds: QRectF) -> QImage:
     """The whole drawing within ``OVERVIEW_SIZE`` (painted here, off the GUI thread)."""
     scale = min(OVERVIEW_SIZE[0] / max(bounds.width(), 1.0), OVERVIEW_SIZE[1] / max(bounds.height(), 1.0))
-    width = max(1, round(bounds.width() * scale))
-    height = max(1, round(bounds.height() * scale))
+    # A long drawing is stretched across, as the view's overview shows it: not a sliver.
+    width = max(OVERVIEW_MIN_ACROSS, round(bounds.width() * scale))
+    height = max(OVERVIEW_MIN_ACROSS, round(bounds.height() * scale))
     image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QColor(Qt.GlobalColor.white))
     painter = QPainter(image)

@@ -45,6 +45,8 @@ POINTS_PER_INCH = 72.0  # graphviz draws in points
 OVERVIEW_MAX = (160, 320)  # the overview's largest size on screen (pixels)
 OVERVIEW_SHARE = 0.5  # of the window's height, at most
 OVERVIEW_MARGIN = 8
+# A long drawing's overview is stretched across to at least this: a sliver would hide the view's box.
+OVERVIEW_MIN_ACROSS = 36
 
 
 class _Highlight(QGraphicsPathItem):
@@ -110,11 +112,13 @@ class Overview(QWidget):
         self._picture = QPixmap.fromImage(image) if image is not None and not image.isNull() else None
         self.follow()
 
-    def _scale(self) -> float:
-        """Overview pixels per point of the drawing."""
+    def _scales(self) -> tuple[float, float]:
+        """Overview pixels per point of the drawing, across and down."""
         bounds = self._view.drawing_bounds()
+        width, height = max(bounds.width(), 1.0), max(bounds.height(), 1.0)
         room_height = min(OVERVIEW_MAX[1], self._view.viewport().height() * OVERVIEW_SHARE)
-        return min(OVERVIEW_MAX[0] / max(bounds.width(), 1.0), room_height / max(bounds.height(), 1.0))
+        scale = min(OVERVIEW_MAX[0] / width, room_height / height)
+        return max(scale, OVERVIEW_MIN_ACROSS / width), max(scale, OVERVIEW_MIN_ACROSS / height)
 
     def follow(self) -> None:
         """Shown where the drawing runs past the window, in its bottom right corner."""
@@ -122,9 +126,9 @@ class Overview(QWidget):
         if self._picture is None or bounds.isEmpty() or self._view.visible_rect().contains(bounds):
             self.hide()
             return
-        scale = self._scale()
-        width = max(8, round(bounds.width() * scale))
-        height = max(8, round(bounds.height() * scale))
+        scale_x, scale_y = self._scales()
+        width = round(bounds.width() * scale_x)
+        height = round(bounds.height() * scale_y)
         corner = self._view.viewport().geometry().bottomRight()
         self.setGeometry(
             corner.x() - width - OVERVIEW_MARGIN + 1, corner.y() - height - OVERVIEW_MARGIN + 1, width, height
@@ -137,12 +141,12 @@ class Overview(QWidget):
         """The part of the drawing in the view, in the overview's pixels."""
         bounds = self._view.drawing_bounds()
         visible = self._view.visible_rect().intersected(bounds)
-        scale = self._scale()
+        scale_x, scale_y = self._scales()
         return QRectF(
-            (visible.left() - bounds.left()) * scale,
-            (visible.top() - bounds.top()) * scale,
-            visible.width() * scale,
-            visible.height() * scale,
+            (visible.left() - bounds.left()) * scale_x,
+            (visible.top() - bounds.top()) * scale_y,
+            visible.width() * scale_x,
+            visible.height() * scale_y,
         )
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -166,8 +170,8 @@ class Overview(QWidget):
     def move_view_to(self, position: QPointF) -> None:
         """Centre the view on the drawing's point under ``position`` (the overview's pixels)."""
         bounds = self._view.drawing_bounds()
-        scale = self._scale()
-        self._view.centerOn(bounds.left() + position.x() / scale, bounds.top() + position.y() / scale)
+        scale_x, scale_y = self._scales()
+        self._view.centerOn(bounds.left() + position.x() / scale_x, bounds.top() + position.y() / scale_y)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
