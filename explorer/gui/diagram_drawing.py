@@ -19,22 +19,33 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QRectF
+from PySide6.QtCore import QByteArray, QCoreApplication, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
+from explorer.core.fold import Fold
 from explorer.core.graph import ArchGraph, Level, graph_from_spec
 from explorer.core.render.colour_by import ColourBy
-from explorer.core.render.dot import Rankdir, Style, graph_to_dot
+from explorer.core.render.dot import Rankdir, Style, Wrap, graph_to_dot
 from explorer.core.render.export import GraphvizNotFound, render
+from explorer.core.render.page import choose_fold
 from explorer.core.spec import ArchSpec
 
 _GROUP = re.compile(rb'<g id="([^"]*)" class="(node|cluster)"')
 # graphviz writes every node, edge and stage as one flat group.
 _ELEMENT = re.compile(rb'<g id="([^"]*)" class="(?:node|edge|cluster)">.*?</g>\n?', re.DOTALL)
 _BUCKET = 256.0  # scene units per bucket of the region index
+# The overview's picture of the whole drawing, at most this many pixels across and along.
+OVERVIEW_SIZE = (240, 720)
+OVERVIEW_MIN_ACROSS = 72
 BAND_LENGTH = 1500.0  # points along the drawing's length per band
 _BAND_OVERLAP = 4.0  # an element's stroke and arrowhead may reach past its box
+
+
+# "auto" folds where the unfolded figure would run past about two pages, as the CLI does.
+FoldChoice = Literal["auto", "none", "repeats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,19 @@ class DiagramRequest:
     style: Style = "paper"
     rankdir: Rankdir = "TB"
     colour_by: ColourBy | None = None
+    fold: FoldChoice = "none"
+    wrap: Wrap = "none"
+    unfolded: frozenset[str] = frozenset()
+    """Fold groups drawn block by block (ids of no group of the spec are ignored)."""
+
+    def drawn_fold(self) -> Fold:
+        """The fold drawn: "auto" settled by the figure's length, as the CLI settles it."""
+        if self.fold != "auto":
+            return self.fold
+        return choose_fold(self.spec, self.level, self.style, self.rankdir).fold
+
+    def graph(self) -> ArchGraph:
+        return graph_from_spec(self.spec, self.level, self.drawn_fold(), self.unfolded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +129,8 @@ class Drawing:
     bands: tuple[Band, ...]
     regions: RegionIndex
     warnings: tuple[str, ...] = ()
+    overview: QImage | None = None
+    """The whole drawing, small: the picture the view's overview shows."""
 
     @property
     def node_regions(self) -> list[Region]:
@@ -123,10 +149,11 @@ class GraphvizMissing:
 
 def draw(request: DiagramRequest) -> Drawing | GraphvizMissing:
     """Lay out and parse ``request``'s diagram (runs on a worker thread)."""
-    graph = graph_from_spec(request.spec, request.level)
+    graph = request.graph()
     try:
         colouring = request.colour_by.colouring(graph) if request.colour_by is not None else None
-        rendered = render(graph_to_dot(graph, request.style, request.rankdir, colouring), "svg")
+        dot_text = graph_to_dot(graph, request.style, request.rankdir, colouring, request.wrap)
+        rendered = render(dot_text, "svg")
     except GraphvizNotFound as exc:
         return GraphvizMissing(request, str(exc))
     renderer = QSvgRenderer(QByteArray(rendered.data))
@@ -136,12 +163,30 @@ def draw(request: DiagramRequest) -> Drawing | GraphvizMissing:
     regions = _regions(rendered.data, box_of, graph)
     size = renderer.defaultSize()
     bounds = QRectF(0, 0, size.width(), size.height())
+    overview = _overview(renderer, bounds)  # before the renderer moves to the GUI thread
     bands = _bands(rendered.data, renderer, bounds, box_of)
     app = QCoreApplication.instance()
     if app is not None:
         for band in bands:  # made here, used by the GUI thread from now on
             band.renderer.moveToThread(app.thread())
-    return Drawing(request, graph, rendered.data, bounds, bands, RegionIndex(regions), rendered.warnings)
+    return Drawing(
+        request, graph, rendered.data, bounds, bands, RegionIndex(regions), rendered.warnings, overview
+    )
+
+
+def _overview(renderer: QSvgRenderer, bounds: QRectF) -> QImage:
+    """The whole drawing within ``OVERVIEW_SIZE`` (painted here, off the GUI thread)."""
+    scale = min(OVERVIEW_SIZE[0] / max(bounds.width(), 1.0), OVERVIEW_SIZE[1] / max(bounds.height(), 1.0))
+    # A long drawing is stretched across, as the view's overview shows it: not a sliver.
+    width = max(OVERVIEW_MIN_ACROSS, round(bounds.width() * scale))
+    height = max(OVERVIEW_MIN_ACROSS, round(bounds.height() * scale))
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor(Qt.GlobalColor.white))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter, QRectF(0, 0, width, height))
+    painter.end()
+    return image
 
 
 def _element_boxes(renderer: QSvgRenderer):  # type: ignore[no-untyped-def]

@@ -393,6 +393,10 @@ class MainWindow(QMainWindow):
         on_show = self.tabs.currentWidget() is self.tab_pages["Diagram"]
         for action in self.diagram_zoom_actions:
             action.setEnabled(on_show)
+        # Ctrl+F finds in the diagram while it is on show (the tab's own action): two actions on
+        # one key would leave the key doing nothing.
+        find_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Find)
+        self.layer_view.filter_action.setShortcuts([] if on_show else find_keys)
 
     def focus_editor(self) -> None:
         """Show the architecture dock (in front, if tabbed or floating) with the focus in it."""

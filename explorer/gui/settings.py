@@ -21,6 +21,8 @@ MAX_RECENT = 8
 DIAGRAM_LEVEL = "diagram/level"
 DIAGRAM_STYLE = "diagram/style"
 DIAGRAM_DIRECTION = "diagram/direction"
+DIAGRAM_FOLD = "diagram/fold"
+DIAGRAM_WRAP = "diagram/wrap"
 
 
 @runtime_checkable

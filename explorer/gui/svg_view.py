@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QImage,
     QMouseEvent,
     QPainter,
     QPainterPath,
+    QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsView,
     QToolTip,
+    QWidget,
 )
 
 from explorer.core.render.highlight import HIGHLIGHT_FILL, HIGHLIGHT_LINE
@@ -38,6 +42,11 @@ MAX_ZOOM = 8.0
 ZOOM_STEP = 1.25
 SCENE_MARGIN = 24.0
 POINTS_PER_INCH = 72.0  # graphviz draws in points
+OVERVIEW_MAX = (160, 320)  # the overview's largest size on screen (pixels)
+OVERVIEW_SHARE = 0.5  # of the window's height, at most
+OVERVIEW_MARGIN = 8
+# A long drawing's overview is stretched across to at least this: a sliver would hide the view's box.
+OVERVIEW_MIN_ACROSS = 36
 
 
 class _Highlight(QGraphicsPathItem):
@@ -86,6 +95,95 @@ def _highlight_item(region: Region) -> QGraphicsPathItem:
     return item
 
 
+class Overview(QWidget):
+    """The whole drawing, small, in the corner of a view it does not fit: the part on show
+    outlined; a click or a drag there moves the view."""
+
+    def __init__(self, view: SvgDiagramView) -> None:
+        super().__init__(view)
+        self.setObjectName("DiagramOverview")
+        self.setToolTip("The whole diagram: click or drag to move the view")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._view = view
+        self._picture: QPixmap | None = None
+        self.hide()
+
+    def show_picture(self, image: QImage | None) -> None:
+        self._picture = QPixmap.fromImage(image) if image is not None and not image.isNull() else None
+        self.follow()
+
+    def _scales(self) -> tuple[float, float]:
+        """Overview pixels per point of the drawing, across and down."""
+        bounds = self._view.drawing_bounds()
+        width, height = max(bounds.width(), 1.0), max(bounds.height(), 1.0)
+        room_height = min(OVERVIEW_MAX[1], self._view.viewport().height() * OVERVIEW_SHARE)
+        scale = min(OVERVIEW_MAX[0] / width, room_height / height)
+        return max(scale, OVERVIEW_MIN_ACROSS / width), max(scale, OVERVIEW_MIN_ACROSS / height)
+
+    def follow(self) -> None:
+        """Shown where the drawing runs past the window, in its bottom right corner."""
+        bounds = self._view.drawing_bounds()
+        if self._picture is None or bounds.isEmpty() or self._view.visible_rect().contains(bounds):
+            self.hide()
+            return
+        scale_x, scale_y = self._scales()
+        width = round(bounds.width() * scale_x)
+        height = round(bounds.height() * scale_y)
+        corner = self._view.viewport().geometry().bottomRight()
+        self.setGeometry(
+            corner.x() - width - OVERVIEW_MARGIN + 1, corner.y() - height - OVERVIEW_MARGIN + 1, width, height
+        )
+        self.show()
+        self.raise_()
+        self.update()
+
+    def shown_rect(self) -> QRectF:
+        """The part of the drawing in the view, in the overview's pixels."""
+        bounds = self._view.drawing_bounds()
+        visible = self._view.visible_rect().intersected(bounds)
+        scale_x, scale_y = self._scales()
+        return QRectF(
+            (visible.left() - bounds.left()) * scale_x,
+            (visible.top() - bounds.top()) * scale_y,
+            visible.width() * scale_x,
+            visible.height() * scale_y,
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._picture is None:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setOpacity(0.92)
+        painter.drawPixmap(self.rect(), self._picture)
+        painter.setOpacity(1.0)
+        painter.setPen(QPen(QColor("#8c8c8c"), 1))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        shown = self.shown_rect()
+        tint = QColor(HIGHLIGHT_LINE)
+        tint.setAlpha(48)
+        painter.fillRect(shown, tint)
+        painter.setPen(QPen(QColor(HIGHLIGHT_LINE), 2))
+        painter.drawRect(shown.adjusted(1, 1, -1, -1))
+        painter.end()
+
+    def move_view_to(self, position: QPointF) -> None:
+        """Centre the view on the drawing's point under ``position`` (the overview's pixels)."""
+        bounds = self._view.drawing_bounds()
+        scale_x, scale_y = self._scales()
+        self._view.centerOn(bounds.left() + position.x() / scale_x, bounds.top() + position.y() / scale_y)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.move_view_to(event.position())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.move_view_to(event.position())
+        event.accept()
+
+
 class SvgDiagramView(QGraphicsView):
     element_clicked = Signal(object)  # the region's id, or None for the background
     zoom_changed = Signal(float)  # relative to actual size (1.0 = 100 %)
@@ -113,8 +211,14 @@ class SvgDiagramView(QGraphicsView):
         self._press_scroll = (0, 0)
         self._dragging = False
         self._stale = False
-        # The owner tells what an element is (a tooltip); the view only knows its id.
+        # The owner tells what an element is (a tooltip), and which boxes a click acts on
+        # like a button (a fold group's); the view only knows their ids.
         self.describe: Callable[[str], str] = lambda element_id: ""
+        self.acts_on_click: Callable[[str], bool] = lambda element_id: False
+        self.overview = Overview(self)
+        self.horizontalScrollBar().valueChanged.connect(lambda _value: self.overview.follow())
+        self.verticalScrollBar().valueChanged.connect(lambda _value: self.overview.follow())
+        self.zoom_changed.connect(lambda _zoom: self.overview.follow())
 
     # What is shown
 
@@ -140,6 +244,7 @@ class SvgDiagramView(QGraphicsView):
             self.initial_view()
         self._has_view = True
         self.set_highlight(self.highlighted, scroll=False)
+        self.overview.show_picture(drawing.overview)
 
     _has_view = False
 
@@ -158,6 +263,25 @@ class SvgDiagramView(QGraphicsView):
         self._highlights = []
         self._bounds = None
         self.drawing = None
+        self.overview.show_picture(None)
+
+    def drawing_bounds(self) -> QRectF:
+        return QRectF(self._bounds) if self._bounds is not None else QRectF()
+
+    def visible_rect(self) -> QRectF:
+        """The part of the drawing (scene coordinates) in the window."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def centre_on(self, rect: QRectF) -> None:
+        """Centre ``rect``, or where it begins if it is larger than the window."""
+        visible = self.visible_rect()
+        if rect.width() <= visible.width() and rect.height() <= visible.height():
+            self.centerOn(rect.center())
+        else:
+            # Its start in the middle of the window's first half: seen, with what leads to it.
+            x = rect.center().x() if rect.width() <= visible.width() else rect.left() + visible.width() / 4
+            y = rect.center().y() if rect.height() <= visible.height() else rect.top() + visible.height() / 4
+            self.centerOn(x, y)
 
     # Zoom
 
@@ -269,13 +393,14 @@ class SvgDiagramView(QGraphicsView):
         united = QRectF(regions[0].rect)
         for region in regions[1:]:
             united = united.united(region.rect)
-        visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        if visible.contains(united):
+        if self.visible_rect().contains(united):
             return
+        # Centred, not pushed to the window's edge: what is around it shows too.
+        visible = self.visible_rect()
         if united.width() <= visible.width() and united.height() <= visible.height():
-            self.ensureVisible(united, 40, 40)
+            self.centerOn(united.center())
         else:
-            self.centerOn(regions[0].rect.center())
+            self.centre_on(regions[0].rect)
 
     # Mouse: drag to pan, click to select, hover for details
 
@@ -287,6 +412,7 @@ class SvgDiagramView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.overview.follow()
         # The window settles after the drawing came (a tool bar wraps, a message shows):
         # an untouched initial view follows it.
         if self._as_opened:
@@ -314,7 +440,7 @@ class SvgDiagramView(QGraphicsView):
             event.accept()
             return
         region = self.region_at(position)
-        pointing = region is not None and not region.cluster
+        pointing = region is not None and (not region.cluster or self.acts_on_click(region.id))
         self.viewport().setCursor(
             Qt.CursorShape.PointingHandCursor if pointing else Qt.CursorShape.OpenHandCursor
         )

@@ -98,7 +98,7 @@ def test_every_box_holds_what_the_layers_tab_shows_for_it(qtbot, settings, level
     diagram = window.show_tab("Diagram")
     assert isinstance(diagram, DiagramPanel)
     qtbot.waitUntil(diagram.is_ready, timeout=20_000)
-    diagram.level_box.setCurrentIndex(diagram.level_box.findData(level))
+    diagram.set_options(level=level, fold="none")  # a box for every block of the table
     _choose(qtbot, diagram, "macs")
     rows = []
     pending = list(window.layer_view.model.root().children)

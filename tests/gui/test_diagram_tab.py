@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(export.find_dot() is None, reason="needs graphvi
 
 def diagram(qtbot, window, level: str = "block") -> DiagramPanel:  # type: ignore[no-untyped-def]
     panel = window.show_tab("Diagram")
-    panel.set_options(level=level)
+    panel.set_options(level=level, fold="none")  # every block drawn, under its own name
     qtbot.waitUntil(panel.is_ready, timeout=20_000)
     return panel
 

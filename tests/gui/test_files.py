@@ -153,14 +153,22 @@ def test_diagram_options_are_restored_at_the_next_launch(qtbot, settings) -> Non
     first = open_window(qtbot, settings, preset("cifar/resnet20"))
     panel = first.show_tab("Diagram")
     assert (panel.level_box.currentData(), panel.style_box.currentData()) == ("block", "paper")
-    panel.set_options(level="stage", style="detailed", rankdir="LR")
+    assert (panel.fold_box.currentData(), panel.wrap_box.currentData()) == ("auto", "none")
+    panel.set_options(level="stage", style="detailed", rankdir="LR", fold="repeats", wrap="stages")
     assert first.close()
 
     second = open_window(qtbot, settings)
     restored = second.show_tab("Diagram")
-    options = (restored.level_box, restored.style_box, restored.direction_box)
-    assert [box.currentData() for box in options] == ["stage", "detailed", "LR"]
+    options = (
+        restored.level_box,
+        restored.style_box,
+        restored.direction_box,
+        restored.fold_box,
+        restored.wrap_box,
+    )
+    assert [box.currentData() for box in options] == ["stage", "detailed", "LR", "repeats", "stages"]
     assert restored.request.level == "stage" and restored.request.rankdir == "LR"
+    assert (restored.request.fold, restored.request.wrap) == ("repeats", "stages")
 
 
 def test_an_unknown_stored_diagram_option_keeps_the_default(qtbot, settings) -> None:  # type: ignore[no-untyped-def]

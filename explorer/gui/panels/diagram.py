@@ -13,14 +13,16 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -31,8 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.analysis import Analysis
+from explorer.core.graph import Cluster
 from explorer.core.presets import preset_name_of
 from explorer.core.render.colour_by import PROFILED_METRICS, ColourBy
+from explorer.core.render.dot import element_target
 from explorer.core.render.export import (
     DEFAULT_DPI,
     FORMATS,
@@ -48,14 +52,25 @@ from explorer.core.spec import ArchSpec
 from explorer.core.units import format_bytes
 from explorer.core.wording import counted
 from explorer.gui.diagram_drawing import DiagramRequest, Drawing, GraphvizMissing, draw
-from explorer.gui.diagram_targets import describe_element, elements_for_rows, rows_for_element
+from explorer.gui.diagram_targets import (
+    describe_element,
+    elements_for_rows,
+    find_elements,
+    rows_for_element,
+)
 from explorer.gui.elided_label import ElidedLabel
 from explorer.gui.flow_layout import FlowLayout
 from explorer.gui.latest import latest_in_thread
 from explorer.gui.plain_text import plain
 from explorer.gui.profile_store import profile_store
 from explorer.gui.session import Session
-from explorer.gui.settings import DIAGRAM_DIRECTION, DIAGRAM_LEVEL, DIAGRAM_STYLE
+from explorer.gui.settings import (
+    DIAGRAM_DIRECTION,
+    DIAGRAM_FOLD,
+    DIAGRAM_LEVEL,
+    DIAGRAM_STYLE,
+    DIAGRAM_WRAP,
+)
 from explorer.gui.svg_view import MAX_ZOOM, SvgDiagramView
 from explorer.gui.workers import run_in_thread
 
@@ -63,6 +78,8 @@ BUSY_DELAY_MS = 150  # a quick drawing never flashes the busy indicator
 LEVELS = (("Stage", "stage"), ("Block", "block"), ("Layer", "layer"))
 STYLES = (("Paper", "paper"), ("Detailed", "detailed"))
 DIRECTIONS = (("Top-down", "TB"), ("Left-right", "LR"))
+FOLDS = (("Automatic", "auto"), ("Repeats", "repeats"), ("None", "none"))
+WRAPS = (("None", "none"), ("Stages", "stages"))
 COLOURS = (
     ("Stage", ""),
     ("Params", "params"),
@@ -124,6 +141,17 @@ class DiagramPanel(QWidget):
             "Paper: boxes as in the ResNet paper's Figure 3 · Detailed: names, shapes and parameters too"
         )
         self.direction_box.setToolTip("Draw the network from top to bottom or from left to right")
+        self.fold_box = _combo("DiagramFold", FOLDS, "auto")
+        self.fold_box.setToolTip(
+            "Repeats: draw a stage's run of identical blocks once, marked ×N (click it to unfold) · "
+            "None: every block · Automatic: repeats where the whole figure would run past about two pages"
+        )
+        self.wrap_box = _combo("DiagramWrap", WRAPS, "none")
+        self.wrap_box.setToolTip("Stages: each stage a column of its own (a row, left to right)")
+        # The fold groups drawn block by block, kept while the network is edited: a group keeps
+        # its id while its blocks stay, and the ids of groups gone are ignored.
+        self.unfolded: frozenset[str] = frozenset()
+        self._anchor: tuple[str, QPointF] | None = None
         self.colour_box = _combo("DiagramColour", COLOURS, "")
         self.colour_box.setToolTip(
             "Fill every box by a metric, the scale drawn in the picture: parameters, MACs, "
@@ -142,12 +170,15 @@ class DiagramPanel(QWidget):
             (self.level_box, DIAGRAM_LEVEL),
             (self.style_box, DIAGRAM_STYLE),
             (self.direction_box, DIAGRAM_DIRECTION),
+            (self.fold_box, DIAGRAM_FOLD),
+            (self.wrap_box, DIAGRAM_WRAP),
         )
         for box, key in self._remembered:
             box.currentIndexChanged.connect(lambda _index, b=box, k=key: self._option_changed(b, k))
 
         self.view = SvgDiagramView()
         self.view.describe = self.describe
+        self.view.acts_on_click = self._is_fold_group_box
         self.view.element_clicked.connect(self.click_element)
         self.view.zoom_changed.connect(self._show_zoom)
         self.zoom_label = QLabel("100 %", objectName="DiagramZoom")
@@ -171,6 +202,8 @@ class DiagramPanel(QWidget):
             ("Level", self.level_box),
             ("Style", self.style_box),
             ("Direction", self.direction_box),
+            ("Fold", self.fold_box),
+            ("Wrap", self.wrap_box),
             ("Colour by", self.colour_box),
         ):
             pair = QHBoxLayout()
@@ -191,6 +224,31 @@ class DiagramPanel(QWidget):
         for tool in self.zoom_tools:
             zoom.addWidget(tool)
         bar.addWidget(_group(zoom))
+
+        self.find_edit = QLineEdit(objectName="DiagramFind", placeholderText="Find a layer…")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.setToolTip(
+            "Jump to a layer, block or stage by name (Ctrl+F): Enter for the next match, "
+            "Shift+Enter for the one before"
+        )
+        self.find_edit.setMinimumWidth(160)
+        self.find_edit.textEdited.connect(lambda text: self.find_layer(text))
+        self.find_edit.returnPressed.connect(self._find_again)
+        self.find_count = QLabel(objectName="DiagramFindCount")
+        self.find_count.setProperty("role", "hint")
+        self._found: tuple[str, ...] = ()
+        self._found_at = -1
+        self._found_in: tuple[Drawing | None, str] = (None, "")
+        find = QHBoxLayout()
+        find.setSpacing(4)
+        find.addWidget(self.find_edit)
+        find.addWidget(self.find_count)
+        bar.addWidget(_group(find))
+        # Ctrl+F finds in the diagram while the tab is on show (the Layers tab's filters its table).
+        self.find_action = QAction("Find in the diagram", self, shortcut=QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.triggered.connect(lambda: (self.find_edit.setFocus(), self.find_edit.selectAll()))
+        self.addAction(self.find_action)
 
         self.missing_label = QLabel(objectName="GraphvizMissing", wordWrap=True)
         self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -239,7 +297,7 @@ class DiagramPanel(QWidget):
         session.selection_changed.connect(self._selection_changed)
         # Another document (New, Open, a drop) is a new network: its drawing gets a view of its own.
         self._new_document = False
-        session.spec_loaded.connect(lambda _spec: setattr(self, "_new_document", True))
+        session.spec_loaded.connect(lambda _spec: self._document_loaded())
         self._offer_profiled()
 
     # Options
@@ -253,7 +311,14 @@ class DiagramPanel(QWidget):
             self.style_box.currentData(),
             self.direction_box.currentData(),
             self._colour_by(spec),
+            self.fold_box.currentData(),
+            self.wrap_box.currentData(),
+            self.unfolded,
         )
+
+    def _document_loaded(self) -> None:
+        self._new_document = True
+        self.unfolded = frozenset()  # another network's groups are folded as it opens
 
     def _colour_by(self, spec: ArchSpec) -> ColourBy | None:
         metric = self.colour_box.currentData()
@@ -284,9 +349,21 @@ class DiagramPanel(QWidget):
         self.request_drawing()
 
     def set_options(
-        self, level: str | None = None, style: str | None = None, rankdir: str | None = None
+        self,
+        level: str | None = None,
+        style: str | None = None,
+        rankdir: str | None = None,
+        fold: str | None = None,
+        wrap: str | None = None,
     ) -> None:
-        for box, value in ((self.level_box, level), (self.style_box, style), (self.direction_box, rankdir)):
+        chosen = (
+            (self.level_box, level),
+            (self.style_box, style),
+            (self.direction_box, rankdir),
+            (self.fold_box, fold),
+            (self.wrap_box, wrap),
+        )
+        for box, value in chosen:
             if value is not None:
                 index = box.findData(value)
                 if index < 0:
@@ -351,12 +428,15 @@ class DiagramPanel(QWidget):
         previous = self.drawing
         keep_view = previous is not None and previous.request.level == result.request.level
         keep_view = keep_view and previous.request.rankdir == result.request.rankdir
+        keep_view = keep_view and previous.request.wrap == result.request.wrap
+        keep_view = keep_view and previous.graph.fold == result.graph.fold
         keep_view = keep_view and not self._new_document and not _another_preset(previous, result)
         self._new_document = False
         self.drawing = result
         self.pages.setCurrentWidget(self.view)
         self._enable_zoom(True)
         self.view.show_drawing(result, keep_view)
+        self._keep_anchor_in_place()
         # A new level or direction shows where the selection went; an edit keeps the view.
         self._selection_changed(self.session.selected_rows, scroll=not keep_view)
         self._show_status()
@@ -426,6 +506,12 @@ class DiagramPanel(QWidget):
         parts = [f"{name}: {counted(len(graph.nodes), 'box', 'boxes')}"]
         if shortcuts:
             parts.append(f"{counted(len(shortcuts), 'shortcut')} ({reshaping} with layers)")
+        folded = graph.folded_groups()
+        if folded:
+            blocks = sum(group.repeat for group in folded)
+            parts.append(f"{blocks} identical blocks drawn as {len(folded)} · click a ×N box to unfold it")
+        elif graph.groups:
+            parts.append("click a dashed box to fold its blocks again")
         parts.append("click a box to select it · drag to pan · Ctrl+wheel to zoom")
         self.status.setText(" · ".join(parts))
         self.status.setToolTip("\n".join(parts))  # the line may be cut in a narrow window
@@ -455,16 +541,85 @@ class DiagramPanel(QWidget):
         return rows_for_element(drawing.graph, element_id) if drawing is not None else ()
 
     def click_element(self, element_id: str | None) -> None:
-        """What a click on the element ``element_id`` does (None: the background)."""
+        """What a click on the element ``element_id`` does (None: the background): a fold
+        group's box folds or unfolds it, anything else selects its rows."""
         if element_id is None:
             self.session.select_rows(())
-        elif self._current_graph_drawing() is not None:
+            return
+        drawing = self._current_graph_drawing()
+        if drawing is None:
+            return
+        group = _fold_group_box(drawing, element_id)
+        if group is not None:
+            self.toggle_group(group.group or "")
+        else:
             self.session.select_rows(self.rows_for(element_id))
+
+    def _is_fold_group_box(self, element_id: str) -> bool:
+        drawing = self._current_graph_drawing()
+        return drawing is not None and _fold_group_box(drawing, element_id) is not None
+
+    def toggle_group(self, group_id: str) -> None:
+        """Draw the fold group ``group_id`` block by block, or once again if it is so drawn."""
+        unfolding = group_id not in self.unfolded
+        self.unfolded = self.unfolded | {group_id} if unfolding else self.unfolded - {group_id}
+        # The group's box stays where it is on screen while the drawing changes around it.
+        box_id = f"cluster_{group_id}"
+        region = self.drawing.regions.regions.get(box_id) if self.drawing is not None else None
+        if region is not None:
+            self._anchor = (box_id, self.view.mapFromScene(region.rect.topLeft()).toPointF())
+        self.request_drawing()
+
+    def _keep_anchor_in_place(self) -> None:
+        anchor, self._anchor = self._anchor, None
+        if anchor is None or self.drawing is None:
+            return
+        box_id, was = anchor
+        region = self.drawing.regions.regions.get(box_id)
+        if region is None:
+            return
+        now = self.view.mapFromScene(region.rect.topLeft()).toPointF()
+        for bar, moved in (
+            (self.view.horizontalScrollBar(), now.x() - was.x()),
+            (self.view.verticalScrollBar(), now.y() - was.y()),
+        ):
+            bar.setValue(bar.value() + round(moved))
 
     def _selection_changed(self, rows: tuple[int, ...], scroll: bool = True) -> None:
         drawing = self._current_graph_drawing()
         shown = () if drawing is None else elements_for_rows(drawing.graph, rows, drawing.regions.regions)
         self.view.set_highlight(shown, scroll=scroll)
+
+    # Find
+
+    def find_layer(self, text: str, step: int = 0) -> str | None:
+        """Select and centre the drawn element whose name best matches ``text``; with ``step``
+        1 (or -1) the match after (before) the one found last for the same text."""
+        drawing = self._current_graph_drawing()
+        if drawing is None or not text.strip():
+            self._found, self._found_at, self._found_in = (), -1, (None, "")
+            self.find_count.setText("")
+            return None
+        if self._found_in != (drawing, text):
+            self._found = find_elements(
+                drawing.graph, self.session.analysis.rows, text, drawing.regions.regions
+            )
+            self._found_in = (drawing, text)
+            self._found_at, step = -1, 0
+        if not self._found:
+            self.find_count.setText("no match")
+            return None
+        self._found_at = (max(self._found_at, 0) + step) % len(self._found)
+        self.find_count.setText(f"{self._found_at + 1} of {len(self._found)}")
+        element = self._found[self._found_at]
+        if _fold_group_box(drawing, element) is None:
+            self.session.select_rows(self.rows_for(element))
+        self.view.centre_on(drawing.regions.regions[element].rect)
+        return element
+
+    def _find_again(self) -> None:
+        backwards = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
+        self.find_layer(self.find_edit.text(), -1 if backwards else 1)
 
     def describe(self, element_id: str) -> str:
         if self.drawing is None:
@@ -519,6 +674,14 @@ class DiagramPanel(QWidget):
             self._say("export", text)
 
 
+def _fold_group_box(drawing: Drawing, element_id: str) -> Cluster | None:
+    """The folded or unfolded group's box ``element_id`` names, if it names one."""
+    target = element_target(drawing.graph, element_id)
+    if isinstance(target, Cluster) and target.kind in ("folded", "unfolded"):
+        return target
+    return None
+
+
 def _another_preset(previous: Drawing | None, drawing: Drawing) -> bool:
     """Whether ``drawing`` is of a preset other than the one ``previous`` drew: a new network,
     not an edit of the one on show."""
@@ -529,8 +692,19 @@ def _another_preset(previous: Drawing | None, drawing: Drawing) -> bool:
 def _export(request: DiagramRequest, path: Path, dpi: int | None) -> Rendered | str:
     """The file written, or why not in words a person can act on (runs on a worker)."""
     try:
+        # As the view draws it: the same fold, wrap and groups drawn block by block.
         return export_diagram(
-            request.spec, path, request.level, request.style, request.rankdir, None, dpi, request.colour_by
+            request.spec,
+            path,
+            request.level,
+            request.style,
+            request.rankdir,
+            None,
+            dpi,
+            request.colour_by,
+            fold=request.drawn_fold(),
+            wrap=request.wrap,
+            unfolded=request.unfolded,
         )
     except (GraphvizError, ValueError, OSError) as exc:
         return str(exc)
