@@ -27,6 +27,7 @@ for folder in sys.argv[1:]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     case = torch.load(folder + "/case.pt", weights_only=True)
+    torch.set_num_threads(case["threads"])  # as many as the reference ran on: the same sums
     torch.manual_seed(case["seed"])
     model = getattr(module, case["factory"])()
     seeded = {k: v.clone() for k, v in model.state_dict().items()}
@@ -65,7 +66,13 @@ def run_generated(specs: list[ArchSpec], folder: Path) -> None:
         torch.manual_seed(SEED)
         trained = model(x).detach()
         torch.save(
-            {"seed": SEED, "factory": factory_name(spec), "weights": weights, "input": x},
+            {
+                "seed": SEED,
+                "factory": factory_name(spec),
+                "weights": weights,
+                "input": x,
+                "threads": torch.get_num_threads(),
+            },
             case / "case.pt",
         )
         folders.append(str(case))

@@ -679,17 +679,15 @@ class ClassWriter:
             if fits(one_line):
                 lines.append(one_line)
                 continue
-            if otherwise.flat() == placeholder:
+            stand_in_first = otherwise.flat() == placeholder
+            if stand_in_first:
                 kind = "nn.Module | None" if placeholder == _MISSING else "nn.Module"
                 lines.append(f"{pad}{target}: {kind} = {placeholder}")
-                for k, (expr, flag) in enumerate(options):
-                    lines.append(f"{pad}{'elif' if k else 'if'} {flag}:")
-                    lines += lines_of(3, expr, f"{target} = ")
-                continue
             for k, (expr, flag) in enumerate(options):
                 lines.append(f"{pad}{'elif' if k else 'if'} {flag}:")
                 lines += lines_of(3, expr, f"{target} = ")
-            lines += [f"{pad}else:", *lines_of(3, otherwise, f"{target} = ")]
+            if not stand_in_first:
+                lines += [f"{pad}else:", *lines_of(3, otherwise, f"{target} = ")]
         return lines
 
     # forward
